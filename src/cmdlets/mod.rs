@@ -1,0 +1,1 @@
+//! cmdlets (in progress).

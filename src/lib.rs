@@ -1,0 +1,10 @@
+//! cscert: the Lync Server / Skype for Business certificate cmdlets as a portable library and binary.
+
+pub mod binder;
+pub mod cmdlets;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod pki;
+pub mod store;
+pub mod topology;

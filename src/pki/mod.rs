@@ -1,0 +1,1 @@
+//! Requests, keys, certificates, PFX, identity matching and validation rules.
