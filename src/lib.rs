@@ -8,3 +8,5 @@ pub mod output;
 pub mod pki;
 pub mod store;
 pub mod topology;
+pub mod cli;
+pub mod completions;

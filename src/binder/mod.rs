@@ -1,1 +1,13 @@
-//! binder (in progress).
+//! The PowerShell parameter binder: parameter tables, token normalisation, binding, error records.
+//!
+//! pwsh does no binding for a native program; it passes argv strings (see
+//! `shared/reference/powershell-binding.md`). This module reproduces PowerShell's rules on them.
+
+mod bind;
+pub mod dates;
+pub mod errors;
+pub mod help;
+pub mod table;
+
+pub use bind::{bind, is_parameter_token, Bound, Common, Value};
+pub use table::{find_cmdlet, CmdletDef, CMDLETS};

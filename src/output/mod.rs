@@ -1,1 +1,7 @@
-//! output (in progress).
+//! Output: the JSON Lines writer, stderr streams (errors, warnings, verbose) and Lync-shaped objects.
+
+mod json;
+pub mod objects;
+pub mod report;
+
+pub use json::{to_ascii_json, Host};

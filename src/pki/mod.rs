@@ -1,1 +1,3 @@
 //! Requests, keys, certificates, PFX, identity matching and validation rules.
+
+pub mod request;

@@ -1,1 +1,487 @@
-//! store (in progress).
+//! The embedded store: SQLite compiled in, one file, owner-only, every change one transaction.
+//!
+//! Holds pending requests with their private keys, certificates (with keys where known),
+//! assignments of certificates to uses per scope, and the published topology.
+
+mod schema;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DB_FILE: &str = "cscert.db";
+
+#[derive(Debug)]
+pub enum StoreError {
+    Io(PathBuf, std::io::Error),
+    Sql(rusqlite::Error),
+    /// The store was written by a newer cscert.
+    TooNew(i64),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Io(p, e) => write!(f, "the store at {} cannot be used: {e}", p.display()),
+            StoreError::Sql(e) => write!(f, "the store failed: {e}"),
+            StoreError::TooNew(v) => write!(f, "the store has schema version {v}, newer than this cscert understands ({}); upgrade cscert", schema::MIGRATIONS.len()),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io(_, e) => Some(e),
+            StoreError::Sql(e) => Some(e),
+            StoreError::TooNew(_) => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sql(e)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+pub fn ts(d: DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn parse_ts(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// A pending (or completed) request made by Request-CsCertificate.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: i64,
+    pub created: DateTime<Utc>,
+    pub computer: Option<String>,
+    pub uses: String,
+    pub subject: String,
+    pub sans: Vec<String>,
+    pub output: Option<String>,
+    pub status: String,
+    pub key_alg: String,
+    pub key_size: i64,
+    pub exportable: bool,
+    pub friendly_name: Option<String>,
+    pub template: Option<String>,
+    pub csr_der: Vec<u8>,
+    pub spki_der: Vec<u8>,
+    pub thumbprint: Option<String>,
+}
+
+/// A certificate in the store. `key_pkcs8` is present when its private key is known.
+#[derive(Clone)]
+pub struct CertRow {
+    pub thumbprint: String,
+    pub der: Vec<u8>,
+    pub chain: Vec<Vec<u8>>,
+    pub key_pkcs8: Option<Vec<u8>>,
+    pub exportable: bool,
+    pub friendly_name: Option<String>,
+    pub request_id: Option<i64>,
+    pub added: DateTime<Utc>,
+    pub spki_der: Vec<u8>,
+}
+
+// Private keys never reach a log through Debug.
+impl fmt::Debug for CertRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertRow")
+            .field("thumbprint", &self.thumbprint)
+            .field("has_key", &self.key_pkcs8.is_some())
+            .field("exportable", &self.exportable)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One assignment of a certificate to a use at a scope, effective from a time.
+#[derive(Debug, Clone)]
+pub struct AssignmentRow {
+    pub id: i64,
+    pub scope: String,
+    pub use_name: String,
+    pub thumbprint: String,
+    pub effective: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+#[cfg(unix)]
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Creates the database file owner-only before SQLite opens it (SQLite gives its -wal and -shm
+/// files the same mode).
+#[cfg(unix)]
+fn make_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn make_private_file(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating on first use) the store in `dir` and brings its schema up to date.
+    pub fn open(dir: &Path) -> StoreResult<Store> {
+        make_private_dir(dir).map_err(|e| StoreError::Io(dir.to_path_buf(), e))?;
+        let path = dir.join(DB_FILE);
+        make_private_file(&path).map_err(|e| StoreError::Io(path.clone(), e))?;
+        let conn = Connection::open(&path)?;
+        // Concurrent cscert processes wait for each other instead of failing with SQLITE_BUSY.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn };
+        schema::migrate(&mut store.conn)?;
+        Ok(store)
+    }
+
+    /// Runs `f` in one write transaction, taken at once so that concurrent writers queue up.
+    /// `f` commits with [`Tx::commit`]; returning without committing rolls everything back.
+    pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        f(Tx(tx))
+    }
+
+    /// A read-only view (consistent snapshot).
+    pub fn read<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(StoreError::from)?;
+        f(&Tx(tx))
+    }
+}
+
+/// A transaction on the store. Commit with [`Tx::commit`]; dropping it rolls back.
+pub struct Tx<'a>(Transaction<'a>);
+
+fn join_der(list: &[Vec<u8>]) -> Vec<u8> {
+    // length-prefixed DER blobs: simple and unambiguous
+    let mut out = Vec::new();
+    for d in list {
+        out.extend((d.len() as u32).to_be_bytes());
+        out.extend(d);
+    }
+    out
+}
+
+fn split_der(mut b: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        if b.len() < 4 + n {
+            break;
+        }
+        out.push(b[4..4 + n].to_vec());
+        b = &b[4 + n..];
+    }
+    out
+}
+
+const REQUEST_COLS: &str = "id, created, computer, uses, subject, sans, output, status, key_alg, key_size, exportable, friendly_name, template, csr_der, spki_der, thumbprint";
+const CERT_COLS: &str = "thumbprint, der, chain, key_pkcs8, exportable, friendly_name, request_id, added, spki_der";
+
+fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
+    let sans: String = r.get(5)?;
+    Ok(RequestRow {
+        id: r.get(0)?,
+        created: parse_ts(&r.get::<_, String>(1)?),
+        computer: r.get(2)?,
+        uses: r.get(3)?,
+        subject: r.get(4)?,
+        sans: serde_json::from_str(&sans).unwrap_or_default(),
+        output: r.get(6)?,
+        status: r.get(7)?,
+        key_alg: r.get(8)?,
+        key_size: r.get(9)?,
+        exportable: r.get(10)?,
+        friendly_name: r.get(11)?,
+        template: r.get(12)?,
+        csr_der: r.get(13)?,
+        spki_der: r.get(14)?,
+        thumbprint: r.get(15)?,
+    })
+}
+
+fn cert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CertRow> {
+    let chain: Vec<u8> = r.get(2)?;
+    Ok(CertRow {
+        thumbprint: r.get(0)?,
+        der: r.get(1)?,
+        chain: split_der(&chain),
+        key_pkcs8: r.get(3)?,
+        exportable: r.get(4)?,
+        friendly_name: r.get(5)?,
+        request_id: r.get(6)?,
+        added: parse_ts(&r.get::<_, String>(7)?),
+        spki_der: r.get(8)?,
+    })
+}
+
+fn assignment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssignmentRow> {
+    Ok(AssignmentRow {
+        id: r.get(0)?,
+        scope: r.get(1)?,
+        use_name: r.get(2)?,
+        thumbprint: r.get(3)?,
+        effective: parse_ts(&r.get::<_, String>(4)?),
+        updated: parse_ts(&r.get::<_, String>(5)?),
+    })
+}
+
+/// A request about to be stored. The private key is PKCS#8 DER.
+pub struct NewRequest<'a> {
+    pub created: DateTime<Utc>,
+    pub computer: Option<&'a str>,
+    pub uses: &'a str,
+    pub subject: &'a str,
+    pub sans: &'a [String],
+    pub output: Option<&'a str>,
+    pub key_alg: &'a str,
+    pub key_size: i64,
+    pub exportable: bool,
+    pub friendly_name: Option<&'a str>,
+    pub template: Option<&'a str>,
+    pub csr_der: &'a [u8],
+    pub spki_der: &'a [u8],
+    pub key_pkcs8: &'a [u8],
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> StoreResult<()> {
+        self.0.commit().map_err(StoreError::from)
+    }
+
+    // ---- requests
+
+    pub fn insert_request(&self, r: &NewRequest<'_>) -> StoreResult<i64> {
+        self.0.execute(
+            "INSERT INTO requests (created, computer, uses, subject, sans, output, status, key_alg, key_size, exportable, friendly_name, template, csr_der, spki_der, key_pkcs8)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Pending', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                ts(r.created),
+                r.computer,
+                r.uses,
+                r.subject,
+                serde_json::to_string(r.sans).expect("strings serialize"),
+                r.output,
+                r.key_alg,
+                r.key_size,
+                r.exportable,
+                r.friendly_name,
+                r.template,
+                r.csr_der,
+                r.spki_der,
+                r.key_pkcs8
+            ],
+        )?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    pub fn requests(&self, id: Option<i64>) -> StoreResult<Vec<RequestRow>> {
+        let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE (?1 IS NULL OR id = ?1) ORDER BY id");
+        let mut st = self.0.prepare(&sql)?;
+        let rows = st.query_map(params![id], request_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn request_by_spki(&self, spki: &[u8]) -> StoreResult<Option<RequestRow>> {
+        let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE spki_der = ?1 ORDER BY id DESC LIMIT 1");
+        Ok(self.0.query_row(&sql, params![spki], request_row).optional()?)
+    }
+
+    /// The private key of a request (PKCS#8 DER).
+    pub fn request_key(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .query_row("SELECT key_pkcs8 FROM requests WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn complete_request(&self, id: i64, thumbprint: &str) -> StoreResult<()> {
+        self.0.execute(
+            "UPDATE requests SET status = 'Completed', thumbprint = ?2 WHERE id = ?1",
+            params![id, thumbprint],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_requests(&self, id: Option<i64>) -> StoreResult<usize> {
+        Ok(self
+            .0
+            .execute("DELETE FROM requests WHERE (?1 IS NULL OR id = ?1)", params![id])?)
+    }
+
+    // ---- certificates
+
+    /// Adds a certificate, or completes the one already there (a key or chain it lacked):
+    /// importing the same certificate twice changes nothing else. Returns true when it was new.
+    pub fn put_certificate(&self, c: &CertRow) -> StoreResult<bool> {
+        let existing = self.certificate(&c.thumbprint)?;
+        match existing {
+            None => {
+                self.0.execute(
+                    &format!("INSERT INTO certificates ({CERT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                    params![
+                        c.thumbprint,
+                        c.der,
+                        join_der(&c.chain),
+                        c.key_pkcs8,
+                        c.exportable,
+                        c.friendly_name,
+                        c.request_id,
+                        ts(c.added),
+                        c.spki_der
+                    ],
+                )?;
+                Ok(true)
+            }
+            Some(old) => {
+                let key = old.key_pkcs8.or_else(|| c.key_pkcs8.clone());
+                let chain = if old.chain.is_empty() { c.chain.clone() } else { old.chain };
+                self.0.execute(
+                    "UPDATE certificates SET key_pkcs8 = ?2, chain = ?3, exportable = ?4, friendly_name = COALESCE(friendly_name, ?5), request_id = COALESCE(request_id, ?6) WHERE thumbprint = ?1",
+                    params![
+                        c.thumbprint,
+                        key,
+                        join_der(&chain),
+                        old.exportable || c.exportable,
+                        c.friendly_name,
+                        c.request_id
+                    ],
+                )?;
+                Ok(false)
+            }
+        }
+    }
+
+    pub fn certificate(&self, thumbprint: &str) -> StoreResult<Option<CertRow>> {
+        let sql = format!("SELECT {CERT_COLS} FROM certificates WHERE thumbprint = ?1");
+        Ok(self.0.query_row(&sql, params![thumbprint], cert_row).optional()?)
+    }
+
+    pub fn certificates(&self) -> StoreResult<Vec<CertRow>> {
+        let sql = format!("SELECT {CERT_COLS} FROM certificates ORDER BY added, thumbprint");
+        let mut st = self.0.prepare(&sql)?;
+        let rows = st.query_map([], cert_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    // ---- assignments
+
+    pub fn assign(&self, scope: &str, use_name: &str, thumbprint: &str, effective: DateTime<Utc>, updated: DateTime<Utc>) -> StoreResult<i64> {
+        self.0.execute(
+            "INSERT INTO assignments (scope, use_name, thumbprint, effective, updated) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![scope, use_name, thumbprint, ts(effective), ts(updated)],
+        )?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Assignments, oldest effective first; `scope` None = all scopes.
+    pub fn assignments(&self, scope: Option<&str>) -> StoreResult<Vec<AssignmentRow>> {
+        let mut st = self.0.prepare(
+            "SELECT id, scope, use_name, thumbprint, effective, updated FROM assignments
+             WHERE (?1 IS NULL OR scope = ?1 COLLATE NOCASE) ORDER BY scope, use_name, effective, id",
+        )?;
+        let rows = st.query_map(params![scope], assignment_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn delete_assignment(&self, id: i64) -> StoreResult<()> {
+        self.0.execute("DELETE FROM assignments WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    // ---- topology
+
+    pub fn put_topology(&self, xml: &str, published: DateTime<Utc>) -> StoreResult<()> {
+        self.0.execute(
+            "INSERT INTO topology (id, xml, published) VALUES (1, ?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET xml = excluded.xml, published = excluded.published",
+            params![xml, ts(published)],
+        )?;
+        Ok(())
+    }
+
+    pub fn topology(&self) -> StoreResult<Option<(String, DateTime<Utc>)>> {
+        Ok(self
+            .0
+            .query_row("SELECT xml, published FROM topology WHERE id = 1", [], |r| {
+                Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?)))
+            })
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_lists_round_trip() {
+        let l = vec![vec![1, 2, 3], vec![], vec![9; 300]];
+        assert_eq!(split_der(&join_der(&l)), l);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn store_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        Store::open(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(DB_FILE)), 0o600);
+    }
+
+    #[test]
+    fn rolled_back_writes_leave_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let mut s = Store::open(t.path()).unwrap();
+        let r: Result<(), StoreError> = s.write(|tx| {
+            tx.put_topology("<x/>", Utc::now())?;
+            Err(StoreError::TooNew(99))
+        });
+        assert!(r.is_err());
+        let topo: Option<_> = s.read(|tx| tx.topology()).unwrap();
+        assert!(topo.is_none());
+    }
+}

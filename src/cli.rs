@@ -1,0 +1,139 @@
+//! The outer command: dispatch by program name or first argument, help, version, completions,
+//! and the one place where an error becomes an exit status.
+
+use crate::binder::{self, help, CmdletDef};
+use crate::cmdlets::{self, Ctx};
+use crate::error::Exit;
+use crate::output::Host;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+
+const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN   the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD       PFX password when -Password is not given\n    CSCERT_ERROR_FORMAT   'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW            pretend the current time is this ISO 8601 instant (tests, labs)\n";
+
+fn outer_command() -> clap::Command {
+    clap::Command::new("cscert")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("The Lync Server / Skype for Business certificate cmdlets as one portable binary that prints JSON.")
+        .override_usage("cscert <Cmdlet-Name> [-Parameter value ...]\n       <Cmdlet-Name> [-Parameter value ...]   (a link named after the cmdlet)\n       cscert <Cmdlet-Name> -?")
+        .after_help(format!(
+            "CMDLETS\n{}\nOUTPUT\n    JSON Lines on stdout (one object per line); errors, warnings and verbose lines on stderr.\n\n{}\n{ENVIRONMENT}",
+            help::cmdlet_list(),
+            help::EXIT_CODES
+        ))
+        .subcommand(
+            clap::Command::new("completions")
+                .about("Print a shell completion script (bash or pwsh) for the cmdlets and their parameters")
+                .arg(clap::Arg::new("shell").required(true).value_parser(["bash", "pwsh"])),
+        )
+        .subcommand(
+            clap::Command::new("help")
+                .about("Help for a cmdlet (same as <Cmdlet-Name> -?)")
+                .arg(clap::Arg::new("cmdlet")),
+        )
+}
+
+/// The cmdlet named by the program's own file name, when it was started through a link.
+fn cmdlet_from_program(argv0: &OsString) -> Option<&'static CmdletDef> {
+    let stem = Path::new(argv0).file_stem()?.to_str()?;
+    binder::find_cmdlet(stem)
+}
+
+/// Runs one invocation and returns its exit status.
+pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
+    let argv0 = argv.first().cloned().unwrap_or_default();
+    let mut args: Vec<String> = Vec::with_capacity(argv.len());
+    for a in argv.iter().skip(1) {
+        match a.to_str() {
+            Some(s) => args.push(s.to_string()),
+            None => {
+                let _ = writeln!(err, "cscert: an argument is not valid Unicode: {a:?}");
+                return Exit::Binding as i32;
+            }
+        }
+    }
+    let (cmdlet, rest) = match cmdlet_from_program(&argv0) {
+        Some(c) => (c, &args[..]),
+        None => match args.first().and_then(|a| binder::find_cmdlet(a)) {
+            Some(c) => (c, &args[1..]),
+            None => return run_outer(&args, out, err),
+        },
+    };
+    if rest.iter().any(|a| a == "-?" || a.eq_ignore_ascii_case("-help") && cmdlet.param("Help").is_none()) {
+        let mut out = out;
+        let _ = out.write_all(help::cmdlet_help(cmdlet).as_bytes());
+        return 0;
+    }
+    let mut host = Host::new(cmdlet.name, out, err);
+    let code = match binder::bind(cmdlet, rest) {
+        Err(e) => {
+            host.error(&e);
+            e.exit
+        }
+        Ok(bound) => {
+            if bound.common.debug || std::env::var_os("CSCERT_DEBUG_BINDING").is_some() {
+                host.debug(format!("Bound: {}", crate::output::to_ascii_json(&bound.to_json())));
+            }
+            let mut ctx = Ctx::new(host, &bound);
+            let code = cmdlets::run(&bound, &mut ctx, rest);
+            host = ctx.into_host();
+            code
+        }
+    };
+    host.flush();
+    code as i32
+}
+
+fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
+    if let Some(first) = args.first() {
+        if first.starts_with(|c: char| c.is_ascii_uppercase()) && first.contains('-') && !first.starts_with('-') {
+            let _ = writeln!(
+                err,
+                "{first}: The term '{first}' is not recognized as a cmdlet of cscert. Cmdlets: {}.",
+                binder::CMDLETS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+            );
+            return Exit::Binding as i32;
+        }
+    }
+    let full: Vec<String> = std::iter::once("cscert".to_string()).chain(args.iter().cloned()).collect();
+    let m = match outer_command().try_get_matches_from(full) {
+        Ok(m) => m,
+        Err(e) => {
+            let code = if e.use_stderr() { Exit::Binding as i32 } else { 0 };
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                let _ = err.write_all(text.as_bytes());
+            } else {
+                let _ = out.write_all(text.as_bytes());
+            }
+            return code;
+        }
+    };
+    match m.subcommand() {
+        Some(("completions", sm)) => {
+            let shell = sm.get_one::<String>("shell").map(String::as_str).unwrap_or("bash");
+            let _ = out.write_all(crate::completions::script(shell).as_bytes());
+            0
+        }
+        Some(("help", sm)) => match sm.get_one::<String>("cmdlet") {
+            Some(name) => match binder::find_cmdlet(name) {
+                Some(c) => {
+                    let _ = out.write_all(help::cmdlet_help(c).as_bytes());
+                    0
+                }
+                None => {
+                    let _ = writeln!(err, "cscert: no cmdlet named '{name}'");
+                    Exit::Binding as i32
+                }
+            },
+            None => {
+                let _ = write!(out, "{}", outer_command().render_long_help());
+                0
+            }
+        },
+        _ => {
+            let _ = write!(out, "{}", outer_command().render_long_help());
+            0
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! Request-CsCertificate: new requests (offline PKCS#10 or a lab CA), -List, -Retrieve, -Clear.
+
+use super::{write_file_atomic, Ctx};
+use crate::binder::{Bound, Value};
+use crate::error::{Category, CsError, CsResult};
+use crate::model::{join_uses, CertType};
+use crate::output::objects::ser_date;
+use crate::pki::request::{generate_key, request_spki, windows_request_pem, KeyAlg, Spec};
+use crate::store::{NewRequest, RequestRow, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What an offline request returns.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OfflineRequest {
+    pub request_status: &'static str,
+    pub request_id: i64,
+    pub output: String,
+    pub subject: String,
+    pub alternative_names: Vec<String>,
+    #[serde(rename = "Use")]
+    pub uses: Vec<&'static str>,
+    pub computer_fqdn: Option<String>,
+    pub key_size: u32,
+    pub key_alg: &'static str,
+    pub private_key_exportable: bool,
+    #[serde(rename = "ClientEKU")]
+    pub client_eku: bool,
+    pub friendly_name: Option<String>,
+    pub template: Option<String>,
+    pub thumbprint: Option<String>,
+    #[serde(serialize_with = "ser_date")]
+    pub created: DateTime<Utc>,
+}
+
+/// One pending request, as -List shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PendingRequest {
+    pub request_id: i64,
+    pub certificate_uses: Vec<String>,
+    pub subject: String,
+    pub alternative_names: Vec<String>,
+    pub output: Option<String>,
+    pub request_status: String,
+    #[serde(serialize_with = "ser_date")]
+    pub created: DateTime<Utc>,
+    pub computer_fqdn: Option<String>,
+    pub key_size: i64,
+    pub key_alg: String,
+    pub private_key_exportable: bool,
+    pub friendly_name: Option<String>,
+    pub template: Option<String>,
+    pub thumbprint: Option<String>,
+}
+
+impl From<RequestRow> for PendingRequest {
+    fn from(r: RequestRow) -> Self {
+        PendingRequest {
+            request_id: r.id,
+            certificate_uses: r.uses.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            subject: r.subject,
+            alternative_names: r.sans,
+            output: r.output,
+            request_status: r.status,
+            created: r.created,
+            computer_fqdn: r.computer,
+            key_size: r.key_size,
+            key_alg: r.key_alg,
+            private_key_exportable: r.exportable,
+            friendly_name: r.friendly_name,
+            template: r.template,
+            thumbprint: r.thumbprint,
+        }
+    }
+}
+
+pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    match b.set {
+        "New" => new(b, ctx),
+        "List" => list(b, ctx),
+        "Clear" => clear(b, ctx),
+        _ => retrieve(b, ctx),
+    }
+}
+
+fn invalid(id: &str, msg: impl Into<String>) -> CsError {
+    CsError::failed(id, Category::InvalidArgument, msg)
+}
+
+/// An AD CS config string (`host\CAName`), as opposed to a lab CA given as files.
+fn is_adcs(ca: &str) -> bool {
+    ca.contains('\\') && !std::path::Path::new(ca).exists() || ca.starts_with('<')
+}
+
+/// The names (subject, SANs) for the request: without a topology, the subject is -ComputerFqdn
+/// (or the first -DomainName name) and the SANs are the subject followed by -DomainName.
+fn names_without_topology(ctx: &mut Ctx, computer: Option<&str>, extra: &[String]) -> CsResult<(String, Vec<String>)> {
+    let subject = match computer.or(extra.first().map(String::as_str)) {
+        Some(s) => s.to_string(),
+        None => {
+            return Err(invalid(
+                "NoNamesForRequest",
+                "No topology is published and neither -ComputerFqdn nor -DomainName names the certificate. Publish the topology (Publish-CsTopology -FileName <file>) or give -ComputerFqdn.",
+            ))
+        }
+    };
+    let mut sans: Vec<String> = Vec::with_capacity(extra.len() + 1);
+    for n in std::iter::once(&subject).chain(extra) {
+        if !sans.iter().any(|s| s.eq_ignore_ascii_case(n)) {
+            sans.push(n.clone());
+        }
+    }
+    ctx.host.verbose(format!(
+        "No topology is published: the subject is {} and the subject alternative names are the subject followed by the -DomainName names.",
+        if computer.is_some() { "-ComputerFqdn" } else { "the first -DomainName name" }
+    ));
+    Ok((subject, sans))
+}
+
+fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let uses = b.uses("Type");
+    let key_alg = b.enum_value("KeyAlg").and_then(KeyAlg::parse).unwrap_or(KeyAlg::Rsa);
+    let key_size = b.int("KeySize").unwrap_or(2048);
+    if key_alg == KeyAlg::Rsa && ![2048, 3072, 4096].contains(&key_size) {
+        let why = if key_size == 1024 {
+            "A 1024-bit RSA key is too weak and cscert does not make one (Lync accepts it, but no current CA or peer should)."
+        } else {
+            "cscert makes RSA keys of 2048, 3072 or 4096 bits."
+        };
+        return Err(invalid("UnsupportedKeySize", format!("-KeySize {key_size} is not supported. {why} Use -KeySize 2048, 3072 or 4096.")).with_target(key_size.to_string()));
+    }
+    if let Some(c) = b.str("Country") {
+        if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            return Err(invalid("InvalidCountry", format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not.")).with_target(c));
+        }
+    }
+    let exportable = b.bool("PrivateKeyExportable").unwrap_or(false);
+    let computer_arg: Option<String> = match b.get("ComputerFqdn") {
+        Some(Value::Str(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
+    };
+    let extra = b.list("DomainName");
+    let output = b.str("Output").map(str::to_string);
+    let ca = b.str("CA").map(str::to_string);
+
+    if let Some(ca) = &ca {
+        if is_adcs(ca) {
+            return Err(CsError::failed(
+                "AdcsNotAvailable",
+                Category::NotInstalled,
+                format!("-CA \"{ca}\" names an AD CS certification authority. Enrollment with AD CS needs a Windows server that is a member of the domain; cscert does not speak DCOM. Use -Output <file> to make an offline request for that CA, or -CA <PEM file or folder> with a lab CA's certificate and key."),
+            )
+            .with_target(ca.clone()));
+        }
+        if output.is_none() {
+            return Err(CsError::failed(
+                "NotImplemented",
+                Category::NotImplemented,
+                "Issuing with a lab CA (-CA <PEM file or folder>) is not implemented yet in this version of cscert; use -Output <file> for an offline request.",
+            ));
+        }
+    }
+    let Some(output) = output else {
+        return Err(invalid(
+            "NoOutputOrCa",
+            "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)",
+        ));
+    };
+
+    let (subject, sans) = names_without_topology(ctx, computer_arg.as_deref(), &extra)?;
+    let spec = Spec {
+        subject_cn: subject,
+        organization: b.str("Organization").map(str::to_string),
+        ou: b.str("OU").map(str::to_string),
+        city: b.str("City").map(str::to_string),
+        state: b.str("State").map(str::to_string),
+        country: b.str("Country").map(|c| c.to_ascii_uppercase()),
+        sans,
+        client_eku: b.bool("ClientEKU").unwrap_or(false),
+        template: b.str("Template").map(str::to_string),
+        uses: uses.clone(),
+    };
+    for n in &spec.sans {
+        ctx.host.verbose(format!("Subject alternative name: {n}"));
+    }
+    if uses.iter().any(|u| u.needs_exportable_key()) && !exportable {
+        ctx.host.warning(format!(
+            "The private key is not exportable, but {} certificates of an Edge pool share one key: add -PrivateKeyExportable $true if the pool has more than one member.",
+            join_uses(&uses.iter().copied().filter(|u| u.needs_exportable_key()).collect::<Vec<_>>())
+        ));
+    }
+
+    let path = ctx.full_path(&output);
+    let force = b.switch("Force");
+    if path.exists() && !force {
+        return Err(CsError::failed(
+            "OutputFileExists",
+            Category::ResourceExists,
+            format!("The file '{}' already exists. Use -Force to overwrite it.", path.display()),
+        )
+        .with_target(path.display().to_string()));
+    }
+    if !ctx.should_process(&path.display().to_string(), &format!("Write a certificate request for \"{}\"", join_uses(&uses))) {
+        return Ok(());
+    }
+
+    let key = generate_key(key_alg, key_size as i64).map_err(|e| CsError::failed("KeyGenerationFailed", Category::InvalidOperation, e.to_string()))?;
+    let csr = spec
+        .request_der(&key)
+        .map_err(|e| invalid("RequestNotMade", format!("The request could not be made: {e}.")))?;
+    let spki = request_spki(&csr).expect("a request we just made parses");
+    let pem = windows_request_pem(&csr);
+    let key_der = zeroizing(key.serialize_der());
+    let computer = computer_arg.clone();
+    let created = ctx.now;
+    let uses_text = join_uses(&uses);
+    let subject_dn = spec.windows_subject();
+    let output_text = path.display().to_string();
+    let id = ctx.store()?.write(|tx| -> CsResult<i64> {
+        let id = tx.insert_request(&NewRequest {
+            created,
+            computer: computer.as_deref(),
+            uses: &uses_text,
+            subject: &subject_dn,
+            sans: &spec.sans,
+            output: Some(&output_text),
+            key_alg: key_alg.name(),
+            key_size: key_alg.effective_size(key_size as u32) as i64,
+            exportable,
+            friendly_name: b.str("FriendlyName"),
+            template: b.str("Template"),
+            csr_der: &csr,
+            spki_der: &spki,
+            key_pkcs8: &key_der,
+        })?;
+        // The file is written inside the transaction: if it cannot be written, nothing is stored;
+        // if the commit fails, the file is removed again.
+        write_file_atomic(&path, pem.as_bytes(), force).map_err(|e| {
+            CsError::failed("OutputNotWritten", Category::WriteError, format!("The request could not be written to '{}': {e}", path.display()))
+        })?;
+        if let Err(e) = tx.commit() {
+            let _ = std::fs::remove_file(&path);
+            return Err(e.into());
+        }
+        Ok(id)
+    })?;
+    ctx.host.verbose(format!("Wrote request {id} to {output_text}; its private key is pending in the store {}.", ctx.store_dir().display()));
+    ctx.host.verbose("\"Request-CsCertificate\" processing has completed successfully.");
+    ctx.host.emit(&OfflineRequest {
+        request_status: "Offline",
+        request_id: id,
+        output: output_text,
+        subject: subject_dn,
+        alternative_names: spec.sans.clone(),
+        uses: uses.iter().map(|u| u.name()).collect(),
+        computer_fqdn: computer_arg,
+        key_size: key_alg.effective_size(key_size as u32),
+        key_alg: key_alg.name(),
+        private_key_exportable: exportable,
+        client_eku: spec.client_eku,
+        friendly_name: b.str("FriendlyName").map(str::to_string),
+        template: spec.template.clone(),
+        thumbprint: None,
+        created,
+    });
+    Ok(())
+}
+
+/// Key bytes are wiped when dropped.
+fn zeroizing(v: Vec<u8>) -> Zeroizing {
+    Zeroizing(v)
+}
+
+struct Zeroizing(Vec<u8>);
+
+impl std::ops::Deref for Zeroizing {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Zeroizing {
+    fn drop(&mut self) {
+        for b in self.0.iter_mut() {
+            // volatile so the wipe is not optimised away
+            unsafe { std::ptr::write_volatile(b, 0) };
+        }
+    }
+}
+
+fn request_id(b: &Bound) -> Option<i64> {
+    b.int("RequestId").map(i64::from)
+}
+
+fn not_found(id: i64) -> CsError {
+    CsError::failed("RequestNotFound", Category::ObjectNotFound, format!("No pending request has the ID {id}.")).with_target(id.to_string())
+}
+
+fn list(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let id = request_id(b);
+    let rows = ctx.store()?.read(|tx| tx.requests(id))?;
+    if rows.is_empty() {
+        if let Some(id) = id {
+            return Err(not_found(id));
+        }
+    }
+    for r in rows {
+        ctx.host.emit(&PendingRequest::from(r));
+    }
+    Ok(())
+}
+
+fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let id = request_id(b);
+    let rows = ctx.store()?.read(|tx| tx.requests(id))?;
+    if rows.is_empty() {
+        if let Some(id) = id {
+            return Err(not_found(id));
+        }
+        ctx.host.verbose("There are no pending requests to clear.");
+        return Ok(());
+    }
+    let target = match id {
+        Some(id) => format!("request {id}"),
+        None => format!("{} requests", rows.len()),
+    };
+    if !ctx.should_process(&target, "Clear pending certificate request") {
+        return Ok(());
+    }
+    let n = ctx.store()?.write(|tx| -> Result<usize, StoreError> {
+        let n = tx.delete_requests(id)?;
+        tx.commit()?;
+        Ok(n)
+    })?;
+    ctx.host.verbose(format!("Cleared {n} request(s)."));
+    Ok(())
+}
+
+fn retrieve(_b: &Bound, _ctx: &mut Ctx) -> CsResult<()> {
+    Err(CsError::failed(
+        "NotImplemented",
+        Category::NotImplemented,
+        "Request-CsCertificate -Retrieve is not implemented yet in this version of cscert.",
+    ))
+}
+
+#[allow(dead_code)]
+fn uses_of(r: &RequestRow) -> Vec<CertType> {
+    r.uses.split(',').filter_map(CertType::parse).collect()
+}

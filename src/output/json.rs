@@ -1,0 +1,171 @@
+//! The JSON Lines writer (compact, ASCII-only) and the stderr streams PowerShell users expect.
+
+use crate::error::{CsError, Exit};
+use serde::Serialize;
+use serde_json::ser::{CharEscape, Formatter};
+use std::io::{self, Write};
+
+/// Escapes every non-ASCII character as `\uXXXX`: pwsh decodes a native program's stdout with the
+/// console encoding, which on Windows is often not UTF-8.
+struct AsciiFormatter;
+
+impl Formatter for AsciiFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (i, ch) in fragment.char_indices() {
+            if ch.is_ascii() {
+                continue;
+            }
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            let mut buf = [0u16; 2];
+            for unit in ch.encode_utf16(&mut buf) {
+                write!(w, "\\u{unit:04x}")?;
+            }
+            start = i + ch.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, esc: CharEscape) -> io::Result<()> {
+        serde_json::ser::CompactFormatter.write_char_escape(w, esc)
+    }
+}
+
+/// One compact ASCII JSON document.
+pub fn to_ascii_json<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut buf = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, AsciiFormatter);
+    value
+        .serialize(&mut ser)
+        .expect("output objects always serialize");
+    String::from_utf8(buf).expect("ascii")
+}
+
+/// What a cmdlet writes to: JSON objects on stdout, errors/warnings/verbose lines on stderr.
+/// It also keeps a transcript for `-Report`.
+pub struct Host {
+    cmdlet: &'static str,
+    out: Box<dyn Write>,
+    err: Box<dyn Write>,
+    pub verbose: bool,
+    pub warnings: bool,
+    pub show_errors: bool,
+    pub json_errors: bool,
+    pub transcript: Vec<(String, String)>,
+    worst: Exit,
+}
+
+impl Host {
+    pub fn new(cmdlet: &'static str, out: Box<dyn Write>, err: Box<dyn Write>) -> Host {
+        Host {
+            cmdlet,
+            out,
+            err,
+            verbose: false,
+            warnings: true,
+            show_errors: true,
+            json_errors: std::env::var("CSCERT_ERROR_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")),
+            transcript: Vec::new(),
+            worst: Exit::Success,
+        }
+    }
+
+    pub fn cmdlet(&self) -> &'static str {
+        self.cmdlet
+    }
+
+    /// Writes one output object as one line.
+    pub fn emit<T: Serialize + ?Sized>(&mut self, obj: &T) {
+        let line = to_ascii_json(obj);
+        let _ = writeln!(self.out, "{line}");
+        self.transcript.push(("Output".into(), line));
+    }
+
+    /// Writes a raw text result (Get-CsTopology -AsXml).
+    pub fn emit_text(&mut self, text: &str) {
+        let _ = self.out.write_all(text.as_bytes());
+        if !text.ends_with('\n') {
+            let _ = self.out.write_all(b"\n");
+        }
+    }
+
+    pub fn verbose(&mut self, msg: impl AsRef<str>) {
+        let msg = msg.as_ref();
+        if self.verbose {
+            let _ = writeln!(self.err, "VERBOSE: {msg}");
+        }
+        self.transcript.push(("Verbose".into(), msg.to_string()));
+    }
+
+    /// Debug stream lines (`-Debug`, or the binding trace).
+    pub fn debug(&mut self, msg: impl AsRef<str>) {
+        let _ = writeln!(self.err, "DEBUG: {}", msg.as_ref());
+    }
+
+    pub fn warning(&mut self, msg: impl AsRef<str>) {
+        let msg = msg.as_ref();
+        if self.warnings {
+            let _ = writeln!(self.err, "WARNING: {msg}");
+        }
+        self.transcript.push(("Warning".into(), msg.to_string()));
+    }
+
+    /// Informational lines (Set-CsCertificate's "assigned for the type" lines) go to stderr so that
+    /// stdout stays JSON.
+    pub fn info(&mut self, msg: impl AsRef<str>) {
+        let msg = msg.as_ref();
+        let _ = writeln!(self.err, "{msg}");
+        self.transcript.push(("Information".into(), msg.to_string()));
+    }
+
+    /// A non-terminating error: printed, remembered for the exit status, and the cmdlet goes on.
+    pub fn error(&mut self, e: &CsError) {
+        if e.exit as i32 > self.worst as i32 {
+            self.worst = e.exit;
+        }
+        self.transcript.push(("Error".into(), e.message.clone()));
+        if !self.show_errors {
+            return;
+        }
+        let line = if self.json_errors {
+            #[derive(Serialize)]
+            #[serde(rename_all = "PascalCase")]
+            struct Record<'a> {
+                message: &'a str,
+                fully_qualified_error_id: String,
+                category: &'a str,
+                target_object: Option<&'a str>,
+            }
+            to_ascii_json(&Record {
+                message: &e.message,
+                fully_qualified_error_id: format!("{},{}", e.error_id, self.cmdlet),
+                category: e.category.name(),
+                target_object: e.target.as_deref(),
+            })
+        } else {
+            format!("{}: {}", self.cmdlet, e.message)
+        };
+        let _ = writeln!(self.err, "{line}");
+    }
+
+    /// The exit status the non-terminating errors so far call for.
+    pub fn worst(&self) -> Exit {
+        self.worst
+    }
+
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+        let _ = self.err.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_ascii_is_escaped_with_surrogates() {
+        assert_eq!(to_ascii_json("caf\u{e9} \u{1F600}"), "\"caf\\u00e9 \\ud83d\\ude00\"");
+        assert_eq!(to_ascii_json("a\"b\n"), "\"a\\\"b\\n\"");
+    }
+}

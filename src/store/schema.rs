@@ -1,0 +1,73 @@
+//! Schema versions: `PRAGMA user_version` counts the migrations applied; each runs in one transaction.
+
+use super::{StoreError, StoreResult};
+use rusqlite::Connection;
+
+/// Append-only: a released migration is never edited.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the first release
+    "CREATE TABLE requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created TEXT NOT NULL,
+        computer TEXT,
+        uses TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        sans TEXT NOT NULL,
+        output TEXT,
+        status TEXT NOT NULL,
+        key_alg TEXT NOT NULL,
+        key_size INTEGER NOT NULL,
+        exportable INTEGER NOT NULL,
+        friendly_name TEXT,
+        template TEXT,
+        csr_der BLOB NOT NULL,
+        spki_der BLOB NOT NULL,
+        key_pkcs8 BLOB NOT NULL,
+        thumbprint TEXT
+    );
+    CREATE INDEX requests_spki ON requests(spki_der);
+    CREATE TABLE certificates (
+        thumbprint TEXT PRIMARY KEY,
+        der BLOB NOT NULL,
+        chain BLOB NOT NULL,
+        key_pkcs8 BLOB,
+        exportable INTEGER NOT NULL,
+        friendly_name TEXT,
+        request_id INTEGER,
+        added TEXT NOT NULL,
+        spki_der BLOB NOT NULL
+    );
+    CREATE TABLE assignments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope TEXT NOT NULL,
+        use_name TEXT NOT NULL,
+        thumbprint TEXT NOT NULL REFERENCES certificates(thumbprint),
+        effective TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX assignments_scope_use ON assignments(scope, use_name);
+    CREATE TABLE topology (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        xml TEXT NOT NULL,
+        published TEXT NOT NULL
+    );",
+];
+
+pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > MIGRATIONS.len() as i64 {
+        return Err(StoreError::TooNew(version));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the write lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i as i64 {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
