@@ -172,7 +172,7 @@ mod tests {
             DnType::CustomDnType(vec![1, 2, 3, 4]),
             DnValue::Utf8String("x".into()),
         );
-        dn.push(DnType::CommonName, DnValue::BmpString(vec![0x00, 0xe9, 0x00, 0x65]));
+        dn.push(DnType::CommonName, DnValue::BmpString(rcgen::string::BmpString::from_utf16be(vec![0x00, 0xe9, 0x00, 0x65]).unwrap()));
         assert_eq!(dn_of(dn), "CN=\u{e9}e, OID.1.2.3.4=x");
     }
 
