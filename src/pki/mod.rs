@@ -1,3 +1,6 @@
 //! Requests, keys, certificates, PFX, identity matching and validation rules.
 
+pub mod dn;
+pub mod identity;
+pub mod inspect;
 pub mod request;

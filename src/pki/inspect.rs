@@ -1,0 +1,503 @@
+//! Reads the identities and properties the validator needs from certificates and PKCS#10 requests (PEM or DER).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::certification_request::X509CertificationRequest;
+use x509_parser::cri_attributes::ParsedCriAttribute;
+use x509_parser::der_parser::asn1_rs::{FromDer, Oid};
+use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
+use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
+
+use super::dn::{attribute_value, hex_upper, windows_dn};
+
+/// DER content bytes of the OIDs this module looks for (compared without allocating).
+mod oid {
+    /// 1.3.6.1.5.5.7.8.5 id-on-xmppAddr
+    pub const XMPP_ADDR: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x05];
+    /// 1.3.6.1.5.5.7.8.7 id-on-dnsSRV
+    pub const DNS_SRV: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x07];
+    /// 1.3.6.1.4.1.311.2.1.14 Microsoft's legacy "certificate extensions" request attribute
+    pub const MS_CERT_EXTENSIONS: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0e];
+    /// 1.2.840.113549.1.1.1 rsaEncryption
+    pub const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    /// 1.2.840.113549.1.1.10 id-RSASSA-PSS
+    pub const RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
+    /// 1.2.840.10045.2.1 id-ecPublicKey
+    pub const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    pub const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    pub const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    pub const P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
+}
+
+/// Whether the item was a PKCS#10 request or an issued certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Kind {
+    Request,
+    Certificate,
+}
+
+/// An otherName identity (XmppAddr or SRVName) and whether it had the string type its
+/// definition requires (UTF8String for xmppAddr, IA5String for SRVName).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherId {
+    pub value: String,
+    pub well_typed: bool,
+}
+
+/// The keyUsage bits (RFC 5280 §4.2.1.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct KeyUsageBits {
+    pub digital_signature: bool,
+    pub non_repudiation: bool,
+    pub key_encipherment: bool,
+    pub data_encipherment: bool,
+    pub key_agreement: bool,
+    pub key_cert_sign: bool,
+    pub crl_sign: bool,
+    pub encipher_only: bool,
+    pub decipher_only: bool,
+}
+
+/// The subject public key: `algorithm` is `RSA`, `EC`, `RSASSA-PSS` or the dotted OID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyInfo {
+    pub algorithm: String,
+    /// Modulus size for RSA, field size for EC; 0 when unknown.
+    pub bits: u32,
+    /// `P-256`, `P-384`, `P-521` or the dotted curve OID, for EC keys.
+    pub curve: Option<String>,
+}
+
+/// Everything the validator and the cmdlets read from one certificate or request. Not
+/// `Serialize`: output shapes belong to the output module (and chrono has no serde here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    pub kind: Kind,
+    /// Windows-order DN (`CN=..., O=..., C=...`); empty for an empty subject.
+    pub subject: String,
+    pub subject_cn: Vec<String>,
+    /// SAN dNSName entries exactly as presented (not normalised, possibly invalid).
+    pub dns_names: Vec<String>,
+    pub srv_names: Vec<OtherId>,
+    pub xmpp_addrs: Vec<OtherId>,
+    pub uris: Vec<String>,
+    pub ip_addresses: Vec<String>,
+    pub san_present: bool,
+    pub san_critical: bool,
+    /// The SAN extension could not be decoded (names above may be incomplete).
+    pub san_malformed: bool,
+    /// Request only: a SAN came in the PKCS#9 extensionRequest attribute.
+    pub san_from_extension_request: bool,
+    /// Request only: a SAN came in Microsoft's legacy attribute 1.3.6.1.4.1.311.2.1.14.
+    pub san_from_legacy_ms_attribute: bool,
+    /// Dotted EKU OIDs; `None` when there is no extendedKeyUsage extension.
+    pub eku: Option<Vec<String>>,
+    pub key_usage: Option<KeyUsageBits>,
+    /// `None` when there is no basicConstraints extension.
+    pub basic_constraints_ca: Option<bool>,
+    pub key: KeyInfo,
+    /// Dotted OID of the signature algorithm.
+    pub signature_alg: String,
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: Option<DateTime<Utc>>,
+    pub issuer: Option<String>,
+    /// Uppercase hex of the serial's DER content bytes, as .NET's `SerialNumber` shows them.
+    pub serial: Option<String>,
+    /// SHA-1 of the certificate's DER, 40 uppercase hex digits.
+    pub thumbprint: Option<String>,
+    pub spki_der: Vec<u8>,
+}
+
+/// Why bytes could not be read as certificates or requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InspectError {
+    /// PEM armour that does not decode.
+    Pem(String),
+    /// A CERTIFICATE block or DER input that is not a certificate.
+    Certificate(String),
+    /// A CERTIFICATE REQUEST block or DER input that is not a request.
+    Request(String),
+    /// Neither PEM with a certificate/request block nor DER of either.
+    NothingUsable,
+}
+
+impl fmt::Display for InspectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InspectError::Pem(e) => write!(f, "invalid PEM: {e}"),
+            InspectError::Certificate(e) => write!(f, "invalid certificate: {e}"),
+            InspectError::Request(e) => write!(f, "invalid certificate request: {e}"),
+            InspectError::NothingUsable => {
+                f.write_str("no certificate or certificate request found (expected PEM or DER)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for InspectError {}
+
+/// Reads every certificate and request in `bytes`: PEM (any number of `CERTIFICATE`,
+/// `CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST` blocks; keys and other blocks are
+/// skipped) or a single DER certificate or request.
+pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<Inspected>, InspectError> {
+    if looks_like_pem(bytes) {
+        let blocks = pem::parse_many(bytes).map_err(|e| InspectError::Pem(e.to_string()))?;
+        let mut out = Vec::with_capacity(blocks.len());
+        for block in &blocks {
+            match block.tag() {
+                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                    out.push(inspect_der_certificate(block.contents())?)
+                }
+                "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                    out.push(inspect_der_request(block.contents())?)
+                }
+                _ => {}
+            }
+        }
+        if out.is_empty() {
+            return Err(InspectError::NothingUsable);
+        }
+        return Ok(out);
+    }
+    // DER: both structures are SEQUENCE { SEQUENCE ... }, so try the common case first.
+    match inspect_der_certificate(bytes) {
+        Ok(item) => Ok(vec![item]),
+        Err(_) => match inspect_der_request(bytes) {
+            Ok(item) => Ok(vec![item]),
+            Err(_) => Err(InspectError::NothingUsable),
+        },
+    }
+}
+
+fn looks_like_pem(bytes: &[u8]) -> bool {
+    // DER starts with 0x30; PEM may have leading text (openssl's `x509 -text` style) first.
+    bytes.first() != Some(&0x30) && bytes.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+/// Reads one DER certificate (trailing bytes are an error).
+pub fn inspect_der_certificate(der: &[u8]) -> Result<Inspected, InspectError> {
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|e| InspectError::Certificate(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(InspectError::Certificate(format!(
+            "{} bytes after the certificate",
+            rest.len()
+        )));
+    }
+    let mut item = empty(Kind::Certificate, cert.subject(), cert.public_key());
+    item.signature_alg = cert.signature_algorithm.algorithm.to_id_string();
+    let validity = cert.validity();
+    item.not_before = DateTime::from_timestamp(validity.not_before.timestamp(), 0);
+    item.not_after = DateTime::from_timestamp(validity.not_after.timestamp(), 0);
+    item.issuer = Some(windows_dn(cert.issuer()));
+    item.serial = Some(hex_upper(cert.raw_serial()));
+    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    item.thumbprint = Some(hex_upper(sha1.as_ref()));
+    for ext in cert.extensions() {
+        apply_extension(&mut item, ext, Source::Certificate);
+    }
+    Ok(item)
+}
+
+/// Reads one DER PKCS#10 request, taking extensions from both the PKCS#9 extensionRequest
+/// attribute and Microsoft's legacy 1.3.6.1.4.1.311.2.1.14 attribute.
+pub fn inspect_der_request(der: &[u8]) -> Result<Inspected, InspectError> {
+    let (rest, req) = X509CertificationRequest::from_der(der)
+        .map_err(|e| InspectError::Request(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(InspectError::Request(format!(
+            "{} bytes after the request",
+            rest.len()
+        )));
+    }
+    let info = &req.certification_request_info;
+    let mut item = empty(Kind::Request, &info.subject, &info.subject_pki);
+    item.signature_alg = req.signature_algorithm.algorithm.to_id_string();
+    for attr in info.iter_attributes() {
+        match attr.parsed_attribute() {
+            ParsedCriAttribute::ExtensionRequest(er) => {
+                for ext in &er.extensions {
+                    apply_extension(&mut item, ext, Source::ExtensionRequest);
+                }
+            }
+            _ if attr.oid.as_bytes() == oid::MS_CERT_EXTENSIONS => {
+                let exts = parse_legacy_extensions(attr.value).map_err(|e| {
+                    InspectError::Request(format!("attribute 1.3.6.1.4.1.311.2.1.14: {e}"))
+                })?;
+                for ext in &exts {
+                    apply_extension(&mut item, ext, Source::LegacyMsAttribute);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(item)
+}
+
+/// `SET { SEQUENCE OF Extension }` — the same syntax as extensionRequest, which x509-parser only
+/// decodes under the PKCS#9 OID.
+fn parse_legacy_extensions(value: &[u8]) -> Result<Vec<X509Extension<'_>>, String> {
+    let set = expect_tlv(value, 0x31).ok_or("expected a SET")?;
+    let mut seq = expect_tlv(set, 0x30).ok_or("expected a SEQUENCE of extensions")?;
+    let mut out = Vec::new();
+    while !seq.is_empty() {
+        let (rest, ext) = X509Extension::from_der(seq).map_err(|e| e.to_string())?;
+        out.push(ext);
+        seq = rest;
+    }
+    Ok(out)
+}
+
+/// Content of a DER TLV with the given tag that fills `input` up to its own length.
+fn expect_tlv(input: &[u8], tag: u8) -> Option<&[u8]> {
+    let (t, content, _) = split_tlv(input)?;
+    (t == tag).then_some(content)
+}
+
+/// One DER TLV: (tag byte, content, rest). Only single-byte tags, definite lengths.
+fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (first as usize, rest)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Certificate,
+    ExtensionRequest,
+    LegacyMsAttribute,
+}
+
+fn empty(kind: Kind, subject: &X509Name, spki: &SubjectPublicKeyInfo) -> Inspected {
+    Inspected {
+        kind,
+        subject: windows_dn(subject),
+        subject_cn: subject.iter_common_name().map(attribute_value).collect(),
+        dns_names: Vec::new(),
+        srv_names: Vec::new(),
+        xmpp_addrs: Vec::new(),
+        uris: Vec::new(),
+        ip_addresses: Vec::new(),
+        san_present: false,
+        san_critical: false,
+        san_malformed: false,
+        san_from_extension_request: false,
+        san_from_legacy_ms_attribute: false,
+        eku: None,
+        key_usage: None,
+        basic_constraints_ca: None,
+        key: key_info(spki),
+        signature_alg: String::new(),
+        not_before: None,
+        not_after: None,
+        issuer: None,
+        serial: None,
+        thumbprint: None,
+        spki_der: spki.raw.to_vec(),
+    }
+}
+
+fn key_info(spki: &SubjectPublicKeyInfo) -> KeyInfo {
+    let alg = spki.algorithm.algorithm.as_bytes();
+    let key = spki.subject_public_key.data.as_ref();
+    if alg == oid::RSA || alg == oid::RSA_PSS {
+        let bits = split_tlv(key)
+            .and_then(|(_, seq, _)| split_tlv(seq))
+            .map(|(_, modulus, _)| unsigned_bits(modulus))
+            .unwrap_or(0);
+        let name = if alg == oid::RSA { "RSA" } else { "RSASSA-PSS" };
+        KeyInfo {
+            algorithm: name.into(),
+            bits,
+            curve: None,
+        }
+    } else if alg == oid::EC {
+        let curve_oid = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok());
+        let (curve, bits) = match curve_oid.as_ref().map(Oid::as_bytes) {
+            Some(oid::P256) => (Some("P-256".to_string()), 256),
+            Some(oid::P384) => (Some("P-384".to_string()), 384),
+            Some(oid::P521) => (Some("P-521".to_string()), 521),
+            _ => (
+                curve_oid.map(|o| o.to_id_string()),
+                // Uncompressed point: 0x04 || X || Y.
+                (key.len().saturating_sub(1) * 4) as u32,
+            ),
+        };
+        KeyInfo {
+            algorithm: "EC".into(),
+            bits,
+            curve,
+        }
+    } else {
+        KeyInfo {
+            algorithm: spki.algorithm.algorithm.to_id_string(),
+            bits: 0,
+            curve: None,
+        }
+    }
+}
+
+/// Bit length of a big-endian unsigned INTEGER content (leading zero octets ignored).
+fn unsigned_bits(int: &[u8]) -> u32 {
+    match int.iter().position(|&b| b != 0) {
+        Some(i) => (int.len() - i - 1) as u32 * 8 + (8 - int[i].leading_zeros()),
+        None => 0,
+    }
+}
+
+fn apply_extension(item: &mut Inspected, ext: &X509Extension, source: Source) {
+    match ext.parsed_extension() {
+        ParsedExtension::SubjectAlternativeName(san) => {
+            item.san_present = true;
+            item.san_critical |= ext.critical;
+            match source {
+                Source::ExtensionRequest => item.san_from_extension_request = true,
+                Source::LegacyMsAttribute => item.san_from_legacy_ms_attribute = true,
+                Source::Certificate => {}
+            }
+            // A request may carry the same SAN in both attributes: keep each name once.
+            let dedupe = source != Source::Certificate;
+            for gn in &san.general_names {
+                add_general_name(item, gn, dedupe);
+            }
+        }
+        ParsedExtension::KeyUsage(ku) => {
+            item.key_usage = Some(KeyUsageBits {
+                digital_signature: ku.digital_signature(),
+                non_repudiation: ku.non_repudiation(),
+                key_encipherment: ku.key_encipherment(),
+                data_encipherment: ku.data_encipherment(),
+                key_agreement: ku.key_agreement(),
+                key_cert_sign: ku.key_cert_sign(),
+                crl_sign: ku.crl_sign(),
+                encipher_only: ku.encipher_only(),
+                decipher_only: ku.decipher_only(),
+            })
+        }
+        ParsedExtension::ExtendedKeyUsage(eku) => {
+            let mut oids = Vec::with_capacity(2 + eku.other.len());
+            for (set, dotted) in [
+                (eku.any, "2.5.29.37.0"),
+                (eku.server_auth, "1.3.6.1.5.5.7.3.1"),
+                (eku.client_auth, "1.3.6.1.5.5.7.3.2"),
+                (eku.code_signing, "1.3.6.1.5.5.7.3.3"),
+                (eku.email_protection, "1.3.6.1.5.5.7.3.4"),
+                (eku.time_stamping, "1.3.6.1.5.5.7.3.8"),
+                (eku.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
+            ] {
+                if set {
+                    oids.push(dotted.to_string());
+                }
+            }
+            oids.extend(eku.other.iter().map(Oid::to_id_string));
+            item.eku = Some(oids);
+        }
+        ParsedExtension::BasicConstraints(bc) => item.basic_constraints_ca = Some(bc.ca),
+        ParsedExtension::ParseError { .. } if is_san_oid(ext) => {
+            item.san_present = true;
+            item.san_critical |= ext.critical;
+            item.san_malformed = true;
+        }
+        _ => {}
+    }
+}
+
+fn is_san_oid(ext: &X509Extension) -> bool {
+    ext.oid.as_bytes() == [0x55, 0x1d, 0x11]
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T, dedupe: bool) {
+    if !dedupe || !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+fn add_general_name(item: &mut Inspected, gn: &GeneralName, dedupe: bool) {
+    match gn {
+        GeneralName::DNSName(s) => push_unique(&mut item.dns_names, s.to_string(), dedupe),
+        // x509-parser yields Invalid for a dNSName that is not UTF-8; keep it (lossily) so the
+        // validator can report it instead of it silently disappearing.
+        GeneralName::Invalid(tag, data) if tag.0 == 2 => push_unique(
+            &mut item.dns_names,
+            String::from_utf8_lossy(data).into_owned(),
+            dedupe,
+        ),
+        GeneralName::URI(s) => push_unique(&mut item.uris, s.to_string(), dedupe),
+        GeneralName::IPAddress(b) => {
+            push_unique(&mut item.ip_addresses, format_ip(b), dedupe);
+        }
+        GeneralName::OtherName(oid, value) => {
+            let id = oid.as_bytes();
+            if id == oid::XMPP_ADDR {
+                push_unique(&mut item.xmpp_addrs, other_id(value, 0x0c), dedupe);
+            } else if id == oid::DNS_SRV {
+                push_unique(&mut item.srv_names, other_id(value, 0x16), dedupe);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Decodes an otherName's `[0] EXPLICIT` value. `expected` is the universal tag the identity's
+/// definition requires; any other string type is still read, but marked as ill-typed.
+fn other_id(value: &[u8], expected: u8) -> OtherId {
+    let inner = split_tlv(value)
+        .filter(|(tag, _, _)| *tag == 0xa0)
+        .and_then(|(_, content, _)| split_tlv(content));
+    match inner {
+        Some((tag, content, _)) => {
+            let text = match tag {
+                // BMPString: UTF-16BE.
+                0x1e => char::decode_utf16(
+                    content
+                        .chunks_exact(2)
+                        .map(|c| u16::from_be_bytes([c[0], c[1]])),
+                )
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect(),
+                _ => String::from_utf8_lossy(content).into_owned(),
+            };
+            let ascii_ok = tag != 0x16 || content.is_ascii();
+            OtherId {
+                value: text,
+                well_typed: tag == expected && ascii_ok,
+            }
+        }
+        None => OtherId {
+            value: String::new(),
+            well_typed: false,
+        },
+    }
+}
+
+fn format_ip(bytes: &[u8]) -> String {
+    match bytes.len() {
+        4 => std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string(),
+        16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(bytes);
+            std::net::Ipv6Addr::from(a).to_string()
+        }
+        _ => hex_upper(bytes),
+    }
+}
