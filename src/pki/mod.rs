@@ -1,6 +1,10 @@
 //! Requests, keys, certificates, PFX, identity matching and validation rules.
 
+pub mod certfile;
 pub mod dn;
 pub mod identity;
 pub mod inspect;
+pub mod issue;
+pub mod p7b;
+pub mod pfx;
 pub mod request;

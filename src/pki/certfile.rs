@@ -1,0 +1,795 @@
+//! Loading certificate files (DER/PEM X.509, PKCS#7 `.p7b`, PKCS#12 `.pfx`) into a leaf, its chain and an optional key.
+
+use std::fmt;
+
+use x509_parser::asn1_rs::{Any, Class, FromBer, FromDer, Tag};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::certification_request::X509CertificationRequest;
+use x509_parser::extensions::ParsedExtension;
+
+use super::p7b::{self, P7bError};
+use super::pfx::{self, PfxError};
+
+/// The contents of a certificate file: one end-entity certificate, the others, and a key if the file held one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// DER of the end-entity certificate.
+    pub leaf: Vec<u8>,
+    /// DER of the other certificates, issuer order (leaf's issuer first); unrelated extras follow.
+    pub chain: Vec<Vec<u8>>,
+    /// PKCS#8 DER of the private key of `leaf`, when the file held it.
+    pub private_key_pkcs8: Option<Vec<u8>>,
+}
+
+// Hand-written so that the private key never reaches a log or an error message.
+impl fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loaded")
+            .field("leaf", &format_args!("<{} bytes DER>", self.leaf.len()))
+            .field(
+                "chain",
+                &format_args!("<{} certificates>", self.chain.len()),
+            )
+            .field(
+                "private_key_pkcs8",
+                &self.private_key_pkcs8.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Why a certificate file could not be loaded.
+#[derive(Debug)]
+pub enum CertFileError {
+    /// The bytes are not a certificate in any supported form; the text says what was found.
+    NotACertificate(String),
+    /// A PKCS#12 file was given without a password (and the empty password did not open it).
+    PasswordRequired,
+    /// A PKCS#12 file did not open with the given password.
+    WrongPassword,
+    /// A PEM private key is encrypted (`ENCRYPTED PRIVATE KEY` or `Proc-Type: 4,ENCRYPTED`).
+    EncryptedKey,
+    /// A private key was found but it belongs to none of the certificates.
+    KeyDoesNotMatch,
+    /// The file holds more than one end-entity certificate, so the leaf is not defined.
+    AmbiguousLeaf(usize),
+    /// The file holds more than one private key.
+    SeveralKeys(usize),
+    /// A PKCS#7 structure was recognised but is broken.
+    Pkcs7(P7bError),
+    /// A PKCS#12 structure was recognised but is broken.
+    Pfx(PfxError),
+}
+
+impl fmt::Display for CertFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertFileError::NotACertificate(what) => write!(f, "not a certificate file: {what}"),
+            CertFileError::PasswordRequired => {
+                f.write_str("the file is a password-protected pfx (pkcs#12): a password is required")
+            }
+            CertFileError::WrongPassword => {
+                f.write_str("the password is not correct for this pfx (pkcs#12) file")
+            }
+            CertFileError::EncryptedKey => f.write_str(
+                "the pem private key is encrypted; decrypt it first (openssl pkey -in key.pem -out plain.pem) or use a pfx",
+            ),
+            CertFileError::KeyDoesNotMatch => {
+                f.write_str("the private key in the file does not belong to any certificate in it")
+            }
+            CertFileError::AmbiguousLeaf(n) => write!(
+                f,
+                "the file holds {n} end-entity certificates; expected exactly one (plus its issuers)"
+            ),
+            CertFileError::SeveralKeys(n) => {
+                write!(f, "the file holds {n} private keys; expected at most one")
+            }
+            CertFileError::Pkcs7(e) => write!(f, "broken pkcs#7 (.p7b) data: {e}"),
+            CertFileError::Pfx(e) => write!(f, "broken pfx (pkcs#12) data: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CertFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CertFileError::Pkcs7(e) => Some(e),
+            CertFileError::Pfx(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<PfxError> for CertFileError {
+    fn from(e: PfxError) -> Self {
+        match e {
+            PfxError::WrongPassword => CertFileError::WrongPassword,
+            PfxError::KeyDoesNotMatch => CertFileError::KeyDoesNotMatch,
+            PfxError::Contents(inner) => *inner,
+            other => CertFileError::Pfx(other),
+        }
+    }
+}
+
+/// Reads a certificate file in any supported format.
+///
+/// `password` is used only for PKCS#12; `None` tries the empty password, which some
+/// exporters use, before answering [`CertFileError::PasswordRequired`].
+pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded, CertFileError> {
+    if bytes.is_empty() {
+        return Err(CertFileError::NotACertificate("the file is empty".into()));
+    }
+    if let Some(text) = pem_text(bytes) {
+        return read_pem(text);
+    }
+    if let Some(der) = single_der_certificate(bytes) {
+        return assemble(vec![der], None);
+    }
+    if p7b::looks_like_pkcs7(bytes) {
+        let certs = p7b::read_p7b(bytes).map_err(CertFileError::Pkcs7)?;
+        return assemble(certs, None);
+    }
+    if pfx::looks_like_pfx(bytes) {
+        return match password {
+            Some(p) => Ok(pfx::read_pfx(bytes, p)?),
+            None => match pfx::read_pfx(bytes, "") {
+                Ok(loaded) => Ok(loaded),
+                Err(PfxError::WrongPassword) => Err(CertFileError::PasswordRequired),
+                Err(e) => Err(e.into()),
+            },
+        };
+    }
+    if X509CertificationRequest::from_der(bytes).is_ok() {
+        return Err(CertFileError::NotACertificate(
+            "this is a certificate request (pkcs#10), not a certificate".into(),
+        ));
+    }
+    Err(CertFileError::NotACertificate(
+        "no der or pem x.509 certificate, pkcs#7 or pkcs#12 data found".into(),
+    ))
+}
+
+/// The text of a PEM file, if the bytes are text holding at least one PEM block.
+fn pem_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.contains("-----BEGIN ").then_some(text)
+}
+
+fn read_pem(text: &str) -> Result<Loaded, CertFileError> {
+    let blocks = pem::parse_many(text)
+        .map_err(|e| CertFileError::NotACertificate(format!("broken pem data ({e})")))?;
+    let mut certs = Vec::new();
+    let mut keys = Vec::new();
+    let mut saw_request = false;
+    for block in &blocks {
+        match block.tag() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                if parses_as_certificate(block.contents()) {
+                    certs.push(block.contents().to_vec());
+                } else if p7b::looks_like_pkcs7(block.contents()) {
+                    // Some CAs hand out a PKCS#7 chain under a CERTIFICATE label.
+                    certs.extend(p7b::read_p7b(block.contents()).map_err(CertFileError::Pkcs7)?);
+                } else {
+                    return Err(CertFileError::NotACertificate(
+                        "a pem certificate block does not hold an x.509 certificate".into(),
+                    ));
+                }
+            }
+            "PKCS7" | "CMS" => {
+                certs.extend(p7b::read_p7b(block.contents()).map_err(CertFileError::Pkcs7)?)
+            }
+            "PRIVATE KEY" => keys.push(block.contents().to_vec()),
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
+                if block.headers().get("Proc-Type").is_some() {
+                    return Err(CertFileError::EncryptedKey);
+                }
+                let pkcs8 = if block.tag() == "RSA PRIVATE KEY" {
+                    rsa_pkcs1_to_pkcs8(block.contents())
+                } else {
+                    ec_sec1_to_pkcs8(block.contents())
+                };
+                keys.push(pkcs8.ok_or_else(|| {
+                    CertFileError::NotACertificate(format!(
+                        "the pem {} block is not a valid key",
+                        block.tag().to_lowercase()
+                    ))
+                })?);
+            }
+            "ENCRYPTED PRIVATE KEY" => return Err(CertFileError::EncryptedKey),
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => saw_request = true,
+            _ => {}
+        }
+    }
+    if certs.is_empty() {
+        let what = if saw_request {
+            "this is a certificate request (pkcs#10), not a certificate"
+        } else if !keys.is_empty() {
+            "the pem file holds a private key but no certificate"
+        } else {
+            "the pem file holds no certificate"
+        };
+        return Err(CertFileError::NotACertificate(what.into()));
+    }
+    if keys.len() > 1 {
+        return Err(CertFileError::SeveralKeys(keys.len()));
+    }
+    assemble(certs, keys.pop())
+}
+
+/// The bytes, if they are exactly one DER certificate (nothing trailing).
+fn single_der_certificate(bytes: &[u8]) -> Option<Vec<u8>> {
+    parses_as_certificate(bytes).then(|| bytes.to_vec())
+}
+
+fn parses_as_certificate(der: &[u8]) -> bool {
+    matches!(x509_parser::parse_x509_certificate(der), Ok((rest, _)) if rest.is_empty())
+}
+
+/// Orders a set of certificates into leaf + issuer chain and checks the key, if any.
+///
+/// The leaf is the certificate whose public key matches the key; without a key, the one
+/// that issued none of the others (preferring non-CA certificates).
+pub(crate) fn assemble(certs: Vec<Vec<u8>>, key: Option<Vec<u8>>) -> Result<Loaded, CertFileError> {
+    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(certs.len());
+    for c in certs {
+        if !unique.contains(&c) {
+            unique.push(c);
+        }
+    }
+    let parsed: Vec<X509Certificate<'_>> = unique
+        .iter()
+        .map(|der| {
+            x509_parser::parse_x509_certificate(der)
+                .map(|(_, c)| c)
+                .map_err(|e| {
+                    CertFileError::NotACertificate(format!("invalid x.509 certificate ({e})"))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    if parsed.is_empty() {
+        return Err(CertFileError::NotACertificate(
+            "no certificate found".into(),
+        ));
+    }
+
+    let leaf_index = match &key {
+        Some(k) => {
+            let public = public_key_of_pkcs8(k).ok_or_else(|| {
+                CertFileError::NotACertificate("the private key is not a valid pkcs#8 key".into())
+            })?;
+            parsed
+                .iter()
+                .position(|c| *c.public_key().subject_public_key.data == public[..])
+                .ok_or(CertFileError::KeyDoesNotMatch)?
+        }
+        None => {
+            let candidates: Vec<usize> = (0..parsed.len())
+                .filter(|&i| {
+                    !parsed
+                        .iter()
+                        .enumerate()
+                        .any(|(j, other)| j != i && issued_by(other, &parsed[i]))
+                })
+                .collect();
+            let end_entities: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| !parsed[i].is_ca())
+                .collect();
+            match (end_entities.len(), candidates.len()) {
+                (1, _) => end_entities[0],
+                (0, 1) => candidates[0],
+                (0, 0) => 0, // a cycle (cross-signed pair): keep file order
+                (0, n) | (n, _) => return Err(CertFileError::AmbiguousLeaf(n)),
+            }
+        }
+    };
+
+    let mut order = vec![leaf_index];
+    let mut current = leaf_index;
+    while let Some(next) = (0..parsed.len())
+        .filter(|i| !order.contains(i))
+        .find(|&i| issued_by(&parsed[current], &parsed[i]))
+    {
+        order.push(next);
+        current = next;
+    }
+    let rest: Vec<usize> = (0..parsed.len()).filter(|i| !order.contains(i)).collect();
+    order.extend(rest);
+
+    let mut ders = order.iter().map(|&i| unique[i].clone());
+    let leaf = ders.next().unwrap_or_default();
+    Ok(Loaded {
+        leaf,
+        chain: ders.collect(),
+        private_key_pkcs8: key,
+    })
+}
+
+/// Whether `issuer` is the issuer of `cert`: names match, key identifiers match when both
+/// are present, and the signature verifies (names alone confuse a renewed CA, or two
+/// self-signed certificates that happen to share a subject).
+pub(crate) fn issued_by(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
+    if cert.issuer().as_raw() != issuer.subject().as_raw() || cert.as_raw() == issuer.as_raw() {
+        return false;
+    }
+    if let (Some(aki), Some(ski)) = (authority_key_id(cert), subject_key_id(issuer)) {
+        if aki != ski {
+            return false;
+        }
+    }
+    cert.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
+pub(crate) fn subject_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
+    cert.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
+            _ => None,
+        })
+}
+
+fn authority_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
+    cert.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|k| k.0),
+            _ => None,
+        })
+}
+
+// --- small DER helpers shared by the pki files -------------------------------------------
+
+/// Encodes one DER TLV with a single-byte tag.
+pub(crate) fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// One parsed element: its universal/context tag, class, full raw encoding and content.
+pub(crate) struct Element<'a> {
+    pub tag: Tag,
+    pub class: Class,
+    pub raw: &'a [u8],
+    pub content: &'a [u8],
+}
+
+/// Splits `input` into consecutive BER/DER elements.
+pub(crate) fn der_elements(mut input: &[u8]) -> Option<Vec<Element<'_>>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let (rest, any) = Any::from_ber(input).ok()?;
+        let raw = &input[..input.len() - rest.len()];
+        out.push(Element {
+            tag: any.header.tag(),
+            class: any.header.class(),
+            raw,
+            content: any.data,
+        });
+        input = rest;
+    }
+    Some(out)
+}
+
+/// The first BER/DER element of `input`, ignoring whatever follows it.
+pub(crate) fn der_first(input: &[u8]) -> Option<Element<'_>> {
+    let (rest, any) = Any::from_ber(input).ok()?;
+    Some(Element {
+        tag: any.header.tag(),
+        class: any.header.class(),
+        raw: &input[..input.len() - rest.len()],
+        content: any.data,
+    })
+}
+
+/// The content of the single DER element that makes up `input`.
+pub(crate) fn der_single(input: &[u8]) -> Option<Element<'_>> {
+    let (rest, any) = Any::from_der(input).ok()?;
+    if !rest.is_empty() {
+        return None;
+    }
+    Some(Element {
+        tag: any.header.tag(),
+        class: any.header.class(),
+        raw: input,
+        content: any.data,
+    })
+}
+
+const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+
+/// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8.
+pub(crate) fn rsa_pkcs1_to_pkcs8(pkcs1: &[u8]) -> Option<Vec<u8>> {
+    let seq = der_single(pkcs1)?;
+    if seq.tag != Tag::Sequence || der_elements(seq.content)?.len() < 9 {
+        return None;
+    }
+    let mut alg = der_tlv(0x06, OID_RSA_ENCRYPTION);
+    alg.extend_from_slice(&[0x05, 0x00]);
+    Some(pkcs8_of(&alg, pkcs1))
+}
+
+/// Wraps a SEC1 `ECPrivateKey` into PKCS#8, taking the curve from its parameters.
+pub(crate) fn ec_sec1_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
+    let seq = der_single(sec1)?;
+    if seq.tag != Tag::Sequence {
+        return None;
+    }
+    let parts = der_elements(seq.content)?;
+    let params = parts
+        .iter()
+        .find(|e| e.class == Class::ContextSpecific && e.tag == Tag(0))?;
+    let curve = der_single(params.content)?;
+    if curve.tag != Tag::Oid {
+        return None; // explicit curve parameters: not supported by any consumer here
+    }
+    let mut alg = der_tlv(0x06, OID_EC_PUBLIC_KEY);
+    alg.extend_from_slice(curve.raw);
+    Some(pkcs8_of(&alg, sec1))
+}
+
+fn pkcs8_of(alg_content: &[u8], private_key: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x02, 0x01, 0x00];
+    body.extend(der_tlv(0x30, alg_content));
+    body.extend(der_tlv(0x04, private_key));
+    der_tlv(0x30, &body)
+}
+
+/// The subjectPublicKey bits that belong to a PKCS#8 private key.
+///
+/// RSA is read structurally (modulus and exponent are in the private key), so keys the
+/// crypto library would refuse (e.g. 1024-bit ones in old PFX files) still match their
+/// certificate; other algorithms go through rcgen.
+pub(crate) fn public_key_of_pkcs8(pkcs8: &[u8]) -> Option<Vec<u8>> {
+    let seq = der_single(pkcs8)?;
+    let parts = der_elements(seq.content)?;
+    let alg = parts.get(1)?;
+    let alg_oid = der_elements(alg.content)?.into_iter().next()?;
+    if alg_oid.content == OID_RSA_ENCRYPTION {
+        let pkcs1 = der_single(parts.get(2)?.content)?;
+        let fields = der_elements(pkcs1.content)?;
+        let (n, e) = (fields.get(1)?, fields.get(2)?);
+        let mut body = n.raw.to_vec();
+        body.extend_from_slice(e.raw);
+        return Some(der_tlv(0x30, &body));
+    }
+    let pair = rcgen::KeyPair::try_from(pkcs8).ok()?;
+    Some(pair.public_key_raw().to_vec())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Whether `openssl` can be run; tests that need it print a notice and return otherwise.
+    pub(crate) fn have_openssl() -> bool {
+        let ok = Command::new("openssl")
+            .arg("version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !ok {
+            eprintln!("notice: openssl binary not found; skipping openssl cross-check");
+        }
+        ok
+    }
+
+    /// Runs openssl with `args` in `dir`, panicking with its stderr on failure.
+    pub(crate) fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// A root CA, an intermediate and a leaf with its key, made by openssl (RSA, DC name parts).
+    pub(crate) struct OpensslChain {
+        pub dir: tempfile::TempDir,
+        pub root: Vec<u8>,
+        pub inter: Vec<u8>,
+        pub leaf: Vec<u8>,
+        pub leaf_key_pem: String,
+    }
+
+    pub(crate) fn openssl_chain() -> OpensslChain {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("ext.cnf"),
+            "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
+             subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n\
+             [leaf]\nbasicConstraints=CA:FALSE\nsubjectAltName=DNS:pool01.contoso.net\n\
+             subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+        )
+        .unwrap();
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-noenc",
+                "-keyout",
+                "root.key",
+                "-out",
+                "root.pem",
+                "-days",
+                "30",
+                "-subj",
+                "/DC=net/DC=contoso/CN=Contoso Root",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-noenc",
+                "-keyout",
+                "inter.key",
+                "-out",
+                "inter.csr",
+                "-subj",
+                "/DC=net/DC=contoso/CN=Contoso Issuing",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "inter.csr",
+                "-CA",
+                "root.pem",
+                "-CAkey",
+                "root.key",
+                "-out",
+                "inter.pem",
+                "-days",
+                "20",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "ca",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-noenc",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=pool01.contoso.net",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "inter.pem",
+                "-CAkey",
+                "inter.key",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "10",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                "leaf",
+            ],
+        );
+        let der = |name: &str| {
+            pem::parse(std::fs::read(d.join(name)).unwrap())
+                .unwrap()
+                .into_contents()
+        };
+        OpensslChain {
+            root: der("root.pem"),
+            inter: der("inter.pem"),
+            leaf: der("leaf.pem"),
+            leaf_key_pem: std::fs::read_to_string(d.join("leaf.key")).unwrap(),
+            dir,
+        }
+    }
+
+    fn pem_of(der: &[u8]) -> String {
+        pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+    }
+
+    #[test]
+    fn der_certificate_alone() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let loaded = read_certificates(&c.leaf, None).unwrap();
+        assert_eq!(loaded.leaf, c.leaf);
+        assert!(loaded.chain.is_empty());
+        assert!(loaded.private_key_pkcs8.is_none());
+    }
+
+    #[test]
+    fn pem_chain_in_any_order_is_put_in_issuer_order() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let text = format!("{}{}{}", pem_of(&c.root), pem_of(&c.leaf), pem_of(&c.inter));
+        let loaded = read_certificates(text.as_bytes(), None).unwrap();
+        assert_eq!(loaded.leaf, c.leaf);
+        assert_eq!(loaded.chain, vec![c.inter.clone(), c.root.clone()]);
+    }
+
+    #[test]
+    fn pem_with_pkcs8_and_pkcs1_keys() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let d = c.dir.path();
+        // PKCS#8 as written by openssl req -noenc.
+        let text = format!("{}{}{}", c.leaf_key_pem, pem_of(&c.inter), pem_of(&c.leaf));
+        let loaded = read_certificates(text.as_bytes(), None).unwrap();
+        assert_eq!(loaded.leaf, c.leaf);
+        let pkcs8 = loaded.private_key_pkcs8.clone().unwrap();
+        assert_eq!(pkcs8, pem::parse(&c.leaf_key_pem).unwrap().into_contents());
+        // Traditional RSA PRIVATE KEY is converted to the same PKCS#8.
+        let rsa = openssl(d, &["pkey", "-in", "leaf.key", "-traditional"]);
+        let text = format!("{}{}", pem_of(&c.leaf), String::from_utf8(rsa).unwrap());
+        assert!(text.contains("BEGIN RSA PRIVATE KEY"));
+        let loaded = read_certificates(text.as_bytes(), None).unwrap();
+        assert_eq!(loaded.private_key_pkcs8.unwrap(), pkcs8);
+    }
+
+    #[test]
+    fn ec_sec1_key_is_converted_and_matched() {
+        if !have_openssl() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+                "-noenc",
+                "-keyout",
+                "k.pem",
+                "-out",
+                "c.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=ec",
+            ],
+        );
+        let sec1 = openssl(d, &["ec", "-in", "k.pem"]);
+        let sec1 = String::from_utf8(sec1).unwrap();
+        assert!(sec1.contains("BEGIN EC PRIVATE KEY"));
+        let cert = std::fs::read_to_string(d.join("c.pem")).unwrap();
+        let loaded = read_certificates(format!("{cert}{sec1}").as_bytes(), None).unwrap();
+        let key = loaded.private_key_pkcs8.unwrap();
+        std::fs::write(d.join("conv.der"), &key).unwrap();
+        let a = openssl(d, &["pkey", "-inform", "DER", "-in", "conv.der", "-pubout"]);
+        let b = openssl(d, &["x509", "-in", "c.pem", "-noout", "-pubkey"]);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn key_of_another_certificate_is_refused() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let root_key = std::fs::read_to_string(c.dir.path().join("root.key")).unwrap();
+        let text = format!("{}{}", pem_of(&c.leaf), root_key);
+        let err = read_certificates(text.as_bytes(), None).unwrap_err();
+        assert!(matches!(err, CertFileError::KeyDoesNotMatch), "{err}");
+    }
+
+    #[test]
+    fn two_unrelated_leaves_are_ambiguous() {
+        let a = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
+        let b = rcgen::generate_simple_self_signed(vec!["b.example".into()]).unwrap();
+        let text = format!("{}{}", a.cert.pem(), b.cert.pem());
+        let err = read_certificates(text.as_bytes(), None).unwrap_err();
+        assert!(matches!(err, CertFileError::AmbiguousLeaf(2)), "{err}");
+    }
+
+    #[test]
+    fn garbage_and_requests_are_not_certificates() {
+        for input in [
+            &b"hello world, not a cert"[..],
+            &[0x30, 0x03, 0x02, 0x01, 0x05],
+            &[],
+        ] {
+            let err = read_certificates(input, None).unwrap_err();
+            assert!(matches!(err, CertFileError::NotACertificate(_)), "{err}");
+            let text = err.to_string();
+            assert!(text.starts_with("not a certificate file: "), "{text}");
+            assert_eq!(text, text.to_lowercase());
+        }
+        let key = rcgen::KeyPair::generate().unwrap();
+        let csr = rcgen::CertificateParams::new(vec!["x.example".into()])
+            .unwrap()
+            .serialize_request(&key)
+            .unwrap();
+        for input in [csr.der().to_vec(), csr.pem().unwrap().into_bytes()] {
+            let err = read_certificates(&input, None).unwrap_err();
+            assert!(err.to_string().contains("certificate request"), "{err}");
+        }
+        let err = read_certificates(key.serialize_pem().as_bytes(), None).unwrap_err();
+        assert!(err.to_string().contains("no certificate"), "{err}");
+    }
+
+    #[test]
+    fn encrypted_pem_key_is_refused_clearly() {
+        let cert = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
+        let text = format!(
+            "{}{}",
+            cert.cert.pem(),
+            pem::encode(&pem::Pem::new("ENCRYPTED PRIVATE KEY", vec![0x30, 0x00]))
+        );
+        let err = read_certificates(text.as_bytes(), None).unwrap_err();
+        assert!(matches!(err, CertFileError::EncryptedKey));
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let cert = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
+        let text = format!("{}{}", cert.cert.pem(), cert.signing_key.serialize_pem());
+        let loaded = read_certificates(text.as_bytes(), None).unwrap();
+        assert!(loaded.private_key_pkcs8.is_some());
+        let dbg = format!("{loaded:?}");
+        assert!(dbg.contains("<redacted>"));
+        let key = loaded.private_key_pkcs8.as_ref().unwrap();
+        assert!(!dbg.contains(&format!("{:?}", &key[..8])));
+    }
+
+    #[test]
+    fn der_tlv_long_lengths() {
+        assert_eq!(der_tlv(0x04, &[1, 2]), vec![0x04, 2, 1, 2]);
+        let long = der_tlv(0x04, &[0; 300]);
+        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
+        assert_eq!(der_single(&long).unwrap().content.len(), 300);
+    }
+}

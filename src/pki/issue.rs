@@ -1,0 +1,1 @@
+//! Issuing certificates from a lab CA given as PEM files.

@@ -1,0 +1,441 @@
+//! PFX (PKCS#12) writing and reading, and PEM bundles, for exporting a certificate with its key.
+
+use std::fmt;
+
+use p12_keystore::{
+    Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, Pkcs12Archive,
+    PrivateKey, PrivateKeyChain,
+};
+use x509_parser::asn1_rs::Tag;
+
+use super::certfile::{
+    assemble, der_elements, der_first, public_key_of_pkcs8, CertFileError, Loaded,
+};
+
+/// DER contents of OIDs 1.2.840.113549.1.7.1 (data) and .7.2 (signedData), the PFX authSafe types.
+const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+
+/// Iterations for the key derivations. Modern: p12-keystore's default (as Java); legacy: 2000,
+/// what Windows itself writes, so that old servers import quickly.
+const MODERN_ITERATIONS: u32 = 10_000;
+const LEGACY_ITERATIONS: u32 = 2_000;
+
+/// Why a PFX could not be written or read.
+#[derive(Debug)]
+pub enum PfxError {
+    /// The MAC or the decryption failed: the password is not the one the file was made with.
+    WrongPassword,
+    /// The private key does not belong to the certificate.
+    KeyDoesNotMatch,
+    /// A certificate given for writing is not valid X.509 (index 0 = leaf, then chain).
+    InvalidCertificate(usize),
+    /// The private key given for writing is not PKCS#8 DER.
+    InvalidKey,
+    /// The file opened but holds no certificate.
+    NoCertificate,
+    /// The file is not a PKCS#12 structure p12-keystore can read.
+    Malformed(p12_keystore::error::Error),
+    /// The certificates in the file could not be put in order.
+    Contents(Box<CertFileError>),
+    /// Encoding the PFX failed.
+    Encode(p12_keystore::error::Error),
+}
+
+impl fmt::Display for PfxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PfxError::WrongPassword => f.write_str("the password is not correct for this pfx file"),
+            PfxError::KeyDoesNotMatch => {
+                f.write_str("the private key does not belong to the certificate")
+            }
+            PfxError::InvalidCertificate(0) => f.write_str("the certificate is not valid x.509"),
+            PfxError::InvalidCertificate(i) => {
+                write!(f, "chain certificate #{i} is not valid x.509")
+            }
+            PfxError::InvalidKey => f.write_str("the private key is not pkcs#8 der"),
+            PfxError::NoCertificate => f.write_str("the pfx file holds no certificate"),
+            PfxError::Malformed(e) => write!(f, "unreadable pfx data ({e})"),
+            PfxError::Contents(e) => write!(f, "{e}"),
+            PfxError::Encode(e) => write!(f, "could not encode the pfx ({e})"),
+        }
+    }
+}
+
+impl std::error::Error for PfxError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PfxError::Malformed(e) | PfxError::Encode(e) => Some(e),
+            PfxError::Contents(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// Writes a PFX holding the leaf, its chain and its private key.
+///
+/// `legacy = false`: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for keys and certificates,
+/// HMAC-SHA256 MAC; OpenSSL 3 and Windows Server 2019+ read it. `legacy = true`:
+/// pbeWithSHAAnd3-KeyTripleDES-CBC and an HMAC-SHA1 MAC, which Windows Server 2012 R2 / 2016
+/// need; OpenSSL 3 reads it without `-legacy`. RC2-40 is never written.
+///
+/// `friendly_name` labels the key bag (Windows shows it for the key); p12-keystore labels
+/// certificate bags with their subject DN. Without it the key bag gets the leaf's subject too.
+/// The localKeyId is the leaf's SHA-1 thumbprint, as OpenSSL does.
+pub fn write_pfx(
+    leaf_der: &[u8],
+    chain: &[Vec<u8>],
+    key_pkcs8_der: &[u8],
+    password: &str,
+    friendly_name: Option<&str>,
+    legacy: bool,
+) -> Result<Vec<u8>, PfxError> {
+    let leaf = Certificate::from_der(leaf_der).map_err(|_| PfxError::InvalidCertificate(0))?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(leaf_der)
+        .map_err(|_| PfxError::InvalidCertificate(0))?;
+    let public = public_key_of_pkcs8(key_pkcs8_der).ok_or(PfxError::InvalidKey)?;
+    if *parsed.public_key().subject_public_key.data != public[..] {
+        return Err(PfxError::KeyDoesNotMatch);
+    }
+    let key = PrivateKey::from_der(key_pkcs8_der).map_err(|_| PfxError::InvalidKey)?;
+    let mut certs = vec![leaf];
+    for (i, der) in chain.iter().enumerate() {
+        certs.push(Certificate::from_der(der).map_err(|_| PfxError::InvalidCertificate(i + 1))?);
+    }
+    let local_key_id =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf_der);
+    let alias = friendly_name
+        .map(str::to_owned)
+        .unwrap_or_else(|| certs[0].subject().to_owned());
+    let mut store = KeyStore::new();
+    store.add_entry(
+        &alias,
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id.as_ref(), key, certs)),
+    );
+    let (enc, mac, iterations) = if legacy {
+        (
+            EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc,
+            MacAlgorithm::HmacSha1,
+            LEGACY_ITERATIONS,
+        )
+    } else {
+        (
+            EncryptionAlgorithm::PbeWithHmacSha256AndAes256,
+            MacAlgorithm::HmacSha256,
+            MODERN_ITERATIONS,
+        )
+    };
+    store
+        .writer(password)
+        .encryption_algorithm(enc)
+        .encryption_iterations(iterations)
+        .mac_algorithm(mac)
+        .mac_iterations(iterations)
+        .write()
+        .map_err(PfxError::Encode)
+}
+
+/// Whether `der` is shaped like a PFX: SEQUENCE { INTEGER 3, ContentInfo(data|signedData), ... }.
+pub fn looks_like_pfx(der: &[u8]) -> bool {
+    let Some(outer) = der_first(der).filter(|e| e.tag == Tag::Sequence) else {
+        return false;
+    };
+    let Some(parts) = der_elements(outer.content) else {
+        return false;
+    };
+    let [version, auth_safe, ..] = parts.as_slice() else {
+        return false;
+    };
+    if version.tag != Tag::Integer || version.content != [3] || auth_safe.tag != Tag::Sequence {
+        return false;
+    }
+    der_first(auth_safe.content).is_some_and(|oid| {
+        oid.tag == Tag::Oid && (oid.content == OID_DATA || oid.content == OID_SIGNED_DATA)
+    })
+}
+
+/// Reads a PFX: the leaf (the certificate of the key, if there is a key), its chain and key.
+///
+/// Reads what OpenSSL 3 writes by default (PBES2/AES), `-legacy` RC2-40, 3DES, and Windows
+/// exports. A MAC or decryption failure is reported as [`PfxError::WrongPassword`].
+pub fn read_pfx(bytes: &[u8], password: &str) -> Result<Loaded, PfxError> {
+    use p12_keystore::error::Error as P12;
+    let archive = Pkcs12Archive::from_pkcs12(bytes, password).map_err(|e| match e {
+        // MAC mismatch, or (MAC-less files) bad padding after decryption.
+        P12::MacError(_) | P12::UnpadError | P12::Pkcs5Error(_) => PfxError::WrongPassword,
+        other => PfxError::Malformed(other),
+    })?;
+    let certs: Vec<Vec<u8>> = archive
+        .certs
+        .iter()
+        .map(|b| b.cert.as_der().to_vec())
+        .collect();
+    if certs.is_empty() {
+        return Err(PfxError::NoCertificate);
+    }
+    // Use the first key that belongs to one of the certificates; Windows may add stray keys.
+    let mut key = None;
+    for bag in &archive.keys {
+        let der = bag.key.as_der();
+        let Some(public) = public_key_of_pkcs8(der) else {
+            continue;
+        };
+        let matches = certs.iter().any(|c| {
+            x509_parser::parse_x509_certificate(c)
+                .is_ok_and(|(_, x)| *x.public_key().subject_public_key.data == public[..])
+        });
+        if matches {
+            key = Some(der.to_vec());
+            break;
+        }
+    }
+    if key.is_none() && !archive.keys.is_empty() {
+        return Err(PfxError::KeyDoesNotMatch);
+    }
+    assemble(certs, key).map_err(|e| PfxError::Contents(Box::new(e)))
+}
+
+/// A PEM text: the leaf certificate, the chain certificates, then the key as PKCS#8 `PRIVATE KEY`.
+pub fn write_pem_bundle(leaf: &[u8], chain: &[Vec<u8>], key_pkcs8: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    let mut blocks = vec![pem::Pem::new("CERTIFICATE", leaf.to_vec())];
+    blocks.extend(
+        chain
+            .iter()
+            .map(|c| pem::Pem::new("CERTIFICATE", c.clone())),
+    );
+    blocks.push(pem::Pem::new("PRIVATE KEY", key_pkcs8.to_vec()));
+    pem::encode_many_config(&blocks, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::certfile::read_certificates;
+    use crate::pki::certfile::tests::{have_openssl, openssl, openssl_chain};
+    use std::path::Path;
+
+    const PASS: &str = "S3cret-pass!";
+
+    fn key_der(pem_text: &str) -> Vec<u8> {
+        pem::parse(pem_text).unwrap().into_contents()
+    }
+
+    /// Checks a PFX we wrote with openssl: certs list, key extraction without -legacy, key match.
+    fn check_with_openssl(dir: &Path, pfx: &[u8], name: &str, expect_certs: usize) -> String {
+        std::fs::write(dir.join(name), pfx).unwrap();
+        let pass = format!("pass:{PASS}");
+        let info = openssl(
+            dir,
+            &["pkcs12", "-in", name, "-info", "-nokeys", "-passin", &pass],
+        );
+        let info = String::from_utf8(info).unwrap();
+        assert_eq!(
+            info.matches("-----BEGIN CERTIFICATE-----").count(),
+            expect_certs,
+            "{info}"
+        );
+        let key = openssl(
+            dir,
+            &[
+                "pkcs12", "-in", name, "-nocerts", "-noenc", "-passin", &pass,
+            ],
+        );
+        std::fs::write(dir.join("out.key"), key).unwrap();
+        let certs = openssl(
+            dir,
+            &[
+                "pkcs12", "-in", name, "-clcerts", "-nokeys", "-passin", &pass,
+            ],
+        );
+        std::fs::write(dir.join("out.crt"), certs).unwrap();
+        let a = openssl(dir, &["pkey", "-in", "out.key", "-pubout"]);
+        let b = openssl(dir, &["x509", "-in", "out.crt", "-noout", "-pubkey"]);
+        assert_eq!(a, b, "key and certificate of {name} do not match");
+        // -info prints the algorithms on stderr; capture them for the caller's checks.
+        let out = std::process::Command::new("openssl")
+            .args(["pkcs12", "-in", name, "-info", "-noout", "-passin", &pass])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    #[test]
+    fn modern_and_legacy_open_in_openssl_without_legacy_flag() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let d = c.dir.path();
+        let key = key_der(&c.leaf_key_pem);
+        let chain = vec![c.inter.clone(), c.root.clone()];
+
+        let modern =
+            write_pfx(&c.leaf, &chain, &key, PASS, Some("Edge Certificate"), false).unwrap();
+        let algs = check_with_openssl(d, &modern, "modern.pfx", 3);
+        assert!(algs.contains("AES-256-CBC"), "{algs}");
+        assert!(algs.contains("sha256"), "{algs}");
+        assert!(!algs.to_lowercase().contains("rc2"), "{algs}");
+
+        let legacy = write_pfx(&c.leaf, &chain, &key, PASS, None, true).unwrap();
+        let algs = check_with_openssl(d, &legacy, "legacy.pfx", 3);
+        assert!(algs.contains("pbeWithSHA1And3-KeyTripleDES-CBC"), "{algs}");
+        assert!(algs.contains("MAC: sha1"), "{algs}");
+        assert!(!algs.to_lowercase().contains("rc2"), "{algs}");
+
+        // The friendly name is on the key bag.
+        let pass = format!("pass:{PASS}");
+        let keys = openssl(
+            d,
+            &[
+                "pkcs12",
+                "-in",
+                "modern.pfx",
+                "-nocerts",
+                "-noenc",
+                "-passin",
+                &pass,
+            ],
+        );
+        assert!(String::from_utf8(keys)
+            .unwrap()
+            .contains("friendlyName: Edge Certificate"));
+
+        // And our reader gives back what went in.
+        for pfx in [&modern, &legacy] {
+            let loaded = read_pfx(pfx, PASS).unwrap();
+            assert_eq!(loaded.leaf, c.leaf);
+            assert_eq!(loaded.chain, chain);
+            assert_eq!(loaded.private_key_pkcs8.as_deref(), Some(&key[..]));
+        }
+    }
+
+    #[test]
+    fn reads_openssl_written_pfx() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let d = c.dir.path();
+        let pass = format!("pass:{PASS}");
+        std::fs::write(d.join("cas.pem"), {
+            let mut s = std::fs::read_to_string(d.join("inter.pem")).unwrap();
+            s.push_str(&std::fs::read_to_string(d.join("root.pem")).unwrap());
+            s
+        })
+        .unwrap();
+        let base = [
+            "pkcs12",
+            "-export",
+            "-in",
+            "leaf.pem",
+            "-inkey",
+            "leaf.key",
+            "-certfile",
+            "cas.pem",
+            "-passout",
+            &pass,
+            "-out",
+        ];
+        // OpenSSL 3 defaults (PBES2 AES-256, SHA-256 MAC), and what old Windows writes (3DES, SHA-1).
+        openssl(d, &[&base[..], &["default.pfx"]].concat());
+        openssl(
+            d,
+            &[
+                &base[..],
+                &[
+                    "des.pfx",
+                    "-certpbe",
+                    "PBE-SHA1-3DES",
+                    "-keypbe",
+                    "PBE-SHA1-3DES",
+                    "-macalg",
+                    "sha1",
+                ],
+            ]
+            .concat(),
+        );
+        let mut files = vec!["default.pfx", "des.pfx"];
+        // RC2-40 needs the legacy provider, which is not always installed.
+        let legacy_ok = std::process::Command::new("openssl")
+            .args([&base[..], &["rc2.pfx", "-legacy"]].concat())
+            .current_dir(d)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if legacy_ok {
+            files.push("rc2.pfx");
+        } else {
+            eprintln!("notice: openssl legacy provider unavailable; rc2-40 pfx not tested");
+        }
+        for f in files {
+            let bytes = std::fs::read(d.join(f)).unwrap();
+            assert!(looks_like_pfx(&bytes), "{f}");
+            let loaded = read_certificates(&bytes, Some(PASS)).unwrap();
+            assert_eq!(loaded.leaf, c.leaf, "{f}");
+            assert_eq!(loaded.chain, vec![c.inter.clone(), c.root.clone()], "{f}");
+            assert_eq!(
+                loaded.private_key_pkcs8.unwrap(),
+                key_der(&c.leaf_key_pem),
+                "{f}"
+            );
+
+            let err = read_certificates(&bytes, Some("not-the-password")).unwrap_err();
+            assert!(matches!(err, CertFileError::WrongPassword), "{f}: {err}");
+            let err = read_certificates(&bytes, None).unwrap_err();
+            assert!(matches!(err, CertFileError::PasswordRequired), "{f}: {err}");
+        }
+    }
+
+    #[test]
+    fn pfx_with_empty_password_opens_without_one() {
+        let cert = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
+        let key = cert.signing_key.serialize_der();
+        let pfx = write_pfx(cert.cert.der(), &[], &key, "", None, false).unwrap();
+        let loaded = read_certificates(&pfx, None).unwrap();
+        assert_eq!(loaded.leaf, cert.cert.der().to_vec());
+        assert_eq!(loaded.private_key_pkcs8.unwrap(), key);
+    }
+
+    #[test]
+    fn wrong_key_and_bad_input_are_refused() {
+        let a = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
+        let b = rcgen::KeyPair::generate().unwrap();
+        let err = write_pfx(a.cert.der(), &[], &b.serialize_der(), PASS, None, false).unwrap_err();
+        assert!(matches!(err, PfxError::KeyDoesNotMatch), "{err}");
+        let err = write_pfx(b"junk", &[], &b.serialize_der(), PASS, None, false).unwrap_err();
+        assert!(matches!(err, PfxError::InvalidCertificate(0)), "{err}");
+        let err = write_pfx(a.cert.der(), &[], b"junk", PASS, None, false).unwrap_err();
+        assert!(matches!(err, PfxError::InvalidKey), "{err}");
+        assert!(!looks_like_pfx(a.cert.der()));
+        assert!(matches!(
+            read_pfx(b"junk", PASS),
+            Err(PfxError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn pem_bundle_is_readable_by_openssl_and_us() {
+        let cert = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
+        let key = cert.signing_key.serialize_der();
+        let chain = vec![
+            rcgen::generate_simple_self_signed(vec!["ca.example".into()])
+                .unwrap()
+                .cert
+                .der()
+                .to_vec(),
+        ];
+        let text = write_pem_bundle(cert.cert.der(), &chain, &key);
+        assert_eq!(text.matches("-----BEGIN CERTIFICATE-----").count(), 2);
+        assert!(text.contains("-----BEGIN PRIVATE KEY-----"));
+        assert!(!text.contains('\r'));
+        assert!(text.find("PRIVATE KEY").unwrap() > text.rfind("BEGIN CERTIFICATE").unwrap());
+        if have_openssl() {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("b.pem"), &text).unwrap();
+            let a = openssl(dir.path(), &["pkey", "-in", "b.pem", "-pubout"]);
+            let b = openssl(dir.path(), &["x509", "-in", "b.pem", "-noout", "-pubkey"]);
+            assert_eq!(a, b);
+        }
+    }
+}
