@@ -14,3 +14,47 @@ pub fn ser_opt_date<S: Serializer>(d: &Option<DateTime<Utc>>, s: S) -> Result<S:
         None => s.serialize_none(),
     }
 }
+
+/// Get-CsCertificate's object: one per assigned use, properties in the Lync order.
+#[derive(serde::Serialize, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct AssignedCertificate {
+    pub issuer: String,
+    #[serde(serialize_with = "ser_date")]
+    pub not_after: DateTime<Utc>,
+    #[serde(serialize_with = "ser_date")]
+    pub not_before: DateTime<Utc>,
+    pub serial_number: String,
+    pub subject: String,
+    pub alternative_names: Vec<String>,
+    pub thumbprint: String,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub effective_time: Option<DateTime<Utc>>,
+    pub previous_thumbprint: Option<String>,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub update_time: Option<DateTime<Utc>>,
+    #[serde(rename = "Use")]
+    pub use_name: String,
+    pub source_scope: Option<String>,
+}
+
+/// A certificate in the store, as Import-CsCertificate and Request-CsCertificate -CA return it
+/// (scripts read `$cert.Thumbprint`).
+#[derive(serde::Serialize, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct StoredCertificate {
+    pub issuer: String,
+    #[serde(serialize_with = "ser_date")]
+    pub not_after: DateTime<Utc>,
+    #[serde(serialize_with = "ser_date")]
+    pub not_before: DateTime<Utc>,
+    pub serial_number: String,
+    pub subject: String,
+    pub alternative_names: Vec<String>,
+    pub thumbprint: String,
+    pub friendly_name: Option<String>,
+    pub has_private_key: bool,
+    pub private_key_exportable: bool,
+    pub request_id: Option<i64>,
+    pub request_status: Option<&'static str>,
+}

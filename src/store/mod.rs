@@ -113,6 +113,8 @@ pub struct AssignmentRow {
     pub use_name: String,
     pub thumbprint: String,
     pub effective: DateTime<Utc>,
+    /// Staged with `-Roll -EffectiveDate` (then EffectiveTime and UpdateTime are shown).
+    pub rolled: bool,
     pub updated: DateTime<Utc>,
 }
 
@@ -262,7 +264,8 @@ fn assignment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssignmentRow> {
         use_name: r.get(2)?,
         thumbprint: r.get(3)?,
         effective: parse_ts(&r.get::<_, String>(4)?),
-        updated: parse_ts(&r.get::<_, String>(5)?),
+        rolled: r.get(5)?,
+        updated: parse_ts(&r.get::<_, String>(6)?),
     })
 }
 
@@ -320,6 +323,11 @@ impl Tx<'_> {
         let mut st = self.0.prepare(&sql)?;
         let rows = st.query_map(params![id], request_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    pub fn certificate_by_spki(&self, spki: &[u8]) -> StoreResult<Option<CertRow>> {
+        let sql = format!("SELECT {CERT_COLS} FROM certificates WHERE spki_der = ?1 ORDER BY added DESC LIMIT 1");
+        Ok(self.0.query_row(&sql, params![spki], cert_row).optional()?)
     }
 
     pub fn request_by_spki(&self, spki: &[u8]) -> StoreResult<Option<RequestRow>> {
@@ -406,10 +414,10 @@ impl Tx<'_> {
 
     // ---- assignments
 
-    pub fn assign(&self, scope: &str, use_name: &str, thumbprint: &str, effective: DateTime<Utc>, updated: DateTime<Utc>) -> StoreResult<i64> {
+    pub fn assign(&self, scope: &str, use_name: &str, thumbprint: &str, effective: DateTime<Utc>, rolled: bool, updated: DateTime<Utc>) -> StoreResult<i64> {
         self.0.execute(
-            "INSERT INTO assignments (scope, use_name, thumbprint, effective, updated) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![scope, use_name, thumbprint, ts(effective), ts(updated)],
+            "INSERT INTO assignments (scope, use_name, thumbprint, effective, rolled, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![scope, use_name, thumbprint, ts(effective), rolled, ts(updated)],
         )?;
         Ok(self.0.last_insert_rowid())
     }
@@ -417,7 +425,7 @@ impl Tx<'_> {
     /// Assignments, oldest effective first; `scope` None = all scopes.
     pub fn assignments(&self, scope: Option<&str>) -> StoreResult<Vec<AssignmentRow>> {
         let mut st = self.0.prepare(
-            "SELECT id, scope, use_name, thumbprint, effective, updated FROM assignments
+            "SELECT id, scope, use_name, thumbprint, effective, rolled, updated FROM assignments
              WHERE (?1 IS NULL OR scope = ?1 COLLATE NOCASE) ORDER BY scope, use_name, effective, id",
         )?;
         let rows = st.query_map(params![scope], assignment_row)?.collect::<Result<Vec<_>, _>>()?;

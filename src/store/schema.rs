@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[&str] = &[
         use_name TEXT NOT NULL,
         thumbprint TEXT NOT NULL REFERENCES certificates(thumbprint),
         effective TEXT NOT NULL,
+        rolled INTEGER NOT NULL,
         updated TEXT NOT NULL
     );
     CREATE INDEX assignments_scope_use ON assignments(scope, use_name);
