@@ -92,7 +92,7 @@ pub fn read_p7b(der: &[u8]) -> Result<Vec<Vec<u8>>, P7bError> {
             continue;
         }
         match x509_parser::parse_x509_certificate(e.raw) {
-            Ok((rest, _)) if rest.is_empty() => certs.push(e.raw.to_vec()),
+            Ok(([], _)) => certs.push(e.raw.to_vec()),
             _ => return Err(P7bError::BadCertificate(i)),
         }
     }
