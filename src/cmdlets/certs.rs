@@ -180,13 +180,20 @@ pub fn assigned_object(scope: &str, use_: CertType, st: &UseState, cur: &Assignm
     }
 }
 
-/// What to assign: one certificate to uses, now or staged.
+/// What to assign: one certificate to uses (each with its scope), now or staged.
 pub struct Assignment<'a> {
     pub thumbprint: &'a str,
-    pub uses: &'a [CertType],
-    pub identity: Option<&'a str>,
+    pub targets: Vec<(CertType, String)>,
     pub roll: bool,
     pub effective: Option<DateTime<Utc>>,
+}
+
+impl<'a> Assignment<'a> {
+    /// Resolves each use's scope (this computer, -Identity, or Global).
+    pub fn new(ctx: &mut Ctx, thumbprint: &'a str, uses: &[CertType], identity: Option<&str>, roll: bool, effective: Option<DateTime<Utc>>) -> Self {
+        let targets = uses.iter().map(|&u| (u, scope_for(ctx, identity, u))).collect();
+        Assignment { thumbprint, targets, roll, effective }
+    }
 }
 
 /// Checks that a certificate can be assigned: it has its private key and has not expired.
@@ -229,42 +236,40 @@ pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> CsResult<()> 
     }
 }
 
-/// Writes the assignment rows (inside the caller's transaction) and prints Lync's lines.
-/// A plain assignment replaces the use's rows; a roll keeps the current one (it becomes
-/// previous at the effective time) and replaces any earlier staged roll.
-pub fn apply(ctx: &mut Ctx, tx: &Tx<'_>, a: &Assignment<'_>, c: &Inspected) -> CsResult<()> {
-    let now = ctx.now;
-    for &u in a.uses {
-        let scope = scope_for(ctx, a.identity, u);
-        let rows: Vec<AssignmentRow> = tx.assignments(Some(&scope))?.into_iter().filter(|r| r.use_name == u.name()).collect();
+/// Writes the assignment rows inside the caller's transaction and returns Lync's lines to print
+/// once it has committed. A plain assignment replaces the use's rows; a roll keeps the current
+/// one (it becomes previous at the effective time) and replaces any earlier staged roll.
+pub fn apply(tx: &Tx<'_>, a: &Assignment<'_>, c: &Inspected, now: DateTime<Utc>) -> CsResult<Vec<String>> {
+    let mut lines = Vec::new();
+    for (u, scope) in &a.targets {
+        let rows: Vec<AssignmentRow> = tx.assignments(Some(scope))?.into_iter().filter(|r| r.use_name == u.name()).collect();
         let st = resolve(&rows, now);
         if a.roll {
             for r in st.staged.iter().chain(&st.older).chain(&st.previous) {
                 tx.delete_assignment(r.id)?;
             }
-            tx.assign(&scope, u.name(), a.thumbprint, a.effective.unwrap_or(now), true, now)?;
+            tx.assign(scope, u.name(), a.thumbprint, a.effective.unwrap_or(now), true, now)?;
         } else {
             for r in &rows {
                 tx.delete_assignment(r.id)?;
             }
-            tx.assign(&scope, u.name(), a.thumbprint, now, false, now)?;
+            tx.assign(scope, u.name(), a.thumbprint, now, false, now)?;
         }
         let cn = c.subject_cn.first().cloned().unwrap_or_default();
         let when = match a.effective {
             Some(e) if a.roll => format!(" (staged; effective {})", e.format("%m/%d/%Y %H:%M:%S UTC")),
             _ => String::new(),
         };
-        ctx.host.info(format!("The following certificate was assigned for the type \"{u}\"{when}:"));
-        ctx.host.info(format!(
+        lines.push(format!("The following certificate was assigned for the type \"{u}\"{when}:"));
+        lines.push(format!(
             "{u}: {} {cn} {} {} {}",
             a.thumbprint,
             c.not_after.map(|d| d.format("%m/%d/%Y").to_string()).unwrap_or_default(),
             c.issuer.clone().unwrap_or_default(),
             c.serial.clone().unwrap_or_default()
         ));
-        ctx.host.verbose(format!("Assigned {} to {u} at scope {scope}.", a.thumbprint));
     }
-    Ok(())
+    Ok(lines)
 }
 
 #[cfg(test)]

@@ -1,0 +1,120 @@
+//! Import-CsCertificate: brings a CA's answer (or a PFX) into the store, joining a certificate to
+//! the pending request whose key it carries; the Cms set also assigns it.
+
+use super::certs::{self, Assignment};
+use super::Ctx;
+use crate::binder::Bound;
+use crate::error::{Category, CsError, CsResult};
+use crate::pki::certfile::{read_certificates, CertFileError};
+use crate::pki::inspect::inspect_der_certificate;
+use crate::store::CertRow;
+
+pub fn file_error(path: &str, e: CertFileError) -> CsError {
+    let (id, cat, msg) = match &e {
+        CertFileError::WrongPassword => (
+            "WrongPassword",
+            Category::SecurityError,
+            format!("The specified network password is not correct: '{path}' does not open with the password given."),
+        ),
+        CertFileError::PasswordRequired => (
+            "PasswordRequired",
+            Category::SecurityError,
+            format!("'{path}' is a password-protected PFX. Give -Password (or set $env:CSCERT_PASSWORD)."),
+        ),
+        _ => (
+            "InvalidCertificateFile",
+            Category::InvalidData,
+            format!("'{path}' cannot be imported: {e}. cscert imports DER or PEM .cer/.crt/.pem, PKCS#7 .p7b and PKCS#12 .pfx files."),
+        ),
+    };
+    CsError::failed(id, cat, msg).with_target(path)
+}
+
+/// Loads a certificate file into the store (inside one transaction with the optional
+/// assignment); shared with Set-CsCertificate -Path.
+pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<(&[crate::model::CertType], Option<&str>, bool, Option<chrono::DateTime<chrono::Utc>>)>) -> CsResult<()> {
+    let path = b.str("Path").expect("mandatory");
+    let bytes = certs::read_input(ctx, path)?;
+    let password = certs::password(b);
+    let loaded = read_certificates(&bytes, password.as_deref()).map_err(|e| file_error(path, e))?;
+    let leaf = inspect_der_certificate(&loaded.leaf).map_err(|e| file_error(path, CertFileError::NotACertificate(e.to_string())))?;
+    let thumbprint = leaf.thumbprint.clone().expect("certificates have thumbprints");
+    let force = b.switch("Force");
+    let now = ctx.now;
+    let assignment = assign.map(|(uses, identity, roll, effective)| Assignment::new(ctx, &thumbprint, uses, identity, roll, effective));
+    if !ctx.should_process(&format!("{thumbprint} ({})", leaf.subject), "Import certificate") {
+        return Ok(());
+    }
+    let is_ca = leaf.basic_constraints_ca == Some(true);
+    let exportable_param = b.bool("PrivateKeyExportable");
+    let (object, lines, new) = ctx.store()?.write(|tx| -> CsResult<_> {
+        let pending = tx.request_by_spki(&leaf.spki_der)?;
+        let (key, request_id, exportable) = match (&loaded.private_key_pkcs8, &pending) {
+            (Some(k), _) => (Some(k.clone()), pending.as_ref().map(|r| r.id), exportable_param.unwrap_or(false)),
+            (None, Some(r)) => (tx.request_key(r.id)?, Some(r.id), exportable_param.unwrap_or(r.exportable)),
+            (None, None) => (None, None, false),
+        };
+        let known = tx.certificate(&thumbprint)?;
+        if key.is_none() && !is_ca && !force && known.as_ref().is_none_or(|k| k.key_pkcs8.is_none()) {
+            return Err(CsError::failed(
+                "NoMatchingRequest",
+                Category::ObjectNotFound,
+                format!("The certificate \"{thumbprint}\" ({}) answers no pending request in the store, and '{path}' holds no private key. Import the PFX that carries its key, or use -Force to store the certificate without a key.", leaf.subject),
+            )
+            .with_target(thumbprint.clone()));
+        }
+        let new = tx.put_certificate(&CertRow {
+            thumbprint: thumbprint.clone(),
+            der: loaded.leaf.clone(),
+            chain: loaded.chain.clone(),
+            key_pkcs8: key,
+            exportable,
+            friendly_name: pending.as_ref().and_then(|r| r.friendly_name.clone()),
+            request_id,
+            added: now,
+            spki_der: leaf.spki_der.clone(),
+        })?;
+        if let Some(id) = request_id {
+            tx.complete_request(id, &thumbprint)?;
+        }
+        let stored = tx.certificate(&thumbprint)?.expect("just stored");
+        let mut lines = Vec::new();
+        if let Some(a) = &assignment {
+            certs::check_assignable(&stored, &leaf, now)?;
+            lines = certs::apply(&tx, a, &leaf, now)?;
+        }
+        tx.commit()?;
+        let status = stored.request_id.map(|_| "Issued");
+        Ok((certs::stored_object(&stored, &leaf, status), lines, new))
+    })?;
+    if !new {
+        ctx.host.verbose(format!("The certificate {thumbprint} was already in the store; nothing new was added."));
+    }
+    if let Some(id) = object.request_id {
+        ctx.host.verbose(format!("The certificate {thumbprint} completes request {id}; it is joined to that request's private key."));
+    }
+    for l in lines {
+        ctx.host.info(l);
+    }
+    ctx.host.emit(&object);
+    Ok(())
+}
+
+pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let roll = b.switch("Roll");
+    let effective = b.date("EffectiveDate");
+    if b.set == "Cms" {
+        certs::check_roll(roll, effective)?;
+        let uses = b.uses("Type");
+        import_file(ctx, b, Some((&uses, b.str("Identity"), roll, effective)))
+    } else {
+        if effective.is_some() {
+            return Err(CsError::failed(
+                "RollNeedsAssignment",
+                Category::InvalidArgument,
+                "-EffectiveDate stages an assignment: give -Identity, -Type and -Roll as well (or use Set-CsCertificate -Roll).",
+            ));
+        }
+        import_file(ctx, b, None)
+    }
+}

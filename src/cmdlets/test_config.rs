@@ -1,0 +1,87 @@
+//! Test-CsCertificateConfiguration: checks every assigned certificate at the current time.
+
+use super::certs;
+use super::Ctx;
+use crate::binder::Bound;
+use crate::error::{Category, CsError, CsResult, Exit};
+use serde::Serialize;
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InOrder {
+    thumbprint: String,
+    #[serde(rename = "Use")]
+    use_name: &'static str,
+}
+
+/// Certificates that expire within this many days get a warning.
+const EXPIRY_WARNING_DAYS: i64 = 30;
+
+fn problem(id: &str, msg: String, target: &str) -> CsError {
+    CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(target)
+}
+
+pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let scopes = certs::scopes_for_reading(ctx, None);
+    let now = ctx.now;
+    let computer = ctx.this_computer();
+    let topology = super::topo::published(ctx)?;
+    let checked = ctx.store()?.read(|tx| -> CsResult<_> {
+        let mut out = Vec::new();
+        for (scope, u, st) in certs::states(tx, &scopes, now)? {
+            let Some(cur) = st.current else { continue };
+            let row = tx.certificate(&cur.thumbprint)?;
+            let parsed = match &row {
+                Some(r) => Some(certs::parse(r)?),
+                None => None,
+            };
+            out.push((scope, u, cur.thumbprint, row.map(|r| r.key_pkcs8.is_some()), parsed));
+        }
+        Ok(out)
+    })?;
+    for (scope, u, thumb, has_key, parsed) in checked {
+        let Some(c) = parsed else {
+            ctx.host.error(&problem("AssignedCertificateMissing", format!("Assigned certificate not found or untrusted: {thumb} is assigned for the type \"{u}\" at {scope} but is not in the store."), &thumb));
+            continue;
+        };
+        let mut ok = true;
+        if has_key != Some(true) {
+            ctx.host.error(&problem("AssignedCertificateWithoutKey", format!("The certificate {thumb} assigned for the type \"{u}\" has no private key."), &thumb));
+            ok = false;
+        }
+        if let Some(na) = c.not_after {
+            if na < now {
+                ctx.host.error(&problem("AssignedCertificateExpired", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expired on {}.", na.format("%Y-%m-%d %H:%M:%S UTC")), &thumb));
+                ok = false;
+            } else if na - now < chrono::Duration::days(EXPIRY_WARNING_DAYS) {
+                ctx.host.warning(format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expires on {} (in {} days).", na.format("%Y-%m-%d %H:%M:%S UTC"), (na - now).num_days()));
+            }
+        }
+        if let Some(nb) = c.not_before {
+            if nb > now {
+                ctx.host.error(&problem("AssignedCertificateNotYetValid", format!("The certificate {thumb} assigned for the type \"{u}\" is not valid before {}.", nb.format("%Y-%m-%d %H:%M:%S UTC")), &thumb));
+                ok = false;
+            }
+        }
+        if let (Some(topo), false) = (&topology, scope == certs::GLOBAL) {
+            match super::topo::expected_names(topo, &scope, &[u], false, &[]) {
+                Ok(names) => {
+                    let missing: Vec<&String> = names.sans.iter().filter(|n| !c.dns_names.iter().any(|d| d.eq_ignore_ascii_case(n))).collect();
+                    if !missing.is_empty() {
+                        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                        ctx.host.error(&problem("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {thumb} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", list.join(", ")), &thumb));
+                        ok = false;
+                    }
+                }
+                Err(e) if scope.eq_ignore_ascii_case(&computer) => {
+                    ctx.host.warning(format!("The names for \"{u}\" could not be computed from the published topology: {e}"));
+                }
+                Err(_) => {}
+            }
+        }
+        if ok {
+            ctx.host.emit(&InOrder { thumbprint: thumb, use_name: u.name() });
+        }
+    }
+    Ok(())
+}
