@@ -1,0 +1,1 @@
+//! Fixture-driven tests of the topology module.
