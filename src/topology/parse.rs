@@ -132,23 +132,36 @@ impl Raw {
     }
 }
 
+/// Maps a syntax error to line and column. roxmltree places an unclosed root at the root's
+/// start; for a truncated file the end of the input is the useful place to point at.
+fn xml_error(xml: &str, e: roxmltree::Error) -> TopologyError {
+    if let roxmltree::Error::UnclosedRootNode = e {
+        let line = xml.matches('\n').count() + 1;
+        let last = xml.rsplit('\n').next().unwrap_or_default();
+        return TopologyError::Xml {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+            message: "the document ends before its root element is closed (truncated?)".into(),
+        };
+    }
+    let pos = e.pos();
+    let text = e.to_string();
+    // roxmltree appends " at row:col"; the position is reported separately.
+    let message = text
+        .strip_suffix(&format!(" at {pos}"))
+        .unwrap_or(&text)
+        .to_string();
+    TopologyError::Xml {
+        line: pos.row,
+        column: pos.col,
+        message,
+    }
+}
+
 /// Parses a published topology or a Topology Builder document (UTF-8, optional BOM).
 pub fn parse(xml: &str) -> Result<Topology> {
     let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
-    let doc = Document::parse(xml).map_err(|e| {
-        let pos = e.pos();
-        let text = e.to_string();
-        // roxmltree appends " at row:col"; the position is reported separately.
-        let message = text
-            .strip_suffix(&format!(" at {pos}"))
-            .unwrap_or(&text)
-            .to_string();
-        TopologyError::Xml {
-            line: pos.row,
-            column: pos.col,
-            message,
-        }
-    })?;
+    let doc = Document::parse(xml).map_err(|e| xml_error(xml, e))?;
     let root = doc.root_element();
     if is_el(root, &[NS_TOPOLOGY], "Topology") {
         let raw = read_published(root)?;
@@ -592,7 +605,7 @@ fn assemble(form: TopologyForm, content: Node, content_name: &str, raw: Raw) -> 
             }
         }
         for reg in raw.services.iter().filter(|s| s.role == "Registrar") {
-            if reg.depends_on.iter().any(|d| *d == edge.key) {
+            if reg.depends_on.contains(&edge.key) {
                 push(&pools[reg.cluster].fqdn);
             }
         }
