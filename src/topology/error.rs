@@ -1,0 +1,154 @@
+//! Errors of the topology module: reading a document (`TopologyError`) and computing names (`NamesError`).
+
+use crate::model::CertType;
+use std::fmt;
+
+/// A topology document that cannot be read. Messages are lowercase and name the element or
+/// attribute at fault, so an administrator can find it in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopologyError {
+    /// Not well-formed XML.
+    Xml {
+        line: u32,
+        column: u32,
+        message: String,
+    },
+    /// Well-formed XML, but neither a published topology nor a Topology Builder document.
+    NotTopology { root: String },
+    /// A required element is absent; `parent` describes where it was expected.
+    MissingElement {
+        element: &'static str,
+        parent: String,
+    },
+    /// A required attribute is absent or empty; `element` describes the element.
+    MissingAttribute {
+        element: String,
+        attribute: &'static str,
+    },
+    /// An attribute is present but unusable.
+    InvalidValue {
+        element: String,
+        attribute: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    /// An ID that refers to something the document does not define.
+    DanglingReference { from: String, to: String },
+    /// Two definitions of the same thing.
+    Duplicate {
+        what: String,
+        first: String,
+        second: String,
+    },
+}
+
+impl fmt::Display for TopologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TopologyError::Xml {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "xml syntax error at line {line}, column {column}: {message}"
+            ),
+            TopologyError::NotTopology { root } => write!(
+                f,
+                "not a Lync topology document: root element {root} (expected \
+                 {{urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008}}Topology or \
+                 {{urn:schema:Microsoft.Rtc.Management.Deploy.TopologyBuilder.2008}}TopologyBuilder)"
+            ),
+            TopologyError::MissingElement { element, parent } => {
+                write!(f, "{parent} has no {element} element")
+            }
+            TopologyError::MissingAttribute { element, attribute } => {
+                write!(f, "{element} has no {attribute} attribute")
+            }
+            TopologyError::InvalidValue {
+                element,
+                attribute,
+                value,
+                reason,
+            } => write!(
+                f,
+                "{element} has an invalid {attribute} attribute \"{value}\": {reason}"
+            ),
+            TopologyError::DanglingReference { from, to } => {
+                write!(f, "{from} refers to {to}, which the document does not define")
+            }
+            TopologyError::Duplicate {
+                what,
+                first,
+                second,
+            } => write!(f, "{what} is defined twice: by {first} and by {second}"),
+        }
+    }
+}
+
+impl std::error::Error for TopologyError {}
+
+/// Names that cannot be computed for a computer and a set of uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamesError {
+    /// No use was given.
+    NoUses,
+    /// The computer name matches no machine and no pool of the topology.
+    UnknownComputer { name: String },
+    /// A short name or a pool FQDN that matches several machines.
+    AmbiguousComputer {
+        name: String,
+        candidates: Vec<String>,
+    },
+    /// The use does not apply to this computer's role (the real cmdlet's
+    /// InvalidOperationException). `role` is a phrase such as "an Edge Server".
+    UseNotNeeded {
+        cert_type: CertType,
+        computer: String,
+        role: String,
+    },
+    /// The document lacks a name the use needs; `missing` names the element or attribute.
+    MissingName {
+        cert_type: CertType,
+        missing: String,
+    },
+    /// A wildcard `-DomainName` entry for a use that cannot carry one.
+    WildcardNotAllowed { cert_type: CertType, name: String },
+}
+
+impl fmt::Display for NamesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NamesError::NoUses => f.write_str("no certificate use was given"),
+            NamesError::UnknownComputer { name } => write!(
+                f,
+                "the computer \"{name}\" is not in the topology: no Machine or Cluster has that \
+                 FQDN or short name"
+            ),
+            NamesError::AmbiguousComputer { name, candidates } => write!(
+                f,
+                "the computer name \"{name}\" is ambiguous: it matches {}; give the FQDN of one machine",
+                candidates.join(", ")
+            ),
+            // Wording of the real cmdlet's message, so it is not lowercase.
+            NamesError::UseNotNeeded {
+                cert_type,
+                computer,
+                role,
+            } => write!(
+                f,
+                "The computer does not need a certificate of type \"{cert_type}\": {computer} is {role}."
+            ),
+            NamesError::MissingName { cert_type, missing } => {
+                write!(f, "cannot compute the names for \"{cert_type}\": {missing}")
+            }
+            NamesError::WildcardNotAllowed { cert_type, name } => write!(
+                f,
+                "the -DomainName name \"{name}\" is a wildcard, which a \"{cert_type}\" \
+                 certificate cannot carry"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NamesError {}
