@@ -1,7 +1,14 @@
 //! One file per cmdlet: bound parameters in, a call of library code, objects out.
 //! This module holds what they share: the invocation context and the dispatch table.
 
+mod certs;
+mod get;
+mod import;
+mod remove;
 mod request;
+mod set;
+mod test_config;
+mod topology;
 
 use crate::binder::{Bound, Common};
 use crate::error::{Category, CsError, CsResult, Exit};
@@ -198,6 +205,13 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
         ctx.now = n;
         match bound.cmdlet.name {
             "Request-CsCertificate" => request::exec(bound, ctx),
+            "Import-CsCertificate" => import::exec(bound, ctx),
+            "Set-CsCertificate" => set::exec(bound, ctx),
+            "Get-CsCertificate" => get::exec(bound, ctx),
+            "Remove-CsCertificate" => remove::exec(bound, ctx),
+            "Test-CsCertificateConfiguration" => test_config::exec(bound, ctx),
+            "Publish-CsTopology" => topology::publish(bound, ctx),
+            "Get-CsTopology" => topology::get(bound, ctx),
             other => Err(not_implemented(other)),
         }
     });

@@ -3,7 +3,11 @@
 use super::{write_file_atomic, Ctx};
 use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult};
-use crate::model::{join_uses, CertType};
+use super::certs;
+use crate::model::join_uses;
+use crate::pki::inspect::inspect_der_certificate;
+use crate::pki::issue::{issue, load_ca};
+use crate::store::CertRow;
 use crate::output::objects::ser_date;
 use crate::pki::request::{generate_key, request_spki, windows_request_pem, KeyAlg, Spec};
 use crate::store::{NewRequest, RequestRow, StoreError};
@@ -154,22 +158,39 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             )
             .with_target(ca.clone()));
         }
-        if output.is_none() {
-            return Err(CsError::failed(
-                "NotImplemented",
-                Category::NotImplemented,
-                "Issuing with a lab CA (-CA <PEM file or folder>) is not implemented yet in this version of cscert; use -Output <file> for an offline request.",
-            ));
-        }
     }
-    let Some(output) = output else {
+    if output.is_none() && ca.is_none() {
         return Err(invalid(
             "NoOutputOrCa",
             "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)",
         ));
+    }
+    // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
+    let lab_ca = match &ca {
+        Some(ca) => Some(load_ca(&ctx.full_path(ca)).map_err(|e| {
+            CsError::failed("LabCaNotUsable", Category::InvalidArgument, format!("The CA \"{ca}\" cannot issue certificates: {e}.")).with_target(ca.clone())
+        })?),
+        None => None,
     };
 
-    let (subject, sans) = names_without_topology(ctx, computer_arg.as_deref(), &extra)?;
+    let (subject, sans, computer) = match super::topology::published(ctx)? {
+        Some(topo) => {
+            let computer = computer_arg.clone().unwrap_or_else(|| ctx.this_computer());
+            let names = super::topology::expected_names(&topo, &computer, &uses, b.switch("AllSipDomain"), &extra)?;
+            ctx.host.verbose(format!("Names computed from the published topology for {} on {} (pool {}):", join_uses(&uses), names.computer, names.pool));
+            for s in &names.sources {
+                ctx.host.verbose(format!("  {}: {}", s.name, s.source));
+            }
+            for n in &names.notes {
+                ctx.host.warning(n);
+            }
+            (names.subject, names.sans, Some(names.computer))
+        }
+        None => {
+            let (subject, sans) = names_without_topology(ctx, computer_arg.as_deref(), &extra)?;
+            (subject, sans, computer_arg.clone())
+        }
+    };
     let spec = Spec {
         subject_cn: subject,
         organization: b.str("Organization").map(str::to_string),
@@ -182,27 +203,31 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         template: b.str("Template").map(str::to_string),
         uses: uses.clone(),
     };
-    for n in &spec.sans {
-        ctx.host.verbose(format!("Subject alternative name: {n}"));
-    }
     if uses.iter().any(|u| u.needs_exportable_key()) && !exportable {
         ctx.host.warning(format!(
             "The private key is not exportable, but {} certificates of an Edge pool share one key: add -PrivateKeyExportable $true if the pool has more than one member.",
             join_uses(&uses.iter().copied().filter(|u| u.needs_exportable_key()).collect::<Vec<_>>())
         ));
     }
-
-    let path = ctx.full_path(&output);
     let force = b.switch("Force");
-    if path.exists() && !force {
-        return Err(CsError::failed(
-            "OutputFileExists",
-            Category::ResourceExists,
-            format!("The file '{}' already exists. Use -Force to overwrite it.", path.display()),
-        )
-        .with_target(path.display().to_string()));
+    let path = output.as_deref().map(|o| ctx.full_path(o));
+    if let Some(path) = &path {
+        if path.exists() && !force {
+            return Err(CsError::failed(
+                "OutputFileExists",
+                Category::ResourceExists,
+                format!("The file '{}' already exists. Use -Force to overwrite it.", path.display()),
+            )
+            .with_target(path.display().to_string()));
+        }
     }
-    if !ctx.should_process(&path.display().to_string(), &format!("Write a certificate request for \"{}\"", join_uses(&uses))) {
+    let target = match (&path, &ca) {
+        (Some(p), _) => p.display().to_string(),
+        (None, Some(ca)) => format!("CA {ca}"),
+        (None, None) => unreachable!("checked above"),
+    };
+    let action = if path.is_some() { "Write a certificate request" } else { "Issue a certificate" };
+    if !ctx.should_process(&target, &format!("{action} for \"{}\" ({})", join_uses(&uses), spec.subject_cn)) {
         return Ok(());
     }
 
@@ -211,30 +236,69 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         .request_der(&key)
         .map_err(|e| invalid("RequestNotMade", format!("The request could not be made: {e}.")))?;
     let spki = request_spki(&csr).expect("a request we just made parses");
-    let pem = windows_request_pem(&csr);
     let key_der = zeroizing(key.serialize_der());
-    let computer = computer_arg.clone();
     let created = ctx.now;
     let uses_text = join_uses(&uses);
     let subject_dn = spec.windows_subject();
-    let output_text = path.display().to_string();
-    let id = ctx.store()?.write(|tx| -> CsResult<i64> {
-        let id = tx.insert_request(&NewRequest {
-            created,
-            computer: computer.as_deref(),
-            uses: &uses_text,
-            subject: &subject_dn,
-            sans: &spec.sans,
-            output: Some(&output_text),
-            key_alg: key_alg.name(),
-            key_size: key_alg.effective_size(key_size as u32) as i64,
-            exportable,
-            friendly_name: b.str("FriendlyName"),
-            template: b.str("Template"),
-            csr_der: &csr,
-            spki_der: &spki,
-            key_pkcs8: &key_der,
+    let output_text = path.as_ref().map(|p| p.display().to_string());
+    let friendly = b.str("FriendlyName");
+    let new_request = NewRequest {
+        created,
+        computer: computer.as_deref(),
+        uses: &uses_text,
+        subject: &subject_dn,
+        sans: &spec.sans,
+        output: output_text.as_deref(),
+        key_alg: key_alg.name(),
+        key_size: key_alg.effective_size(key_size as u32) as i64,
+        exportable,
+        friendly_name: friendly,
+        template: b.str("Template"),
+        csr_der: &csr,
+        spki_der: &spki,
+        key_pkcs8: &key_der,
+    };
+
+    if let Some(lab_ca) = lab_ca {
+        let validity = match b.int("ValidityDays") {
+            Some(d) if d < 1 => return Err(invalid("InvalidValidity", format!("-ValidityDays must be at least 1; {d} is not.")).with_target(d.to_string())),
+            Some(d) => d as u32,
+            None => 365,
+        };
+        let now = ::time::OffsetDateTime::from_unix_timestamp(created.timestamp()).expect("representable");
+        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now)
+            .map_err(|e| CsError::failed("IssueFailed", Category::InvalidOperation, format!("The lab CA could not issue the certificate: {e}.")))?;
+        let c = inspect_der_certificate(&issued.der).map_err(|e| CsError::failed("IssueFailed", Category::InvalidOperation, format!("The issued certificate cannot be read: {e}")))?;
+        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
+        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
+            let id = tx.insert_request(&new_request)?;
+            let row = CertRow {
+                thumbprint: thumbprint.clone(),
+                der: issued.der.clone(),
+                chain: issued.chain.clone(),
+                key_pkcs8: Some(key_der.to_vec()),
+                exportable,
+                friendly_name: friendly.map(str::to_string),
+                request_id: Some(id),
+                added: created,
+                spki_der: spki.clone(),
+            };
+            tx.put_certificate(&row)?;
+            tx.complete_request(id, &thumbprint)?;
+            tx.commit()?;
+            Ok(row)
         })?;
+        let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der()).map(|c| c.subject).unwrap_or_default();
+        ctx.host.verbose(format!("Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{ca_name}\"."));
+        ctx.host.verbose("\"Request-CsCertificate\" processing has completed successfully.");
+        ctx.host.emit(&certs::stored_object(&row, &c, Some("Issued")));
+        return Ok(());
+    }
+
+    let path = path.expect("offline request");
+    let pem = windows_request_pem(&csr);
+    let id = ctx.store()?.write(|tx| -> CsResult<i64> {
+        let id = tx.insert_request(&new_request)?;
         // The file is written inside the transaction: if it cannot be written, nothing is stored;
         // if the commit fails, the file is removed again.
         write_file_atomic(&path, pem.as_bytes(), force).map_err(|e| {
@@ -246,6 +310,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         }
         Ok(id)
     })?;
+    let output_text = output_text.expect("offline request");
     ctx.host.verbose(format!("Wrote request {id} to {output_text}; its private key is pending in the store {}.", ctx.store_dir().display()));
     ctx.host.verbose("\"Request-CsCertificate\" processing has completed successfully.");
     ctx.host.emit(&OfflineRequest {
@@ -255,12 +320,12 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         subject: subject_dn,
         alternative_names: spec.sans.clone(),
         uses: uses.iter().map(|u| u.name()).collect(),
-        computer_fqdn: computer_arg,
+        computer_fqdn: computer,
         key_size: key_alg.effective_size(key_size as u32),
         key_alg: key_alg.name(),
         private_key_exportable: exportable,
         client_eku: spec.client_eku,
-        friendly_name: b.str("FriendlyName").map(str::to_string),
+        friendly_name: friendly.map(str::to_string),
         template: spec.template.clone(),
         thumbprint: None,
         created,
@@ -339,15 +404,45 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     Ok(())
 }
 
-fn retrieve(_b: &Bound, _ctx: &mut Ctx) -> CsResult<()> {
-    Err(CsError::failed(
-        "NotImplemented",
-        Category::NotImplemented,
-        "Request-CsCertificate -Retrieve is not implemented yet in this version of cscert.",
-    ))
+/// Completes pending requests whose certificate is in the store (imported, or issued by a lab
+/// CA) and reports the others as still pending.
+fn retrieve(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let id = request_id(b);
+    let rows = ctx.store()?.write(|tx| -> CsResult<Vec<RequestRow>> {
+        let rows = tx.requests(id)?;
+        if rows.is_empty() {
+            if let Some(id) = id {
+                return Err(not_found(id));
+            }
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for mut r in rows {
+            if r.status == "Pending" {
+                if let Some(c) = tx.certificate_by_spki(&r.spki_der)? {
+                    if c.key_pkcs8.is_none() {
+                        // The certificate was stored without its key (-Force): join them now.
+                        let mut joined = c.clone();
+                        joined.key_pkcs8 = tx.request_key(r.id)?;
+                        joined.exportable = r.exportable;
+                        joined.request_id = Some(r.id);
+                        tx.put_certificate(&joined)?;
+                    }
+                    tx.complete_request(r.id, &c.thumbprint)?;
+                    r.status = "Completed".into();
+                    r.thumbprint = Some(c.thumbprint);
+                }
+            }
+            out.push(r);
+        }
+        tx.commit()?;
+        Ok(out)
+    })?;
+    for r in rows {
+        if r.status == "Pending" {
+            ctx.host.verbose(format!("Request {} is still pending: no certificate for its key is in the store. Import the CA's answer with Import-CsCertificate -Path <file>.", r.id));
+        }
+        ctx.host.emit(&PendingRequest::from(r));
+    }
+    Ok(())
 }
 
-#[allow(dead_code)]
-fn uses_of(r: &RequestRow) -> Vec<CertType> {
-    r.uses.split(',').filter_map(CertType::parse).collect()
-}

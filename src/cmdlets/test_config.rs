@@ -25,7 +25,7 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let scopes = certs::scopes_for_reading(ctx, None);
     let now = ctx.now;
     let computer = ctx.this_computer();
-    let topology = super::topo::published(ctx)?;
+    let topology = super::topology::published(ctx)?;
     let checked = ctx.store()?.read(|tx| -> CsResult<_> {
         let mut out = Vec::new();
         for (scope, u, st) in certs::states(tx, &scopes, now)? {
@@ -64,7 +64,7 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             }
         }
         if let (Some(topo), false) = (&topology, scope == certs::GLOBAL) {
-            match super::topo::expected_names(topo, &scope, &[u], false, &[]) {
+            match super::topology::expected_names(topo, &scope, &[u], false, &[]) {
                 Ok(names) => {
                     let missing: Vec<&String> = names.sans.iter().filter(|n| !c.dns_names.iter().any(|d| d.eq_ignore_ascii_case(n))).collect();
                     if !missing.is_empty() {

@@ -248,6 +248,22 @@ pub fn quote_dn_value(v: &str) -> String {
 }
 
 impl Spec {
+    /// What a lab CA needs to issue the certificate this request describes.
+    pub fn issue_request(&self, validity_days: u32) -> crate::pki::issue::IssueRequest {
+        crate::pki::issue::IssueRequest {
+            subject_cn: self.subject_cn.clone(),
+            organization: self.organization.clone(),
+            organizational_unit: self.ou.clone(),
+            locality: self.city.clone(),
+            state: self.state.clone(),
+            country: self.country.clone(),
+            sans: self.sans.clone(),
+            client_auth: self.client_eku,
+            validity_days,
+            template: self.template.clone(),
+        }
+    }
+
     /// The subject in Windows order, most specific first.
     pub fn windows_subject(&self) -> String {
         let mut parts = vec![format!("CN={}", quote_dn_value(&self.subject_cn))];
