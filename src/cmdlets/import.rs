@@ -32,7 +32,10 @@ pub fn file_error(path: &str, e: CertFileError) -> CsError {
 
 /// Loads a certificate file into the store (inside one transaction with the optional
 /// assignment); shared with Set-CsCertificate -Path.
-pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<(&[crate::model::CertType], Option<&str>, bool, Option<chrono::DateTime<chrono::Utc>>)>) -> CsResult<()> {
+/// An assignment to make together with the import: uses, -Identity, -Roll, -EffectiveDate.
+pub type AssignRequest<'a> = (&'a [crate::model::CertType], Option<&'a str>, bool, Option<chrono::DateTime<chrono::Utc>>);
+
+pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) -> CsResult<()> {
     let path = b.str("Path").expect("mandatory");
     let bytes = certs::read_input(ctx, path)?;
     let password = certs::password(b);

@@ -2,6 +2,7 @@
 //! This module holds what they share: the invocation context and the dispatch table.
 
 mod certs;
+mod export;
 mod get;
 mod import;
 mod remove;
@@ -210,6 +211,7 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
             "Get-CsCertificate" => get::exec(bound, ctx),
             "Remove-CsCertificate" => remove::exec(bound, ctx),
             "Test-CsCertificateConfiguration" => test_config::exec(bound, ctx),
+            "Export-CsCertificate" => export::exec(bound, ctx),
             "Publish-CsTopology" => topology::publish(bound, ctx),
             "Get-CsTopology" => topology::get(bound, ctx),
             other => Err(not_implemented(other)),

@@ -7,13 +7,16 @@ use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
 
+/// One use's removal: the use, its scope, the assignment rows to delete, the thumbprint.
+type Removal = (CertType, String, Vec<i64>, String);
+
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let uses = b.uses("Type");
     let previous = b.switch("Previous");
     let now = ctx.now;
     let targets: Vec<(CertType, String)> = uses.iter().map(|&u| (u, certs::scope_for(ctx, b.str("Identity"), u))).collect();
     // Look first, so that a use with nothing to remove is an error before anything changes.
-    let plan = ctx.store()?.read(|tx| -> CsResult<Vec<(CertType, String, Vec<i64>, String)>> {
+    let plan = ctx.store()?.read(|tx| -> CsResult<Vec<Removal>> {
         let mut plan = Vec::new();
         for (u, scope) in &targets {
             let rows: Vec<_> = tx.assignments(Some(scope))?.into_iter().filter(|r| r.use_name == u.name()).collect();

@@ -201,39 +201,6 @@ pub fn request_spki(csr_der: &[u8]) -> Option<Vec<u8>> {
     Some(csr.certification_request_info.subject_pki.raw.to_vec())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn template_extension_is_a_bmp_string() {
-        assert_eq!(bmp_string("ab"), vec![0x1e, 4, 0, b'a', 0, b'b']);
-    }
-
-    #[test]
-    fn rsa_1024_is_refused_with_advice() {
-        let e = generate_key(KeyAlg::Rsa, 1024).unwrap_err();
-        assert!(e.to_string().contains("too weak"));
-        assert!(matches!(generate_key(KeyAlg::Rsa, 1000), Err(RequestError::KeySize(1000))));
-    }
-
-    #[test]
-    fn request_round_trips_through_the_parser() {
-        let key = generate_key(KeyAlg::EcP256, 0).unwrap();
-        let spec = Spec {
-            subject_cn: "sip.contoso.com".into(),
-            sans: vec!["sip.contoso.com".into(), "contoso.com".into()],
-            ..Default::default()
-        };
-        let der = spec.request_der(&key).unwrap();
-        let spki = request_spki(&der).unwrap();
-        assert!(spki.len() > 60);
-        let pem = windows_request_pem(&der);
-        assert!(pem.starts_with("-----BEGIN NEW CERTIFICATE REQUEST-----\r\n"));
-        assert!(pem.trim_end().ends_with("-----END NEW CERTIFICATE REQUEST-----"));
-    }
-}
-
 /// Quotes an RDN value the way Windows shows it: `O="Contoso, Inc"`.
 pub fn quote_dn_value(v: &str) -> String {
     let needs = v.is_empty()
@@ -278,5 +245,38 @@ impl Spec {
         add("S", &self.state);
         add("C", &self.country);
         parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_extension_is_a_bmp_string() {
+        assert_eq!(bmp_string("ab"), vec![0x1e, 4, 0, b'a', 0, b'b']);
+    }
+
+    #[test]
+    fn rsa_1024_is_refused_with_advice() {
+        let e = generate_key(KeyAlg::Rsa, 1024).unwrap_err();
+        assert!(e.to_string().contains("too weak"));
+        assert!(matches!(generate_key(KeyAlg::Rsa, 1000), Err(RequestError::KeySize(1000))));
+    }
+
+    #[test]
+    fn request_round_trips_through_the_parser() {
+        let key = generate_key(KeyAlg::EcP256, 0).unwrap();
+        let spec = Spec {
+            subject_cn: "sip.contoso.com".into(),
+            sans: vec!["sip.contoso.com".into(), "contoso.com".into()],
+            ..Default::default()
+        };
+        let der = spec.request_der(&key).unwrap();
+        let spki = request_spki(&der).unwrap();
+        assert!(spki.len() > 60);
+        let pem = windows_request_pem(&der);
+        assert!(pem.starts_with("-----BEGIN NEW CERTIFICATE REQUEST-----\r\n"));
+        assert!(pem.trim_end().ends_with("-----END NEW CERTIFICATE REQUEST-----"));
     }
 }
