@@ -59,7 +59,10 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
             None => return run_outer(&args, out, err),
         },
     };
-    if rest.iter().any(|a| a == "-?" || a.eq_ignore_ascii_case("-help") && cmdlet.param("Help").is_none()) {
+    if rest
+        .iter()
+        .any(|a| a == "-?" || a.eq_ignore_ascii_case("-help") && cmdlet.param("Help").is_none())
+    {
         let mut out = out;
         let _ = out.write_all(help::cmdlet_help(cmdlet).as_bytes());
         return 0;
@@ -72,7 +75,10 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
         }
         Ok(bound) => {
             if bound.common.debug || std::env::var_os("CSCERT_DEBUG_BINDING").is_some() {
-                host.debug(format!("Bound: {}", crate::output::to_ascii_json(&bound.to_json())));
+                host.debug(format!(
+                    "Bound: {}",
+                    crate::output::to_ascii_json(&bound.to_json())
+                ));
             }
             let mut ctx = Ctx::new(host, &bound);
             let code = cmdlets::run(&bound, &mut ctx, rest);
@@ -86,8 +92,12 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
 
 fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
     if let Some(first) = args.first() {
-        if first.starts_with(|c: char| c.is_ascii_uppercase()) && first.contains('-') && !first.starts_with('-') {
-            let _ = writeln!(
+        if first.starts_with(|c: char| c.is_ascii_uppercase())
+            && first.contains('-')
+            && !first.starts_with('-')
+        {
+            let _ =
+                writeln!(
                 err,
                 "{first}: The term '{first}' is not recognized as a cmdlet of cscert. Cmdlets: {}.",
                 binder::CMDLETS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
@@ -95,11 +105,17 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
             return Exit::Binding as i32;
         }
     }
-    let full: Vec<String> = std::iter::once("cscert".to_string()).chain(args.iter().cloned()).collect();
+    let full: Vec<String> = std::iter::once("cscert".to_string())
+        .chain(args.iter().cloned())
+        .collect();
     let m = match outer_command().try_get_matches_from(full) {
         Ok(m) => m,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Binding as i32 } else { 0 };
+            let code = if e.use_stderr() {
+                Exit::Binding as i32
+            } else {
+                0
+            };
             let text = e.render().to_string();
             if e.use_stderr() {
                 let _ = err.write_all(text.as_bytes());
@@ -111,7 +127,10 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
     };
     match m.subcommand() {
         Some(("completions", sm)) => {
-            let shell = sm.get_one::<String>("shell").map(String::as_str).unwrap_or("bash");
+            let shell = sm
+                .get_one::<String>("shell")
+                .map(String::as_str)
+                .unwrap_or("bash");
             let _ = out.write_all(crate::completions::script(shell).as_bytes());
             0
         }

@@ -141,7 +141,10 @@ mod tests {
     fn parse_is_case_insensitive_and_canonical() {
         assert_eq!(CertType::parse("xmppserver"), Some(CertType::XmppServer));
         assert_eq!(CertType::parse("XMPPServer"), Some(CertType::XmppServer));
-        assert_eq!(CertType::parse("IPHONEAPNSERVICE").unwrap().name(), "iPhoneAPNService");
+        assert_eq!(
+            CertType::parse("IPHONEAPNSERVICE").unwrap().name(),
+            "iPhoneAPNService"
+        );
         assert_eq!(CertType::parse("Bogus"), None);
     }
 

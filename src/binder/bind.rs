@@ -159,9 +159,11 @@ impl Resolved {
 /// Resolves a parameter name: exact name or alias first, then unambiguous prefix, where a single
 /// declared parameter beats common ones (`-D` is `-DomainName`, not `-Debug`).
 fn resolve(cmdlet: &'static CmdletDef, given: &str) -> CsResult<Resolved> {
-    let commons = COMMON
-        .iter()
-        .chain(if cmdlet.should_process { SHOULD_PROCESS } else { &[] });
+    let commons = COMMON.iter().chain(if cmdlet.should_process {
+        SHOULD_PROCESS
+    } else {
+        &[]
+    });
     let all = cmdlet
         .params
         .iter()
@@ -385,8 +387,11 @@ fn apply_common(c: &mut Common, name: &str, v: Value) {
 }
 
 fn bind_positional(cmdlet: &'static CmdletDef, st: &mut State, args: Vec<String>) -> CsResult<()> {
-    let mut slots: Vec<&'static ParamDef> =
-        cmdlet.params.iter().filter(|p| p.position.is_some()).collect();
+    let mut slots: Vec<&'static ParamDef> = cmdlet
+        .params
+        .iter()
+        .filter(|p| p.position.is_some())
+        .collect();
     slots.sort_by_key(|p| p.position);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -444,7 +449,11 @@ fn resolve_set(cmdlet: &'static CmdletDef, st: &State) -> CsResult<&'static str>
     Err(errors::ambiguous_set(cmdlet))
 }
 
-fn convert_list(cmdlet: &'static CmdletDef, def: &'static ParamDef, items: Vec<String>) -> CsResult<Value> {
+fn convert_list(
+    cmdlet: &'static CmdletDef,
+    def: &'static ParamDef,
+    items: Vec<String>,
+) -> CsResult<Value> {
     match def.ty {
         PType::CertTypes => {
             let mut uses = Vec::with_capacity(items.len());
@@ -463,7 +472,11 @@ fn convert_list(cmdlet: &'static CmdletDef, def: &'static ParamDef, items: Vec<S
     }
 }
 
-fn convert_scalar(cmdlet: &'static CmdletDef, def: &'static ParamDef, raw: String) -> CsResult<Value> {
+fn convert_scalar(
+    cmdlet: &'static CmdletDef,
+    def: &'static ParamDef,
+    raw: String,
+) -> CsResult<Value> {
     Ok(match def.ty {
         PType::Bool => match parse_bool(&raw) {
             Some(b) => Value::Bool(b),

@@ -62,8 +62,14 @@ mod tests {
     #[test]
     fn us_formats_parse_as_local_time() {
         let expect = |s: &str, y, mo, d, h, mi| {
-            let got = parse_datetime(s).unwrap().with_timezone(&Local).naive_local();
-            let want = NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, 0).unwrap();
+            let got = parse_datetime(s)
+                .unwrap()
+                .with_timezone(&Local)
+                .naive_local();
+            let want = NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_opt(h, mi, 0)
+                .unwrap();
             assert_eq!(got, want, "{s}");
         };
         expect("7/22/2012 6:00:00 AM", 2012, 7, 22, 6, 0);

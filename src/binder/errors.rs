@@ -117,7 +117,10 @@ pub fn bad_enum(c: &CmdletDef, p: &ParamDef, dotnet: &str, names: &[&str], value
 }
 
 pub fn bad_cert_type(c: &CmdletDef, p: &ParamDef, value: &str) -> CsError {
-    let names: Vec<&str> = crate::model::CertType::ALL.iter().map(|t| t.name()).collect();
+    let names: Vec<&str> = crate::model::CertType::ALL
+        .iter()
+        .map(|t| t.name())
+        .collect();
     bad_enum(c, p, crate::model::CERT_TYPE_DOTNET, &names, value)
 }
 

@@ -29,7 +29,13 @@ pub fn syntax(c: &CmdletDef) -> Vec<String> {
         .iter()
         .map(|set| {
             let mut ps: Vec<&ParamDef> = c.params.iter().filter(|p| p.in_set(set)).collect();
-            ps.sort_by_key(|p| (!p.mandatory_in(set), p.ty != PType::Switch || !p.mandatory_in(set), p.position.unwrap_or(u8::MAX)));
+            ps.sort_by_key(|p| {
+                (
+                    !p.mandatory_in(set),
+                    p.ty != PType::Switch || !p.mandatory_in(set),
+                    p.position.unwrap_or(u8::MAX),
+                )
+            });
             let mut line = c.name.to_string();
             for p in ps {
                 line.push(' ');
@@ -56,7 +62,10 @@ pub fn cmdlet_help(c: &CmdletDef) -> String {
     }
     let _ = writeln!(s, "PARAMETERS");
     for p in c.params {
-        let ty = p.ty.syntax(p.type_name).map(|t| format!(" <{t}>")).unwrap_or_default();
+        let ty =
+            p.ty.syntax(p.type_name)
+                .map(|t| format!(" <{t}>"))
+                .unwrap_or_default();
         let _ = writeln!(s, "    -{}{ty}", p.name);
         let _ = writeln!(s, "        {}", p.help);
         let mut facts = Vec::new();

@@ -150,8 +150,16 @@ pub static COMMON: &[ParamDef] = &[
     common("Debug", &["db"], PType::Switch),
     common("ErrorAction", &["ea"], PType::Enum(&ACTION_PREFERENCE)),
     common("WarningAction", &["wa"], PType::Enum(&ACTION_PREFERENCE)),
-    common("InformationAction", &["infa"], PType::Enum(&ACTION_PREFERENCE)),
-    common("ProgressAction", &["proga"], PType::Enum(&ACTION_PREFERENCE)),
+    common(
+        "InformationAction",
+        &["infa"],
+        PType::Enum(&ACTION_PREFERENCE),
+    ),
+    common(
+        "ProgressAction",
+        &["proga"],
+        PType::Enum(&ACTION_PREFERENCE),
+    ),
     common("ErrorVariable", &["ev"], PType::Str),
     common("WarningVariable", &["wv"], PType::Str),
     common("InformationVariable", &["iv"], PType::Str),
@@ -493,7 +501,12 @@ mod tests {
                     names.push(l);
                 }
                 for s in p.sets.iter().chain(p.mandatory) {
-                    assert!(c.sets.contains(s), "{}: {} names unknown set {s}", c.name, p.name);
+                    assert!(
+                        c.sets.contains(s),
+                        "{}: {} names unknown set {s}",
+                        c.name,
+                        p.name
+                    );
                 }
                 assert!(
                     !(p.ty == PType::Switch && p.position.is_some()),
@@ -504,7 +517,11 @@ mod tests {
                 assert!(c.sets.contains(&d));
             }
             // Declared parameters are listed alphabetically, as Get-Help shows them.
-            let declared: Vec<_> = c.params.iter().map(|p| p.name.to_ascii_lowercase()).collect();
+            let declared: Vec<_> = c
+                .params
+                .iter()
+                .map(|p| p.name.to_ascii_lowercase())
+                .collect();
             let mut sorted = declared.clone();
             sorted.sort();
             assert_eq!(declared, sorted, "{}", c.name);
@@ -513,12 +530,18 @@ mod tests {
 
     #[test]
     fn cmdlet_lookup_ignores_case() {
-        assert_eq!(find_cmdlet("request-cscertificate").unwrap().name, "Request-CsCertificate");
+        assert_eq!(
+            find_cmdlet("request-cscertificate").unwrap().name,
+            "Request-CsCertificate"
+        );
         assert!(find_cmdlet("Request-CsCert").is_none());
     }
 
     #[test]
     fn cert_type_name_is_the_dotnet_array() {
-        assert_eq!(PType::CertTypes.dotnet(false), format!("{CERT_TYPE_DOTNET}[]"));
+        assert_eq!(
+            PType::CertTypes.dotnet(false),
+            format!("{CERT_TYPE_DOTNET}[]")
+        );
     }
 }

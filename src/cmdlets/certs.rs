@@ -43,7 +43,9 @@ pub fn not_in_store(thumbprint: &str) -> CsError {
 
 /// A stored certificate and its parsed form.
 pub fn load(tx: &Tx<'_>, thumbprint: &str) -> CsResult<(CertRow, Inspected)> {
-    let row = tx.certificate(thumbprint)?.ok_or_else(|| not_in_store(thumbprint))?;
+    let row = tx
+        .certificate(thumbprint)?
+        .ok_or_else(|| not_in_store(thumbprint))?;
     let parsed = parse(&row)?;
     Ok((row, parsed))
 }
@@ -53,12 +55,19 @@ pub fn parse(row: &CertRow) -> CsResult<Inspected> {
         CsError::failed(
             "StoredCertificateUnreadable",
             Category::InvalidData,
-            format!("The stored certificate {} cannot be read: {e}", row.thumbprint),
+            format!(
+                "The stored certificate {} cannot be read: {e}",
+                row.thumbprint
+            ),
         )
     })
 }
 
-pub fn stored_object(row: &CertRow, c: &Inspected, request_status: Option<&'static str>) -> StoredCertificate {
+pub fn stored_object(
+    row: &CertRow,
+    c: &Inspected,
+    request_status: Option<&'static str>,
+) -> StoredCertificate {
     StoredCertificate {
         issuer: c.issuer.clone().unwrap_or_default(),
         not_after: c.not_after.unwrap_or_default(),
@@ -78,9 +87,11 @@ pub fn stored_object(row: &CertRow, c: &Inspected, request_status: Option<&'stat
 /// The password of a PFX: `-Password`, else `$env:CSCERT_PASSWORD` (so it need not appear in a
 /// process list).
 pub fn password(b: &Bound) -> Option<String> {
-    b.str("Password")
-        .map(str::to_string)
-        .or_else(|| std::env::var("CSCERT_PASSWORD").ok().filter(|p| !p.is_empty()))
+    b.str("Password").map(str::to_string).or_else(|| {
+        std::env::var("CSCERT_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+    })
 }
 
 /// Reads an input file, with PowerShell's wording when it is not there.
@@ -91,11 +102,19 @@ pub fn read_input(ctx: &Ctx, path: &str) -> CsResult<Vec<u8>> {
             CsError::failed(
                 "PathNotFound",
                 Category::ObjectNotFound,
-                format!("Cannot find path '{}' because it does not exist.", full.display()),
+                format!(
+                    "Cannot find path '{}' because it does not exist.",
+                    full.display()
+                ),
             )
             .with_target(path)
         } else {
-            CsError::failed("FileNotRead", Category::ReadError, format!("Cannot read '{}': {e}", full.display())).with_target(path)
+            CsError::failed(
+                "FileNotRead",
+                Category::ReadError,
+                format!("Cannot read '{}': {e}", full.display()),
+            )
+            .with_target(path)
         }
     })
 }
@@ -135,7 +154,8 @@ pub struct UseState {
 pub fn resolve(rows: &[AssignmentRow], now: DateTime<Utc>) -> UseState {
     let mut sorted: Vec<&AssignmentRow> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.effective, r.id));
-    let (past, future): (Vec<&AssignmentRow>, Vec<&AssignmentRow>) = sorted.into_iter().partition(|r| r.effective <= now);
+    let (past, future): (Vec<&AssignmentRow>, Vec<&AssignmentRow>) =
+        sorted.into_iter().partition(|r| r.effective <= now);
     let mut past = past.into_iter().rev();
     let current = past.next().cloned();
     let previous = past.next().cloned();
@@ -148,22 +168,39 @@ pub fn resolve(rows: &[AssignmentRow], now: DateTime<Utc>) -> UseState {
 }
 
 /// All uses at the given scopes, each resolved at `now`, in CertType order.
-pub fn states(tx: &Tx<'_>, scopes: &[String], now: DateTime<Utc>) -> CsResult<Vec<(String, CertType, UseState)>> {
+pub fn states(
+    tx: &Tx<'_>,
+    scopes: &[String],
+    now: DateTime<Utc>,
+) -> CsResult<Vec<(String, CertType, UseState)>> {
     let mut out = Vec::new();
     for scope in scopes {
         let rows = tx.assignments(Some(scope))?;
-        let mut uses: Vec<CertType> = rows.iter().filter_map(|r| CertType::parse(&r.use_name)).collect();
+        let mut uses: Vec<CertType> = rows
+            .iter()
+            .filter_map(|r| CertType::parse(&r.use_name))
+            .collect();
         uses.sort();
         uses.dedup();
         for u in uses {
-            let mine: Vec<AssignmentRow> = rows.iter().filter(|r| r.use_name == u.name()).cloned().collect();
+            let mine: Vec<AssignmentRow> = rows
+                .iter()
+                .filter(|r| r.use_name == u.name())
+                .cloned()
+                .collect();
             out.push((scope.clone(), u, resolve(&mine, now)));
         }
     }
     Ok(out)
 }
 
-pub fn assigned_object(scope: &str, use_: CertType, st: &UseState, cur: &AssignmentRow, c: &Inspected) -> AssignedCertificate {
+pub fn assigned_object(
+    scope: &str,
+    use_: CertType,
+    st: &UseState,
+    cur: &AssignmentRow,
+    c: &Inspected,
+) -> AssignedCertificate {
     AssignedCertificate {
         issuer: c.issuer.clone().unwrap_or_default(),
         not_after: c.not_after.unwrap_or_default(),
@@ -190,9 +227,24 @@ pub struct Assignment<'a> {
 
 impl<'a> Assignment<'a> {
     /// Resolves each use's scope (this computer, -Identity, or Global).
-    pub fn new(ctx: &mut Ctx, thumbprint: &'a str, uses: &[CertType], identity: Option<&str>, roll: bool, effective: Option<DateTime<Utc>>) -> Self {
-        let targets = uses.iter().map(|&u| (u, scope_for(ctx, identity, u))).collect();
-        Assignment { thumbprint, targets, roll, effective }
+    pub fn new(
+        ctx: &mut Ctx,
+        thumbprint: &'a str,
+        uses: &[CertType],
+        identity: Option<&str>,
+        roll: bool,
+        effective: Option<DateTime<Utc>>,
+    ) -> Self {
+        let targets = uses
+            .iter()
+            .map(|&u| (u, scope_for(ctx, identity, u)))
+            .collect();
+        Assignment {
+            thumbprint,
+            targets,
+            roll,
+            effective,
+        }
     }
 }
 
@@ -211,7 +263,12 @@ pub fn check_assignable(row: &CertRow, c: &Inspected, now: DateTime<Utc>) -> CsR
             return Err(CsError::failed(
                 "CertificateExpired",
                 Category::InvalidOperation,
-                format!("The certificate \"{}\" ({}) expired on {}.", row.thumbprint, c.subject, na.format("%m/%d/%Y %H:%M:%S UTC")),
+                format!(
+                    "The certificate \"{}\" ({}) expired on {}.",
+                    row.thumbprint,
+                    c.subject,
+                    na.format("%m/%d/%Y %H:%M:%S UTC")
+                ),
             )
             .with_target(row.thumbprint.clone()));
         }
@@ -239,16 +296,32 @@ pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> CsResult<()> 
 /// Writes the assignment rows inside the caller's transaction and returns Lync's lines to print
 /// once it has committed. A plain assignment replaces the use's rows; a roll keeps the current
 /// one (it becomes previous at the effective time) and replaces any earlier staged roll.
-pub fn apply(tx: &Tx<'_>, a: &Assignment<'_>, c: &Inspected, now: DateTime<Utc>) -> CsResult<Vec<String>> {
+pub fn apply(
+    tx: &Tx<'_>,
+    a: &Assignment<'_>,
+    c: &Inspected,
+    now: DateTime<Utc>,
+) -> CsResult<Vec<String>> {
     let mut lines = Vec::new();
     for (u, scope) in &a.targets {
-        let rows: Vec<AssignmentRow> = tx.assignments(Some(scope))?.into_iter().filter(|r| r.use_name == u.name()).collect();
+        let rows: Vec<AssignmentRow> = tx
+            .assignments(Some(scope))?
+            .into_iter()
+            .filter(|r| r.use_name == u.name())
+            .collect();
         let st = resolve(&rows, now);
         if a.roll {
             for r in st.staged.iter().chain(&st.older).chain(&st.previous) {
                 tx.delete_assignment(r.id)?;
             }
-            tx.assign(scope, u.name(), a.thumbprint, a.effective.unwrap_or(now), true, now)?;
+            tx.assign(
+                scope,
+                u.name(),
+                a.thumbprint,
+                a.effective.unwrap_or(now),
+                true,
+                now,
+            )?;
         } else {
             for r in &rows {
                 tx.delete_assignment(r.id)?;
@@ -257,14 +330,20 @@ pub fn apply(tx: &Tx<'_>, a: &Assignment<'_>, c: &Inspected, now: DateTime<Utc>)
         }
         let cn = c.subject_cn.first().cloned().unwrap_or_default();
         let when = match a.effective {
-            Some(e) if a.roll => format!(" (staged; effective {})", e.format("%m/%d/%Y %H:%M:%S UTC")),
+            Some(e) if a.roll => {
+                format!(" (staged; effective {})", e.format("%m/%d/%Y %H:%M:%S UTC"))
+            }
             _ => String::new(),
         };
-        lines.push(format!("The following certificate was assigned for the type \"{u}\"{when}:"));
+        lines.push(format!(
+            "The following certificate was assigned for the type \"{u}\"{when}:"
+        ));
         lines.push(format!(
             "{u}: {} {cn} {} {} {}",
             a.thumbprint,
-            c.not_after.map(|d| d.format("%m/%d/%Y").to_string()).unwrap_or_default(),
+            c.not_after
+                .map(|d| d.format("%m/%d/%Y").to_string())
+                .unwrap_or_default(),
             c.issuer.clone().unwrap_or_default(),
             c.serial.clone().unwrap_or_default()
         ));
@@ -279,7 +358,15 @@ mod tests {
 
     fn row(id: i64, thumb: &str, day: u32) -> AssignmentRow {
         let t = Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap();
-        AssignmentRow { id, scope: "s".into(), use_name: "Default".into(), thumbprint: thumb.into(), effective: t, rolled: true, updated: t }
+        AssignmentRow {
+            id,
+            scope: "s".into(),
+            use_name: "Default".into(),
+            thumbprint: thumb.into(),
+            effective: t,
+            rolled: true,
+            updated: t,
+        }
     }
 
     #[test]
@@ -297,7 +384,13 @@ mod tests {
 
     #[test]
     fn thumbprints_are_normalized_or_refused() {
-        assert_eq!(normalize_thumbprint("\u{200e}46 6d 9b b0 e8 b9 28 b6 5a f3 8f a2 d9 f4 1e 1b 30 1e ce 9d").unwrap(), "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D");
+        assert_eq!(
+            normalize_thumbprint(
+                "\u{200e}46 6d 9b b0 e8 b9 28 b6 5a f3 8f a2 d9 f4 1e 1b 30 1e ce 9d"
+            )
+            .unwrap(),
+            "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D"
+        );
         let e = normalize_thumbprint("B142918E463981A76503828BB1278391B716280987B").unwrap_err();
         assert!(e.message.contains("43 characters"), "{}", e.message);
         assert!(normalize_thumbprint("Z66D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D").is_err());

@@ -14,7 +14,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let pem = b.enum_value("Format") == Some("Pem");
     let legacy = b.switch("Legacy");
     if pem && legacy {
-        return Err(CsError::failed("LegacyIsForPfx", Category::InvalidArgument, "-Legacy applies to PFX files only; leave it out with -Format Pem."));
+        return Err(CsError::failed(
+            "LegacyIsForPfx",
+            Category::InvalidArgument,
+            "-Legacy applies to PFX files only; leave it out with -Format Pem.",
+        ));
     }
     let Some(password) = certs::password(b) else {
         return Err(CsError::failed(
@@ -44,7 +48,10 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         return Err(CsError::failed(
             "OutputFileExists",
             Category::ResourceExists,
-            format!("The file '{}' already exists. Use -Force to overwrite it.", path.display()),
+            format!(
+                "The file '{}' already exists. Use -Force to overwrite it.",
+                path.display()
+            ),
         )
         .with_target(path.display().to_string()));
     }
@@ -53,19 +60,44 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         (false, true) => "PFX (3DES + SHA-1, for Windows Server 2012 R2 / 2016)",
         (false, false) => "PFX (AES-256 + SHA-256)",
     };
-    if !ctx.should_process(&path.display().to_string(), &format!("Export {thumbprint} with its private key as {what}")) {
+    if !ctx.should_process(
+        &path.display().to_string(),
+        &format!("Export {thumbprint} with its private key as {what}"),
+    ) {
         return Ok(());
     }
     let bytes = if pem {
         write_encrypted_pem_bundle(&row.der, &row.chain, key, &password).map(String::into_bytes)
     } else {
-        write_pfx(&row.der, &row.chain, key, &password, row.friendly_name.as_deref(), legacy)
+        write_pfx(
+            &row.der,
+            &row.chain,
+            key,
+            &password,
+            row.friendly_name.as_deref(),
+            legacy,
+        )
     }
-    .map_err(|e| CsError::failed("ExportFailed", Category::InvalidOperation, format!("The certificate could not be exported: {e}")))?;
+    .map_err(|e| {
+        CsError::failed(
+            "ExportFailed",
+            Category::InvalidOperation,
+            format!("The certificate could not be exported: {e}"),
+        )
+    })?;
     // Owner-only: the file holds the (encrypted) private key.
-    write_file_atomic_mode(&path, &bytes, true, true)
-        .map_err(|e| CsError::failed("ExportNotWritten", Category::WriteError, format!("'{}' could not be written: {e}", path.display())).with_target(path_arg))?;
-    ctx.host.verbose(format!("Exported {thumbprint} to {} as {what}.", path.display()));
+    write_file_atomic_mode(&path, &bytes, true, true).map_err(|e| {
+        CsError::failed(
+            "ExportNotWritten",
+            Category::WriteError,
+            format!("'{}' could not be written: {e}", path.display()),
+        )
+        .with_target(path_arg)
+    })?;
+    ctx.host.verbose(format!(
+        "Exported {thumbprint} to {} as {what}.",
+        path.display()
+    ));
     ctx.host.emit(&certs::stored_object(&row, &c, None));
     Ok(())
 }

@@ -29,8 +29,12 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     })?;
     for (u, t) in missing {
         ctx.host.error(
-            &CsError::failed("CertificateNotFound", Category::ObjectNotFound, format!("Assigned certificate not found or untrusted: {t} (use {u})."))
-                .with_target(t),
+            &CsError::failed(
+                "CertificateNotFound",
+                Category::ObjectNotFound,
+                format!("Assigned certificate not found or untrusted: {t} (use {u})."),
+            )
+            .with_target(t),
         );
     }
     for o in &objects {

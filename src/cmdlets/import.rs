@@ -33,19 +33,33 @@ pub fn file_error(path: &str, e: CertFileError) -> CsError {
 /// Loads a certificate file into the store (inside one transaction with the optional
 /// assignment); shared with Set-CsCertificate -Path.
 /// An assignment to make together with the import: uses, -Identity, -Roll, -EffectiveDate.
-pub type AssignRequest<'a> = (&'a [crate::model::CertType], Option<&'a str>, bool, Option<chrono::DateTime<chrono::Utc>>);
+pub type AssignRequest<'a> = (
+    &'a [crate::model::CertType],
+    Option<&'a str>,
+    bool,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
 
 pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) -> CsResult<()> {
     let path = b.str("Path").expect("mandatory");
     let bytes = certs::read_input(ctx, path)?;
     let password = certs::password(b);
     let loaded = read_certificates(&bytes, password.as_deref()).map_err(|e| file_error(path, e))?;
-    let leaf = inspect_der_certificate(&loaded.leaf).map_err(|e| file_error(path, CertFileError::NotACertificate(e.to_string())))?;
-    let thumbprint = leaf.thumbprint.clone().expect("certificates have thumbprints");
+    let leaf = inspect_der_certificate(&loaded.leaf)
+        .map_err(|e| file_error(path, CertFileError::NotACertificate(e.to_string())))?;
+    let thumbprint = leaf
+        .thumbprint
+        .clone()
+        .expect("certificates have thumbprints");
     let force = b.switch("Force");
     let now = ctx.now;
-    let assignment = assign.map(|(uses, identity, roll, effective)| Assignment::new(ctx, &thumbprint, uses, identity, roll, effective));
-    if !ctx.should_process(&format!("{thumbprint} ({})", leaf.subject), "Import certificate") {
+    let assignment = assign.map(|(uses, identity, roll, effective)| {
+        Assignment::new(ctx, &thumbprint, uses, identity, roll, effective)
+    });
+    if !ctx.should_process(
+        &format!("{thumbprint} ({})", leaf.subject),
+        "Import certificate",
+    ) {
         return Ok(());
     }
     let is_ca = leaf.basic_constraints_ca == Some(true);
@@ -91,7 +105,9 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
         Ok((certs::stored_object(&stored, &leaf, status), lines, new))
     })?;
     if !new {
-        ctx.host.verbose(format!("The certificate {thumbprint} was already in the store; nothing new was added."));
+        ctx.host.verbose(format!(
+            "The certificate {thumbprint} was already in the store; nothing new was added."
+        ));
     }
     if let Some(id) = object.request_id {
         ctx.host.verbose(format!("The certificate {thumbprint} completes request {id}; it is joined to that request's private key."));

@@ -60,7 +60,11 @@ pub fn this_computer() -> String {
             _ => host.to_ascii_lowercase(),
         };
     }
-    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_string());
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
     let host = read("/proc/sys/kernel/hostname")
         .or_else(|| read("/etc/hostname"))
         .filter(|h| !h.is_empty())
@@ -147,8 +151,9 @@ impl Ctx {
     /// PowerShell's ShouldProcess: `-WhatIf` says what would happen and declines; `-Confirm` asks.
     pub fn should_process(&mut self, target: &str, action: &str) -> bool {
         if self.common.what_if {
-            self.host
-                .info(format!("What if: Performing the operation \"{action}\" on target \"{target}\"."));
+            self.host.info(format!(
+                "What if: Performing the operation \"{action}\" on target \"{target}\"."
+            ));
             return false;
         }
         if self.common.confirm == Some(true) {
@@ -231,9 +236,19 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
             _ => "Failed",
         };
         let line = format!("{} {}", bound.cmdlet.name, argv.join(" "));
-        let html = report::render(bound.cmdlet.name, &line, ctx.now, outcome, &ctx.host.transcript);
+        let html = report::render(
+            bound.cmdlet.name,
+            &line,
+            ctx.now,
+            outcome,
+            &ctx.host.transcript,
+        );
         if let Err(e) = write_file_atomic(&ctx.full_path(path), html.as_bytes(), true) {
-            let e = CsError::failed("ReportNotWritten", Category::WriteError, format!("The report could not be written to '{path}': {e}"));
+            let e = CsError::failed(
+                "ReportNotWritten",
+                Category::WriteError,
+                format!("The report could not be written to '{path}': {e}"),
+            );
             ctx.host.error(&e);
             return exit.max_with(Exit::Failed);
         }
@@ -258,16 +273,27 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io:
 }
 
 /// As [`write_file_atomic`]; `private` makes the file owner-only (keys).
-pub fn write_file_atomic_mode(path: &Path, bytes: &[u8], overwrite: bool, private: bool) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".cscert-").tempfile_in(dir)?;
+pub fn write_file_atomic_mode(
+    path: &Path,
+    bytes: &[u8],
+    overwrite: bool,
+    private: bool,
+) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cscert-")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     #[cfg(unix)]
     if !private {
         use std::os::unix::fs::PermissionsExt;
         // tempfile creates 0600; a request or report is not secret.
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     #[cfg(not(unix))]
     let _ = private;

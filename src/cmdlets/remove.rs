@@ -14,30 +14,45 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let uses = b.uses("Type");
     let previous = b.switch("Previous");
     let now = ctx.now;
-    let targets: Vec<(CertType, String)> = uses.iter().map(|&u| (u, certs::scope_for(ctx, b.str("Identity"), u))).collect();
+    let targets: Vec<(CertType, String)> = uses
+        .iter()
+        .map(|&u| (u, certs::scope_for(ctx, b.str("Identity"), u)))
+        .collect();
     // Look first, so that a use with nothing to remove is an error before anything changes.
     let plan = ctx.store()?.read(|tx| -> CsResult<Vec<Removal>> {
         let mut plan = Vec::new();
         for (u, scope) in &targets {
-            let rows: Vec<_> = tx.assignments(Some(scope))?.into_iter().filter(|r| r.use_name == u.name()).collect();
+            let rows: Vec<_> = tx
+                .assignments(Some(scope))?
+                .into_iter()
+                .filter(|r| r.use_name == u.name())
+                .collect();
             let st = certs::resolve(&rows, now);
             let (ids, thumb) = if previous {
                 match &st.previous {
-                    Some(p) => (std::iter::once(p.id).chain(st.older.iter().map(|r| r.id)).collect(), p.thumbprint.clone()),
-                    None => {
-                        return Err(CsError::failed(
-                            "NoPreviousCertificate",
-                            Category::ObjectNotFound,
-                            format!("No previous certificate is assigned for the type \"{u}\" at {scope}."),
-                        )
-                        .with_target(u.name()))
-                    }
+                    Some(p) => (
+                        std::iter::once(p.id)
+                            .chain(st.older.iter().map(|r| r.id))
+                            .collect(),
+                        p.thumbprint.clone(),
+                    ),
+                    None => return Err(CsError::failed(
+                        "NoPreviousCertificate",
+                        Category::ObjectNotFound,
+                        format!(
+                            "No previous certificate is assigned for the type \"{u}\" at {scope}."
+                        ),
+                    )
+                    .with_target(u.name())),
                 }
             } else {
                 match &st.current {
                     // The current one and everything it replaced go; a staged roll stays.
                     Some(c) => (
-                        std::iter::once(c.id).chain(st.previous.iter().map(|r| r.id)).chain(st.older.iter().map(|r| r.id)).collect(),
+                        std::iter::once(c.id)
+                            .chain(st.previous.iter().map(|r| r.id))
+                            .chain(st.older.iter().map(|r| r.id))
+                            .collect(),
                         c.thumbprint.clone(),
                     ),
                     None => {
@@ -57,7 +72,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let which = if previous { "previous " } else { "" };
     let mut confirmed = Vec::new();
     for (u, scope, ids, thumb) in plan {
-        if ctx.confirm_unless_forced(b.switch("Force"), &format!("{thumb} ({u} at {scope})"), &format!("Remove {which}certificate assignment")) {
+        if ctx.confirm_unless_forced(
+            b.switch("Force"),
+            &format!("{thumb} ({u} at {scope})"),
+            &format!("Remove {which}certificate assignment"),
+        ) {
             confirmed.push((u, scope, ids, thumb));
         }
     }
@@ -74,7 +93,9 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(())
     })?;
     for (u, scope, _, thumb) in confirmed {
-        ctx.host.verbose(format!("Removed the {which}certificate {thumb} from {u} at {scope}."));
+        ctx.host.verbose(format!(
+            "Removed the {which}certificate {thumb} from {u} at {scope}."
+        ));
     }
     Ok(())
 }

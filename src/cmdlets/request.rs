@@ -1,15 +1,15 @@
 //! Request-CsCertificate: new requests (offline PKCS#10 or a lab CA), -List, -Retrieve, -Clear.
 
+use super::certs;
 use super::{write_file_atomic, Ctx};
 use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult};
-use super::certs;
 use crate::model::join_uses;
+use crate::output::objects::ser_date;
 use crate::pki::inspect::inspect_der_certificate;
 use crate::pki::issue::{issue, load_ca};
-use crate::store::CertRow;
-use crate::output::objects::ser_date;
 use crate::pki::request::{generate_key, request_spki, windows_request_pem, KeyAlg, Spec};
+use crate::store::CertRow;
 use crate::store::{NewRequest, RequestRow, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -63,7 +63,12 @@ impl From<RequestRow> for PendingRequest {
     fn from(r: RequestRow) -> Self {
         PendingRequest {
             request_id: r.id,
-            certificate_uses: r.uses.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            certificate_uses: r
+                .uses
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
             subject: r.subject,
             alternative_names: r.sans,
             output: r.output,
@@ -100,7 +105,11 @@ fn is_adcs(ca: &str) -> bool {
 
 /// The names (subject, SANs) for the request: without a topology, the subject is -ComputerFqdn
 /// (or the first -DomainName name) and the SANs are the subject followed by -DomainName.
-fn names_without_topology(ctx: &mut Ctx, computer: Option<&str>, extra: &[String]) -> CsResult<(String, Vec<String>)> {
+fn names_without_topology(
+    ctx: &mut Ctx,
+    computer: Option<&str>,
+    extra: &[String],
+) -> CsResult<(String, Vec<String>)> {
     let subject = match computer.or(extra.first().map(String::as_str)) {
         Some(s) => s.to_string(),
         None => {
@@ -125,7 +134,10 @@ fn names_without_topology(ctx: &mut Ctx, computer: Option<&str>, extra: &[String
 
 fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let uses = b.uses("Type");
-    let key_alg = b.enum_value("KeyAlg").and_then(KeyAlg::parse).unwrap_or(KeyAlg::Rsa);
+    let key_alg = b
+        .enum_value("KeyAlg")
+        .and_then(KeyAlg::parse)
+        .unwrap_or(KeyAlg::Rsa);
     let key_size = b.int("KeySize").unwrap_or(2048);
     if key_alg == KeyAlg::Rsa && ![2048, 3072, 4096].contains(&key_size) {
         let why = if key_size == 1024 {
@@ -133,11 +145,19 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         } else {
             "cscert makes RSA keys of 2048, 3072 or 4096 bits."
         };
-        return Err(invalid("UnsupportedKeySize", format!("-KeySize {key_size} is not supported. {why} Use -KeySize 2048, 3072 or 4096.")).with_target(key_size.to_string()));
+        return Err(invalid(
+            "UnsupportedKeySize",
+            format!("-KeySize {key_size} is not supported. {why} Use -KeySize 2048, 3072 or 4096."),
+        )
+        .with_target(key_size.to_string()));
     }
     if let Some(c) = b.str("Country") {
         if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(invalid("InvalidCountry", format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not.")).with_target(c));
+            return Err(invalid(
+                "InvalidCountry",
+                format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
+            )
+            .with_target(c));
         }
     }
     let exportable = b.bool("PrivateKeyExportable").unwrap_or(false);
@@ -168,7 +188,12 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
     let lab_ca = match &ca {
         Some(ca) => Some(load_ca(&ctx.full_path(ca)).map_err(|e| {
-            CsError::failed("LabCaNotUsable", Category::InvalidArgument, format!("The CA \"{ca}\" cannot issue certificates: {e}.")).with_target(ca.clone())
+            CsError::failed(
+                "LabCaNotUsable",
+                Category::InvalidArgument,
+                format!("The CA \"{ca}\" cannot issue certificates: {e}."),
+            )
+            .with_target(ca.clone())
         })?),
         None => None,
     };
@@ -176,8 +201,19 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let (subject, sans, computer) = match super::topology::published(ctx)? {
         Some(topo) => {
             let computer = computer_arg.clone().unwrap_or_else(|| ctx.this_computer());
-            let names = super::topology::expected_names(&topo, &computer, &uses, b.switch("AllSipDomain"), &extra)?;
-            ctx.host.verbose(format!("Names computed from the published topology for {} on {} (pool {}):", join_uses(&uses), names.computer, names.pool));
+            let names = super::topology::expected_names(
+                &topo,
+                &computer,
+                &uses,
+                b.switch("AllSipDomain"),
+                &extra,
+            )?;
+            ctx.host.verbose(format!(
+                "Names computed from the published topology for {} on {} (pool {}):",
+                join_uses(&uses),
+                names.computer,
+                names.pool
+            ));
             for s in &names.sources {
                 ctx.host.verbose(format!("  {}: {}", s.name, s.source));
             }
@@ -216,7 +252,10 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             return Err(CsError::failed(
                 "OutputFileExists",
                 Category::ResourceExists,
-                format!("The file '{}' already exists. Use -Force to overwrite it.", path.display()),
+                format!(
+                    "The file '{}' already exists. Use -Force to overwrite it.",
+                    path.display()
+                ),
             )
             .with_target(path.display().to_string()));
         }
@@ -226,15 +265,35 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         (None, Some(ca)) => format!("CA {ca}"),
         (None, None) => unreachable!("checked above"),
     };
-    let action = if path.is_some() { "Write a certificate request" } else { "Issue a certificate" };
-    if !ctx.should_process(&target, &format!("{action} for \"{}\" ({})", join_uses(&uses), spec.subject_cn)) {
+    let action = if path.is_some() {
+        "Write a certificate request"
+    } else {
+        "Issue a certificate"
+    };
+    if !ctx.should_process(
+        &target,
+        &format!(
+            "{action} for \"{}\" ({})",
+            join_uses(&uses),
+            spec.subject_cn
+        ),
+    ) {
         return Ok(());
     }
 
-    let key = generate_key(key_alg, key_size as i64).map_err(|e| CsError::failed("KeyGenerationFailed", Category::InvalidOperation, e.to_string()))?;
-    let csr = spec
-        .request_der(&key)
-        .map_err(|e| invalid("RequestNotMade", format!("The request could not be made: {e}.")))?;
+    let key = generate_key(key_alg, key_size as i64).map_err(|e| {
+        CsError::failed(
+            "KeyGenerationFailed",
+            Category::InvalidOperation,
+            e.to_string(),
+        )
+    })?;
+    let csr = spec.request_der(&key).map_err(|e| {
+        invalid(
+            "RequestNotMade",
+            format!("The request could not be made: {e}."),
+        )
+    })?;
     let spki = request_spki(&csr).expect("a request we just made parses");
     let key_der = zeroizing(key.serialize_der());
     let created = ctx.now;
@@ -261,14 +320,32 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
 
     if let Some(lab_ca) = lab_ca {
         let validity = match b.int("ValidityDays") {
-            Some(d) if d < 1 => return Err(invalid("InvalidValidity", format!("-ValidityDays must be at least 1; {d} is not.")).with_target(d.to_string())),
+            Some(d) if d < 1 => {
+                return Err(invalid(
+                    "InvalidValidity",
+                    format!("-ValidityDays must be at least 1; {d} is not."),
+                )
+                .with_target(d.to_string()))
+            }
             Some(d) => d as u32,
             None => 365,
         };
-        let now = ::time::OffsetDateTime::from_unix_timestamp(created.timestamp()).expect("representable");
-        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now)
-            .map_err(|e| CsError::failed("IssueFailed", Category::InvalidOperation, format!("The lab CA could not issue the certificate: {e}.")))?;
-        let c = inspect_der_certificate(&issued.der).map_err(|e| CsError::failed("IssueFailed", Category::InvalidOperation, format!("The issued certificate cannot be read: {e}")))?;
+        let now = ::time::OffsetDateTime::from_unix_timestamp(created.timestamp())
+            .expect("representable");
+        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now).map_err(|e| {
+            CsError::failed(
+                "IssueFailed",
+                Category::InvalidOperation,
+                format!("The lab CA could not issue the certificate: {e}."),
+            )
+        })?;
+        let c = inspect_der_certificate(&issued.der).map_err(|e| {
+            CsError::failed(
+                "IssueFailed",
+                Category::InvalidOperation,
+                format!("The issued certificate cannot be read: {e}"),
+            )
+        })?;
         let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
         let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
             let id = tx.insert_request(&new_request)?;
@@ -288,10 +365,16 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             tx.commit()?;
             Ok(row)
         })?;
-        let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der()).map(|c| c.subject).unwrap_or_default();
-        ctx.host.verbose(format!("Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{ca_name}\"."));
-        ctx.host.verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        ctx.host.emit(&certs::stored_object(&row, &c, Some("Issued")));
+        let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der())
+            .map(|c| c.subject)
+            .unwrap_or_default();
+        ctx.host.verbose(format!(
+            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{ca_name}\"."
+        ));
+        ctx.host
+            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
+        ctx.host
+            .emit(&certs::stored_object(&row, &c, Some("Issued")));
         return Ok(());
     }
 
@@ -302,7 +385,14 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         // The file is written inside the transaction: if it cannot be written, nothing is stored;
         // if the commit fails, the file is removed again.
         write_file_atomic(&path, pem.as_bytes(), force).map_err(|e| {
-            CsError::failed("OutputNotWritten", Category::WriteError, format!("The request could not be written to '{}': {e}", path.display()))
+            CsError::failed(
+                "OutputNotWritten",
+                Category::WriteError,
+                format!(
+                    "The request could not be written to '{}': {e}",
+                    path.display()
+                ),
+            )
         })?;
         if let Err(e) = tx.commit() {
             let _ = std::fs::remove_file(&path);
@@ -311,8 +401,12 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(id)
     })?;
     let output_text = output_text.expect("offline request");
-    ctx.host.verbose(format!("Wrote request {id} to {output_text}; its private key is pending in the store {}.", ctx.store_dir().display()));
-    ctx.host.verbose("\"Request-CsCertificate\" processing has completed successfully.");
+    ctx.host.verbose(format!(
+        "Wrote request {id} to {output_text}; its private key is pending in the store {}.",
+        ctx.store_dir().display()
+    ));
+    ctx.host
+        .verbose("\"Request-CsCertificate\" processing has completed successfully.");
     ctx.host.emit(&OfflineRequest {
         request_status: "Offline",
         request_id: id,
@@ -361,7 +455,12 @@ fn request_id(b: &Bound) -> Option<i64> {
 }
 
 fn not_found(id: i64) -> CsError {
-    CsError::failed("RequestNotFound", Category::ObjectNotFound, format!("No pending request has the ID {id}.")).with_target(id.to_string())
+    CsError::failed(
+        "RequestNotFound",
+        Category::ObjectNotFound,
+        format!("No pending request has the ID {id}."),
+    )
+    .with_target(id.to_string())
 }
 
 fn list(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
@@ -445,4 +544,3 @@ fn retrieve(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     }
     Ok(())
 }
-

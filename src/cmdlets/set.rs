@@ -13,7 +13,11 @@ fn reference_thumbprint(r: &str) -> CsResult<String> {
     let t = r.trim();
     if t.starts_with('{') {
         let v: serde_json::Value = serde_json::from_str(t).map_err(|e| {
-            CsError::failed("InvalidReference", Category::InvalidArgument, format!("-Reference is not a certificate object: {e}"))
+            CsError::failed(
+                "InvalidReference",
+                Category::InvalidArgument,
+                format!("-Reference is not a certificate object: {e}"),
+            )
         })?;
         return match v.get("Thumbprint").and_then(|t| t.as_str()) {
             Some(t) => Ok(t.to_string()),
@@ -33,7 +37,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     certs::check_roll(roll, effective)?;
     let uses = b.uses("Type");
     if b.set == "Path" {
-        return super::import::import_file(ctx, b, Some((&uses, b.str("Identity"), roll, effective)));
+        return super::import::import_file(
+            ctx,
+            b,
+            Some((&uses, b.str("Identity"), roll, effective)),
+        );
     }
     if uses.is_empty() {
         return Err(CsError::failed(
@@ -51,7 +59,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let assignment = Assignment::new(ctx, &thumbprint, &uses, b.str("Identity"), roll, effective);
     let (row, c) = ctx.store()?.read(|tx| certs::load(tx, &thumbprint))?;
     certs::check_assignable(&row, &c, now)?;
-    let action = if roll { "Stage certificate assignment" } else { "Assign certificate" };
+    let action = if roll {
+        "Stage certificate assignment"
+    } else {
+        "Assign certificate"
+    };
     if !ctx.should_process(&format!("{thumbprint} for {}", join_uses(&uses)), action) {
         return Ok(());
     }
@@ -66,7 +78,8 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     for l in lines {
         ctx.host.info(l);
     }
-    ctx.host.verbose("\"Set-CsCertificate\" processing has completed successfully.");
+    ctx.host
+        .verbose("\"Set-CsCertificate\" processing has completed successfully.");
     Ok(())
 }
 
@@ -76,7 +89,10 @@ mod tests {
 
     #[test]
     fn reference_takes_object_json_or_thumbprint() {
-        assert_eq!(reference_thumbprint("{\"Thumbprint\":\"AB\",\"Use\":\"Default\"}").unwrap(), "AB");
+        assert_eq!(
+            reference_thumbprint("{\"Thumbprint\":\"AB\",\"Use\":\"Default\"}").unwrap(),
+            "AB"
+        );
         assert_eq!(reference_thumbprint(" AB ").unwrap(), "AB");
         assert!(reference_thumbprint("{\"Use\":1}").is_err());
         assert!(reference_thumbprint("{oops").is_err());

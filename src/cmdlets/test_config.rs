@@ -35,7 +35,13 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 Some(r) => Some(certs::parse(r)?),
                 None => None,
             };
-            out.push((scope, u, cur.thumbprint, row.map(|r| r.key_pkcs8.is_some()), parsed));
+            out.push((
+                scope,
+                u,
+                cur.thumbprint,
+                row.map(|r| r.key_pkcs8.is_some()),
+                parsed,
+            ));
         }
         Ok(out)
     })?;
@@ -46,7 +52,13 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         };
         let mut ok = true;
         if has_key != Some(true) {
-            ctx.host.error(&problem("AssignedCertificateWithoutKey", format!("The certificate {thumb} assigned for the type \"{u}\" has no private key."), &thumb));
+            ctx.host.error(&problem(
+                "AssignedCertificateWithoutKey",
+                format!(
+                    "The certificate {thumb} assigned for the type \"{u}\" has no private key."
+                ),
+                &thumb,
+            ));
             ok = false;
         }
         if let Some(na) = c.not_after {
@@ -66,7 +78,11 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         if let (Some(topo), false) = (&topology, scope == certs::GLOBAL) {
             match super::topology::expected_names(topo, &scope, &[u], false, &[]) {
                 Ok(names) => {
-                    let missing: Vec<&String> = names.sans.iter().filter(|n| !c.dns_names.iter().any(|d| d.eq_ignore_ascii_case(n))).collect();
+                    let missing: Vec<&String> = names
+                        .sans
+                        .iter()
+                        .filter(|n| !c.dns_names.iter().any(|d| d.eq_ignore_ascii_case(n)))
+                        .collect();
                     if !missing.is_empty() {
                         let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
                         ctx.host.error(&problem("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {thumb} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", list.join(", ")), &thumb));
@@ -80,7 +96,10 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             }
         }
         if ok {
-            ctx.host.emit(&InOrder { thumbprint: thumb, use_name: u.name() });
+            ctx.host.emit(&InOrder {
+                thumbprint: thumb,
+                use_name: u.name(),
+            });
         }
     }
     Ok(())

@@ -24,14 +24,22 @@ pub fn published(ctx: &mut Ctx) -> CsResult<Option<Topology>> {
 }
 
 /// The names `uses` need on `computer`, with the topology's error in PowerShell's terms.
-pub fn expected_names(topo: &Topology, computer: &str, uses: &[CertType], all_sip_domain: bool, extra: &[String]) -> CsResult<ComputedNames> {
+pub fn expected_names(
+    topo: &Topology,
+    computer: &str,
+    uses: &[CertType],
+    all_sip_domain: bool,
+    extra: &[String],
+) -> CsResult<ComputedNames> {
     compute_names(topo, computer, uses, all_sip_domain, extra).map_err(names_error)
 }
 
 pub fn names_error(e: NamesError) -> CsError {
     let (id, cat) = match &e {
         NamesError::UseNotNeeded { .. } => ("CertificateNotNeeded", Category::InvalidOperation),
-        NamesError::UnknownComputer { .. } | NamesError::AmbiguousComputer { .. } => ("UnknownComputer", Category::ObjectNotFound),
+        NamesError::UnknownComputer { .. } | NamesError::AmbiguousComputer { .. } => {
+            ("UnknownComputer", Category::ObjectNotFound)
+        }
         NamesError::MissingName { .. } => ("TopologyIncomplete", Category::InvalidData),
         _ => ("NamesNotComputed", Category::InvalidArgument),
     };
@@ -59,7 +67,11 @@ pub fn publish(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(())
     })?;
     let s = topo.summary();
-    ctx.host.verbose(format!("Published the topology from {file}: {} SIP domain(s), {} pool(s).", s.sip_domains.len(), s.pools.len()));
+    ctx.host.verbose(format!(
+        "Published the topology from {file}: {} SIP domain(s), {} pool(s).",
+        s.sip_domains.len(),
+        s.pools.len()
+    ));
     ctx.host.emit(&s);
     Ok(())
 }

@@ -10,7 +10,11 @@ use std::io::{self, Write};
 struct AsciiFormatter;
 
 impl Formatter for AsciiFormatter {
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         let mut start = 0;
         for (i, ch) in fragment.char_indices() {
             if ch.is_ascii() {
@@ -26,7 +30,11 @@ impl Formatter for AsciiFormatter {
         w.write_all(&fragment.as_bytes()[start..])
     }
 
-    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, esc: CharEscape) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        esc: CharEscape,
+    ) -> io::Result<()> {
         serde_json::ser::CompactFormatter.write_char_escape(w, esc)
     }
 }
@@ -64,7 +72,8 @@ impl Host {
             verbose: false,
             warnings: true,
             show_errors: true,
-            json_errors: std::env::var("CSCERT_ERROR_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")),
+            json_errors: std::env::var("CSCERT_ERROR_FORMAT")
+                .is_ok_and(|v| v.eq_ignore_ascii_case("json")),
             transcript: Vec::new(),
             worst: Exit::Success,
         }
@@ -115,7 +124,8 @@ impl Host {
     pub fn info(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         let _ = writeln!(self.err, "{msg}");
-        self.transcript.push(("Information".into(), msg.to_string()));
+        self.transcript
+            .push(("Information".into(), msg.to_string()));
     }
 
     /// A non-terminating error: printed, remembered for the exit status, and the cmdlet goes on.
@@ -165,7 +175,10 @@ mod tests {
 
     #[test]
     fn non_ascii_is_escaped_with_surrogates() {
-        assert_eq!(to_ascii_json("caf\u{e9} \u{1F600}"), "\"caf\\u00e9 \\ud83d\\ude00\"");
+        assert_eq!(
+            to_ascii_json("caf\u{e9} \u{1F600}"),
+            "\"caf\\u00e9 \\ud83d\\ude00\""
+        );
         assert_eq!(to_ascii_json("a\"b\n"), "\"a\\\"b\\n\"");
     }
 }

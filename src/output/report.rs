@@ -18,7 +18,13 @@ fn escape(s: &str) -> String {
 }
 
 /// Renders the transcript (stream name, text) of one invocation.
-pub fn render(cmdlet: &str, command_line: &str, now: DateTime<Utc>, outcome: &str, transcript: &[(String, String)]) -> String {
+pub fn render(
+    cmdlet: &str,
+    command_line: &str,
+    now: DateTime<Utc>,
+    outcome: &str,
+    transcript: &[(String, String)],
+) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -29,7 +35,12 @@ pub fn render(cmdlet: &str, command_line: &str, now: DateTime<Utc>, outcome: &st
         l = escape(command_line),
     );
     for (stream, text) in transcript {
-        let _ = writeln!(h, "<tr class=\"{s}\"><td>{s}</td><td><code>{t}</code></td></tr>", s = escape(stream), t = escape(text));
+        let _ = writeln!(
+            h,
+            "<tr class=\"{s}\"><td>{s}</td><td><code>{t}</code></td></tr>",
+            s = escape(stream),
+            t = escape(text)
+        );
     }
     h.push_str("</table>\n</body></html>\n");
     h
@@ -41,7 +52,13 @@ mod tests {
 
     #[test]
     fn report_escapes_markup() {
-        let html = render("Set-CsCertificate", "-Type <x>", Utc::now(), "Success", &[("Error".into(), "a<b & c".into())]);
+        let html = render(
+            "Set-CsCertificate",
+            "-Type <x>",
+            Utc::now(),
+            "Success",
+            &[("Error".into(), "a<b & c".into())],
+        );
         assert!(html.contains("a&lt;b &amp; c"));
         assert!(html.contains("-Type &lt;x&gt;"));
         assert!(!html.contains("<x>"));

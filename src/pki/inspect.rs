@@ -20,7 +20,8 @@ mod oid {
     /// 1.3.6.1.5.5.7.8.7 id-on-dnsSRV
     pub const DNS_SRV: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x07];
     /// 1.3.6.1.4.1.311.2.1.14 Microsoft's legacy "certificate extensions" request attribute
-    pub const MS_CERT_EXTENSIONS: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0e];
+    pub const MS_CERT_EXTENSIONS: &[u8] =
+        &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0e];
     /// 1.2.840.113549.1.1.1 rsaEncryption
     pub const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
     /// 1.2.840.113549.1.1.10 id-RSASSA-PSS
@@ -268,7 +269,9 @@ fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
         (len, &rest[n..])
     };
     if rest.len() < len {

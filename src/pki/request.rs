@@ -2,8 +2,8 @@
 
 use crate::model::CertType;
 use rcgen::{
-    CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, KeyPair,
-    KeyUsagePurpose, RsaKeySize, SanType,
+    CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    KeyPair, KeyUsagePurpose, RsaKeySize, SanType,
 };
 use std::fmt;
 
@@ -59,8 +59,14 @@ pub enum RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RequestError::KeySize(1024) => write!(f, "a 1024-bit RSA key is too weak and is not made; use -KeySize 2048, 3072 or 4096"),
-            RequestError::KeySize(n) => write!(f, "the RSA key size {n} is not supported; use -KeySize 2048, 3072 or 4096"),
+            RequestError::KeySize(1024) => write!(
+                f,
+                "a 1024-bit RSA key is too weak and is not made; use -KeySize 2048, 3072 or 4096"
+            ),
+            RequestError::KeySize(n) => write!(
+                f,
+                "the RSA key size {n} is not supported; use -KeySize 2048, 3072 or 4096"
+            ),
             RequestError::Generate(e) => write!(f, "the key or request could not be made: {e}"),
             RequestError::BadName(n) => write!(f, "'{n}' cannot be a DNS name in a certificate"),
         }
@@ -125,7 +131,12 @@ fn der_len(len: usize, out: &mut Vec<u8>) {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .iter()
+            .copied()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -163,16 +174,22 @@ impl Spec {
         }
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         if self.client_eku {
-            p.extended_key_usages.push(ExtendedKeyUsagePurpose::ClientAuth);
+            p.extended_key_usages
+                .push(ExtendedKeyUsagePurpose::ClientAuth);
         }
         p.key_usages = if rsa {
-            vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment]
+            vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ]
         } else {
             vec![KeyUsagePurpose::DigitalSignature]
         };
         if let Some(t) = &self.template {
-            p.custom_extensions
-                .push(CustomExtension::from_oid_content(TEMPLATE_NAME_OID, bmp_string(t)));
+            p.custom_extensions.push(CustomExtension::from_oid_content(
+                TEMPLATE_NAME_OID,
+                bmp_string(t),
+            ));
         }
         Ok(p)
     }
@@ -191,13 +208,17 @@ impl Spec {
 /// Base64 between `-----BEGIN NEW CERTIFICATE REQUEST-----` lines with CRLF, as certreq writes it.
 pub fn windows_request_pem(der: &[u8]) -> String {
     let p = pem::Pem::new("NEW CERTIFICATE REQUEST", der.to_vec());
-    pem::encode_config(&p, pem::EncodeConfig::new().set_line_ending(pem::LineEnding::CRLF))
+    pem::encode_config(
+        &p,
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::CRLF),
+    )
 }
 
 /// The SubjectPublicKeyInfo of a request: what joins a CA's answer to the pending key.
 pub fn request_spki(csr_der: &[u8]) -> Option<Vec<u8>> {
     use x509_parser::prelude::FromDer;
-    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(csr_der).ok()?;
+    let (_, csr) =
+        x509_parser::certification_request::X509CertificationRequest::from_der(csr_der).ok()?;
     Some(csr.certification_request_info.subject_pki.raw.to_vec())
 }
 
@@ -261,7 +282,10 @@ mod tests {
     fn rsa_1024_is_refused_with_advice() {
         let e = generate_key(KeyAlg::Rsa, 1024).unwrap_err();
         assert!(e.to_string().contains("too weak"));
-        assert!(matches!(generate_key(KeyAlg::Rsa, 1000), Err(RequestError::KeySize(1000))));
+        assert!(matches!(
+            generate_key(KeyAlg::Rsa, 1000),
+            Err(RequestError::KeySize(1000))
+        ));
     }
 
     #[test]
@@ -277,6 +301,8 @@ mod tests {
         assert!(spki.len() > 60);
         let pem = windows_request_pem(&der);
         assert!(pem.starts_with("-----BEGIN NEW CERTIFICATE REQUEST-----\r\n"));
-        assert!(pem.trim_end().ends_with("-----END NEW CERTIFICATE REQUEST-----"));
+        assert!(pem
+            .trim_end()
+            .ends_with("-----END NEW CERTIFICATE REQUEST-----"));
     }
 }

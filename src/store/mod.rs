@@ -126,7 +126,10 @@ pub struct Store {
 fn make_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     if !dir.exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
@@ -142,7 +145,12 @@ fn make_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(unix)]
 fn make_private_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
@@ -173,7 +181,10 @@ impl Store {
 
     /// Runs `f` in one write transaction, taken at once so that concurrent writers queue up.
     /// `f` commits with [`Tx::commit`]; returning without committing rolls everything back.
-    pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -182,7 +193,10 @@ impl Store {
     }
 
     /// A read-only view (consistent snapshot).
-    pub fn read<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+    pub fn read<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
@@ -218,7 +232,8 @@ fn split_der(mut b: &[u8]) -> Vec<Vec<u8>> {
 }
 
 const REQUEST_COLS: &str = "id, created, computer, uses, subject, sans, output, status, key_alg, key_size, exportable, friendly_name, template, csr_der, spki_der, thumbprint";
-const CERT_COLS: &str = "thumbprint, der, chain, key_pkcs8, exportable, friendly_name, request_id, added, spki_der";
+const CERT_COLS: &str =
+    "thumbprint, der, chain, key_pkcs8, exportable, friendly_name, request_id, added, spki_der";
 
 fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
     let sans: String = r.get(5)?;
@@ -319,27 +334,42 @@ impl Tx<'_> {
     }
 
     pub fn requests(&self, id: Option<i64>) -> StoreResult<Vec<RequestRow>> {
-        let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE (?1 IS NULL OR id = ?1) ORDER BY id");
+        let sql = format!(
+            "SELECT {REQUEST_COLS} FROM requests WHERE (?1 IS NULL OR id = ?1) ORDER BY id"
+        );
         let mut st = self.0.prepare(&sql)?;
-        let rows = st.query_map(params![id], request_row)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = st
+            .query_map(params![id], request_row)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
     pub fn certificate_by_spki(&self, spki: &[u8]) -> StoreResult<Option<CertRow>> {
-        let sql = format!("SELECT {CERT_COLS} FROM certificates WHERE spki_der = ?1 ORDER BY added DESC LIMIT 1");
+        let sql = format!(
+            "SELECT {CERT_COLS} FROM certificates WHERE spki_der = ?1 ORDER BY added DESC LIMIT 1"
+        );
         Ok(self.0.query_row(&sql, params![spki], cert_row).optional()?)
     }
 
     pub fn request_by_spki(&self, spki: &[u8]) -> StoreResult<Option<RequestRow>> {
-        let sql = format!("SELECT {REQUEST_COLS} FROM requests WHERE spki_der = ?1 ORDER BY id DESC LIMIT 1");
-        Ok(self.0.query_row(&sql, params![spki], request_row).optional()?)
+        let sql = format!(
+            "SELECT {REQUEST_COLS} FROM requests WHERE spki_der = ?1 ORDER BY id DESC LIMIT 1"
+        );
+        Ok(self
+            .0
+            .query_row(&sql, params![spki], request_row)
+            .optional()?)
     }
 
     /// The private key of a request (PKCS#8 DER).
     pub fn request_key(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
             .0
-            .query_row("SELECT key_pkcs8 FROM requests WHERE id = ?1", params![id], |r| r.get(0))
+            .query_row(
+                "SELECT key_pkcs8 FROM requests WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
@@ -352,9 +382,10 @@ impl Tx<'_> {
     }
 
     pub fn delete_requests(&self, id: Option<i64>) -> StoreResult<usize> {
-        Ok(self
-            .0
-            .execute("DELETE FROM requests WHERE (?1 IS NULL OR id = ?1)", params![id])?)
+        Ok(self.0.execute(
+            "DELETE FROM requests WHERE (?1 IS NULL OR id = ?1)",
+            params![id],
+        )?)
     }
 
     // ---- certificates
@@ -383,7 +414,11 @@ impl Tx<'_> {
             }
             Some(old) => {
                 let key = old.key_pkcs8.or_else(|| c.key_pkcs8.clone());
-                let chain = if old.chain.is_empty() { c.chain.clone() } else { old.chain };
+                let chain = if old.chain.is_empty() {
+                    c.chain.clone()
+                } else {
+                    old.chain
+                };
                 self.0.execute(
                     "UPDATE certificates SET key_pkcs8 = ?2, chain = ?3, exportable = ?4, friendly_name = COALESCE(friendly_name, ?5), request_id = COALESCE(request_id, ?6) WHERE thumbprint = ?1",
                     params![
@@ -402,7 +437,10 @@ impl Tx<'_> {
 
     pub fn certificate(&self, thumbprint: &str) -> StoreResult<Option<CertRow>> {
         let sql = format!("SELECT {CERT_COLS} FROM certificates WHERE thumbprint = ?1");
-        Ok(self.0.query_row(&sql, params![thumbprint], cert_row).optional()?)
+        Ok(self
+            .0
+            .query_row(&sql, params![thumbprint], cert_row)
+            .optional()?)
     }
 
     pub fn certificates(&self) -> StoreResult<Vec<CertRow>> {
@@ -414,7 +452,15 @@ impl Tx<'_> {
 
     // ---- assignments
 
-    pub fn assign(&self, scope: &str, use_name: &str, thumbprint: &str, effective: DateTime<Utc>, rolled: bool, updated: DateTime<Utc>) -> StoreResult<i64> {
+    pub fn assign(
+        &self,
+        scope: &str,
+        use_name: &str,
+        thumbprint: &str,
+        effective: DateTime<Utc>,
+        rolled: bool,
+        updated: DateTime<Utc>,
+    ) -> StoreResult<i64> {
         self.0.execute(
             "INSERT INTO assignments (scope, use_name, thumbprint, effective, rolled, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![scope, use_name, thumbprint, ts(effective), rolled, ts(updated)],
@@ -428,12 +474,15 @@ impl Tx<'_> {
             "SELECT id, scope, use_name, thumbprint, effective, rolled, updated FROM assignments
              WHERE (?1 IS NULL OR scope = ?1 COLLATE NOCASE) ORDER BY scope, use_name, effective, id",
         )?;
-        let rows = st.query_map(params![scope], assignment_row)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = st
+            .query_map(params![scope], assignment_row)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
     pub fn delete_assignment(&self, id: i64) -> StoreResult<()> {
-        self.0.execute("DELETE FROM assignments WHERE id = ?1", params![id])?;
+        self.0
+            .execute("DELETE FROM assignments WHERE id = ?1", params![id])?;
         Ok(())
     }
 
@@ -451,9 +500,11 @@ impl Tx<'_> {
     pub fn topology(&self) -> StoreResult<Option<(String, DateTime<Utc>)>> {
         Ok(self
             .0
-            .query_row("SELECT xml, published FROM topology WHERE id = 1", [], |r| {
-                Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?)))
-            })
+            .query_row(
+                "SELECT xml, published FROM topology WHERE id = 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?))),
+            )
             .optional()?)
     }
 }
