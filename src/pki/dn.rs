@@ -98,9 +98,12 @@ pub fn attribute_value(atv: &AttributeTypeAndValue) -> String {
 fn push_quoted(out: &mut String, value: &str) {
     let needs = value.starts_with(' ')
         || value.ends_with(' ')
-        || value
-            .chars()
-            .any(|c| matches!(c, ',' | '+' | '=' | '"' | '\n' | '\r' | '<' | '>' | '#' | ';'));
+        || value.chars().any(|c| {
+            matches!(
+                c,
+                ',' | '+' | '=' | '"' | '\n' | '\r' | '<' | '>' | '#' | ';'
+            )
+        });
     if !needs {
         out.push_str(value);
         return;
@@ -172,7 +175,12 @@ mod tests {
             DnType::CustomDnType(vec![1, 2, 3, 4]),
             DnValue::Utf8String("x".into()),
         );
-        dn.push(DnType::CommonName, DnValue::BmpString(rcgen::string::BmpString::from_utf16be(vec![0x00, 0xe9, 0x00, 0x65]).unwrap()));
+        dn.push(
+            DnType::CommonName,
+            DnValue::BmpString(
+                rcgen::string::BmpString::from_utf16be(vec![0x00, 0xe9, 0x00, 0x65]).unwrap(),
+            ),
+        );
         assert_eq!(dn_of(dn), "CN=\u{e9}e, OID.1.2.3.4=x");
     }
 

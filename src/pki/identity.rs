@@ -100,7 +100,9 @@ pub fn is_valid_presented(presented: &str) -> bool {
             || label.len() > MAX_LABEL
             || label.starts_with('-')
             || label.ends_with('-')
-            || !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return false;
         }
@@ -111,7 +113,10 @@ pub fn is_valid_presented(presented: &str) -> bool {
 /// IPv4/IPv6 literals, and names whose last label is all digits (never a valid host name, and
 /// what shortened IPv4 forms such as `10.1` look like).
 pub fn is_ip_literal(name: &str) -> bool {
-    let name = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
+    let name = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
     if name.parse::<std::net::IpAddr>().is_ok() {
         return true;
     }
@@ -331,8 +336,14 @@ mod tests {
     fn long_labels_and_names() {
         let l63 = "a".repeat(63);
         let l64 = "a".repeat(64);
-        assert_eq!(dns_id_matches(&format!("{l63}.com"), &format!("{l63}.com")), E);
-        assert_eq!(dns_id_matches(&format!("{l64}.com"), &format!("{l64}.com")), N);
+        assert_eq!(
+            dns_id_matches(&format!("{l63}.com"), &format!("{l63}.com")),
+            E
+        );
+        assert_eq!(
+            dns_id_matches(&format!("{l64}.com"), &format!("{l64}.com")),
+            N
+        );
         let long = vec!["abcdefghi"; 26].join(".");
         assert!(long.len() > MAX_NAME);
         assert_eq!(dns_id_matches(&long, &long), N);
@@ -340,12 +351,36 @@ mod tests {
 
     #[test]
     fn srv_and_xmpp_addr() {
-        assert!(srv_id_matches("_xmpp-server.contoso.com", "_xmpp-server", "contoso.com"));
-        assert!(srv_id_matches("_XMPP-Server.Contoso.com", "_xmpp-server", "contoso.com."));
-        assert!(!srv_id_matches("_xmpp-client.contoso.com", "_xmpp-server", "contoso.com"));
-        assert!(!srv_id_matches("_xmpp-server.*.com", "_xmpp-server", "contoso.com"));
-        assert!(!srv_id_matches("_xmpp-server", "_xmpp-server", "contoso.com"));
-        assert!(!srv_id_matches("_xmpp-server.contoso.com", "_xmpp-server", "corp.contoso.com"));
+        assert!(srv_id_matches(
+            "_xmpp-server.contoso.com",
+            "_xmpp-server",
+            "contoso.com"
+        ));
+        assert!(srv_id_matches(
+            "_XMPP-Server.Contoso.com",
+            "_xmpp-server",
+            "contoso.com."
+        ));
+        assert!(!srv_id_matches(
+            "_xmpp-client.contoso.com",
+            "_xmpp-server",
+            "contoso.com"
+        ));
+        assert!(!srv_id_matches(
+            "_xmpp-server.*.com",
+            "_xmpp-server",
+            "contoso.com"
+        ));
+        assert!(!srv_id_matches(
+            "_xmpp-server",
+            "_xmpp-server",
+            "contoso.com"
+        ));
+        assert!(!srv_id_matches(
+            "_xmpp-server.contoso.com",
+            "_xmpp-server",
+            "corp.contoso.com"
+        ));
         assert!(xmpp_addr_matches("contoso.com", "CONTOSO.com"));
         assert!(xmpp_addr_matches("bücher.example", "xn--bcher-kva.example"));
         assert!(!xmpp_addr_matches("user@contoso.com", "contoso.com"));
@@ -399,7 +434,10 @@ mod tests {
         i.dns_names = vec!["contoso.com".into(), "*.contoso.com".into()];
         i.srv_names = vec![oid("_xmpp-server.corp.contoso.com", true)];
         i.xmpp_addrs = vec![oid("corp.contoso.com", true)];
-        assert_eq!(xmpp_s2s_coverage(&i, "contoso.com"), vec![CoveredBy::DnsName]);
+        assert_eq!(
+            xmpp_s2s_coverage(&i, "contoso.com"),
+            vec![CoveredBy::DnsName]
+        );
         assert_eq!(
             xmpp_s2s_coverage(&i, "corp.contoso.com"),
             vec![CoveredBy::Wildcard, CoveredBy::SrvName, CoveredBy::XmppAddr]
@@ -419,7 +457,10 @@ mod tests {
     fn common_name_only_without_san_identities() {
         let mut i = item();
         i.subject_cn = vec!["contoso.com".into()];
-        assert_eq!(xmpp_s2s_coverage(&i, "contoso.com"), vec![CoveredBy::CommonName]);
+        assert_eq!(
+            xmpp_s2s_coverage(&i, "contoso.com"),
+            vec![CoveredBy::CommonName]
+        );
         i.uris = vec!["sip:fabrikam.com".into()];
         assert!(xmpp_s2s_coverage(&i, "contoso.com").is_empty());
     }
