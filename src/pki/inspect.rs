@@ -217,6 +217,7 @@ pub fn inspect_der_request(der: &[u8]) -> Result<Inspected, InspectError> {
     let info = &req.certification_request_info;
     let mut item = empty(Kind::Request, &info.subject, &info.subject_pki);
     item.signature_alg = req.signature_algorithm.algorithm.to_id_string();
+    let mut has_legacy = false;
     for attr in info.iter_attributes() {
         match attr.parsed_attribute() {
             ParsedCriAttribute::ExtensionRequest(er) => {
@@ -224,24 +225,47 @@ pub fn inspect_der_request(der: &[u8]) -> Result<Inspected, InspectError> {
                     apply_extension(&mut item, ext, Source::ExtensionRequest);
                 }
             }
-            _ if attr.oid.as_bytes() == oid::MS_CERT_EXTENSIONS => {
-                let exts = parse_legacy_extensions(attr.value).map_err(|e| {
-                    InspectError::Request(format!("attribute 1.3.6.1.4.1.311.2.1.14: {e}"))
-                })?;
-                for ext in &exts {
-                    apply_extension(&mut item, ext, Source::LegacyMsAttribute);
-                }
-            }
+            _ if attr.oid.as_bytes() == oid::MS_CERT_EXTENSIONS => has_legacy = true,
             _ => {}
+        }
+    }
+    if has_legacy {
+        let legacy_error =
+            |e: &str| InspectError::Request(format!("attribute 1.3.6.1.4.1.311.2.1.14: {e}"));
+        let set = legacy_attribute_set(info.raw).ok_or_else(|| legacy_error("malformed"))?;
+        let exts = parse_legacy_extensions(set).map_err(|e| legacy_error(&e))?;
+        for ext in &exts {
+            apply_extension(&mut item, ext, Source::LegacyMsAttribute);
         }
     }
     Ok(item)
 }
 
-/// `SET { SEQUENCE OF Extension }` — the same syntax as extensionRequest, which x509-parser only
-/// decodes under the PKCS#9 OID.
-fn parse_legacy_extensions(value: &[u8]) -> Result<Vec<X509Extension<'_>>, String> {
-    let set = expect_tlv(value, 0x31).ok_or("expected a SET")?;
+/// The SET content of the legacy attribute, found by walking the request info ourselves:
+/// x509-parser keeps only the SET header as the `value` of attributes it does not know.
+fn legacy_attribute_set(cri: &[u8]) -> Option<&[u8]> {
+    let (_, body, _) = split_tlv(cri)?;
+    let (_, _, rest) = split_tlv(body)?; // version
+    let (_, _, rest) = split_tlv(rest)?; // subject
+    let (_, _, rest) = split_tlv(rest)?; // subjectPKInfo
+    let (tag, mut attrs, _) = split_tlv(rest)?;
+    if tag != 0xa0 {
+        return None;
+    }
+    while !attrs.is_empty() {
+        let (_, attr, next) = split_tlv(attrs)?;
+        let (oid_tag, oid_bytes, values) = split_tlv(attr)?;
+        if oid_tag == 0x06 && oid_bytes == oid::MS_CERT_EXTENSIONS {
+            return expect_tlv(values, 0x31);
+        }
+        attrs = next;
+    }
+    None
+}
+
+/// The SET content `SEQUENCE OF Extension` — the same syntax as extensionRequest, which
+/// x509-parser only decodes under the PKCS#9 OID.
+fn parse_legacy_extensions(set: &[u8]) -> Result<Vec<X509Extension<'_>>, String> {
     let mut seq = expect_tlv(set, 0x30).ok_or("expected a SEQUENCE of extensions")?;
     let mut out = Vec::new();
     while !seq.is_empty() {
@@ -502,5 +526,309 @@ fn format_ip(bytes: &[u8]) -> String {
             std::net::Ipv6Addr::from(a).to_string()
         }
         _ => hex_upper(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/identities")
+            .join(name);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {} missing: {e}", p.display()))
+    }
+
+    fn one(name: &str) -> Inspected {
+        let mut v = inspect_bytes(&fixture(name)).unwrap();
+        assert_eq!(v.len(), 1, "{name}");
+        v.pop().unwrap()
+    }
+
+    fn ok(v: &str) -> OtherId {
+        OtherId {
+            value: v.into(),
+            well_typed: true,
+        }
+    }
+
+    fn edge_names(item: &Inspected) {
+        assert_eq!(
+            item.subject,
+            r#"CN=sip.contoso.com, O="Contoso, Inc", C=US"#
+        );
+        assert_eq!(item.subject_cn, vec!["sip.contoso.com"]);
+        assert_eq!(
+            item.dns_names,
+            vec![
+                "sip.contoso.com",
+                "webcon.contoso.com",
+                "sip.fabrikam.com",
+                "contoso.com"
+            ]
+        );
+        assert_eq!(
+            item.xmpp_addrs,
+            vec![ok("contoso.com"), ok("finance.contoso.com")]
+        );
+        assert_eq!(
+            item.srv_names,
+            vec![
+                ok("_xmpp-server.contoso.com"),
+                ok("_xmpp-server.corp.contoso.com")
+            ]
+        );
+        assert!(item.san_present && !item.san_critical && !item.san_malformed);
+        assert_eq!(
+            item.eku.as_deref(),
+            Some(
+                &[
+                    "1.3.6.1.5.5.7.3.1".to_string(),
+                    "1.3.6.1.5.5.7.3.2".to_string()
+                ][..]
+            )
+        );
+        let ku = item.key_usage.unwrap();
+        assert!(ku.digital_signature && ku.key_encipherment && !ku.key_cert_sign);
+        assert_eq!(item.basic_constraints_ca, Some(false));
+        assert_eq!(item.key.algorithm, "RSA");
+        assert_eq!(item.key.bits, 2048);
+        assert_eq!(item.signature_alg, "1.2.840.113549.1.1.11");
+    }
+
+    #[test]
+    fn edge_certificate_pem_and_der_agree() {
+        let pem = one("edge-xmpp.crt");
+        let der = one("edge-xmpp.der");
+        assert_eq!(pem, der);
+        edge_names(&pem);
+        assert_eq!(pem.kind, Kind::Certificate);
+        assert_eq!(pem.serial.as_deref(), Some("0A1B2C3D"));
+        assert_eq!(pem.issuer.as_deref(), Some(pem.subject.as_str()));
+        let sha1 = String::from_utf8(fixture("edge-xmpp.sha1")).unwrap();
+        assert_eq!(pem.thumbprint.as_deref(), Some(sha1.trim()));
+        let (nb, na) = (pem.not_before.unwrap(), pem.not_after.unwrap());
+        assert_eq!((na - nb).num_days(), 3650);
+        assert!(!pem.spki_der.is_empty() && pem.spki_der[0] == 0x30);
+    }
+
+    #[test]
+    fn edge_request_pem_and_der_agree() {
+        let pem = one("edge-xmpp.csr");
+        let der = one("edge-xmpp.csr.der");
+        assert_eq!(pem, der);
+        edge_names(&pem);
+        assert_eq!(pem.kind, Kind::Request);
+        assert!(pem.san_from_extension_request && !pem.san_from_legacy_ms_attribute);
+        assert_eq!(
+            (pem.not_after, pem.serial.as_ref(), pem.thumbprint.as_ref()),
+            (None, None, None)
+        );
+        // Certificate and request share the key.
+        assert_eq!(pem.spki_der, one("edge-xmpp.crt").spki_der);
+    }
+
+    #[test]
+    fn wrongly_typed_other_names_are_flagged() {
+        for name in [
+            "badtypes.crt",
+            "badtypes.der",
+            "badtypes.csr",
+            "badtypes.csr.der",
+        ] {
+            let item = one(name);
+            let bad = |v: &str| OtherId {
+                value: v.into(),
+                well_typed: false,
+            };
+            assert_eq!(item.xmpp_addrs, vec![bad("contoso.com")], "{name}");
+            assert_eq!(
+                item.srv_names,
+                vec![bad("_xmpp-server.contoso.com")],
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn cn_only_and_wildcard() {
+        for name in ["cn-only.crt", "cn-only.der"] {
+            let item = one(name);
+            assert!(!item.san_present);
+            assert!(item.dns_names.is_empty());
+            assert_eq!(item.subject, "CN=legacy.contoso.com");
+            assert_eq!(item.key_usage, None);
+        }
+        for name in ["wildcard.crt", "wildcard.der"] {
+            let item = one(name);
+            assert_eq!(item.dns_names, vec!["www.contoso.com", "*.contoso.com"]);
+        }
+    }
+
+    #[test]
+    fn pem_bundle_skips_keys_and_keeps_order() {
+        let mut bundle = b"subject=junk before the armour\n".to_vec();
+        bundle.extend(fixture("wildcard.crt"));
+        bundle.extend(b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n");
+        bundle.extend(fixture("edge-xmpp.csr"));
+        let items = inspect_bytes(&bundle).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].kind, Kind::Certificate);
+        assert_eq!(items[1].kind, Kind::Request);
+        // NEW CERTIFICATE REQUEST is what certreq.exe writes.
+        let csr = String::from_utf8(fixture("edge-xmpp.csr"))
+            .unwrap()
+            .replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST");
+        assert_eq!(
+            inspect_bytes(csr.as_bytes()).unwrap()[0].kind,
+            Kind::Request
+        );
+    }
+
+    #[test]
+    fn unusable_input_is_an_error() {
+        assert_eq!(inspect_bytes(b""), Err(InspectError::NothingUsable));
+        assert_eq!(inspect_bytes(b"hello"), Err(InspectError::NothingUsable));
+        assert_eq!(
+            inspect_bytes(b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n"),
+            Err(InspectError::NothingUsable)
+        );
+        let mut der = fixture("edge-xmpp.der");
+        der.truncate(der.len() - 10);
+        assert_eq!(inspect_bytes(&der), Err(InspectError::NothingUsable));
+        assert!(matches!(
+            inspect_der_certificate(&der),
+            Err(InspectError::Certificate(_))
+        ));
+        let bad_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert!(matches!(
+            inspect_bytes(bad_pem.as_bytes()),
+            Err(InspectError::Certificate(_))
+        ));
+    }
+
+    #[test]
+    fn rcgen_ec_certificate_key_and_ip() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["a.contoso.com".to_string()]).unwrap();
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::IpAddress("192.0.2.7".parse().unwrap()));
+        params
+            .subject_alt_names
+            .push(rcgen::SanType::URI("sip:contoso.com".try_into().unwrap()));
+        let cert = params.self_signed(&key).unwrap();
+        let item = inspect_der_certificate(cert.der()).unwrap();
+        assert_eq!(item.key.algorithm, "EC");
+        assert_eq!(item.key.curve.as_deref(), Some("P-384"));
+        assert_eq!(item.key.bits, 384);
+        assert_eq!(item.ip_addresses, vec!["192.0.2.7"]);
+        assert_eq!(item.uris, vec!["sip:contoso.com"]);
+        assert_eq!(item.signature_alg, "1.2.840.10045.4.3.3");
+    }
+
+    /// DER TLV with a definite length, for building structures openssl cannot write.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = content.len();
+        if n < 0x80 {
+            out.push(n as u8);
+        } else if n < 0x100 {
+            out.extend([0x81, n as u8]);
+        } else {
+            out.extend([0x82, (n >> 8) as u8, n as u8]);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    fn cat(parts: &[&[u8]]) -> Vec<u8> {
+        parts.concat()
+    }
+
+    /// A signed request whose SANs are only in Microsoft's legacy attribute
+    /// 1.3.6.1.4.1.311.2.1.14 (openssl's config cannot write an attribute of that shape).
+    fn legacy_request(with_extension_request: bool) -> Vec<u8> {
+        use rcgen::{PublicKeyData, SigningKey};
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let san_ext = tlv(
+            0x30,
+            &cat(&[
+                &tlv(0x06, &[0x55, 0x1d, 0x11]),
+                &tlv(
+                    0x04,
+                    &tlv(
+                        0x30,
+                        &cat(&[&tlv(0x82, b"sip.contoso.com"), &tlv(0x82, b"contoso.com")]),
+                    ),
+                ),
+            ]),
+        );
+        let exts = tlv(0x30, &san_ext);
+        let mut attrs = tlv(
+            0x30,
+            &cat(&[&tlv(0x06, oid::MS_CERT_EXTENSIONS), &tlv(0x31, &exts)]),
+        );
+        if with_extension_request {
+            // 1.2.840.113549.1.9.14
+            let er = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e];
+            attrs.extend(tlv(0x30, &cat(&[&tlv(0x06, &er), &tlv(0x31, &exts)])));
+        }
+        let name = tlv(
+            0x30,
+            &tlv(
+                0x31,
+                &tlv(
+                    0x30,
+                    &cat(&[
+                        &tlv(0x06, &[0x55, 0x04, 0x03]),
+                        &tlv(0x0c, b"sip.contoso.com"),
+                    ]),
+                ),
+            ),
+        );
+        let spki = key.subject_public_key_info();
+        let cri = tlv(
+            0x30,
+            &cat(&[&tlv(0x02, &[0]), &name, &spki, &tlv(0xa0, &attrs)]),
+        );
+        let sig = key.sign(&cri).unwrap();
+        // ecdsa-with-SHA256 1.2.840.10045.4.3.2
+        let alg = tlv(
+            0x30,
+            &tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+        );
+        tlv(0x30, &cat(&[&cri, &alg, &tlv(0x03, &cat(&[&[0], &sig]))]))
+    }
+
+    #[test]
+    fn legacy_ms_attribute_sans_are_read() {
+        let der = legacy_request(false);
+        let item = inspect_der_request(&der).unwrap();
+        assert_eq!(item.dns_names, vec!["sip.contoso.com", "contoso.com"]);
+        assert!(item.san_present && item.san_from_legacy_ms_attribute);
+        assert!(!item.san_from_extension_request);
+        // The signature is real, so x509-parser (and openssl) accept the request as signed.
+        let (_, req) = X509CertificationRequest::from_der(&der).unwrap();
+        req.verify_signature().unwrap();
+        // Through PEM too.
+        let pem = pem::encode(&pem::Pem::new("NEW CERTIFICATE REQUEST", der));
+        assert_eq!(inspect_bytes(pem.as_bytes()).unwrap(), vec![item]);
+    }
+
+    #[test]
+    fn legacy_and_extension_request_sans_are_merged_once() {
+        let item = inspect_der_request(&legacy_request(true)).unwrap();
+        assert_eq!(item.dns_names, vec!["sip.contoso.com", "contoso.com"]);
+        assert!(item.san_from_legacy_ms_attribute && item.san_from_extension_request);
+    }
+
+    #[test]
+    fn rsa_modulus_bits_ignore_sign_octet() {
+        assert_eq!(unsigned_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(unsigned_bits(&[0x01, 0x00]), 9);
+        assert_eq!(unsigned_bits(&[0x00]), 0);
     }
 }
