@@ -50,7 +50,10 @@ impl Bound {
         use serde_json::{json, Map, Value as J};
         let mut m = Map::new();
         for (n, v) in &self.values {
+            // A password never reaches a log: the trace shows that it was given, not what it is.
+            let secret = self.cmdlet.param(n).is_some_and(|p| p.ty == PType::Password);
             let j = match v {
+                Value::Str(_) if secret => J::String("********".into()),
                 Value::Switch(b) | Value::Bool(b) => J::Bool(*b),
                 Value::Str(s) => J::String(s.clone()),
                 Value::Null => J::Null,
@@ -225,7 +228,8 @@ fn parse_bool(s: &str) -> Option<bool> {
         Some(false)
     } else {
         // "Boolean parameters accept only Boolean values and numbers": any number, non-zero = true.
-        t.parse::<f64>().ok().map(|n| n != 0.0)
+        // `NaN` and `Infinity` parse as f64 but are words, not numbers, to PowerShell.
+        t.parse::<f64>().ok().filter(|n| n.is_finite()).map(|n| n != 0.0)
     }
 }
 
@@ -238,6 +242,14 @@ struct State {
 impl State {
     fn bound(&self, name: &str) -> bool {
         self.values.iter().any(|(n, _)| *n == name)
+    }
+
+    /// Given for set resolution and mandatory checks: a switch turned off (`-New:$false`, e.g.
+    /// from a splatted hashtable) selects nothing, so it can never choose a set or satisfy one.
+    fn given(&self, name: &str) -> bool {
+        self.values
+            .iter()
+            .any(|(n, v)| *n == name && *v != Value::Switch(false))
     }
 }
 
@@ -298,6 +310,7 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
                 let mut joined = first;
                 while i < args.len()
                     && !is_parameter_token(&args[i])
+                    && args[i] != "--"
                     && (joined.trim_end().ends_with(',') || args[i].trim_start().starts_with(','))
                 {
                     joined.push_str(&args[i]);
@@ -309,6 +322,7 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
                     i += 1;
                     while i < args.len()
                         && !is_parameter_token(&args[i])
+                        && args[i] != "--"
                         && (more.trim_end().ends_with(',') || args[i].trim_start().starts_with(','))
                     {
                         more.push_str(&args[i]);
@@ -348,7 +362,7 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
     let missing: Vec<&str> = cmdlet
         .params
         .iter()
-        .filter(|p| p.mandatory_in(set) && !st.bound(p.name))
+        .filter(|p| p.mandatory_in(set) && !st.given(p.name))
         .map(|p| p.name)
         .collect();
     if !missing.is_empty() {
@@ -421,6 +435,7 @@ fn resolve_set(cmdlet: &'static CmdletDef, st: &State) -> CsResult<&'static str>
         .filter(|set| {
             st.values
                 .iter()
+                .filter(|(_, v)| *v != Value::Switch(false))
                 .all(|(n, _)| cmdlet.param(n).is_some_and(|p| p.in_set(set)))
         })
         .collect();
@@ -435,7 +450,7 @@ fn resolve_set(cmdlet: &'static CmdletDef, st: &State) -> CsResult<&'static str>
                 .params
                 .iter()
                 .filter(|p| p.mandatory_in(set))
-                .all(|p| st.bound(p.name))
+                .all(|p| st.given(p.name))
         })
         .collect();
     if satisfied.len() == 1 {
