@@ -8,6 +8,7 @@ mod import;
 mod remove;
 mod request;
 mod set;
+mod test_cert;
 mod test_config;
 mod topology;
 
@@ -217,6 +218,7 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
             "Remove-CsCertificate" => remove::exec(bound, ctx),
             "Test-CsCertificateConfiguration" => test_config::exec(bound, ctx),
             "Export-CsCertificate" => export::exec(bound, ctx),
+            "Test-CsCertificate" => test_cert::exec(bound, ctx),
             "Publish-CsTopology" => topology::publish(bound, ctx),
             "Get-CsTopology" => topology::get(bound, ctx),
             other => Err(not_implemented(other)),

@@ -8,3 +8,4 @@ pub mod issue;
 pub mod p7b;
 pub mod pfx;
 pub mod request;
+pub mod validate;

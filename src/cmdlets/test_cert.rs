@@ -1,0 +1,204 @@
+//! Test-CsCertificate [cscert]: validates requests and certificates (files, folders, or store
+//! items) for CI. One object per item; exit 3 when any item has an Error finding.
+
+use super::Ctx;
+use crate::binder::Bound;
+use crate::error::{Category, CsError, CsResult, Exit};
+use crate::model::CertType;
+use crate::output::objects::ser_opt_date;
+use crate::pki::inspect::{inspect_bytes, inspect_der_request, Inspected, Kind};
+use crate::pki::validate::{validate, DomainCoverage, Expectations, Finding};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Files a folder is searched for: certificates and requests as CAs and Windows write them.
+const EXTENSIONS: &[&str] = &["cer", "crt", "pem", "der", "req", "csr", "p10"];
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TestResult {
+    pub path: Option<String>,
+    pub kind: Kind,
+    pub subject: String,
+    pub alternative_names: Vec<String>,
+    pub thumbprint: Option<String>,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub not_after: Option<DateTime<Utc>>,
+    pub xmpp_domains: Vec<DomainCoverage>,
+    pub sip_domains: Vec<DomainCoverage>,
+    pub findings: Vec<Finding>,
+    pub passed: bool,
+}
+
+fn result(path: Option<String>, item: &Inspected, exp: &Expectations) -> TestResult {
+    let v = validate(item, exp);
+    TestResult {
+        path,
+        kind: item.kind,
+        subject: item.subject.clone(),
+        alternative_names: item.dns_names.clone(),
+        thumbprint: item.thumbprint.clone(),
+        not_after: item.not_after,
+        xmpp_domains: v.xmpp_domains,
+        sip_domains: v.sip_domains,
+        findings: v.findings,
+        passed: v.passed,
+    }
+}
+
+/// Expands files and folders (recursively, certificate extensions only) in a stable order.
+fn collect(ctx: &Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let full = ctx.full_path(p);
+        if full.is_dir() {
+            let mut found = Vec::new();
+            walk(&full, &mut found).map_err(|e| CsError::failed("FolderNotRead", Category::ReadError, format!("Cannot read the folder '{}': {e}", full.display())).with_target(p.clone()))?;
+            found.sort();
+            out.extend(found.into_iter().map(|f| (f, false)));
+        } else if full.exists() {
+            out.push((full, true));
+        } else {
+            return Err(CsError::failed("PathNotFound", Category::ObjectNotFound, format!("Cannot find path '{}' because it does not exist.", full.display())).with_target(p.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            walk(&path, out)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The leaf items of a file: a PEM chain (leaf + CA certificates) is judged by its leaf.
+fn leaves(items: Vec<Inspected>) -> Vec<Inspected> {
+    if items.len() > 1 && items.iter().any(|i| i.basic_constraints_ca != Some(true)) {
+        items.into_iter().filter(|i| i.basic_constraints_ca != Some(true)).collect()
+    } else {
+        items
+    }
+}
+
+/// What the item should cover: from the published topology for -Type on the computer, plus
+/// -XmppDomain / -SipDomain.
+fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
+    let now = b.date("VerificationTime").unwrap_or(ctx.now);
+    let mut exp = Expectations::new(now);
+    exp.uses = b.uses("Type");
+    if !exp.uses.is_empty() {
+        if let Some(topo) = super::topology::published(ctx)? {
+            let given = match b.get("ComputerFqdn") {
+                Some(crate::binder::Value::Str(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                _ => None,
+            };
+            let computer = given.clone().unwrap_or_else(|| ctx.this_computer());
+            match super::topology::expected_names(&topo, &computer, &exp.uses, true, &[]) {
+                Ok(names) => {
+                    ctx.host.verbose(format!(
+                        "Expected names from the published topology for {} on {}: XMPP domains [{}], SIP domains [{}], Access Edge {}.",
+                        crate::model::join_uses(&exp.uses),
+                        names.computer,
+                        names.xmpp_domains.join(", "),
+                        names.sip_domains.join(", "),
+                        names.access_edge_fqdn.as_deref().unwrap_or("-")
+                    ));
+                    exp.xmpp_domains = names.xmpp_domains;
+                    exp.sip_domains = names.sip_domains;
+                    exp.access_edge_fqdn = names.access_edge_fqdn;
+                }
+                // An explicit computer must be in the topology; "this computer" may be a CI runner.
+                Err(e) if given.is_some() => return Err(e),
+                Err(e) => ctx.host.verbose(format!("No names from the published topology: {e}")),
+            }
+        }
+    }
+    for d in b.list("XmppDomain") {
+        if !exp.xmpp_domains.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
+            exp.xmpp_domains.push(d);
+        }
+    }
+    for d in b.list("SipDomain") {
+        if !exp.sip_domains.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
+            exp.sip_domains.push(d);
+        }
+    }
+    Ok(exp)
+}
+
+pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let mut exp = expectations(b, ctx)?;
+    let results: Vec<TestResult> = match b.set {
+        "Thumbprint" => {
+            let t = super::certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
+            let (row, c) = ctx.store()?.read(|tx| super::certs::load(tx, &t))?;
+            exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
+            vec![result(None, &c, &exp)]
+        }
+        "RequestId" => {
+            let id = b.int("RequestId").expect("mandatory") as i64;
+            let rows = ctx.store()?.read(|tx| tx.requests(Some(id)))?;
+            let Some(r) = rows.into_iter().next() else {
+                return Err(CsError::failed("RequestNotFound", Category::ObjectNotFound, format!("No pending request has the ID {id}.")).with_target(id.to_string()));
+            };
+            if exp.uses.is_empty() {
+                exp.uses = r.uses.split(',').filter_map(CertType::parse).collect();
+            }
+            exp.key_exportable = Some(r.exportable);
+            let item = inspect_der_request(&r.csr_der).map_err(|e| CsError::failed("StoredRequestUnreadable", Category::InvalidData, format!("Request {id} cannot be read: {e}")))?;
+            vec![result(r.output, &item, &exp)]
+        }
+        _ => {
+            let files = collect(ctx, &b.list("Path"))?;
+            // Reading and checking are independent per file: spread them over the cores, then
+            // write the results in the order of the files.
+            let per_file: Vec<Result<Vec<TestResult>, CsError>> = files
+                .par_iter()
+                .map(|(path, _)| {
+                    let shown = path.display().to_string();
+                    let bytes = std::fs::read(path).map_err(|e| CsError::failed("FileNotRead", Category::ReadError, format!("Cannot read '{shown}': {e}")).with_target(shown.clone()))?;
+                    let items = inspect_bytes(&bytes).map_err(|e| {
+                        CsError::failed("NotACertificateOrRequest", Category::InvalidData, format!("'{shown}' is not a certificate or certificate request: {e}")).with_target(shown.clone())
+                    })?;
+                    Ok(leaves(items).iter().map(|i| result(Some(shown.clone()), i, &exp)).collect())
+                })
+                .collect();
+            let mut all = Vec::with_capacity(per_file.len());
+            for r in per_file {
+                match r {
+                    Ok(v) => all.extend(v),
+                    Err(e) => ctx.host.error(&e),
+                }
+            }
+            all
+        }
+    };
+    let failed = results.iter().filter(|r| !r.passed).count();
+    for r in &results {
+        ctx.host.emit(r);
+    }
+    if failed > 0 {
+        let e = CsError::new(
+            Exit::ValidationFailed,
+            "ValidationFailed",
+            Category::InvalidData,
+            format!("{failed} of {} item(s) did not pass: see the Error findings.", results.len()),
+        );
+        ctx.host.error(&e);
+    }
+    Ok(())
+}
