@@ -1625,7 +1625,11 @@ mod fixture_tests {
         let ids: Vec<_> = v.findings.iter().map(|f| f.rule_id).collect();
         assert_eq!(
             ids,
-            vec!["XMPP-WEAK-COVERAGE", "XMPP-WEAK-COVERAGE", "XMPP-CHILD-DOMAIN"]
+            vec![
+                "XMPP-WEAK-COVERAGE",
+                "XMPP-WEAK-COVERAGE",
+                "XMPP-CHILD-DOMAIN"
+            ]
         );
         assert!(!v.passed);
     }
@@ -1636,10 +1640,16 @@ mod fixture_tests {
         let cn = load("cn-only.der");
         let v = validate(&cn, &Expectations::new(now(&cn)));
         let ids: Vec<_> = v.findings.iter().map(|f| f.rule_id).collect();
-        assert_eq!(ids, vec!["SAN-MISSING", "CN-NOT-IN-SAN", "EKU-NO-CLIENT-AUTH"]);
+        assert_eq!(
+            ids,
+            vec!["SAN-MISSING", "CN-NOT-IN-SAN", "EKU-NO-CLIENT-AUTH"]
+        );
         let bad = load("badtypes.csr");
         let v = validate(&bad, &Expectations::new(now(&cn)));
         let ids: Vec<_> = v.findings.iter().map(|f| f.rule_id).collect();
-        assert_eq!(ids, vec!["XMPPADDR-TYPE", "SRVNAME-TYPE", "EKU-NO-CLIENT-AUTH"]);
+        assert_eq!(
+            ids,
+            vec!["XMPPADDR-TYPE", "SRVNAME-TYPE", "EKU-NO-CLIENT-AUTH"]
+        );
     }
 }
