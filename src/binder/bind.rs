@@ -51,7 +51,10 @@ impl Bound {
         let mut m = Map::new();
         for (n, v) in &self.values {
             // A password never reaches a log: the trace shows that it was given, not what it is.
-            let secret = self.cmdlet.param(n).is_some_and(|p| p.ty == PType::Password);
+            let secret = self
+                .cmdlet
+                .param(n)
+                .is_some_and(|p| p.ty == PType::Password);
             let j = match v {
                 Value::Str(_) if secret => J::String("********".into()),
                 Value::Switch(b) | Value::Bool(b) => J::Bool(*b),
@@ -229,7 +232,10 @@ fn parse_bool(s: &str) -> Option<bool> {
     } else {
         // "Boolean parameters accept only Boolean values and numbers": any number, non-zero = true.
         // `NaN` and `Infinity` parse as f64 but are words, not numbers, to PowerShell.
-        t.parse::<f64>().ok().filter(|n| n.is_finite()).map(|n| n != 0.0)
+        t.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(|n| n != 0.0)
     }
 }
 

@@ -3,12 +3,14 @@
 use super::certs;
 use super::{write_file_atomic, Ctx};
 use crate::binder::{Bound, Value};
-use crate::error::{Category, CsError, CsResult};
+use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::join_uses;
 use crate::output::objects::ser_date;
 use crate::pki::inspect::inspect_der_certificate;
+use crate::pki::inspect::inspect_der_request;
 use crate::pki::issue::{issue, load_ca};
 use crate::pki::request::{generate_key, request_spki, windows_request_pem, KeyAlg, Spec};
+use crate::pki::validate::{validate, Expectations, Severity};
 use crate::store::CertRow;
 use crate::store::{NewRequest, RequestRow, StoreError};
 use chrono::{DateTime, Utc};
@@ -198,6 +200,9 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         None => None,
     };
 
+    let mut expect = Expectations::new(ctx.now);
+    expect.uses = uses.clone();
+    expect.key_exportable = Some(exportable);
     let (subject, sans, computer) = match super::topology::published(ctx)? {
         Some(topo) => {
             let computer = computer_arg.clone().unwrap_or_else(|| ctx.this_computer());
@@ -220,6 +225,9 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             for n in &names.notes {
                 ctx.host.warning(n);
             }
+            expect.xmpp_domains = names.xmpp_domains;
+            expect.sip_domains = names.sip_domains;
+            expect.access_edge_fqdn = names.access_edge_fqdn;
             (names.subject, names.sans, Some(names.computer))
         }
         None => {
@@ -239,12 +247,6 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         template: b.str("Template").map(str::to_string),
         uses: uses.clone(),
     };
-    if uses.iter().any(|u| u.needs_exportable_key()) && !exportable {
-        ctx.host.warning(format!(
-            "The private key is not exportable, but {} certificates of an Edge pool share one key: add -PrivateKeyExportable $true if the pool has more than one member.",
-            join_uses(&uses.iter().copied().filter(|u| u.needs_exportable_key()).collect::<Vec<_>>())
-        ));
-    }
     let force = b.switch("Force");
     let path = output.as_deref().map(|o| ctx.full_path(o));
     if let Some(path) = &path {
@@ -295,6 +297,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         )
     })?;
     let spki = request_spki(&csr).expect("a request we just made parses");
+    check_request(ctx, &csr, &expect, force)?;
     let key_der = zeroizing(key.serialize_der());
     let created = ctx.now;
     let uses_text = join_uses(&uses);
@@ -425,6 +428,47 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         created,
     });
     Ok(())
+}
+
+/// Runs Test-CsCertificate's rules on the request about to be made: warnings are shown, and
+/// Error findings refuse the request unless -Force.
+fn check_request(ctx: &mut Ctx, csr: &[u8], expect: &Expectations, force: bool) -> CsResult<()> {
+    let item = inspect_der_request(csr).map_err(|e| {
+        CsError::failed(
+            "RequestNotMade",
+            Category::InvalidOperation,
+            format!("The request cannot be read back: {e}"),
+        )
+    })?;
+    let verdict = validate(&item, expect);
+    let mut errors = Vec::new();
+    for f in &verdict.findings {
+        match f.severity {
+            Severity::Error => errors.push(format!(
+                "{}: {}{}",
+                f.rule_id,
+                f.message,
+                if f.message.ends_with('.') { "" } else { "." }
+            )),
+            Severity::Warning => ctx.host.warning(format!("{}: {}", f.rule_id, f.message)),
+            Severity::Information => ctx.host.verbose(format!("{}: {}", f.rule_id, f.message)),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    if force {
+        for e in &errors {
+            ctx.host.warning(format!("{e} (requested anyway: -Force)"));
+        }
+        return Ok(());
+    }
+    Err(CsError::new(
+        Exit::ValidationFailed,
+        "RequestFailsValidation",
+        Category::InvalidData,
+        format!("The request was not made: it has {} error(s) for its uses. {} Fix the names or options, or use -Force to request it anyway.", errors.len(), errors.join(" ")),
+    ))
 }
 
 /// Key bytes are wiped when dropped.

@@ -55,13 +55,28 @@ fn collect(ctx: &Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
         let full = ctx.full_path(p);
         if full.is_dir() {
             let mut found = Vec::new();
-            walk(&full, &mut found).map_err(|e| CsError::failed("FolderNotRead", Category::ReadError, format!("Cannot read the folder '{}': {e}", full.display())).with_target(p.clone()))?;
+            walk(&full, &mut found).map_err(|e| {
+                CsError::failed(
+                    "FolderNotRead",
+                    Category::ReadError,
+                    format!("Cannot read the folder '{}': {e}", full.display()),
+                )
+                .with_target(p.clone())
+            })?;
             found.sort();
             out.extend(found.into_iter().map(|f| (f, false)));
         } else if full.exists() {
             out.push((full, true));
         } else {
-            return Err(CsError::failed("PathNotFound", Category::ObjectNotFound, format!("Cannot find path '{}' because it does not exist.", full.display())).with_target(p.clone()));
+            return Err(CsError::failed(
+                "PathNotFound",
+                Category::ObjectNotFound,
+                format!(
+                    "Cannot find path '{}' because it does not exist.",
+                    full.display()
+                ),
+            )
+            .with_target(p.clone()));
         }
     }
     Ok(out)
@@ -88,7 +103,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// The leaf items of a file: a PEM chain (leaf + CA certificates) is judged by its leaf.
 fn leaves(items: Vec<Inspected>) -> Vec<Inspected> {
     if items.len() > 1 && items.iter().any(|i| i.basic_constraints_ca != Some(true)) {
-        items.into_iter().filter(|i| i.basic_constraints_ca != Some(true)).collect()
+        items
+            .into_iter()
+            .filter(|i| i.basic_constraints_ca != Some(true))
+            .collect()
     } else {
         items
     }
@@ -103,7 +121,9 @@ fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
     if !exp.uses.is_empty() {
         if let Some(topo) = super::topology::published(ctx)? {
             let given = match b.get("ComputerFqdn") {
-                Some(crate::binder::Value::Str(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Some(crate::binder::Value::Str(s)) if !s.trim().is_empty() => {
+                    Some(s.trim().to_string())
+                }
                 _ => None,
             };
             let computer = given.clone().unwrap_or_else(|| ctx.this_computer());
@@ -123,7 +143,9 @@ fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
                 }
                 // An explicit computer must be in the topology; "this computer" may be a CI runner.
                 Err(e) if given.is_some() => return Err(e),
-                Err(e) => ctx.host.verbose(format!("No names from the published topology: {e}")),
+                Err(e) => ctx
+                    .host
+                    .verbose(format!("No names from the published topology: {e}")),
             }
         }
     }
@@ -153,13 +175,24 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             let id = b.int("RequestId").expect("mandatory") as i64;
             let rows = ctx.store()?.read(|tx| tx.requests(Some(id)))?;
             let Some(r) = rows.into_iter().next() else {
-                return Err(CsError::failed("RequestNotFound", Category::ObjectNotFound, format!("No pending request has the ID {id}.")).with_target(id.to_string()));
+                return Err(CsError::failed(
+                    "RequestNotFound",
+                    Category::ObjectNotFound,
+                    format!("No pending request has the ID {id}."),
+                )
+                .with_target(id.to_string()));
             };
             if exp.uses.is_empty() {
                 exp.uses = r.uses.split(',').filter_map(CertType::parse).collect();
             }
             exp.key_exportable = Some(r.exportable);
-            let item = inspect_der_request(&r.csr_der).map_err(|e| CsError::failed("StoredRequestUnreadable", Category::InvalidData, format!("Request {id} cannot be read: {e}")))?;
+            let item = inspect_der_request(&r.csr_der).map_err(|e| {
+                CsError::failed(
+                    "StoredRequestUnreadable",
+                    Category::InvalidData,
+                    format!("Request {id} cannot be read: {e}"),
+                )
+            })?;
             vec![result(r.output, &item, &exp)]
         }
         _ => {
@@ -170,11 +203,26 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 .par_iter()
                 .map(|(path, _)| {
                     let shown = path.display().to_string();
-                    let bytes = std::fs::read(path).map_err(|e| CsError::failed("FileNotRead", Category::ReadError, format!("Cannot read '{shown}': {e}")).with_target(shown.clone()))?;
-                    let items = inspect_bytes(&bytes).map_err(|e| {
-                        CsError::failed("NotACertificateOrRequest", Category::InvalidData, format!("'{shown}' is not a certificate or certificate request: {e}")).with_target(shown.clone())
+                    let bytes = std::fs::read(path).map_err(|e| {
+                        CsError::failed(
+                            "FileNotRead",
+                            Category::ReadError,
+                            format!("Cannot read '{shown}': {e}"),
+                        )
+                        .with_target(shown.clone())
                     })?;
-                    Ok(leaves(items).iter().map(|i| result(Some(shown.clone()), i, &exp)).collect())
+                    let items = inspect_bytes(&bytes).map_err(|e| {
+                        CsError::failed(
+                            "NotACertificateOrRequest",
+                            Category::InvalidData,
+                            format!("'{shown}' is not a certificate or certificate request: {e}"),
+                        )
+                        .with_target(shown.clone())
+                    })?;
+                    Ok(leaves(items)
+                        .iter()
+                        .map(|i| result(Some(shown.clone()), i, &exp))
+                        .collect())
                 })
                 .collect();
             let mut all = Vec::with_capacity(per_file.len());
@@ -196,7 +244,10 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             Exit::ValidationFailed,
             "ValidationFailed",
             Category::InvalidData,
-            format!("{failed} of {} item(s) did not pass: see the Error findings.", results.len()),
+            format!(
+                "{failed} of {} item(s) did not pass: see the Error findings.",
+                results.len()
+            ),
         );
         ctx.host.error(&e);
     }
