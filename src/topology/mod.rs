@@ -209,7 +209,7 @@ pub struct EdgeSummary {
     pub audio_video_edge: Option<String>,
 }
 
-/// Lowercase first DNS label, for short-name matching.
+/// The first DNS label, for short-name matching (compared case-insensitively).
 fn first_label(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
