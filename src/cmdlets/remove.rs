@@ -36,14 +36,16 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                             .collect(),
                         p.thumbprint.clone(),
                     ),
-                    None => return Err(CsError::failed(
-                        "NoPreviousCertificate",
-                        Category::ObjectNotFound,
-                        format!(
+                    None => {
+                        return Err(CsError::failed(
+                            "NoPreviousCertificate",
+                            Category::ObjectNotFound,
+                            format!(
                             "No previous certificate is assigned for the type \"{u}\" at {scope}."
                         ),
-                    )
-                    .with_target(u.name())),
+                        )
+                        .with_target(u.name()))
+                    }
                 }
             } else {
                 match &st.current {
