@@ -413,6 +413,56 @@ fn roll_without_effective_date_fails() {
     assert_eq!(lab.get_at(&far, &[])[0].thumbprint, old, "nothing staged");
 }
 
+#[test]
+fn roll_to_a_certificate_expired_at_the_effective_date_is_refused() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "x", 3650);
+    let t0 = epoch_after(&lab, &ca);
+    let now = fmt_date(t0);
+    let old = lab_issue(&lab, &ca, &now, "AudioVideoAuthentication", 365);
+    let short = lab_issue(&lab, &ca, &now, "AudioVideoAuthentication", 10);
+    lab.ok_at(
+        &now,
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            "AudioVideoAuthentication",
+            "-Thumbprint",
+            &old,
+        ],
+    );
+    let later = fmt_date(t0 + Duration::days(30));
+    let before = (
+        lab.ok_at(&now, &["Get-CsCertificate"]).stdout,
+        lab.ok_at(&later, &["Get-CsCertificate"]).stdout,
+    );
+    let effective = fmt_date(t0 + Duration::days(20));
+    let r = lab.run_at(
+        &now,
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            "AudioVideoAuthentication",
+            "-Thumbprint",
+            &short,
+            "-Roll",
+            "-EffectiveDate",
+            &effective,
+        ],
+    );
+    let e = assert_fails(
+        &r,
+        "CertificateExpiresBeforeEffectiveDate,Set-CsCertificate",
+    );
+    assert!(e.message.contains(&short), "{}", e.message);
+    let after = (
+        lab.ok_at(&now, &["Get-CsCertificate"]).stdout,
+        lab.ok_at(&later, &["Get-CsCertificate"]).stdout,
+    );
+    assert_eq!(after, before);
+    assert_eq!(lab.get_at(&later, &[])[0].thumbprint, old);
+}
+
 // ---------------------------------------------------------------- lab CA
 
 #[test]
