@@ -337,7 +337,9 @@ pub fn apply(
             .collect();
         let st = resolve(&rows, now);
         if a.roll {
-            for r in st.staged.iter().chain(&st.older).chain(&st.previous) {
+            // The previous one stays until the staged one takes effect: only then does the
+            // current one become previous (resolve() drops the older ones from view).
+            for r in st.staged.iter().chain(&st.older) {
                 tx.delete_assignment(r.id)?;
             }
             tx.assign(
