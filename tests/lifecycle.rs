@@ -463,6 +463,54 @@ fn roll_to_a_certificate_expired_at_the_effective_date_is_refused() {
     assert_eq!(lab.get_at(&later, &[])[0].thumbprint, old);
 }
 
+#[test]
+fn a_second_roll_keeps_the_previous_until_it_takes_effect() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "x", 3650);
+    let t0 = epoch_after(&lab, &ca);
+    let at = |days: i64| fmt_date(t0 + Duration::days(days));
+    let u = "AudioVideoAuthentication";
+    let a = lab_issue(&lab, &ca, &at(0), u, 365);
+    let b = lab_issue(&lab, &ca, &at(0), u, 365);
+    let c = lab_issue(&lab, &ca, &at(0), u, 365);
+    lab.ok_at(
+        &at(0),
+        &["Set-CsCertificate", "-Type", u, "-Thumbprint", &a],
+    );
+    let roll = |now: i64, t: &str, effective: i64| {
+        lab.ok_at(
+            &at(now),
+            &[
+                "Set-CsCertificate",
+                "-Type",
+                u,
+                "-Thumbprint",
+                t,
+                "-Roll",
+                "-EffectiveDate",
+                &at(effective),
+            ],
+        );
+    };
+    roll(1, &b, 10);
+    roll(11, &c, 20);
+    let current_and_previous = |day: i64| {
+        let g = lab.get_at(&at(day), &["-Type", u]);
+        assert_eq!(g.len(), 1, "day {day}");
+        (g[0].thumbprint.clone(), g[0].previous_thumbprint.clone())
+    };
+    // Between the two effective dates B is current and A still its previous.
+    assert_eq!(current_and_previous(15), (b.clone(), Some(a.clone())));
+    assert_eq!(current_and_previous(21), (c.clone(), Some(b.clone())));
+    // Remove -Previous between them removes A, and B stays current.
+    lab.ok_at(
+        &at(15),
+        &["Remove-CsCertificate", "-Type", u, "-Previous", "-Force"],
+    );
+    assert_eq!(current_and_previous(15), (b.clone(), None));
+    assert_eq!(current_and_previous(21), (c, Some(b)));
+}
+
 // ---------------------------------------------------------------- lab CA
 
 #[test]
