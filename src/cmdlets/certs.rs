@@ -276,6 +276,29 @@ pub fn check_assignable(row: &CertRow, c: &Inspected, now: DateTime<Utc>) -> CsR
     Ok(())
 }
 
+/// A staged certificate must still be valid when it becomes current; otherwise the roll would
+/// put an expired certificate in service at the effective time.
+pub fn check_valid_when_effective(
+    thumbprint: &str,
+    c: &Inspected,
+    effective: DateTime<Utc>,
+) -> CsResult<()> {
+    match c.not_after {
+        Some(na) if na <= effective => Err(CsError::failed(
+            "CertificateExpiresBeforeEffectiveDate",
+            Category::InvalidOperation,
+            format!(
+                "The certificate \"{thumbprint}\" ({}) expires on {}, before the effective date {}: it would be expired when it becomes current. Choose an earlier -EffectiveDate or a newer certificate.",
+                c.subject,
+                na.format("%m/%d/%Y %H:%M:%S UTC"),
+                effective.format("%m/%d/%Y %H:%M:%S UTC")
+            ),
+        )
+        .with_target(thumbprint)),
+        _ => Ok(()),
+    }
+}
+
 /// Validates the -Roll / -EffectiveDate combination.
 pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> CsResult<()> {
     match (roll, effective) {
@@ -302,6 +325,9 @@ pub fn apply(
     c: &Inspected,
     now: DateTime<Utc>,
 ) -> CsResult<Vec<String>> {
+    if a.roll {
+        check_valid_when_effective(a.thumbprint, c, a.effective.unwrap_or(now))?;
+    }
     let mut lines = Vec::new();
     for (u, scope) in &a.targets {
         let rows: Vec<AssignmentRow> = tx
@@ -311,7 +337,9 @@ pub fn apply(
             .collect();
         let st = resolve(&rows, now);
         if a.roll {
-            for r in st.staged.iter().chain(&st.older).chain(&st.previous) {
+            // The previous one stays until the staged one takes effect: only then does the
+            // current one become previous (resolve() drops the older ones from view).
+            for r in st.staged.iter().chain(&st.older) {
                 tx.delete_assignment(r.id)?;
             }
             tx.assign(

@@ -68,7 +68,11 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
         let pending = tx.request_by_spki(&leaf.spki_der)?;
         let (key, request_id, exportable) = match (&loaded.private_key_pkcs8, &pending) {
             (Some(k), _) => (Some(k.clone()), pending.as_ref().map(|r| r.id), exportable_param.unwrap_or(false)),
-            (None, Some(r)) => (tx.request_key(r.id)?, Some(r.id), exportable_param.unwrap_or(r.exportable)),
+            // The key was made by Request-CsCertificate: whether it may leave the store was
+            // decided then (-PrivateKeyExportable of the request). -PrivateKeyExportable here
+            // applies to a key the file carries (a PFX); it must not unlock a key made
+            // non-exportable.
+            (None, Some(r)) => (tx.request_key(r.id)?, Some(r.id), r.exportable),
             (None, None) => (None, None, false),
         };
         let known = tx.certificate(&thumbprint)?;
@@ -104,6 +108,13 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
         let status = stored.request_id.map(|_| "Issued");
         Ok((certs::stored_object(&stored, &leaf, status), lines, new))
     })?;
+    if exportable_param == Some(true)
+        && loaded.private_key_pkcs8.is_none()
+        && object.has_private_key
+        && !object.private_key_exportable
+    {
+        ctx.host.warning(format!("-PrivateKeyExportable $true does not apply: the private key of {thumbprint} was made by a request without -PrivateKeyExportable $true and stays non-exportable. Request the certificate again with -PrivateKeyExportable $true if it must be exported."));
+    }
     if !new {
         ctx.host.verbose(format!(
             "The certificate {thumbprint} was already in the store; nothing new was added."
