@@ -1214,6 +1214,7 @@ fn enum_values_take_canonical_casing() {
     assert_eq!(param(&t, "KeyAlg"), &json!("RSA"));
 }
 
+#[cfg(unix)]
 #[test]
 fn dispatch_by_program_name() {
     let sb = Sandbox::new();

@@ -255,11 +255,6 @@ pub fn bound_names(t: &Trace) -> Vec<String> {
     v
 }
 
-/// Builds an argv vector from string slices.
-pub fn argv(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
-}
-
 /// Matches `yyyy-MM-ddTHH:mm:ssZ` exactly.
 pub fn is_json_date(s: &str) -> bool {
     let b = s.as_bytes();
