@@ -1089,6 +1089,40 @@ fn whatif_not_accepted_where_nothing_changes() {
 }
 
 #[test]
+fn documentation_dashes_start_parameters() {
+    // Microsoft's pages print en dashes (`–New –Type`); pwsh passes them to a native program as is.
+    let sb = Sandbox::new();
+    let t = new_whatif(
+        &sb,
+        &[
+            "\u{2013}New",
+            "\u{2013}Type",
+            "Default",
+            "\u{2014}FriendlyName:Edge",
+            "\u{2015}KeySize",
+            "4096",
+        ],
+    );
+    assert_eq!(param(&t, "Type"), &json!(["Default"]));
+    assert_eq!(param(&t, "FriendlyName"), &json!("Edge"));
+    assert_eq!(param(&t, "KeySize"), &json!(4096));
+    // The name in an error is without its dash, whichever dash it was.
+    request(&sb, &["\u{2013}Foo"]).assert_binding_error(
+        RC,
+        "NamedParameterNotFound",
+        INVALID_ARGUMENT,
+        "A parameter cannot be found that matches parameter name 'Foo'.",
+    );
+    // An en dash before a digit is a value, as a minus sign is.
+    request(&sb, &["-New", "-Type", "Default", "-KeySize", "\u{2013}1"]).assert_binding_error(
+        RC,
+        "CannotConvertArgumentNoMessage",
+        INVALID_ARGUMENT,
+        "Cannot bind parameter 'KeySize'. Cannot convert value \"\u{2013}1\" to type \"System.Int32\". Error: \"Input string was not in a correct format.\"",
+    );
+}
+
+#[test]
 fn double_dash_ends_parameters() {
     let sb = Sandbox::new();
     // A file whose name starts with a dash reaches the positional -Path.
@@ -1180,6 +1214,7 @@ fn enum_values_take_canonical_casing() {
     assert_eq!(param(&t, "KeyAlg"), &json!("RSA"));
 }
 
+#[cfg(unix)]
 #[test]
 fn dispatch_by_program_name() {
     let sb = Sandbox::new();

@@ -143,10 +143,15 @@ impl Bound {
     }
 }
 
+/// The characters PowerShell accepts as the dash of a parameter: `-` and the en dash, em dash and
+/// horizontal bar that Microsoft's documentation pages print (`–Type`), so scripts copied from
+/// them keep working.
+const DASHES: [char; 4] = ['-', '\u{2013}', '\u{2014}', '\u{2015}'];
+
 /// `-Name` or `-Name:value`: a dash followed by a letter (a negative number is a value).
 pub fn is_parameter_token(s: &str) -> bool {
     let mut c = s.chars();
-    c.next() == Some('-') && c.next().is_some_and(|c| c.is_alphabetic())
+    c.next().is_some_and(|d| DASHES.contains(&d)) && c.next().is_some_and(|c| c.is_alphabetic())
 }
 
 enum Resolved {
@@ -279,7 +284,7 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
             positional.push(tok.clone());
             continue;
         }
-        let body = &tok[1..];
+        let body = &tok[tok.chars().next().map_or(1, char::len_utf8)..];
         let (name, inline) = match body.find(':') {
             Some(c) => (&body[..c], Some(&body[c + 1..])),
             None => (body, None),

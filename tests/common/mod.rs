@@ -53,6 +53,31 @@ impl Sandbox {
         c
     }
 
+    /// A `std::process::Command` (for `spawn`, which assert_cmd's Command lacks), isolated the
+    /// same way as [`Sandbox::cmd`].
+    pub fn spawn_cmd<S: AsRef<str>>(&self, args: &[S]) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("cscert"));
+        for v in ISOLATED {
+            c.env_remove(v);
+        }
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c.current_dir(self.work());
+        c.args(args.iter().map(|a| a.as_ref()));
+        c
+    }
+
+    fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        vec![
+            ("CSCERT_STORE", self.store().into_os_string()),
+            ("CSCERT_COMPUTERFQDN", "test-host.contoso.com".into()),
+            ("CSCERT_DEBUG_BINDING", "1".into()),
+            ("CSCERT_ERROR_FORMAT", "json".into()),
+            ("TZ", "UTC".into()),
+        ]
+    }
+
     /// Runs `cscert <args...>` and collects the outcome.
     pub fn run<S: AsRef<str>>(&self, args: &[S]) -> Outcome {
         Outcome::from(self.cmd(args).output().expect("cscert runs"))
@@ -68,21 +93,22 @@ impl Sandbox {
 
 /// Applies the sandbox environment to any command running the binary (also through a link).
 pub fn isolate(c: &mut Command, sb: &Sandbox) {
-    for v in [
-        "CSCERT_NOW",
-        "CSCERT_PASSWORD",
-        "CSCERT_ERROR_FORMAT",
-        "CSCERT_DEBUG_BINDING",
-    ] {
+    for v in ISOLATED {
         c.env_remove(v);
     }
-    c.env("CSCERT_STORE", sb.store())
-        .env("CSCERT_COMPUTERFQDN", "test-host.contoso.com")
-        .env("CSCERT_DEBUG_BINDING", "1")
-        .env("CSCERT_ERROR_FORMAT", "json")
-        .env("TZ", "UTC")
-        .current_dir(sb.work());
+    for (k, v) in sb.env() {
+        c.env(k, v);
+    }
+    c.current_dir(sb.work());
 }
+
+/// Variables of the caller that must not leak into a test run.
+const ISOLATED: [&str; 4] = [
+    "CSCERT_NOW",
+    "CSCERT_PASSWORD",
+    "CSCERT_ERROR_FORMAT",
+    "CSCERT_DEBUG_BINDING",
+];
 
 /// What one run printed, and how it ended.
 #[derive(Debug)]
@@ -227,11 +253,6 @@ pub fn bound_names(t: &Trace) -> Vec<String> {
     let mut v: Vec<String> = t.parameters.keys().cloned().collect();
     v.sort();
     v
-}
-
-/// Builds an argv vector from string slices.
-pub fn argv(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
 }
 
 /// Matches `yyyy-MM-ddTHH:mm:ssZ` exactly.
