@@ -14,6 +14,7 @@ const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store fold
 fn outer_command() -> clap::Command {
     clap::Command::new("cscert")
         .version(env!("CARGO_PKG_VERSION"))
+        .disable_help_subcommand(true)
         .about("The Lync Server / Skype for Business certificate cmdlets as one portable binary that prints JSON.")
         .override_usage("cscert <Cmdlet-Name> [-Parameter value ...]\n       <Cmdlet-Name> [-Parameter value ...]   (a link named after the cmdlet)\n       cscert <Cmdlet-Name> -?")
         .after_help(format!(

@@ -917,7 +917,26 @@ fn prefix_d_is_domainname_not_debug() {
 fn exact_name_beats_longer_ones() {
     let sb = Sandbox::new();
     // -Ca is exactly CA (case-insensitive), although CaAccount and CaPassword start with it.
-    let t = new_whatif(&sb, &["-New", "-Type", "Default", "-Ca", "lab-ca.pem"]);
+    // A lab CA that does not exist is refused even under -WhatIf (exit 1), after binding.
+    let o = sb.run(&[
+        RC,
+        "-New",
+        "-Type",
+        "Default",
+        "-Ca",
+        "lab-ca.pem",
+        "-ComputerFqdn",
+        "sip.contoso.com",
+        "-Output",
+        "r.req",
+        "-WhatIf",
+    ]);
+    o.assert_code(1);
+    assert_eq!(
+        o.error().fully_qualified_error_id,
+        "LabCaNotUsable,Request-CsCertificate"
+    );
+    let t = o.trace();
     assert_eq!(param(&t, "CA"), &json!("lab-ca.pem"));
     assert_eq!(
         bound_names(&t),
@@ -1507,7 +1526,6 @@ fn help_for_every_cmdlet() {
 /// panics with exit 101 in clap's debug asserts ("command name `help` is duplicated": src/cli.rs
 /// declares a `help` subcommand without `disable_help_subcommand(true)`). Un-ignore with that fix.
 #[test]
-#[ignore = "src/cli.rs: clap panics on the duplicated `help` subcommand in debug builds"]
 fn outer_help_and_version() {
     let sb = Sandbox::new();
     let o = sb.run(&["--help"]);

@@ -637,6 +637,8 @@ fn lab_ca_caps_validity_at_the_ca_not_after() {
                 "sip.contoso.com",
                 "-KeyAlg",
                 "ECDH_P256",
+                "-PrivateKeyExportable",
+                "True",
                 "-CA",
                 &ca_dir,
                 "-ValidityDays",

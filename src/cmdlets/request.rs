@@ -131,6 +131,9 @@ fn names_without_topology(
         "No topology is published: the subject is {} and the subject alternative names are the subject followed by the -DomainName names.",
         if computer.is_some() { "-ComputerFqdn" } else { "the first -DomainName name" }
     ));
+    for n in &sans {
+        ctx.host.verbose(format!("Subject alternative name: {n}"));
+    }
     Ok((subject, sans))
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub const DB_FILE: &str = "cscert.db";
+const LOCK_FILE: &str = "cscert.lock";
 
 #[derive(Debug)]
 pub enum StoreError {
@@ -167,6 +168,16 @@ impl Store {
     pub fn open(dir: &Path) -> StoreResult<Store> {
         make_private_dir(dir).map_err(|e| StoreError::Io(dir.to_path_buf(), e))?;
         let path = dir.join(DB_FILE);
+        // Opening, switching to WAL and migrating happen under a file lock: SQLite does not wait
+        // on its busy handler for every step of a first open, so concurrent first uses could fail.
+        let lock_path = dir.join(LOCK_FILE);
+        make_private_file(&lock_path).map_err(|e| StoreError::Io(lock_path.clone(), e))?;
+        let lock = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
+        lock.lock()
+            .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
         make_private_file(&path).map_err(|e| StoreError::Io(path.clone(), e))?;
         let conn = Connection::open(&path)?;
         // Concurrent cscert processes wait for each other instead of failing with SQLITE_BUSY.
@@ -176,6 +187,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut store = Store { conn };
         schema::migrate(&mut store.conn)?;
+        drop(lock);
         Ok(store)
     }
 
