@@ -205,7 +205,14 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
 
     let mut expect = Expectations::new(ctx.now);
     expect.uses = uses.clone();
-    expect.key_exportable = Some(exportable);
+    // Exportability is not judged here (a single Edge server may keep its key); a warning says
+    // what a pool needs, and Test-CsCertificate -RequestId reports it as an error.
+    if uses.iter().any(|u| u.needs_exportable_key()) && !exportable {
+        ctx.host.warning(format!(
+            "The private key will not be exportable, but the members of an Edge pool share one key for {}: add -PrivateKeyExportable $true unless this Edge Server stands alone.",
+            join_uses(&uses.iter().copied().filter(|u| u.needs_exportable_key()).collect::<Vec<_>>())
+        ));
+    }
     let (subject, sans, computer) = match super::topology::published(ctx)? {
         Some(topo) => {
             let computer = computer_arg.clone().unwrap_or_else(|| ctx.this_computer());
@@ -223,7 +230,12 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 names.pool
             ));
             for s in &names.sources {
-                ctx.host.verbose(format!("  {}: {}", s.name, s.source));
+                let role = match s.role {
+                    crate::topology::NameRole::Subject => "subject",
+                    crate::topology::NameRole::San => "SAN",
+                };
+                ctx.host
+                    .verbose(format!("  {role} {}: {}", s.name, s.source));
             }
             for n in &names.notes {
                 ctx.host.warning(n);

@@ -317,7 +317,9 @@ pub fn compute_names(
                             pool.fqdn
                         ),
                         })?;
+                // The subject is always a SAN too: RFC 9525 clients read only SANs.
                 b.subject(&pool.fqdn, pool_source);
+                b.san(&pool.fqdn, pool_source);
                 b.san(external, || {
                     "external web services FQDN (WebService ExternalSettings Host)".to_string()
                 });
