@@ -5,7 +5,7 @@ use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
-use crate::output::objects::{AssignedCertificate, StoredCertificate};
+use crate::output::objects::{AssignedCertificate, CertificateCore, StoredCertificate};
 use crate::pki::inspect::{inspect_der_certificate, Inspected};
 use crate::store::{AssignmentRow, CertRow, Tx};
 use chrono::{DateTime, Utc};
@@ -30,6 +30,22 @@ pub fn normalize_thumbprint(raw: &str) -> CsResult<String> {
         .with_target(raw));
     }
     Ok(t)
+}
+
+/// Refuses to overwrite an existing output file unless -Force.
+pub fn refuse_existing(path: &std::path::Path, force: bool) -> CsResult<()> {
+    if path.exists() && !force {
+        return Err(CsError::failed(
+            "OutputFileExists",
+            Category::ResourceExists,
+            format!(
+                "The file '{}' already exists. Use -Force to overwrite it.",
+                path.display()
+            ),
+        )
+        .with_target(path.display().to_string()));
+    }
+    Ok(())
 }
 
 pub fn not_in_store(thumbprint: &str) -> CsError {
@@ -69,13 +85,10 @@ pub fn stored_object(
     request_status: Option<&'static str>,
 ) -> StoredCertificate {
     StoredCertificate {
-        issuer: c.issuer.clone().unwrap_or_default(),
-        not_after: c.not_after.unwrap_or_default(),
-        not_before: c.not_before.unwrap_or_default(),
-        serial_number: c.serial.clone().unwrap_or_default(),
-        subject: c.subject.clone(),
-        alternative_names: c.dns_names.clone(),
-        thumbprint: row.thumbprint.clone(),
+        core: CertificateCore {
+            thumbprint: row.thumbprint.clone(),
+            ..CertificateCore::of(c)
+        },
         friendly_name: row.friendly_name.clone(),
         has_private_key: row.key_pkcs8.is_some(),
         private_key_exportable: row.exportable,
@@ -202,13 +215,10 @@ pub fn assigned_object(
     c: &Inspected,
 ) -> AssignedCertificate {
     AssignedCertificate {
-        issuer: c.issuer.clone().unwrap_or_default(),
-        not_after: c.not_after.unwrap_or_default(),
-        not_before: c.not_before.unwrap_or_default(),
-        serial_number: c.serial.clone().unwrap_or_default(),
-        subject: c.subject.clone(),
-        alternative_names: c.dns_names.clone(),
-        thumbprint: cur.thumbprint.clone(),
+        core: CertificateCore {
+            thumbprint: cur.thumbprint.clone(),
+            ..CertificateCore::of(c)
+        },
         effective_time: cur.rolled.then_some(cur.effective),
         previous_thumbprint: st.previous.as_ref().map(|p| p.thumbprint.clone()),
         update_time: (cur.rolled || st.previous.is_some()).then_some(cur.updated),

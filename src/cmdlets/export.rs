@@ -44,17 +44,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         )
         .with_target(thumbprint));
     }
-    if path.exists() && !b.switch("Force") {
-        return Err(CsError::failed(
-            "OutputFileExists",
-            Category::ResourceExists,
-            format!(
-                "The file '{}' already exists. Use -Force to overwrite it.",
-                path.display()
-            ),
-        )
-        .with_target(path.display().to_string()));
-    }
+    certs::refuse_existing(&path, b.switch("Force"))?;
     let what = match (pem, legacy) {
         (true, _) => "PEM (certificate, chain, encrypted PKCS#8 key)",
         (false, true) => "PFX (3DES + SHA-1, for Windows Server 2012 R2 / 2016)",

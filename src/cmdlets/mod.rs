@@ -303,7 +303,11 @@ mod tests {
     fn every_cmdlet_in_the_table_is_dispatched() {
         let src = include_str!("mod.rs");
         for c in crate::binder::CMDLETS {
-            assert!(src.contains(&format!("\"{}\" =>", c.name)), "{} has no exec", c.name);
+            assert!(
+                src.contains(&format!("\"{}\" =>", c.name)),
+                "{} has no exec",
+                c.name
+            );
         }
     }
 }

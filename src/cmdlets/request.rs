@@ -265,17 +265,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let force = b.switch("Force");
     let path = output.as_deref().map(|o| ctx.full_path(o));
     if let Some(path) = &path {
-        if path.exists() && !force {
-            return Err(CsError::failed(
-                "OutputFileExists",
-                Category::ResourceExists,
-                format!(
-                    "The file '{}' already exists. Use -Force to overwrite it.",
-                    path.display()
-                ),
-            )
-            .with_target(path.display().to_string()));
-        }
+        certs::refuse_existing(path, force)?;
     }
     let target = match (&path, &ca) {
         (Some(p), _) => p.display().to_string(),

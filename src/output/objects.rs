@@ -15,10 +15,10 @@ pub fn ser_opt_date<S: Serializer>(d: &Option<DateTime<Utc>>, s: S) -> Result<S:
     }
 }
 
-/// Get-CsCertificate's object: one per assigned use, properties in the Lync order.
+/// The properties every certificate object starts with, in the Lync order.
 #[derive(serde::Serialize, Debug, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct AssignedCertificate {
+pub struct CertificateCore {
     pub issuer: String,
     #[serde(serialize_with = "ser_date")]
     pub not_after: DateTime<Utc>,
@@ -28,6 +28,28 @@ pub struct AssignedCertificate {
     pub subject: String,
     pub alternative_names: Vec<String>,
     pub thumbprint: String,
+}
+
+impl CertificateCore {
+    pub fn of(c: &crate::pki::inspect::Inspected) -> CertificateCore {
+        CertificateCore {
+            issuer: c.issuer.clone().unwrap_or_default(),
+            not_after: c.not_after.unwrap_or_default(),
+            not_before: c.not_before.unwrap_or_default(),
+            serial_number: c.serial.clone().unwrap_or_default(),
+            subject: c.subject.clone(),
+            alternative_names: c.dns_names.clone(),
+            thumbprint: c.thumbprint.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Get-CsCertificate's object: one per assigned use, properties in the Lync order.
+#[derive(serde::Serialize, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct AssignedCertificate {
+    #[serde(flatten)]
+    pub core: CertificateCore,
     #[serde(serialize_with = "ser_opt_date")]
     pub effective_time: Option<DateTime<Utc>>,
     pub previous_thumbprint: Option<String>,
@@ -43,15 +65,8 @@ pub struct AssignedCertificate {
 #[derive(serde::Serialize, Debug, Clone)]
 #[serde(rename_all = "PascalCase")]
 pub struct StoredCertificate {
-    pub issuer: String,
-    #[serde(serialize_with = "ser_date")]
-    pub not_after: DateTime<Utc>,
-    #[serde(serialize_with = "ser_date")]
-    pub not_before: DateTime<Utc>,
-    pub serial_number: String,
-    pub subject: String,
-    pub alternative_names: Vec<String>,
-    pub thumbprint: String,
+    #[serde(flatten)]
+    pub core: CertificateCore,
     pub friendly_name: Option<String>,
     pub has_private_key: bool,
     pub private_key_exportable: bool,
