@@ -358,6 +358,8 @@ pub struct ProsodyHostVerdict {
     pub s2s_ok: bool,
     /// Every line prosody printed under "Checking certificate for H".
     pub lines: Vec<String>,
+    /// prosody's log lines (not indented) printed while checking H.
+    pub log: Vec<String>,
 }
 
 /// Runs `prosodyctl --config cfg check certs` and returns its verdict per host. prosodyctl exits
@@ -397,6 +399,7 @@ pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
                     c2s_ok: true,
                     s2s_ok: true,
                     lines: Vec::new(),
+                    log: Vec::new(),
                 },
             ));
             continue;
@@ -405,6 +408,12 @@ pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
             continue;
         };
         let t = line.trim();
+        if !t.is_empty() && !line.starts_with(' ') {
+            // prosody's own log output (console), e.g.
+            // "x509                info\tCertificate has multiple common names".
+            v.log.push(t.to_string());
+            continue;
+        }
         if t.is_empty() || t.starts_with("For more information") || t.starts_with("Problems found")
         {
             if let Some((h, v)) = current.take() {
