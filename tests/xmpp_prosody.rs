@@ -773,3 +773,194 @@ fn prosodyctl_check_certs_agrees_with_cscert_per_san_form() {
         "six documented differences, all others agree"
     );
 }
+
+/// Requests (PKCS#10 made by openssl) and certificates with SRVName and XmppAddr otherNames,
+/// written with the certificates.md recipe: Test-CsCertificate reads both forms from both kinds
+/// of file, reports CoveredBy SrvName / XmppAddr, and refuses ill-typed ones (an XmppAddr as
+/// IA5String, an SRVName as UTF8String) as a strict peer would. gnutls certtool, when
+/// installed, confirms what openssl wrote.
+#[test]
+fn requests_and_certificates_with_srvname_and_xmppaddr() {
+    if !peers_present("requests_and_certificates_with_srvname_and_xmppaddr") {
+        return;
+    }
+    let lab = Lab::new();
+    let ca = lab.make_ca();
+    let key = lab.p("leaf.key");
+    lab.openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        &key,
+    ]);
+
+    let both = Case {
+        name: "both-forms",
+        subject: "/CN=sip.contoso.com",
+        sans: &[
+            "DNS:sip.contoso.com",
+            "XMPP:contoso.com",
+            "SRV:_xmpp-server.contoso.com",
+            "SRV:_xmpp-server.corp.contoso.com",
+            "XMPP:fabrikam.com",
+        ],
+        // Only the prosody columns of the rows are used here.
+        rules: &[],
+        rows: [
+            row(YES, NONE, None, None, Same),
+            row(S2S_ONLY, NONE, None, None, Same),
+            row(YES, NONE, None, None, Same),
+        ],
+    };
+    let (csr, crt) = make_case(&lab, &ca, &key, &both);
+    let text = lab.openssl(&["req", "-in", &csr, "-noout", "-text"]);
+    assert!(
+        text.contains(
+            "DNS:sip.contoso.com, othername: XmppAddr::contoso.com, \
+             othername: SRVName::_xmpp-server.contoso.com, \
+             othername: SRVName::_xmpp-server.corp.contoso.com, \
+             othername: XmppAddr::fabrikam.com"
+        ),
+        "{text}"
+    );
+    if have("certtool") {
+        let mut c = std::process::Command::new("certtool");
+        c.args(["--crq-info", "--infile", &csr]);
+        let o = c.output().expect("certtool runs");
+        let info = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{info}");
+        assert!(info.contains("XMPP Address: contoso.com"), "{info}");
+        assert!(info.contains("XMPP Address: fabrikam.com"), "{info}");
+    }
+
+    let expect = vec![
+        Coverage {
+            domain: C.into(),
+            covered: true,
+            covered_by: vec!["SrvName".into(), "XmppAddr".into()],
+        },
+        Coverage {
+            domain: K.into(),
+            covered: true,
+            covered_by: vec!["SrvName".into()],
+        },
+        Coverage {
+            domain: F.into(),
+            covered: true,
+            covered_by: vec!["XmppAddr".into()],
+        },
+        Coverage {
+            domain: "sip.contoso.com".into(),
+            covered: true,
+            covered_by: vec!["DnsName".into()],
+        },
+    ];
+    // prosody reads the same otherNames: s2s valid for all three domains, c2s not for the one
+    // named only by an _xmpp-server SRV-ID.
+    let hosts: Vec<Host> = DOMAINS
+        .iter()
+        .map(|d| Host {
+            name: d,
+            cert: &crt,
+            key: &key,
+        })
+        .collect();
+    let cfg = write_prosody_config(&lab, "prosody-both", free_port(), &hosts);
+    let (prosody, out) = prosodyctl_check_certs(&lab, &cfg);
+    for (d, want) in DOMAINS.iter().zip(&both.rows) {
+        let p = &prosody[*d];
+        assert_eq!(
+            (p.s2s_ok, p.c2s_ok),
+            (want.prosody_s2s, want.prosody_c2s),
+            "{d}:\n{}",
+            out.both()
+        );
+    }
+
+    let domains = "contoso.com,corp.contoso.com,fabrikam.com,sip.contoso.com";
+    for (file, kind) in [(&csr, "Request"), (&crt, "Certificate")] {
+        let (code, r) = lab.test_cert(file, &["-XmppDomain", domains]);
+        assert_eq!(code, 0, "{r:#?}");
+        assert!(r.passed);
+        assert_eq!(r.kind, kind);
+        assert_eq!(r.subject, "CN=sip.contoso.com");
+        assert_eq!(r.alternative_names, ["sip.contoso.com"]);
+        assert_eq!(r.thumbprint.is_some(), kind == "Certificate");
+        assert_eq!(r.not_after.is_some(), kind == "Certificate");
+        assert_eq!(r.xmpp_domains, expect, "{kind}");
+        // Three weak coverages (SRV-ID / XmppAddr only), nothing else.
+        assert_eq!(
+            r.rule_ids(),
+            [
+                "XMPP-WEAK-COVERAGE",
+                "XMPP-WEAK-COVERAGE",
+                "XMPP-WEAK-COVERAGE"
+            ],
+            "{kind}"
+        );
+        let weak: Vec<&[String]> = r.findings.iter().map(|f| f.names.as_slice()).collect();
+        assert_eq!(weak, [[C], [K], [F]]);
+        assert!(r.findings[0]
+            .message
+            .contains("an SRV-ID (_xmpp-server) and an XmppAddr"));
+    }
+
+    // Ill-typed otherNames: parsed (and reported) but they cover nothing.
+    let ill = lab.write(
+        "ill.cnf",
+        "[req]\ndistinguished_name = dn\nreq_extensions = ext\n[dn]\n[ext]\n\
+         extendedKeyUsage = serverAuth, clientAuth\n\
+         keyUsage = critical, digitalSignature, keyEncipherment\n\
+         subjectAltName = @san\n[san]\nDNS.1 = sip.contoso.com\n\
+         otherName.1 = 1.3.6.1.5.5.7.8.5;IA5STRING:contoso.com\n\
+         otherName.2 = 1.3.6.1.5.5.7.8.7;UTF8:_xmpp-server.corp.contoso.com\n",
+    );
+    let ill_csr = lab.p("ill.csr");
+    lab.openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &key,
+        "-subj",
+        "/CN=sip.contoso.com",
+        "-config",
+        &ill,
+        "-out",
+        &ill_csr,
+    ]);
+    let (code, r) = lab.test_cert(&ill_csr, &["-XmppDomain", "contoso.com,corp.contoso.com"]);
+    assert_eq!(code, 3);
+    assert_eq!(r.kind, "Request");
+    assert_eq!(
+        r.xmpp_domains,
+        vec![
+            Coverage {
+                domain: C.into(),
+                covered: false,
+                covered_by: vec![],
+            },
+            Coverage {
+                domain: K.into(),
+                covered: false,
+                covered_by: vec![],
+            },
+        ]
+    );
+    assert_eq!(
+        r.rule_ids(),
+        [
+            "XMPPADDR-TYPE",
+            "SRVNAME-TYPE",
+            "XMPP-NOT-COVERED",
+            "XMPP-NOT-COVERED"
+        ]
+    );
+    assert_eq!(r.finding("XMPPADDR-TYPE").names, ["contoso.com"]);
+    assert_eq!(
+        r.finding("SRVNAME-TYPE").names,
+        ["_xmpp-server.corp.contoso.com"]
+    );
+}
