@@ -35,7 +35,6 @@ pub fn peers_present(test: &str) -> bool {
     }
     for m in &missing {
         println!("SKIPPED: {m} not installed ({test})");
-        eprintln!("SKIPPED: {m} not installed ({test})");
     }
     false
 }
