@@ -1,0 +1,582 @@
+//! Helpers of the prosody / openssl s_client integration test: a lab folder that runs the built
+//! `cscert`, openssl and prosodyctl; an openssl test CA; prosody run on loopback under a guard
+//! that always kills it; parsers of `prosodyctl check certs` and `openssl s_client` output; the
+//! shape of Test-CsCertificate's object.
+
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether `tool` is on PATH.
+pub fn have(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            let p = d.join(tool);
+            p.is_file()
+        })
+    })
+}
+
+/// True when prosody, prosodyctl and openssl are all installed; otherwise prints one clear
+/// `SKIPPED:` line naming what is missing (the only reason these tests skip).
+pub fn peers_present(test: &str) -> bool {
+    let missing: Vec<&str> = ["prosody", "prosodyctl", "openssl"]
+        .into_iter()
+        .filter(|t| !have(t))
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    for m in &missing {
+        println!("SKIPPED: {m} not installed ({test})");
+    }
+    false
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+/// What one process run gave.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn both(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+fn run(mut c: Command, what: &str) -> Out {
+    let o = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what} runs: {e}"));
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A temp folder (removed at the end) holding the cscert store, the CA, certificates and the
+/// prosody configurations.
+pub struct Lab {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lab {
+    pub fn new() -> Lab {
+        Lab {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn p(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+        p.display().to_string()
+    }
+
+    /// The built cscert, with the store in this lab and a fixed computer name.
+    pub fn cscert(&self, args: &[&str]) -> Out {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cscert"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("CSCERT_STORE", self.path("store"))
+            .env("CSCERT_COMPUTERFQDN", "sip.contoso.com")
+            .env("TZ", "UTC")
+            .env_remove("CSCERT_NOW")
+            .env_remove("CSCERT_PASSWORD")
+            .env_remove("CSCERT_ERROR_FORMAT");
+        run(c, "cscert")
+    }
+
+    /// cscert that must exit 0; returns stdout.
+    pub fn cscert_ok(&self, args: &[&str]) -> String {
+        let o = self.cscert(args);
+        assert_eq!(o.code, 0, "cscert {args:?} failed:\n{}", o.both());
+        o.stdout
+    }
+
+    /// Test-CsCertificate on one file (today's clock: prosody checks validity at "now" too):
+    /// the exit code and the single result object.
+    pub fn test_cert(&self, path: &str, extra: &[&str]) -> (i32, TestResult) {
+        let mut args = vec!["Test-CsCertificate", "-Path", path];
+        args.extend_from_slice(extra);
+        let o = self.cscert(&args);
+        assert!(
+            o.code == 0 || o.code == 3,
+            "Test-CsCertificate {args:?} exit {}:\n{}",
+            o.code,
+            o.both()
+        );
+        let lines: Vec<&str> = o.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "one result object:\n{}", o.both());
+        let r: TestResult = serde_json::from_str(lines[0])
+            .unwrap_or_else(|e| panic!("Test-CsCertificate object: {e}\n{}", lines[0]));
+        assert_eq!(o.code, if r.passed { 0 } else { 3 }, "exit code vs Passed");
+        (o.code, r)
+    }
+
+    pub fn openssl_out(&self, args: &[&str]) -> Out {
+        let mut c = Command::new("openssl");
+        c.args(args).current_dir(self.dir.path());
+        run(c, "openssl")
+    }
+
+    /// openssl that must succeed; returns stdout.
+    pub fn openssl(&self, args: &[&str]) -> String {
+        let o = self.openssl_out(args);
+        assert_eq!(o.code, 0, "openssl {args:?} failed:\n{}", o.both());
+        o.stdout
+    }
+
+    /// An EC P-256 test CA made by openssl: `ca/ca.pem` and `ca/ca.key`.
+    pub fn make_ca(&self) -> TestCa {
+        std::fs::create_dir_all(self.path("ca")).unwrap();
+        let cnf = self.write(
+            "ca.cnf",
+            "[req]\ndistinguished_name=dn\nx509_extensions=v3_ca\nprompt=no\n\
+             [dn]\nCN=Contoso XMPP Test Root CA\nO=Contoso\n\
+             [v3_ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
+             subjectKeyIdentifier=hash\n",
+        );
+        let (cert, key) = (self.p("ca/ca.pem"), self.p("ca/ca.key"));
+        self.openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+            "-days",
+            "30",
+            "-config",
+            &cnf,
+        ]);
+        TestCa { cert, key }
+    }
+
+    /// `openssl x509 -checkhost host`: true when openssl says the certificate matches.
+    pub fn checkhost(&self, cert: &str, host: &str) -> bool {
+        let out = self.openssl(&["x509", "-in", cert, "-noout", "-checkhost", host]);
+        if out.contains(&format!("Hostname {host} does match certificate")) {
+            true
+        } else if out.contains(&format!("Hostname {host} does NOT match certificate")) {
+            false
+        } else {
+            panic!("unexpected -checkhost output for {host}: {out}")
+        }
+    }
+
+    /// `openssl s_client -starttls xmpp-server` against prosody for domain `host`, verifying the
+    /// chain with `ca` and the name with `-verify_hostname host`.
+    pub fn s_client(&self, port: u16, host: &str, ca: &str) -> SClient {
+        let mut c = Command::new("timeout");
+        c.args([
+            "15",
+            "openssl",
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-starttls",
+            "xmpp-server",
+            "-xmpphost",
+            host,
+            "-verify_hostname",
+            host,
+            "-CAfile",
+            ca,
+            "-verify_return_error",
+        ])
+        .current_dir(self.dir.path());
+        let o = run(c, "openssl s_client");
+        SClient::parse(o)
+    }
+}
+
+pub struct TestCa {
+    pub cert: String,
+    pub key: String,
+}
+
+/// What `openssl s_client` said about the server's certificate.
+#[derive(Debug)]
+pub struct SClient {
+    /// The number of the last "Verify return code: N (...)" line (`-verify_return_error`
+    /// stops the handshake on the first error, so it is that error).
+    pub verify_code: Option<i32>,
+    /// Its text, e.g. "ok" or "hostname mismatch".
+    pub verify_text: Option<String>,
+    /// The subject of the certificate prosody presented (the `subject=` line).
+    pub subject: Option<String>,
+    pub out: Out,
+}
+
+impl SClient {
+    fn parse(out: Out) -> SClient {
+        let all = out.both();
+        let last = all
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Verify return code: "))
+            .next_back()
+            .map(str::to_string);
+        let (verify_code, verify_text) = match last {
+            Some(rest) => {
+                let (n, text) = rest.split_once(' ').unwrap_or((rest.as_str(), ""));
+                (
+                    n.parse().ok(),
+                    Some(
+                        text.trim()
+                            .trim_start_matches('(')
+                            .trim_end_matches(')')
+                            .to_string(),
+                    ),
+                )
+            }
+            None => (None, None),
+        };
+        let subject = all
+            .lines()
+            .find_map(|l| l.strip_prefix("subject="))
+            .map(str::to_string);
+        SClient {
+            verify_code,
+            verify_text,
+            subject,
+            out,
+        }
+    }
+}
+
+/// One VirtualHost of a prosody configuration, with its own certificate and key (PEM files).
+pub struct Host<'a> {
+    pub name: &'a str,
+    pub cert: &'a str,
+    pub key: &'a str,
+}
+
+/// Writes `<name>/prosody.cfg.lua`: loopback only, s2s on `s2s_port`, no c2s/http/components,
+/// minimal modules, `run_as_root = true` (tests run as root in CI), `daemonize = false`, data,
+/// pid file and certificate folder inside the lab, `s2s_secure_auth = false`, and one
+/// VirtualHost per entry with its own `ssl = { certificate, key }`.
+pub fn write_prosody_config(lab: &Lab, name: &str, s2s_port: u16, hosts: &[Host]) -> String {
+    let base = lab.path(name);
+    for sub in ["data", "certs"] {
+        std::fs::create_dir_all(base.join(sub)).unwrap();
+    }
+    let q = |p: &Path| lua_string(&p.display().to_string());
+    let mut cfg = format!(
+        "-- written by tests/xmpp_prosody.rs\n\
+         run_as_root = true\n\
+         daemonize = false\n\
+         pidfile = {pid}\n\
+         data_path = {data}\n\
+         certificates = {certs}\n\
+         admin_socket = {sock}\n\
+         interfaces = {{ \"127.0.0.1\" }}\n\
+         local_interfaces = {{ \"127.0.0.1\" }}\n\
+         c2s_ports = {{ }}\n\
+         c2s_direct_tls_ports = {{ }}\n\
+         s2s_ports = {{ {s2s_port} }}\n\
+         s2s_direct_tls_ports = {{ }}\n\
+         component_ports = {{ }}\n\
+         http_ports = {{ }}\n\
+         https_ports = {{ }}\n\
+         plugin_paths = {{ }}\n\
+         modules_enabled = {{ \"tls\"; \"dialback\"; \"s2s\" }}\n\
+         modules_disabled = {{ \"c2s\"; \"posix\"; \"admin_shell\"; \"offline\"; \"s2s_bidi\"; \"http\" }}\n\
+         s2s_secure_auth = false\n\
+         authentication = \"internal_plain\"\n\
+         storage = \"internal\"\n\
+         log = {{ {{ levels = {{ min = \"info\" }}, to = \"console\" }} }}\n",
+        pid = q(&base.join("prosody.pid")),
+        data = q(&base.join("data")),
+        certs = q(&base.join("certs")),
+        sock = q(&base.join("prosody.sock")),
+    );
+    for h in hosts {
+        cfg.push_str(&format!(
+            "\nVirtualHost {}\n    ssl = {{ certificate = {}, key = {} }}\n",
+            lua_string(h.name),
+            lua_string(h.cert),
+            lua_string(h.key)
+        ));
+    }
+    lab.write(&format!("{name}/prosody.cfg.lua"), &cfg)
+}
+
+fn lua_string(s: &str) -> String {
+    assert!(
+        !s.contains(['"', '\\', '\n']),
+        "no quoting needed in test paths: {s}"
+    );
+    format!("\"{s}\"")
+}
+
+/// prosody's own verdict on one VirtualHost from `prosodyctl check certs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProsodyHostVerdict {
+    /// The certificate file prosody says it checked for this host.
+    pub certificate: String,
+    /// No "Not valid for client connections to H." line.
+    pub c2s_ok: bool,
+    /// No "Not valid for server-to-server connections to H." line.
+    pub s2s_ok: bool,
+    /// Every line prosody printed under "Checking certificate for H".
+    pub lines: Vec<String>,
+    /// prosody's log lines (not indented) printed while checking H.
+    pub log: Vec<String>,
+}
+
+/// Runs `prosodyctl --config cfg check certs` and returns its verdict per host. prosodyctl exits
+/// 0 when every host is fine and non-zero otherwise; that is checked against the verdicts.
+pub fn prosodyctl_check_certs(lab: &Lab, cfg: &str) -> (BTreeMap<String, ProsodyHostVerdict>, Out) {
+    let mut c = Command::new("prosodyctl");
+    c.args(["--config", cfg, "check", "certs"])
+        .current_dir(lab.dir.path());
+    let out = run(c, "prosodyctl");
+    let map = parse_check_certs(&out.stdout);
+    let all_ok = map.values().all(|v| v.c2s_ok && v.s2s_ok);
+    assert_eq!(
+        out.code == 0,
+        all_ok,
+        "prosodyctl exit {} vs per-host verdicts:\n{}",
+        out.code,
+        out.both()
+    );
+    (map, out)
+}
+
+/// Parses the "Checking certificates..." section of `prosodyctl check certs` (prosody 0.12:
+/// util/prosodyctl/check.lua): "Checking certificate for H", "  Certificate: F", then problem
+/// lines such as "    Not valid for server-to-server connections to H.".
+pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
+    let mut map = BTreeMap::new();
+    let mut current: Option<(String, ProsodyHostVerdict)> = None;
+    for line in stdout.lines() {
+        if let Some(host) = line.strip_prefix("Checking certificate for ") {
+            if let Some((h, v)) = current.take() {
+                map.insert(h, v);
+            }
+            current = Some((
+                host.trim().to_string(),
+                ProsodyHostVerdict {
+                    certificate: String::new(),
+                    c2s_ok: true,
+                    s2s_ok: true,
+                    lines: Vec::new(),
+                    log: Vec::new(),
+                },
+            ));
+            continue;
+        }
+        let Some((host, v)) = current.as_mut() else {
+            continue;
+        };
+        let t = line.trim();
+        if !t.is_empty() && !line.starts_with(' ') {
+            // prosody's own log output (console), e.g.
+            // "x509                info\tCertificate has multiple common names".
+            v.log.push(t.to_string());
+            continue;
+        }
+        if t.is_empty() || t.starts_with("For more information") || t.starts_with("Problems found")
+        {
+            if let Some((h, v)) = current.take() {
+                map.insert(h, v);
+            }
+            continue;
+        }
+        v.lines.push(t.to_string());
+        if let Some(f) = t.strip_prefix("Certificate: ") {
+            v.certificate = f.to_string();
+        } else if t == format!("Not valid for client connections to {host}.") {
+            v.c2s_ok = false;
+        } else if t == format!("Not valid for server-to-server connections to {host}.") {
+            v.s2s_ok = false;
+        } else if t.starts_with("Certificate expires within")
+            || t.starts_with("Certificate has expired")
+        {
+            // Validity; the test certificates are valid for weeks and prosody only warns.
+        } else {
+            panic!("unexpected prosodyctl line for {host}: {t:?}\n{stdout}");
+        }
+    }
+    if let Some((h, v)) = current.take() {
+        map.insert(h, v);
+    }
+    map
+}
+
+/// A prosody server started by a test; dropping it kills and reaps the process, whether the
+/// test passed or panicked.
+pub struct Prosody {
+    child: Option<Child>,
+    pub pid: u32,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Prosody {
+    /// Starts `prosody --config cfg` in the foreground (`daemonize = false`) with its output in
+    /// `log`, and waits (at most 10 s) until it accepts TCP connections on `port`.
+    pub fn start(cfg: &str, port: u16, log: PathBuf) -> Prosody {
+        let out = std::fs::File::create(&log).expect("prosody log file");
+        let err = out.try_clone().unwrap();
+        let child = Command::new("prosody")
+            .args(["--config", cfg])
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("prosody starts");
+        let mut p = Prosody {
+            pid: child.id(),
+            child: Some(child),
+            port,
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if TcpStream::connect_timeout(
+                &format!("127.0.0.1:{port}").parse().unwrap(),
+                Duration::from_millis(200),
+            )
+            .is_ok()
+            {
+                return p;
+            }
+            if let Some(status) = p.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("prosody exited early ({status}):\n{}", p.log_text());
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "prosody did not listen on 127.0.0.1:{port} within 10 s:\n{}",
+                    p.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    /// Kills and reaps the process now; returns whether it is gone.
+    pub fn stop(&mut self) -> bool {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        !Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+}
+
+impl Drop for Prosody {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Test-CsCertificate's object (every property, unknown ones refused).
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct TestResult {
+    pub path: String,
+    pub kind: String,
+    pub subject: String,
+    pub alternative_names: Vec<String>,
+    pub thumbprint: Option<String>,
+    pub not_after: Option<String>,
+    pub xmpp_domains: Vec<Coverage>,
+    pub sip_domains: Vec<Coverage>,
+    pub findings: Vec<Finding>,
+    pub passed: bool,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Coverage {
+    pub domain: String,
+    pub covered: bool,
+    pub covered_by: Vec<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: String,
+    pub message: String,
+    pub names: Vec<String>,
+}
+
+impl TestResult {
+    pub fn xmpp(&self, domain: &str) -> &Coverage {
+        self.xmpp_domains
+            .iter()
+            .find(|c| c.domain == domain)
+            .unwrap_or_else(|| panic!("no XmppDomains entry for {domain}: {self:#?}"))
+    }
+
+    pub fn rule_ids(&self) -> Vec<&str> {
+        self.findings.iter().map(|f| f.rule_id.as_str()).collect()
+    }
+
+    pub fn finding(&self, rule: &str) -> &Finding {
+        self.findings
+            .iter()
+            .find(|f| f.rule_id == rule)
+            .unwrap_or_else(|| panic!("no {rule} finding: {:#?}", self.findings))
+    }
+
+    /// The XMPP-* coverage findings about `domain` (first name), as (rule id, severity).
+    pub fn xmpp_findings(&self, domain: &str) -> Vec<(&str, &str)> {
+        self.findings
+            .iter()
+            .filter(|f| {
+                f.rule_id.starts_with("XMPP-")
+                    && f.names.first().map(String::as_str) == Some(domain)
+            })
+            .map(|f| (f.rule_id.as_str(), f.severity.as_str()))
+            .collect()
+    }
+}
