@@ -264,15 +264,21 @@ mod fast_pem {
         &input[n..]
     }
 
-    fn sextet(b: u8) -> Option<u8> {
-        match b {
-            b'A'..=b'Z' => Some(b - b'A'),
-            b'a'..=b'z' => Some(b - b'a' + 26),
-            b'0'..=b'9' => Some(b - b'0' + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
+    /// Each byte's base64 value, 0xff for bytes that are not base64 symbols.
+    const SEXTET: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut i = 0;
+        while i < 64 {
+            t[alphabet[i] as usize] = i as u8;
+            i += 1;
         }
+        t
+    };
+
+    fn sextet(b: u8) -> Option<u8> {
+        let v = SEXTET[b as usize];
+        (v < 64).then_some(v)
     }
 
     /// Canonical, padded standard base64 with ASCII whitespace anywhere (what pem accepts);
@@ -283,7 +289,30 @@ mod fast_pem {
         let mut n: usize = 0; // base64 symbols, padding included
         let mut pad = 0;
         let mut after_newline = false;
-        for &b in payload {
+        let mut i = 0;
+        while i < payload.len() {
+            // Whole quads of symbols (most of every line) four bytes at a time.
+            if n.is_multiple_of(4) && pad == 0 && i + 4 <= payload.len() {
+                let q = [
+                    SEXTET[payload[i] as usize],
+                    SEXTET[payload[i + 1] as usize],
+                    SEXTET[payload[i + 2] as usize],
+                    SEXTET[payload[i + 3] as usize],
+                ];
+                if (q[0] | q[1] | q[2] | q[3]) < 64 {
+                    let v = (q[0] as u32) << 18
+                        | (q[1] as u32) << 12
+                        | (q[2] as u32) << 6
+                        | q[3] as u32;
+                    out.extend_from_slice(&v.to_be_bytes()[1..4]);
+                    n += 4;
+                    i += 4;
+                    after_newline = false;
+                    continue;
+                }
+            }
+            let b = payload[i];
+            i += 1;
             match b {
                 b'\n' => {
                     if after_newline {
