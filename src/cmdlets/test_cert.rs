@@ -6,6 +6,7 @@ use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
+use crate::output::to_ascii_json;
 use crate::pki::inspect::{inspect_bytes, inspect_der_request, Inspected, Kind};
 use crate::pki::validate::{validate, DomainCoverage, Expectations, Finding};
 use chrono::{DateTime, Utc};
@@ -63,7 +64,7 @@ fn collect(ctx: &Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
                 )
                 .with_target(p.clone())
             })?;
-            found.sort();
+            sort_paths(&mut found);
             out.extend(found.into_iter().map(|f| (f, false)));
         } else if full.exists() {
             out.push((full, true));
@@ -80,6 +81,24 @@ fn collect(ctx: &Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
         }
     }
     Ok(out)
+}
+
+/// `paths.sort()`, comparing each path's components once instead of re-parsing them in every
+/// comparison (Path's order is the order of its component sequence).
+fn sort_paths(paths: &mut Vec<PathBuf>) {
+    let mut keyed: Vec<(Vec<std::path::Component<'_>>, usize)> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.components().collect(), i))
+        .collect();
+    keyed.sort();
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    let mut taken: Vec<Option<PathBuf>> = std::mem::take(paths).into_iter().map(Some).collect();
+    paths.extend(
+        order
+            .into_iter()
+            .map(|i| taken[i].take().expect("each index once")),
+    );
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -162,14 +181,20 @@ fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
     Ok(exp)
 }
 
+/// One result as its output line, with whether it passed.
+fn line(path: Option<String>, item: &Inspected, exp: &Expectations) -> (bool, String) {
+    let r = result(path, item, exp);
+    (r.passed, to_ascii_json(&r))
+}
+
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let mut exp = expectations(b, ctx)?;
-    let results: Vec<TestResult> = match b.set {
+    let results: Vec<(bool, String)> = match b.set {
         "Thumbprint" => {
             let t = super::certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
             let (row, c) = ctx.store()?.read(|tx| super::certs::load(tx, &t))?;
             exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
-            vec![result(None, &c, &exp)]
+            vec![line(None, &c, &exp)]
         }
         "RequestId" => {
             let id = b.int("RequestId").expect("mandatory") as i64;
@@ -193,13 +218,13 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                     format!("Request {id} cannot be read: {e}"),
                 )
             })?;
-            vec![result(r.output, &item, &exp)]
+            vec![line(r.output, &item, &exp)]
         }
         _ => {
             let files = collect(ctx, &b.list("Path"))?;
             // Reading and checking are independent per file: spread them over the cores, then
             // write the results in the order of the files.
-            let per_file: Vec<Result<Vec<TestResult>, CsError>> = files
+            let per_file: Vec<Result<Vec<(bool, String)>, CsError>> = files
                 .par_iter()
                 .map(|(path, _)| {
                     let shown = path.display().to_string();
@@ -221,7 +246,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                     })?;
                     Ok(leaves(items)
                         .iter()
-                        .map(|i| result(Some(shown.clone()), i, &exp))
+                        .map(|i| line(Some(shown.clone()), i, &exp))
                         .collect())
                 })
                 .collect();
@@ -235,9 +260,10 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             all
         }
     };
-    let failed = results.iter().filter(|r| !r.passed).count();
-    for r in &results {
-        ctx.host.emit(r);
+    let failed = results.iter().filter(|(passed, _)| !passed).count();
+    let total = results.len();
+    for (_, l) in results {
+        ctx.host.emit_line(l);
     }
     if failed > 0 {
         let e = CsError::new(
@@ -246,7 +272,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             Category::InvalidData,
             format!(
                 "{failed} of {} item(s) did not pass: see the Error findings.",
-                results.len()
+                total
             ),
         );
         ctx.host.error(&e);

@@ -85,8 +85,14 @@ impl Host {
 
     /// Writes one output object as one line.
     pub fn emit<T: Serialize + ?Sized>(&mut self, obj: &T) {
-        let line = to_ascii_json(obj);
-        let _ = writeln!(self.out, "{line}");
+        self.emit_line(to_ascii_json(obj));
+    }
+
+    /// Writes one output object already serialized by [`to_ascii_json`] (so that cmdlets can
+    /// serialize many objects in parallel); the same as [`Host::emit`] of that object.
+    pub fn emit_line(&mut self, line: String) {
+        let _ = self.out.write_all(line.as_bytes());
+        let _ = self.out.write_all(b"\n");
         self.transcript.push(("Output".into(), line));
     }
 

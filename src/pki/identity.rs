@@ -117,7 +117,12 @@ pub fn is_ip_literal(name: &str) -> bool {
         .strip_prefix('[')
         .and_then(|n| n.strip_suffix(']'))
         .unwrap_or(name);
-    if name.parse::<std::net::IpAddr>().is_ok() {
+    // Only hex digits, dots and colons can make an IP address: skip the parser for host names.
+    if name
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        && name.parse::<std::net::IpAddr>().is_ok()
+    {
         return true;
     }
     name.rsplit('.')
