@@ -118,6 +118,13 @@ fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
 }
 
+/// One attribute value, quoted as Windows shows it (`O="Contoso, Inc"`).
+pub fn quote_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    push_quoted(&mut out, value);
+    out
+}
+
 /// Uppercase hex without separators (serial numbers, thumbprints).
 pub fn hex_upper(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";

@@ -355,6 +355,31 @@ fn collect_pem(
 /// notBefore is `now` minus [`CLOCK_SKEW_ALLOWANCE`]; notAfter is `now + validity_days`,
 /// capped at the CA's notAfter. The signature algorithm follows the CA key (SHA-256 for RSA
 /// and P-256, SHA-384 for P-384).
+/// The subject of a request or certificate, in X.500 order (least specific first), so that
+/// Windows shows it reversed, CN first. Empty parts are left out.
+pub fn subject_dn(req: &IssueRequest) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    for (ty, value) in [
+        (DnType::CountryName, &req.country),
+        (DnType::StateOrProvinceName, &req.state),
+        (DnType::LocalityName, &req.locality),
+        (DnType::OrganizationName, &req.organization),
+        (DnType::OrganizationalUnitName, &req.organizational_unit),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            dn.push(ty, v);
+        }
+    }
+    dn.push(DnType::CommonName, req.subject_cn.as_str());
+    dn
+}
+
+/// Microsoft's certificate template name extension (1.3.6.1.4.1.311.20.2): a BMPString.
+pub fn template_extension(name: &str) -> CustomExtension {
+    let bmp: Vec<u8> = name.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    CustomExtension::from_oid_content(OID_MS_CERT_TEMPLATE_NAME, der_tlv(0x1e, &bmp))
+}
+
 pub fn issue(
     ca: &LabCa,
     req: &IssueRequest,
@@ -373,20 +398,7 @@ pub fn issue(
             )));
         }
     }
-    let mut dn = DistinguishedName::new();
-    // X.500 order, least specific first: Windows shows it reversed, CN first.
-    for (ty, value) in [
-        (DnType::CountryName, &req.country),
-        (DnType::StateOrProvinceName, &req.state),
-        (DnType::LocalityName, &req.locality),
-        (DnType::OrganizationName, &req.organization),
-        (DnType::OrganizationalUnitName, &req.organizational_unit),
-    ] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            dn.push(ty, v);
-        }
-    }
-    dn.push(DnType::CommonName, req.subject_cn.as_str());
+    let dn = subject_dn(req);
 
     let mut sans = Vec::with_capacity(req.sans.len());
     for name in &req.sans {
@@ -397,11 +409,7 @@ pub fn issue(
     }
     let mut extra = Vec::new();
     if let Some(t) = req.template.as_deref().filter(|t| !t.is_empty()) {
-        let bmp: Vec<u8> = t.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        extra.push(CustomExtension::from_oid_content(
-            OID_MS_CERT_TEMPLATE_NAME,
-            der_tlv(0x1e, &bmp),
-        ));
+        extra.push(template_extension(t));
     }
     let spki = subject_key.subject_public_key_info();
     let profile = Profile {

@@ -1,9 +1,10 @@
 //! New keys and PKCS#10 requests, written the way Windows writes them.
 
 use crate::model::CertType;
+use crate::pki::dn::quote_value;
+use crate::pki::issue::{subject_dn, template_extension};
 use rcgen::{
-    CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    KeyPair, KeyUsagePurpose, RsaKeySize, SanType,
+    CertificateParams, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose, RsaKeySize, SanType,
 };
 use std::fmt;
 
@@ -116,55 +117,13 @@ pub struct Spec {
     pub uses: Vec<CertType>,
 }
 
-/// Microsoft's certificate template name extension (1.3.6.1.4.1.311.20.2): a BMPString.
-pub const TEMPLATE_NAME_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 311, 20, 2];
-
-fn bmp_string(s: &str) -> Vec<u8> {
-    let units: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
-    let mut out = vec![0x1e];
-    der_len(units.len(), &mut out);
-    out.extend(units);
-    out
-}
-
-fn der_len(len: usize, out: &mut Vec<u8>) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .iter()
-            .copied()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-}
-
 impl Spec {
     /// The certificate parameters; the DN is built C, S, L, O, OU, CN in DER order so that Windows
     /// shows it most specific first (`CN=..., OU=..., O=..., L=..., S=..., C=...`).
     pub fn params(&self, rsa: bool) -> Result<CertificateParams, RequestError> {
         let mut p = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        if let Some(c) = &self.country {
-            dn.push(DnType::CountryName, c.as_str());
-        }
-        if let Some(s) = &self.state {
-            dn.push(DnType::StateOrProvinceName, s.as_str());
-        }
-        if let Some(l) = &self.city {
-            dn.push(DnType::LocalityName, l.as_str());
-        }
-        if let Some(o) = &self.organization {
-            dn.push(DnType::OrganizationName, o.as_str());
-        }
-        if let Some(ou) = &self.ou {
-            dn.push(DnType::OrganizationalUnitName, ou.as_str());
-        }
-        dn.push(DnType::CommonName, self.subject_cn.as_str());
-        p.distinguished_name = dn;
+        // The same subject a lab CA would issue (the validity is not part of it).
+        p.distinguished_name = subject_dn(&self.issue_request(1));
         for name in &self.sans {
             let ia5 = name
                 .as_str()
@@ -185,11 +144,8 @@ impl Spec {
         } else {
             vec![KeyUsagePurpose::DigitalSignature]
         };
-        if let Some(t) = &self.template {
-            p.custom_extensions.push(CustomExtension::from_oid_content(
-                TEMPLATE_NAME_OID,
-                bmp_string(t),
-            ));
+        if let Some(t) = self.template.as_deref().filter(|t| !t.is_empty()) {
+            p.custom_extensions.push(template_extension(t));
         }
         Ok(p)
     }
@@ -222,19 +178,6 @@ pub fn request_spki(csr_der: &[u8]) -> Option<Vec<u8>> {
     Some(csr.certification_request_info.subject_pki.raw.to_vec())
 }
 
-/// Quotes an RDN value the way Windows shows it: `O="Contoso, Inc"`.
-pub fn quote_dn_value(v: &str) -> String {
-    let needs = v.is_empty()
-        || v.starts_with(' ')
-        || v.ends_with(' ')
-        || v.contains([',', '+', '=', '"', '\n', '<', '>', '#', ';']);
-    if needs {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
-}
-
 impl Spec {
     /// What a lab CA needs to issue the certificate this request describes.
     pub fn issue_request(&self, validity_days: u32) -> crate::pki::issue::IssueRequest {
@@ -254,10 +197,10 @@ impl Spec {
 
     /// The subject in Windows order, most specific first.
     pub fn windows_subject(&self) -> String {
-        let mut parts = vec![format!("CN={}", quote_dn_value(&self.subject_cn))];
+        let mut parts = vec![format!("CN={}", quote_value(&self.subject_cn))];
         let mut add = |k: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                parts.push(format!("{k}={}", quote_dn_value(v)));
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", quote_value(v)));
             }
         };
         add("OU", &self.ou);
@@ -275,7 +218,10 @@ mod tests {
 
     #[test]
     fn template_extension_is_a_bmp_string() {
-        assert_eq!(bmp_string("ab"), vec![0x1e, 4, 0, b'a', 0, b'b']);
+        assert_eq!(
+            template_extension("ab").content(),
+            &[0x1e, 4, 0, b'a', 0, b'b']
+        );
     }
 
     #[test]
