@@ -6,13 +6,6 @@ mod common;
 use common::{Outcome, Sandbox};
 use std::path::{Path, PathBuf};
 
-fn shared(name: &str) -> String {
-    format!(
-        "{}/../shared/fixtures/topology/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
 fn own(name: &str) -> String {
     format!(
         "{}/tests/fixtures/topology/{name}",
@@ -86,7 +79,7 @@ fn strs(v: &[&str]) -> Vec<String> {
 #[test]
 fn single_edge_names_for_every_use() {
     let sb = Sandbox::new();
-    publish(&sb, &shared("single-edge.published.xml")).assert_code(0);
+    publish(&sb, &own("single-edge.published.xml")).assert_code(0);
 
     let (cn, sans) = request_names(
         &sb,
@@ -158,7 +151,7 @@ fn single_edge_names_for_every_use() {
 #[test]
 fn computer_fqdn_parameter_beats_the_environment_and_verbose_says_where_names_come_from() {
     let sb = Sandbox::new();
-    publish(&sb, &shared("single-edge.published.xml")).assert_code(0);
+    publish(&sb, &own("single-edge.published.xml")).assert_code(0);
     let o = run_as(
         &sb,
         "skypefe.contoso.com",
@@ -216,7 +209,7 @@ fn get_topology_summary_and_xml_round_trip() {
         o.error().fully_qualified_error_id,
         "NoTopologyPublished,Get-CsTopology"
     );
-    let file = shared("single-edge.published.xml");
+    let file = own("single-edge.published.xml");
     publish(&sb, &file).assert_code(0);
     let o = sb.run(&["Get-CsTopology", "-AsXml"]);
     o.assert_code(0);
@@ -513,8 +506,8 @@ fn assert_publish_fails(sb: &Sandbox, name: &str, xml: &str, expect_in_message: 
 #[test]
 fn malformed_documents_leave_the_published_topology_untouched() {
     let sb = Sandbox::new();
-    publish(&sb, &shared("single-edge.published.xml")).assert_code(0);
-    let good = std::fs::read_to_string(shared("single-edge.published.xml")).unwrap();
+    publish(&sb, &own("single-edge.published.xml")).assert_code(0);
+    let good = std::fs::read_to_string(own("single-edge.published.xml")).unwrap();
     assert_publish_fails(&sb, "truncated.xml", &good[..good.len() / 2], "line");
     assert_publish_fails(
         &sb,
@@ -561,7 +554,7 @@ fn malformed_documents_leave_the_published_topology_untouched() {
     assert!(!sb.work().join("a.req").exists());
 
     // An unknown computer: a clear error, no request.
-    publish(&sb, &shared("single-edge.published.xml")).assert_code(0);
+    publish(&sb, &own("single-edge.published.xml")).assert_code(0);
     let o = run_as(
         &sb,
         "nobody.contoso.com",

@@ -194,7 +194,7 @@ fn topology_supplies_the_expected_xmpp_and_sip_domains() {
     let full = leaf(&dir, "full", "DNS:sip.contoso.com,DNS:contoso.com");
     let short = leaf(&dir, "short", "DNS:sip.contoso.com");
     let topo = format!(
-        "{}/../shared/fixtures/topology/single-edge.published.xml",
+        "{}/tests/fixtures/topology/single-edge.published.xml",
         env!("CARGO_MANIFEST_DIR")
     );
     sb.run(&["Publish-CsTopology", "-FileName", &topo])

@@ -6,11 +6,11 @@ use crate::model::CertType::{self, *};
 
 const SINGLE_EDGE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/topology/single-edge.published.xml"
+    "/tests/fixtures/topology/single-edge.published.xml"
 ));
 const NO_EDGE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/topology/no-edge.published.xml"
+    "/tests/fixtures/topology/no-edge.published.xml"
 ));
 const LITWARE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
