@@ -56,7 +56,7 @@ impl Bound {
                 .param(n)
                 .is_some_and(|p| p.ty == PType::Password);
             let j = match v {
-                Value::Str(_) if secret => J::String("********".into()),
+                Value::Str(_) if secret => J::String(SECRET_MASK.into()),
                 Value::Switch(b) | Value::Bool(b) => J::Bool(*b),
                 Value::Str(s) => J::String(s.clone()),
                 Value::Null => J::Null,
@@ -517,14 +517,56 @@ fn convert_scalar(
             None => return Err(errors::bad_enum(cmdlet, def, e.dotnet, e.names, &raw)),
         },
         PType::DateTime => match parse_datetime(&raw) {
-            Some(d) => Value::Date(d),
-            None => return Err(errors::bad_date(cmdlet, def, &raw)),
+            // .NET's DateTime ends with the year 9999 (and X.509 times with it).
+            Some(d) if (1..=9999).contains(&chrono::Datelike::year(&d)) => Value::Date(d),
+            _ => return Err(errors::bad_date(cmdlet, def, &raw)),
         },
         PType::Password if raw == "System.Security.SecureString" => {
             return Err(errors::secure_string(cmdlet, def))
         }
+        PType::Password if raw.is_empty() => return Err(errors::empty_argument(cmdlet, def)),
         PType::StrList | PType::CertTypes => return convert_list(cmdlet, def, split_list(&raw)),
         PType::Switch => unreachable!("switches are not bound from values"),
         PType::Str | PType::NullableStr | PType::Password => Value::Str(raw),
     })
+}
+
+/// The mask shown instead of a secret parameter's value.
+pub const SECRET_MASK: &str = "********";
+
+/// argv with the value of every secret parameter (`-Password`, `-CaPassword`) masked, for
+/// anything that records the command line (`-Report`). Tokens that do not resolve are kept.
+pub fn mask_secrets(cmdlet: &'static CmdletDef, args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut i = 0;
+    while i < args.len() {
+        let tok = &args[i];
+        i += 1;
+        if !is_parameter_token(tok) {
+            out.push(tok.clone());
+            continue;
+        }
+        let dash = tok.chars().next().map_or(1, char::len_utf8);
+        let body = &tok[dash..];
+        let (name, inline) = match body.find(':') {
+            Some(c) => (&body[..c], Some(&body[c + 1..])),
+            None => (body, None),
+        };
+        let secret = resolve(cmdlet, name).is_ok_and(|r| r.def().ty == PType::Password);
+        if !secret {
+            out.push(tok.clone());
+            continue;
+        }
+        match inline {
+            Some(v) if !v.is_empty() => out.push(format!("{}{name}:{SECRET_MASK}", &tok[..dash])),
+            _ => {
+                out.push(tok.clone());
+                if i < args.len() && !is_parameter_token(&args[i]) {
+                    out.push(SECRET_MASK.to_string());
+                    i += 1;
+                }
+            }
+        }
+    }
+    out
 }

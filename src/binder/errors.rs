@@ -171,3 +171,29 @@ pub fn secure_string(c: &CmdletDef, p: &ParamDef) -> CsError {
     )
     .with_target(p.name)
 }
+
+/// `[ValidateNotNullOrEmpty]`: an empty value (an empty password protects nothing).
+pub fn empty_argument(c: &CmdletDef, p: &ParamDef) -> CsError {
+    err(
+        c,
+        "ParameterArgumentValidationError",
+        Category::InvalidData,
+        format!("Cannot validate argument on parameter '{}'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.", p.name),
+    )
+    .with_target(p.name)
+}
+
+/// `[ValidateRange(min, max)]` on an integer parameter.
+pub fn out_of_range(name: &str, value: i64, min: i64, max: i64) -> CsError {
+    let msg = if value < min {
+        format!("Cannot validate argument on parameter '{name}'. The {value} argument is less than the minimum allowed range of {min}. Supply an argument that is greater than or equal to {min} and then try the command again.")
+    } else {
+        format!("Cannot validate argument on parameter '{name}'. The {value} argument is greater than the maximum allowed range of {max}. Supply an argument that is less than or equal to {max} and then try the command again.")
+    };
+    CsError::binding(
+        "ParameterArgumentValidationError",
+        Category::InvalidData,
+        msg,
+    )
+    .with_target(value.to_string())
+}

@@ -9,5 +9,5 @@ pub mod errors;
 pub mod help;
 pub mod table;
 
-pub use bind::{bind, is_parameter_token, Bound, Common, Value};
+pub use bind::{bind, is_parameter_token, mask_secrets, Bound, Common, Value, SECRET_MASK};
 pub use table::{find_cmdlet, CmdletDef, CMDLETS};

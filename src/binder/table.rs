@@ -238,7 +238,7 @@ pub static REQUEST: CmdletDef = CmdletDef {
         p("AllSipDomain", PType::Switch, "Add the names of every SIP domain, not only the default one.").sets(NEW),
         p("CA", PType::Str, "A lab CA: a PEM file (or folder) with the CA certificate and its private key. AD CS values (host\\CAName) are refused.").sets(NEW),
         p("CaAccount", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW),
-        p("CaPassword", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW),
+        p("CaPassword", PType::Password, "Accepted for compatibility; used only by AD CS.").sets(NEW),
         p("City", PType::Str, "Locality (L) of the subject.").sets(NEW),
         p("Clear", PType::Switch, "Delete pending requests.").sets(&["Clear"]).mandatory(&["Clear"]),
         p("ClientEKU", PType::Bool, "Add the Client Authentication EKU beside Server Authentication.").sets(NEW),

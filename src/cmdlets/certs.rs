@@ -32,22 +32,6 @@ pub fn normalize_thumbprint(raw: &str) -> CsResult<String> {
     Ok(t)
 }
 
-/// Refuses to overwrite an existing output file unless -Force.
-pub fn refuse_existing(path: &std::path::Path, force: bool) -> CsResult<()> {
-    if path.exists() && !force {
-        return Err(CsError::failed(
-            "OutputFileExists",
-            Category::ResourceExists,
-            format!(
-                "The file '{}' already exists. Use -Force to overwrite it.",
-                path.display()
-            ),
-        )
-        .with_target(path.display().to_string()));
-    }
-    Ok(())
-}
-
 pub fn not_in_store(thumbprint: &str) -> CsError {
     CsError::failed(
         "CertificateNotFound",

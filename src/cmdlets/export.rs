@@ -2,15 +2,15 @@
 //! -Legacy) or PEM with an encrypted key, for the other members of an Edge pool.
 
 use super::certs;
-use super::{write_file_atomic_mode, Ctx};
+use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
+use crate::output::file::Existing;
 use crate::pki::pfx::{write_encrypted_pem_bundle, write_pfx};
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let thumbprint = certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
     let path_arg = b.str("Path").expect("mandatory");
-    let path = ctx.full_path(path_arg);
     let pem = b.enum_value("Format") == Some("Pem");
     let legacy = b.switch("Legacy");
     if pem && legacy {
@@ -44,7 +44,8 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         )
         .with_target(thumbprint));
     }
-    certs::refuse_existing(&path, b.switch("Force"))?;
+    let target = ctx.output_target("-Path", path_arg, b.switch("Force"), Existing::NeedsForce)?;
+    let path = target.path.clone();
     let what = match (pem, legacy) {
         (true, _) => "PEM (certificate, chain, encrypted PKCS#8 key)",
         (false, true) => "PFX (3DES + SHA-1, for Windows Server 2012 R2 / 2016)",
@@ -76,7 +77,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         )
     })?;
     // Owner-only: the file holds the (encrypted) private key.
-    write_file_atomic_mode(&path, &bytes, true, true).map_err(|e| {
+    target.write(&bytes, true).map_err(|e| {
         CsError::failed(
             "ExportNotWritten",
             Category::WriteError,

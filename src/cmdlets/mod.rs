@@ -14,6 +14,7 @@ mod topology;
 
 use crate::binder::{Bound, Common};
 use crate::error::{Category, CsError, CsResult, Exit};
+use crate::output::file::{Existing, Target};
 use crate::output::{report, Host};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -88,13 +89,16 @@ pub fn this_computer() -> String {
 /// The current time, or `$CSCERT_NOW` (tests and labs fix the clock with it).
 pub fn now() -> CsResult<DateTime<Utc>> {
     match std::env::var("CSCERT_NOW") {
-        Ok(v) if !v.is_empty() => crate::binder::dates::parse_datetime(&v).ok_or_else(|| {
-            CsError::failed(
-                "InvalidClock",
-                Category::InvalidArgument,
-                format!("CSCERT_NOW is set to '{v}', which is not a date and time (use ISO 8601, e.g. 2026-01-01T00:00:00Z)."),
-            )
-        }),
+        Ok(v) if !v.is_empty() => crate::binder::dates::parse_datetime(&v)
+            // Certificates, the store and .NET all end with the year 9999.
+            .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                CsError::failed(
+                    "InvalidClock",
+                    Category::InvalidArgument,
+                    format!("CSCERT_NOW is set to '{v}', which is not a date and time between the years 1 and 9999 (use ISO 8601, e.g. 2026-01-01T00:00:00Z)."),
+                )
+            }),
         _ => Ok(Utc::now()),
     }
 }
@@ -149,6 +153,22 @@ impl Ctx {
         }
     }
 
+    /// Checks an output path (`-Output`, `-Path`, `-Report`) before anything is done.
+    pub fn output_target(
+        &self,
+        param: &str,
+        shown: &str,
+        force: bool,
+        existing: Existing,
+    ) -> CsResult<Target> {
+        let full = if shown.trim().is_empty() {
+            PathBuf::new()
+        } else {
+            self.full_path(shown)
+        };
+        crate::output::file::check(param, shown, &full, force, existing, &self.store_dir)
+    }
+
     /// PowerShell's ShouldProcess: `-WhatIf` says what would happen and declines; `-Confirm` asks.
     pub fn should_process(&mut self, target: &str, action: &str) -> bool {
         if self.common.what_if {
@@ -198,6 +218,23 @@ impl Ctx {
 
 /// Runs a bound cmdlet: its `exec`, then `-Report`; returns the exit status.
 pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
+    // The report's path is checked before anything is done: a report that cannot be written
+    // must not follow a change that was made.
+    let report_target = match bound.str("Report") {
+        Some(path) => match ctx.output_target(
+            "-Report",
+            path,
+            bound.switch("Force"),
+            Existing::ReportOrForce,
+        ) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                ctx.host.error(&e);
+                return Exit::Failed;
+            }
+        },
+        None => None,
+    };
     let result = now().and_then(|n| {
         ctx.now = n;
         match bound.cmdlet.name {
@@ -221,13 +258,18 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
             e.exit.max_with(ctx.host.worst())
         }
     };
-    if let Some(path) = bound.str("Report") {
+    if let (Some(path), Some(target)) = (bound.str("Report"), report_target) {
         let outcome = match exit {
             Exit::Success => "Success",
             Exit::ValidationFailed => "Validation found errors",
             _ => "Failed",
         };
-        let line = format!("{} {}", bound.cmdlet.name, argv.join(" "));
+        // Secrets never reach the report: their values are masked in the command line.
+        let line = format!(
+            "{} {}",
+            bound.cmdlet.name,
+            crate::binder::mask_secrets(bound.cmdlet, argv).join(" ")
+        );
         let html = report::render(
             bound.cmdlet.name,
             &line,
@@ -235,7 +277,8 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
             outcome,
             &ctx.host.transcript,
         );
-        if let Err(e) = write_file_atomic(&ctx.full_path(path), html.as_bytes(), true) {
+        // Owner-only: a report shows what was done to the store.
+        if let Err(e) = target.write(html.as_bytes(), true) {
             let e = CsError::failed(
                 "ReportNotWritten",
                 Category::WriteError,
@@ -256,45 +299,6 @@ impl Exit {
             self
         }
     }
-}
-
-/// Writes a file all at once: a temporary file in the same folder, then a rename, so a crash
-/// never leaves half a file. Without `overwrite` an existing file is refused atomically.
-pub fn write_file_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
-    write_file_atomic_mode(path, bytes, overwrite, false)
-}
-
-/// As [`write_file_atomic`]; `private` makes the file owner-only (keys).
-pub fn write_file_atomic_mode(
-    path: &Path,
-    bytes: &[u8],
-    overwrite: bool,
-    private: bool,
-) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".cscert-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    if !private {
-        use std::os::unix::fs::PermissionsExt;
-        // tempfile creates 0600; a request or report is not secret.
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    if overwrite {
-        tmp.persist(path).map_err(|e| e.error)?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| e.error)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! Request-CsCertificate: new requests (offline PKCS#10 or a lab CA), -List, -Retrieve, -Clear.
 
 use super::certs;
-use super::{write_file_atomic, Ctx};
+use super::Ctx;
 use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::join_uses;
+use crate::output::file::Existing;
 use crate::output::objects::ser_date;
 use crate::pki::inspect::inspect_der_certificate;
 use crate::pki::inspect::inspect_der_request;
@@ -96,6 +97,9 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     }
 }
 
+/// The longest -ValidityDays accepted (days in a hundred years).
+const MAX_VALIDITY_DAYS: i32 = 36500;
+
 fn invalid(id: &str, msg: impl Into<String>) -> CsError {
     CsError::failed(id, Category::InvalidArgument, msg)
 }
@@ -163,6 +167,17 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
             )
             .with_target(c));
+        }
+    }
+    // [ValidateRange(1, 36500)]: a hundred years is beyond any CA already.
+    if let Some(d) = b.int("ValidityDays") {
+        if !(1..=MAX_VALIDITY_DAYS).contains(&d) {
+            return Err(crate::binder::errors::out_of_range(
+                "ValidityDays",
+                d.into(),
+                1,
+                MAX_VALIDITY_DAYS.into(),
+            ));
         }
     }
     let exportable = b.bool("PrivateKeyExportable").unwrap_or(false);
@@ -263,10 +278,11 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         uses: uses.clone(),
     };
     let force = b.switch("Force");
-    let path = output.as_deref().map(|o| ctx.full_path(o));
-    if let Some(path) = &path {
-        certs::refuse_existing(path, force)?;
-    }
+    let out_target = match output.as_deref() {
+        Some(o) => Some(ctx.output_target("-Output", o, force, Existing::NeedsForce)?),
+        None => None,
+    };
+    let path = out_target.as_ref().map(|t| t.path.clone());
     let target = match (&path, &ca) {
         (Some(p), _) => p.display().to_string(),
         (None, Some(ca)) => format!("CA {ca}"),
@@ -327,19 +343,17 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     };
 
     if let Some(lab_ca) = lab_ca {
-        let validity = match b.int("ValidityDays") {
-            Some(d) if d < 1 => {
-                return Err(invalid(
-                    "InvalidValidity",
-                    format!("-ValidityDays must be at least 1; {d} is not."),
+        let validity = b.int("ValidityDays").map_or(365, |d| d as u32);
+        let now =
+            ::time::OffsetDateTime::from_unix_timestamp(created.timestamp()).map_err(|_| {
+                invalid(
+                    "InvalidClock",
+                    format!(
+                        "The current time {} cannot be written into a certificate.",
+                        created.format("%Y-%m-%d")
+                    ),
                 )
-                .with_target(d.to_string()))
-            }
-            Some(d) => d as u32,
-            None => 365,
-        };
-        let now = ::time::OffsetDateTime::from_unix_timestamp(created.timestamp())
-            .expect("representable");
+            })?;
         let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now).map_err(|e| {
             CsError::failed(
                 "IssueFailed",
@@ -392,7 +406,8 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         let id = tx.insert_request(&new_request)?;
         // The file is written inside the transaction: if it cannot be written, nothing is stored;
         // if the commit fails, the file is removed again.
-        write_file_atomic(&path, pem.as_bytes(), force).map_err(|e| {
+        let target = out_target.as_ref().expect("offline request");
+        target.write(pem.as_bytes(), false).map_err(|e| {
             CsError::failed(
                 "OutputNotWritten",
                 Category::WriteError,
@@ -403,7 +418,9 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             )
         })?;
         if let Err(e) = tx.commit() {
-            let _ = std::fs::remove_file(&path);
+            if !target.is_special() {
+                let _ = std::fs::remove_file(&path);
+            }
             return Err(e.into());
         }
         Ok(id)

@@ -1,5 +1,6 @@
 //! Output: the JSON Lines writer, stderr streams (errors, warnings, verbose) and Lync-shaped objects.
 
+pub mod file;
 mod json;
 pub mod objects;
 pub mod report;

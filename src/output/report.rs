@@ -28,8 +28,9 @@ pub fn render(
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{c} report</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top}}.Error{{color:#a00}}.Warning{{color:#a60}}code{{white-space:pre-wrap;word-break:break-all}}</style></head><body>\n<h1>{c}</h1>\n<p>Run at {t} (UTC). Outcome: <strong>{o}</strong></p>\n<p><code>{l}</code></p>\n<table><tr><th>Stream</th><th>Text</th></tr>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{mark}<title>{c} report</title>\n<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top}}.Error{{color:#a00}}.Warning{{color:#a60}}code{{white-space:pre-wrap;word-break:break-all}}</style></head><body>\n<h1>{c}</h1>\n<p>Run at {t} (UTC). Outcome: <strong>{o}</strong></p>\n<p><code>{l}</code></p>\n<table><tr><th>Stream</th><th>Text</th></tr>\n",
         c = escape(cmdlet),
+        mark = super::file::REPORT_MARK,
         t = now.format("%Y-%m-%d %H:%M:%S"),
         o = escape(outcome),
         l = escape(command_line),

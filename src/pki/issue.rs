@@ -505,9 +505,13 @@ impl Profile {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn;
         params.subject_alt_names = self.sans;
-        params.not_before = now - CLOCK_SKEW_ALLOWANCE;
-        params.not_after =
-            (now + ::time::Duration::days(i64::from(self.validity_days))).min(ca.not_after);
+        params.not_before = now
+            .checked_sub(CLOCK_SKEW_ALLOWANCE)
+            .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
+        // Never beyond the CA: a validity past the end of time is the CA's end as well.
+        params.not_after = now
+            .checked_add(::time::Duration::days(i64::from(self.validity_days)))
+            .map_or(ca.not_after, |t| t.min(ca.not_after));
         params.serial_number = Some(random_serial()?);
         params.is_ca = IsCa::ExplicitNoCa; // writes basicConstraints CA:FALSE and the SKI
         params.use_authority_key_identifier_extension = true;

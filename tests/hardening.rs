@@ -1,0 +1,503 @@
+//! Hostile input, special files, secrets and keys at rest (issue 10): one test (or more) per
+//! defect, each named after it, run against the built binary as an admin's shell would.
+//!
+//! `CSCERT_TEST_BIN=<path>` runs the same tests against another build (how each test was seen
+//! failing on the code before its fix).
+
+mod hardening_support;
+
+use hardening_support::*;
+use std::path::Path;
+
+// ---------------------------------------------------------------- defect 1: panics
+
+#[test]
+fn defect_01_validity_days_out_of_range_is_a_binding_error_not_a_panic() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-CA",
+        &ca,
+        "-ValidityDays",
+        "3000000",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!r.stderr.contains("panicked"), "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "ParameterArgumentValidationError,Request-CsCertificate"
+    );
+    assert!(
+        e.message
+            .contains("greater than the maximum allowed range of 36500"),
+        "{e:?}"
+    );
+    assert_eq!(h.requests(), 0, "nothing stored");
+    // The largest accepted value is clamped to the CA (no overflow either).
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-CA",
+        &ca,
+        "-ValidityDays",
+        "36500",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-CA",
+        &ca,
+        "-ValidityDays",
+        "0",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.error()
+            .message
+            .contains("less than the minimum allowed range of 1"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn defect_01_clock_beyond_year_9999_is_an_error_not_a_panic() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    for now in ["+10000-01-01T00:00:00Z", "+262143-01-01T00:00:00Z"] {
+        let r = h.run_env(
+            &[("CSCERT_NOW", now)],
+            &[
+                "Request-CsCertificate",
+                "-New",
+                "-Type",
+                "Default",
+                "-ComputerFqdn",
+                "fe.contoso.com",
+                "-KeyAlg",
+                "ECDH_P256",
+                "-CA",
+                &ca,
+            ],
+        );
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(!r.stderr.contains("panicked"), "{r:?}");
+        assert_eq!(
+            r.error().fully_qualified_error_id,
+            "InvalidClock,Request-CsCertificate"
+        );
+    }
+    // A date parameter beyond .NET's DateTime is a conversion error.
+    let r = h.run(&[
+        "Set-CsCertificate",
+        "-Type",
+        "Default",
+        "-Thumbprint",
+        &"A".repeat(40),
+        "-Roll",
+        "-EffectiveDate",
+        "+10000-01-01T00:00:00Z",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+// ---------------------------------------------------------------- defect 2: special files
+
+#[cfg(unix)]
+#[test]
+fn defect_02_output_to_char_device_is_written_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let h = H::new();
+    // A device reached through a link in a folder we own (the tests do not run as root, so
+    // /dev itself could not be replaced anyway; the link is what today's writer replaces).
+    let link = h.path("null-link");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        &link.display().to_string(),
+        "-Force",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let m = std::fs::symlink_metadata(&link).unwrap();
+    assert!(
+        m.file_type().is_symlink(),
+        "the link to /dev/null was replaced: {m:?}"
+    );
+    assert!(std::fs::metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // -Report and Export -Path to the same link: written into, never replaced.
+    let r = h.run(&["Get-CsCertificate", "-Report", &link.display().to_string()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_02_output_to_dev_stdout_writes_to_stdout() {
+    let h = H::new();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        "/dev/stdout",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("-----BEGIN NEW CERTIFICATE REQUEST-----"),
+        "{r:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_02_export_into_a_fifo_writes_into_it() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    let fifo = h.path("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            std::fs::File::open(&fifo)
+                .unwrap()
+                .read_to_end(&mut v)
+                .unwrap();
+            let _ = tx.send(v);
+        });
+    }
+    let r = h.run(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        &t,
+        "-Path",
+        &fifo.display().to_string(),
+        "-Password",
+        "pw-123456",
+        "-Force",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Bounded: a writer that replaced the FIFO never reaches the reader.
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("nothing was written into the FIFO");
+    assert!(
+        got.len() > 500,
+        "the PFX went into the FIFO ({} bytes)",
+        got.len()
+    );
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
+
+#[test]
+fn defect_02_output_to_a_folder_is_refused() {
+    let h = H::new();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        &h.p("."),
+        "-Force",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "OutputIsFolder,Request-CsCertificate"
+    );
+    assert!(e.message.contains("is a folder"), "{e:?}");
+    assert_eq!(h.requests(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_02_symlink_to_regular_file_is_not_followed() {
+    let h = H::new();
+    std::fs::write(h.path("victim.txt"), "keep me").unwrap();
+    std::os::unix::fs::symlink(h.path("victim.txt"), h.path("link.req")).unwrap();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        &h.p("link.req"),
+        "-Force",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(h.path("victim.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(!std::fs::symlink_metadata(h.path("link.req"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+// ---------------------------------------------------------------- defect 3: -Report
+
+#[test]
+fn defect_03_report_never_overwrites_the_store_or_other_files() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    h.issue(&ca, "fe.contoso.com", true);
+    let db = h.store().join("cscert.db");
+    let before = std::fs::read(&db).unwrap();
+    let r = h.run(&["Get-CsCertificate", "-Report", &db.display().to_string()]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        r.error().fully_qualified_error_id,
+        "OutputInsideStore,Get-CsCertificate"
+    );
+    assert_eq!(std::fs::read(&db).unwrap().len(), before.len());
+    assert_eq!(h.certificates(), 1, "the store is intact");
+    // Any other existing file: refused without -Force, and nothing is done.
+    std::fs::write(h.path("notes.txt"), "mine").unwrap();
+    let r = h.run(&["Get-CsCertificate", "-Report", &h.p("notes.txt")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        r.error().fully_qualified_error_id,
+        "OutputFileExists,Get-CsCertificate"
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.path("notes.txt")).unwrap(),
+        "mine"
+    );
+    // A report that cscert wrote is replaced by the next run (a daily script).
+    h.ok(&["Get-CsCertificate", "-Report", &h.p("daily.html")]);
+    let first = std::fs::read_to_string(h.path("daily.html")).unwrap();
+    h.ok(&[
+        "Request-CsCertificate",
+        "-List",
+        "-Report",
+        &h.p("daily.html"),
+    ]);
+    let second = std::fs::read_to_string(h.path("daily.html")).unwrap();
+    assert_ne!(first, second);
+    assert!(second.contains("Request-CsCertificate"));
+    // With -Force, another file may be replaced.
+    h.ok(&[
+        "Request-CsCertificate",
+        "-List",
+        "-Force",
+        "-Report",
+        &h.p("notes.txt"),
+    ]);
+    assert!(std::fs::read_to_string(h.path("notes.txt"))
+        .unwrap()
+        .contains("<!DOCTYPE html>"));
+}
+
+#[test]
+fn defect_03_a_refused_report_path_changes_nothing() {
+    let h = H::new();
+    std::fs::write(h.path("notes.txt"), "mine").unwrap();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        &h.p("fe.req"),
+        "-Report",
+        &h.p("notes.txt"),
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(!h.path("fe.req").exists());
+    assert_eq!(h.requests(), 0);
+}
+
+// ---------------------------------------------------------------- defect 4: secrets
+
+#[test]
+fn defect_04_report_masks_passwords_and_is_owner_only() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    h.ok(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        &t,
+        "-Path",
+        &h.p("fe.pfx"),
+        "-Password",
+        "S3cret-Pfx-Pw",
+    ]);
+    h.ok(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("fe.pfx"),
+        "-Password:S3cret-Pfx-Pw",
+        "-Report",
+        &h.p("import.html"),
+    ]);
+    h.ok(&[
+        "Set-CsCertificate",
+        "-Identity",
+        COMPUTER,
+        "-Type",
+        "Default",
+        "-Path",
+        &h.p("fe.pfx"),
+        "-Password",
+        "S3cret-Pfx-Pw",
+        "-Report",
+        &h.p("set.html"),
+    ]);
+    for f in ["set.html", "import.html"] {
+        let html = std::fs::read_to_string(h.path(f)).unwrap();
+        assert!(
+            !html.contains("S3cret-Pfx-Pw"),
+            "{f} shows the password: {html}"
+        );
+        assert!(html.contains("********"), "{f}: {html}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(h.path(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
+    }
+}
+
+#[test]
+fn defect_04_ca_password_is_masked_in_the_debug_trace() {
+    let h = H::new();
+    let r = h.run_env(
+        &[("CSCERT_DEBUG_BINDING", "1")],
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "Default",
+            "-ComputerFqdn",
+            "fe.contoso.com",
+            "-KeyAlg",
+            "ECDH_P256",
+            "-Output",
+            &h.p("fe.req"),
+            "-CaAccount",
+            "CONTOSO\\svc",
+            "-CaPassword",
+            "Hunter2-Ca",
+            "-Verbose",
+            "-Report",
+            &h.p("r.html"),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("DEBUG: Bound:"), "{r:?}");
+    assert!(!r.stderr.contains("Hunter2-Ca"), "{}", r.stderr);
+    assert!(!r.stdout.contains("Hunter2-Ca"));
+    assert!(!std::fs::read_to_string(h.path("r.html"))
+        .unwrap()
+        .contains("Hunter2-Ca"));
+}
+
+#[test]
+fn defect_04_empty_password_is_refused_in_every_form() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    let r = h.run(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        &t,
+        "-Path",
+        &h.p("a.pfx"),
+        "-Password",
+        "",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        r.error().fully_qualified_error_id,
+        "ParameterArgumentValidationError,Export-CsCertificate"
+    );
+    let r = h.run(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        &t,
+        "-Path",
+        &h.p("a.pfx"),
+        "-Password:",
+    ]);
+    assert_ne!(r.code, 0, "{r:?}");
+    let r = h.run_env(
+        &[("CSCERT_PASSWORD", "")],
+        &[
+            "Export-CsCertificate",
+            "-Thumbprint",
+            &t,
+            "-Path",
+            &h.p("a.pfx"),
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(!h.path("a.pfx").exists());
+}
