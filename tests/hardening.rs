@@ -501,3 +501,92 @@ fn defect_04_empty_password_is_refused_in_every_form() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(!h.path("a.pfx").exists());
 }
+
+// ---------------------------------------------------------------- defect 5: bounded reads
+
+#[cfg(unix)]
+#[test]
+fn defect_05_import_from_dev_zero_is_bounded() {
+    let h = H::new();
+    let start = std::time::Instant::now();
+    let r = h.run(&["Import-CsCertificate", "-Path", "/dev/zero"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "FileTooLarge,Import-CsCertificate"
+    );
+    assert!(e.message.contains("4 MiB"), "the limit is named: {e:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    // A topology has its own (larger) limit, also named.
+    let r = h.run(&["Publish-CsTopology", "-FileName", "/dev/zero"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error().message.contains("64 MiB"), "{r:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_05_an_explicit_pipe_is_read() {
+    // `-Path <(cat cert.pem)`: the shell passes /dev/fd/N, a pipe.
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let pem = std::fs::read(Path::new(&ca).join("ca.crt")).unwrap();
+    let mut c = h.command(&["Test-CsCertificate", "-Path", "/dev/stdin"]);
+    c.stdin(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped());
+    c.stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&pem).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("\"Subject\":\"CN=ca Test CA, O=Contoso\""),
+        "{out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_05_folder_walk_skips_fifos_without_blocking() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let dir = h.path("certs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(Path::new(&ca).join("ca.crt"), dir.join("a.crt")).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(dir.join("b.cer"))
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink("/dev/zero", dir.join("c.pem")).unwrap();
+    let mut c = h.command(&[
+        "Test-CsCertificate",
+        "-Path",
+        &dir.display().to_string(),
+        "-Verbose",
+    ]);
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("Test-CsCertificate blocked on a FIFO in the folder");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(out.lines().count(), 1, "{out}{err}");
+    assert!(
+        err.contains("VERBOSE: Skipped") && err.contains("b.cer") && err.contains("FIFO"),
+        "{err}"
+    );
+    assert!(err.contains("c.pem") && err.contains("device"), "{err}");
+}

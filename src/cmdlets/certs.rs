@@ -9,6 +9,7 @@ use crate::output::objects::{AssignedCertificate, CertificateCore, StoredCertifi
 use crate::pki::inspect::{inspect_der_certificate, Inspected};
 use crate::store::{AssignmentRow, CertRow, Tx};
 use chrono::{DateTime, Utc};
+use std::path::Path;
 
 pub const GLOBAL: &str = "Global";
 
@@ -91,10 +92,40 @@ pub fn password(b: &Bound) -> Option<String> {
     })
 }
 
-/// Reads an input file, with PowerShell's wording when it is not there.
-pub fn read_input(ctx: &Ctx, path: &str) -> CsResult<Vec<u8>> {
+/// The most a certificate, PFX, PKCS#7 or request file may hold (real ones are a few KiB).
+pub const CERT_FILE_LIMIT: u64 = 4 << 20;
+/// The most a topology document may hold (large deployments export a few MiB).
+pub const TOPOLOGY_LIMIT: u64 = 64 << 20;
+
+/// Reads at most `limit` bytes of a file (a pipe or FIFO named explicitly is read too); a larger
+/// input is an error of kind `FileTooLarge`, so `/dev/zero` cannot exhaust memory.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    if f.metadata()?.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a folder, not a file",
+        ));
+    }
+    let mut v = Vec::new();
+    f.take(limit + 1).read_to_end(&mut v)?;
+    if v.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "it is larger than {} MiB, more than any such file holds",
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+/// Reads an input file (at most `limit` bytes), with PowerShell's wording when it is not there.
+pub fn read_input(ctx: &Ctx, path: &str, limit: u64) -> CsResult<Vec<u8>> {
     let full = ctx.full_path(path);
-    std::fs::read(&full).map_err(|e| {
+    read_limited(&full, limit).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             CsError::failed(
                 "PathNotFound",
@@ -103,6 +134,13 @@ pub fn read_input(ctx: &Ctx, path: &str) -> CsResult<Vec<u8>> {
                     "Cannot find path '{}' because it does not exist.",
                     full.display()
                 ),
+            )
+            .with_target(path)
+        } else if e.kind() == std::io::ErrorKind::FileTooLarge {
+            CsError::failed(
+                "FileTooLarge",
+                Category::InvalidData,
+                format!("'{}' was not read: {e}.", full.display()),
             )
             .with_target(path)
         } else {

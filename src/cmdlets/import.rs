@@ -42,7 +42,7 @@ pub type AssignRequest<'a> = (
 
 pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) -> CsResult<()> {
     let path = b.str("Path").expect("mandatory");
-    let bytes = certs::read_input(ctx, path)?;
+    let bytes = certs::read_input(ctx, path, certs::CERT_FILE_LIMIT)?;
     let password = certs::password(b);
     let loaded = read_certificates(&bytes, password.as_deref()).map_err(|e| file_error(path, e))?;
     let leaf = inspect_der_certificate(&loaded.leaf)

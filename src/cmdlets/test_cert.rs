@@ -7,7 +7,9 @@ use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
 use crate::output::to_ascii_json;
-use crate::pki::inspect::{inspect_bytes, inspect_der_request, Inspected, Kind};
+use crate::pki::inspect::{
+    inspect_bytes, inspect_der_certificate, inspect_der_request, Inspected, Kind,
+};
 use crate::pki::validate::{validate, DomainCoverage, Expectations, Finding};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -15,7 +17,9 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Files a folder is searched for: certificates and requests as CAs and Windows write them.
-const EXTENSIONS: &[&str] = &["cer", "crt", "pem", "der", "req", "csr", "p10"];
+const EXTENSIONS: &[&str] = &[
+    "cer", "crt", "pem", "der", "req", "csr", "p10", "p7b", "p7c",
+];
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -50,13 +54,14 @@ fn result(path: Option<String>, item: &Inspected, exp: &Expectations) -> TestRes
 }
 
 /// Expands files and folders (recursively, certificate extensions only) in a stable order.
-fn collect(ctx: &Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
+fn collect(ctx: &mut Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
     let mut out = Vec::new();
     for p in paths {
         let full = ctx.full_path(p);
         if full.is_dir() {
             let mut found = Vec::new();
-            walk(&full, &mut found).map_err(|e| {
+            let mut skipped = Vec::new();
+            walk(&full, &mut found, &mut skipped).map_err(|e| {
                 CsError::failed(
                     "FolderNotRead",
                     Category::ReadError,
@@ -64,6 +69,10 @@ fn collect(ctx: &Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
                 )
                 .with_target(p.clone())
             })?;
+            for (p, what) in skipped {
+                ctx.host
+                    .verbose(format!("Skipped '{}': {what}.", p.display()));
+            }
             sort_paths(&mut found);
             out.extend(found.into_iter().map(|f| (f, false)));
         } else if full.exists() {
@@ -101,22 +110,88 @@ fn sort_paths(paths: &mut Vec<PathBuf>) {
     );
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Collects certificate files under `dir`. Only regular files are read (a FIFO would block, a
+/// device never ends); anything else is listed in `skipped` with what it is. Links to regular
+/// files are followed, links to folders are not (no cycles).
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<(PathBuf, &'static str)>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        let ft = entry.file_type()?;
+        let mut ft = entry.file_type()?;
         if ft.is_dir() {
-            walk(&path, out)?;
-        } else if path
+            walk(&path, out, skipped)?;
+            continue;
+        }
+        let wanted = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
-        {
+            .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)));
+        if !wanted {
+            continue;
+        }
+        if ft.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(m) => ft = m.file_type(),
+                Err(_) => {
+                    skipped.push((path, "a link to nothing"));
+                    continue;
+                }
+            }
+        }
+        if ft.is_file() {
             out.push(path);
+        } else {
+            skipped.push((path, special_name(&ft)));
         }
     }
     Ok(())
+}
+
+fn special_name(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO, not a regular file";
+        }
+        if ft.is_socket() {
+            return "a socket, not a regular file";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device, not a regular file";
+        }
+    }
+    if ft.is_dir() {
+        return "a link to a folder (not followed)";
+    }
+    "not a regular file"
+}
+
+/// The items of one file, in the formats Import-CsCertificate reads: PEM/DER certificates and
+/// requests, PKCS#7 (.p7b) chains, and PFX (opened with $env:CSCERT_PASSWORD or no password).
+fn read_items(bytes: &[u8]) -> Result<Vec<Inspected>, String> {
+    match inspect_bytes(bytes) {
+        Ok(items) => Ok(items),
+        Err(first) => {
+            let password = std::env::var("CSCERT_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
+            match crate::pki::certfile::read_certificates(bytes, password.as_deref()) {
+                Ok(loaded) => std::iter::once(&loaded.leaf)
+                    .chain(&loaded.chain)
+                    .map(|d| inspect_der_certificate(d).map_err(|e| e.to_string()))
+                    .collect(),
+                Err(crate::pki::certfile::CertFileError::NotACertificate(_)) => {
+                    Err(first.to_string())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    }
 }
 
 /// The leaf items of a file: a PEM chain (leaf + CA certificates) is judged by its leaf.
@@ -228,15 +303,16 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 .par_iter()
                 .map(|(path, _)| {
                     let shown = path.display().to_string();
-                    let bytes = std::fs::read(path).map_err(|e| {
-                        CsError::failed(
-                            "FileNotRead",
-                            Category::ReadError,
-                            format!("Cannot read '{shown}': {e}"),
-                        )
-                        .with_target(shown.clone())
-                    })?;
-                    let items = inspect_bytes(&bytes).map_err(|e| {
+                    let bytes = super::certs::read_limited(path, super::certs::CERT_FILE_LIMIT)
+                        .map_err(|e| {
+                            CsError::failed(
+                                "FileNotRead",
+                                Category::ReadError,
+                                format!("Cannot read '{shown}': {e}"),
+                            )
+                            .with_target(shown.clone())
+                        })?;
+                    let items = read_items(&bytes).map_err(|e| {
                         CsError::failed(
                             "NotACertificateOrRequest",
                             Category::InvalidData,

@@ -201,6 +201,21 @@ impl From<rcgen::Error> for IssueError {
 /// Loads a lab CA from a PEM file holding certificate and key, or from a folder of such files
 /// (`ca.pem` + `ca.key`, `*.crt` + `*.key`, ...). The certificate that the key belongs to is
 /// the CA; other certificates found are kept as its chain when they issued it.
+fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut v = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut v)?;
+    if v.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            limit >> 20
+        )));
+    }
+    Ok(v)
+}
+
 pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
     let io = |source| IssueError::Io {
         path: path.to_path_buf(),
@@ -223,7 +238,8 @@ pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut encrypted = false;
     for file in &files {
-        let bytes = std::fs::read(file).map_err(|source| IssueError::Io {
+        // Bounded like every input: a CA file is a few KiB.
+        let bytes = read_at_most(file, 4 << 20).map_err(|source| IssueError::Io {
             path: file.clone(),
             source,
         })?;
