@@ -590,3 +590,32 @@ fn defect_05_folder_walk_skips_fifos_without_blocking() {
     );
     assert!(err.contains("c.pem") && err.contains("device"), "{err}");
 }
+
+// ---------------------------------------------------------------- defect 7: one bad row
+
+#[test]
+fn defect_07_one_corrupt_row_does_not_hide_the_others() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let good = h.issue(&ca, "fe.contoso.com", true);
+    let bad = h.issue(&ca, "web.contoso.com", true);
+    h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &good]);
+    h.ok(&["Set-CsCertificate", "-Type", "WebServicesInternal", "-Thumbprint", &bad]);
+    h.sql(&format!("UPDATE certificates SET der = x'3003020101' WHERE thumbprint = '{bad}'"));
+    for cmdlet in ["Get-CsCertificate", "Test-CsCertificateConfiguration"] {
+        let r = h.run(&[cmdlet]);
+        assert_eq!(r.code, 1, "{cmdlet}: {r:?}");
+        let lines = r.lines();
+        assert_eq!(lines.len(), 1, "{cmdlet}: the healthy row is output: {r:?}");
+        assert_eq!(lines[0]["Thumbprint"], good.as_str());
+        let e = r.error();
+        assert_eq!(e.fully_qualified_error_id, format!("StoredCertificateUnreadable,{cmdlet}"));
+        assert_eq!(e.target_object.as_deref(), Some(bad.as_str()));
+        assert!(e.message.contains("WebServicesInternal"), "names the use: {e:?}");
+    }
+    // A row whose columns are damaged (not even a blob) is the same.
+    h.sql(&format!("UPDATE certificates SET der = 'text, not a blob', chain = 7 WHERE thumbprint = '{bad}'"));
+    let r = h.run(&["Get-CsCertificate"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.lines().len(), 1, "{r:?}");
+}

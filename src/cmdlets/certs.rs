@@ -51,6 +51,24 @@ pub fn load(tx: &Tx<'_>, thumbprint: &str) -> CsResult<(CertRow, Inspected)> {
     Ok((row, parsed))
 }
 
+/// A stored certificate row; a row that cannot even be read (damaged columns) is an error.
+pub fn row_of(tx: &Tx<'_>, thumbprint: &str) -> CsResult<Option<CertRow>> {
+    Ok(tx.certificate(thumbprint)?)
+}
+
+/// The error record of one bad row: which certificate, which use, and what to do.
+pub fn row_error(e: CsError, thumbprint: &str, use_: CertType, scope: &str) -> CsError {
+    CsError::failed(
+        "StoredCertificateUnreadable",
+        Category::InvalidData,
+        format!(
+            "The certificate {thumbprint} assigned for the type \"{use_}\" at {scope} cannot be read from the store ({}). Import it again (Import-CsCertificate -Path <file>) or assign another certificate.",
+            e.message.trim_end_matches('.')
+        ),
+    )
+    .with_target(thumbprint.to_string())
+}
+
 pub fn parse(row: &CertRow) -> CsResult<Inspected> {
     inspect_der_certificate(&row.der).map_err(|e| {
         CsError::failed(

@@ -9,24 +9,30 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let scopes = certs::scopes_for_reading(ctx, b.str("Identity"));
     let only = b.uses("Type");
     let now = ctx.now;
-    let (objects, missing) = ctx.store()?.read(|tx| -> CsResult<_> {
+    // One bad row (a damaged certificate) is an error record of its own; the others are shown.
+    let (objects, missing, broken) = ctx.store()?.read(|tx| -> CsResult<_> {
         let mut objects = Vec::new();
         let mut missing = Vec::new();
+        let mut broken = Vec::new();
         for (scope, u, st) in certs::states(tx, &scopes, now)? {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
             }
             let Some(cur) = &st.current else { continue };
-            match tx.certificate(&cur.thumbprint)? {
-                Some(row) => {
-                    let c = certs::parse(&row)?;
-                    objects.push(certs::assigned_object(&scope, u, &st, cur, &c));
-                }
-                None => missing.push((u, cur.thumbprint.clone())),
+            match certs::row_of(tx, &cur.thumbprint) {
+                Ok(Some(row)) => match certs::parse(&row) {
+                    Ok(c) => objects.push(certs::assigned_object(&scope, u, &st, cur, &c)),
+                    Err(e) => broken.push(certs::row_error(e, &cur.thumbprint, u, &scope)),
+                },
+                Ok(None) => missing.push((u, cur.thumbprint.clone())),
+                Err(e) => broken.push(certs::row_error(e, &cur.thumbprint, u, &scope)),
             }
         }
-        Ok((objects, missing))
+        Ok((objects, missing, broken))
     })?;
+    for e in broken {
+        ctx.host.error(&e);
+    }
     for (u, t) in missing {
         ctx.host.error(
             &CsError::failed(

@@ -26,26 +26,46 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let now = ctx.now;
     let computer = ctx.this_computer();
     let topology = super::topology::published(ctx)?;
+    // One bad row is an error record of its own (exit 1); the other rows are still checked.
     let checked = ctx.store()?.read(|tx| -> CsResult<_> {
         let mut out = Vec::new();
         for (scope, u, st) in certs::states(tx, &scopes, now)? {
             let Some(cur) = st.current else { continue };
-            let row = tx.certificate(&cur.thumbprint)?;
+            let row = match certs::row_of(tx, &cur.thumbprint) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.push(Err(certs::row_error(e, &cur.thumbprint, u, &scope)));
+                    continue;
+                }
+            };
             let parsed = match &row {
-                Some(r) => Some(certs::parse(r)?),
+                Some(r) => match certs::parse(r) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        out.push(Err(certs::row_error(e, &cur.thumbprint, u, &scope)));
+                        continue;
+                    }
+                },
                 None => None,
             };
-            out.push((
+            out.push(Ok((
                 scope,
                 u,
                 cur.thumbprint,
                 row.map(|r| r.key_pkcs8.is_some()),
                 parsed,
-            ));
+            )));
         }
         Ok(out)
     })?;
-    for (scope, u, thumb, has_key, parsed) in checked {
+    for item in checked {
+        let (scope, u, thumb, has_key, parsed) = match item {
+            Ok(v) => v,
+            Err(e) => {
+                ctx.host.error(&e);
+                continue;
+            }
+        };
         let Some(c) = parsed else {
             ctx.host.error(&problem("AssignedCertificateMissing", format!("Assigned certificate not found or untrusted: {thumb} is assigned for the type \"{u}\" at {scope} but is not in the store."), &thumb));
             continue;
