@@ -599,9 +599,23 @@ fn defect_07_one_corrupt_row_does_not_hide_the_others() {
     let ca = h.ca("ca", 3650);
     let good = h.issue(&ca, "fe.contoso.com", true);
     let bad = h.issue(&ca, "web.contoso.com", true);
-    h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &good]);
-    h.ok(&["Set-CsCertificate", "-Type", "WebServicesInternal", "-Thumbprint", &bad]);
-    h.sql(&format!("UPDATE certificates SET der = x'3003020101' WHERE thumbprint = '{bad}'"));
+    h.ok(&[
+        "Set-CsCertificate",
+        "-Type",
+        "Default",
+        "-Thumbprint",
+        &good,
+    ]);
+    h.ok(&[
+        "Set-CsCertificate",
+        "-Type",
+        "WebServicesInternal",
+        "-Thumbprint",
+        &bad,
+    ]);
+    h.sql(&format!(
+        "UPDATE certificates SET der = x'3003020101' WHERE thumbprint = '{bad}'"
+    ));
     for cmdlet in ["Get-CsCertificate", "Test-CsCertificateConfiguration"] {
         let r = h.run(&[cmdlet]);
         assert_eq!(r.code, 1, "{cmdlet}: {r:?}");
@@ -609,13 +623,177 @@ fn defect_07_one_corrupt_row_does_not_hide_the_others() {
         assert_eq!(lines.len(), 1, "{cmdlet}: the healthy row is output: {r:?}");
         assert_eq!(lines[0]["Thumbprint"], good.as_str());
         let e = r.error();
-        assert_eq!(e.fully_qualified_error_id, format!("StoredCertificateUnreadable,{cmdlet}"));
+        assert_eq!(
+            e.fully_qualified_error_id,
+            format!("StoredCertificateUnreadable,{cmdlet}")
+        );
         assert_eq!(e.target_object.as_deref(), Some(bad.as_str()));
-        assert!(e.message.contains("WebServicesInternal"), "names the use: {e:?}");
+        assert!(
+            e.message.contains("WebServicesInternal"),
+            "names the use: {e:?}"
+        );
     }
     // A row whose columns are damaged (not even a blob) is the same.
-    h.sql(&format!("UPDATE certificates SET der = 'text, not a blob', chain = 7 WHERE thumbprint = '{bad}'"));
+    h.sql(&format!(
+        "UPDATE certificates SET der = 'text, not a blob', chain = 7 WHERE thumbprint = '{bad}'"
+    ));
     let r = h.run(&["Get-CsCertificate"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(r.lines().len(), 1, "{r:?}");
+}
+
+// ---------------------------------------------------------------- defect 10: confirmation
+
+fn two_requests(h: &H) {
+    for n in ["a", "b"] {
+        h.ok(&[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "Default",
+            "-ComputerFqdn",
+            &format!("{n}.contoso.com"),
+            "-KeyAlg",
+            "ECDH_P256",
+            "-Output",
+            &h.p(&format!("{n}.req")),
+            "-Force",
+        ]);
+    }
+}
+
+#[test]
+fn defect_10_confirm_at_end_of_input_fails_and_changes_nothing() {
+    let h = H::new();
+    two_requests(&h);
+    let r = h.run_stdin(
+        "",
+        &[
+            "Request-CsCertificate",
+            "-Clear",
+            "-RequestId",
+            "1",
+            "-Confirm",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("[Y] Yes  [A] Yes to All  [N] No  [L] No to All"),
+        "{r:?}"
+    );
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "ConfirmationNotAnswered,Request-CsCertificate"
+    );
+    assert!(
+        e.message.contains("-Force") && e.message.contains("-Confirm:$false"),
+        "{e:?}"
+    );
+    assert_eq!(h.requests(), 2);
+}
+
+#[test]
+fn defect_10_clear_without_request_id_asks() {
+    let h = H::new();
+    two_requests(&h);
+    // No answer: nothing deleted, exit 1.
+    let r = h.run_stdin("", &["Request-CsCertificate", "-Clear"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(h.requests(), 2);
+    // "N": declined, nothing deleted, not an error.
+    let r = h.run_stdin("n\n", &["Request-CsCertificate", "-Clear"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(h.requests(), 2);
+    // "Y" piped on stdin counts.
+    let r = h.run_stdin("Y\n", &["Request-CsCertificate", "-Clear"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(h.requests(), 0);
+    two_requests(&h);
+    h.ok(&["Request-CsCertificate", "-Clear", "-Force"]);
+    assert_eq!(h.requests(), 0);
+    two_requests(&h);
+    h.ok(&["Request-CsCertificate", "-Clear", "-Confirm:$false"]);
+    assert_eq!(h.requests(), 0);
+    // One request by id does not ask (below the threshold).
+    two_requests(&h);
+    let id = h.ok(&["Request-CsCertificate", "-List"]).lines()[0]["RequestId"].to_string();
+    h.ok(&["Request-CsCertificate", "-Clear", "-RequestId", &id]);
+    assert_eq!(h.requests(), 1);
+}
+
+#[test]
+fn defect_10_publish_replacing_a_topology_asks() {
+    let h = H::new();
+    let topo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topology");
+    let files: Vec<_> = std::fs::read_dir(&topo)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    let file = files
+        .first()
+        .expect("a topology fixture")
+        .display()
+        .to_string();
+    h.ok(&["Publish-CsTopology", "-FileName", &file]);
+    let r = h.run_stdin("", &["Publish-CsTopology", "-FileName", &file]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Replace the published topology"), "{r:?}");
+    let r = h.run_stdin("N\n", &["Publish-CsTopology", "-FileName", &file]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "", "declined: nothing published");
+    h.ok(&["Publish-CsTopology", "-FileName", &file, "-Force"]);
+}
+
+#[test]
+fn defect_10_remove_answers_yes_to_all_and_no_to_all() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    h.ok(&[
+        "Set-CsCertificate",
+        "-Type",
+        "Default,WebServicesInternal,WebServicesExternal",
+        "-Thumbprint",
+        &t,
+    ]);
+    let r = h.run_stdin(
+        "L\n",
+        &[
+            "Remove-CsCertificate",
+            "-Type",
+            "Default,WebServicesInternal",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stderr.matches("Are you sure").count(),
+        1,
+        "L answers the rest: {r:?}"
+    );
+    assert_eq!(h.run(&["Get-CsCertificate"]).lines().len(), 3);
+    let r = h.run_stdin(
+        "A\n",
+        &[
+            "Remove-CsCertificate",
+            "-Type",
+            "Default,WebServicesInternal",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stderr.matches("Are you sure").count(),
+        1,
+        "A answers the rest: {r:?}"
+    );
+    assert_eq!(h.run(&["Get-CsCertificate"]).lines().len(), 1);
+    let r = h.run_stdin(
+        "",
+        &["Remove-CsCertificate", "-Type", "WebServicesExternal"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(h.run(&["Get-CsCertificate"]).lines().len(), 1);
 }

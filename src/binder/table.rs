@@ -245,7 +245,7 @@ pub static REQUEST: CmdletDef = CmdletDef {
         p("ComputerFqdn", PType::NullableStr, "The computer the certificate is for (full or short name); default this computer.").sets(NEW).shown_as("Fqdn"),
         p("Country", PType::Str, "Two-letter country (C) of the subject.").sets(NEW),
         p("DomainName", PType::StrList, "Extra FQDNs added to the subject alternative names (comma-separated).").sets(NEW).shown_as("String"),
-        p("Force", PType::Switch, "Overwrite an existing -Output file; request despite validation errors."),
+        p("Force", PType::Switch, "Overwrite an existing -Output file; request despite validation errors; -Clear every request without asking."),
         p("FriendlyName", PType::Str, "Friendly name recorded with the request and certificate.").sets(NEW),
         p("GlobalCatalog", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW).shown_as("Fqdn"),
         p("GlobalSettingsDomainController", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW).shown_as("Fqdn"),

@@ -54,7 +54,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     if !ctx.should_process(
         &path.display().to_string(),
         &format!("Export {thumbprint} with its private key as {what}"),
-    ) {
+    )? {
         return Ok(());
     }
     let bytes = if pem {

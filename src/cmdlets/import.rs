@@ -59,7 +59,7 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
     if !ctx.should_process(
         &format!("{thumbprint} ({})", leaf.subject),
         "Import certificate",
-    ) {
+    )? {
         return Ok(());
     }
     let is_ca = leaf.basic_constraints_ca == Some(true);

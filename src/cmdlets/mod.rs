@@ -18,7 +18,7 @@ use crate::output::file::{Existing, Target};
 use crate::output::{report, Host};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 impl From<StoreError> for CsError {
@@ -35,6 +35,9 @@ pub struct Ctx {
     store_dir: PathBuf,
     store: Option<Store>,
     computer: Option<String>,
+    /// "Yes to All" / "No to All" answered in this run.
+    yes_to_all: bool,
+    no_to_all: bool,
 }
 
 /// The store folder: `$CSCERT_STORE`, else the platform data folder.
@@ -120,6 +123,8 @@ impl Ctx {
             store_dir: store_dir(),
             store: None,
             computer: None,
+            yes_to_all: false,
+            no_to_all: false,
         }
     }
 
@@ -169,50 +174,95 @@ impl Ctx {
         crate::output::file::check(param, shown, &full, force, existing, &self.store_dir)
     }
 
-    /// PowerShell's ShouldProcess: `-WhatIf` says what would happen and declines; `-Confirm` asks.
-    pub fn should_process(&mut self, target: &str, action: &str) -> bool {
+    /// PowerShell's ShouldProcess for an operation below the confirm threshold: `-WhatIf` says
+    /// what would happen and declines; `-Confirm` asks.
+    pub fn should_process(&mut self, target: &str, action: &str) -> CsResult<bool> {
         if self.common.what_if {
             self.host.info(format!(
                 "What if: Performing the operation \"{action}\" on target \"{target}\"."
             ));
-            return false;
+            return Ok(false);
         }
         if self.common.confirm == Some(true) {
             return self.confirm(target, action);
         }
-        true
+        Ok(true)
     }
 
-    /// Asks on stderr and reads the answer from stdin; end of input means "No".
-    pub fn confirm(&mut self, target: &str, action: &str) -> bool {
-        let mut err = std::io::stderr();
-        let _ = write!(
-            err,
-            "Confirm\nAre you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\".\n[Y] Yes  [N] No  (default is \"Y\"): "
-        );
-        let _ = err.flush();
-        let mut line = String::new();
-        match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                let _ = writeln!(err);
-                false
-            }
-            Ok(_) => {
-                let a = line.trim().to_ascii_lowercase();
-                a.is_empty() || a == "y" || a == "yes" || a == "a"
-            }
-        }
-    }
-
-    /// Confirmation for destructive cmdlets that ask when interactive unless `-Force`.
-    pub fn confirm_unless_forced(&mut self, force: bool, target: &str, action: &str) -> bool {
+    /// ShouldProcess for an operation at the confirm threshold (ConfirmImpact High: deleting
+    /// keys, unassigning, replacing the topology): asks unless `-Force` or `-Confirm:$false`.
+    pub fn should_process_high(
+        &mut self,
+        force: bool,
+        target: &str,
+        action: &str,
+    ) -> CsResult<bool> {
         if self.common.what_if || self.common.confirm == Some(true) {
             return self.should_process(target, action);
         }
-        if force || self.common.confirm == Some(false) || !std::io::stdin().is_terminal() {
-            return true;
+        if force || self.common.confirm == Some(false) {
+            return Ok(true);
         }
         self.confirm(target, action)
+    }
+
+    /// PowerShell's prompt on stderr; the answer is read from stdin (typed on a terminal or
+    /// piped). `A` / `L` answer every later prompt of this run. End of input with no answer is
+    /// an error: nothing is done, and the message says how to run without a prompt.
+    pub fn confirm(&mut self, target: &str, action: &str) -> CsResult<bool> {
+        if self.yes_to_all {
+            return Ok(true);
+        }
+        if self.no_to_all {
+            return Ok(false);
+        }
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\".\n"
+        );
+        // Bounded: an answer that is not one of the choices asks again, a few times.
+        for _ in 0..20 {
+            let _ = write!(
+                err,
+                "[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is \"Y\"): "
+            );
+            let _ = err.flush();
+            let mut line = String::new();
+            let read = std::io::stdin().lock().read_line(&mut line);
+            match read {
+                Ok(0) | Err(_) => {
+                    let _ = writeln!(err);
+                    return Err(CsError::failed(
+                        "ConfirmationNotAnswered",
+                        Category::InvalidOperation,
+                        format!("The operation \"{action}\" on target \"{target}\" was not performed: it asks for confirmation and no answer came (end of input). Answer the prompt (Y, A, N or L on stdin), or run it with -Force or -Confirm:$false to proceed without asking."),
+                    )
+                    .with_target(target.to_string()));
+                }
+                Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
+                    "" | "y" | "yes" => return Ok(true),
+                    "a" => {
+                        self.yes_to_all = true;
+                        return Ok(true);
+                    }
+                    "n" | "no" => return Ok(false),
+                    "l" => {
+                        self.no_to_all = true;
+                        return Ok(false);
+                    }
+                    "?" => {
+                        let _ = writeln!(err, "Y - Continue with only the next step of the operation.\nA - Continue with all the steps of the operation.\nN - Skip this operation and proceed with the next operation.\nL - Skip this operation and all subsequent operations.");
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Err(CsError::failed(
+            "ConfirmationNotAnswered",
+            Category::InvalidOperation,
+            format!("The operation \"{action}\" on target \"{target}\" was not performed: no valid answer (Y, A, N, L) was given."),
+        ))
     }
 }
 

@@ -74,11 +74,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let which = if previous { "previous " } else { "" };
     let mut confirmed = Vec::new();
     for (u, scope, ids, thumb) in plan {
-        if ctx.confirm_unless_forced(
+        if ctx.should_process_high(
             b.switch("Force"),
             &format!("{thumb} ({u} at {scope})"),
             &format!("Remove {which}certificate assignment"),
-        ) {
+        )? {
             confirmed.push((u, scope, ids, thumb));
         }
     }

@@ -300,7 +300,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             join_uses(&uses),
             spec.subject_cn
         ),
-    ) {
+    )? {
         return Ok(());
     }
 
@@ -557,7 +557,18 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Some(id) => format!("request {id}"),
         None => format!("{} requests", rows.len()),
     };
-    if !ctx.should_process(&target, "Clear pending certificate request") {
+    // Clearing every pending request deletes every pending private key: that asks (ConfirmImpact
+    // High) unless -Force or -Confirm:$false; one -RequestId asks only with -Confirm.
+    let go = if id.is_none() {
+        ctx.should_process_high(
+            b.switch("Force"),
+            &target,
+            "Clear pending certificate request",
+        )?
+    } else {
+        ctx.should_process(&target, "Clear pending certificate request")?
+    };
+    if !go {
         return Ok(());
     }
     let n = ctx.store()?.write(|tx| -> Result<usize, StoreError> {

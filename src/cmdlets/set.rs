@@ -64,7 +64,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     } else {
         "Assign certificate"
     };
-    if !ctx.should_process(&format!("{thumbprint} for {}", join_uses(&uses)), action) {
+    if !ctx.should_process(&format!("{thumbprint} for {}", join_uses(&uses)), action)? {
         return Ok(());
     }
     let lines = ctx.store()?.write(|tx| -> CsResult<Vec<String>> {

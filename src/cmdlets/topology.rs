@@ -57,7 +57,15 @@ pub fn publish(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let topo = parse(&text).map_err(|e| {
         CsError::failed("InvalidTopology", Category::InvalidData, format!("'{file}' is not a usable topology document: {e}. The published topology was not changed.")).with_target(file)
     })?;
-    if !ctx.should_process(file, "Publish topology") {
+    // Replacing a published topology asks (its help: -Force replaces without asking); the
+    // first publication does not.
+    let replaces = ctx.store()?.read(|tx| tx.topology())?.is_some();
+    let go = if replaces {
+        ctx.should_process_high(b.switch("Force"), file, "Replace the published topology")?
+    } else {
+        ctx.should_process(file, "Publish topology")?
+    };
+    if !go {
         return Ok(());
     }
     let now = ctx.now;

@@ -156,23 +156,7 @@ pub fn check(
         Err(_) => None,
     };
     let Some(meta) = meta else {
-        // A new file: its folder must exist and be a folder.
-        let parent = full.parent().filter(|p| !p.as_os_str().is_empty());
-        if let Some(parent) = parent {
-            if !parent.is_dir() {
-                return Err(err(
-                    "OutputFolderNotFound",
-                    Category::ObjectNotFound,
-                    param,
-                    shown,
-                    format!(
-                        "Cannot write '{}': the folder '{}' does not exist.",
-                        full.display(),
-                        parent.display()
-                    ),
-                ));
-            }
-        }
+        // A new file (a missing folder fails when it is written, as OutputNotWritten).
         return Ok(Target {
             path: full.to_path_buf(),
             kind: Kind::Regular,
