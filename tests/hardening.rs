@@ -797,3 +797,109 @@ fn defect_10_remove_answers_yes_to_all_and_no_to_all() {
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(h.run(&["Get-CsCertificate"]).lines().len(), 1);
 }
+
+// ---------------------------------------------------------------- defect 9: keys at rest
+
+#[cfg(unix)]
+#[test]
+fn defect_09_store_open_to_others_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = H::new();
+    h.ok(&["Request-CsCertificate", "-List"]);
+    let set = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    set(&h.store(), 0o755);
+    let r = h.run(&["Get-CsCertificate"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert!(e.message.contains("chmod 700") && e.message.contains("0755"), "{e:?}");
+    set(&h.store(), 0o700);
+    let db = h.store().join("cscert.db");
+    set(&db, 0o644);
+    let r = h.run(&["Request-CsCertificate", "-List"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error().message.contains("chmod 600"), "{r:?}");
+    assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o644, "not touched");
+    set(&db, 0o600);
+    h.ok(&["Request-CsCertificate", "-List"]);
+}
+
+/// The bytes of every file of the store (database, log) together.
+fn store_bytes(h: &H) -> Vec<u8> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(h.store()).unwrap().flatten() {
+        all.extend(std::fs::read(e.path()).unwrap());
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn defect_09_cleared_keys_do_not_stay_in_free_pages() {
+    let h = H::new();
+    h.ok(&[
+        "Request-CsCertificate", "-New", "-Type", "Default", "-ComputerFqdn", "fe.contoso.com",
+        "-Output", &h.p("fe.req"),
+    ]);
+    let key: Vec<u8> = {
+        let c = rusqlite::Connection::open(h.store().join("cscert.db")).unwrap();
+        c.query_row("SELECT key_pkcs8 FROM requests", [], |r| r.get(0)).unwrap()
+    };
+    // 48 bytes from the middle of the RSA key: the private part.
+    let probe = &key[key.len() / 2..key.len() / 2 + 48];
+    assert!(contains(&store_bytes(&h), probe), "the probe is found while the key is stored");
+    h.ok(&["Request-CsCertificate", "-Clear", "-Force"]);
+    assert!(!contains(&store_bytes(&h), probe), "the cleared key is still in the store's files");
+}
+
+#[test]
+fn defect_09_keys_are_encrypted_at_rest_with_a_store_password() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let pw = [("CSCERT_STORE_PASSWORD", "store-pass-1")];
+    let r = h.run_env(&pw, &[
+        "Request-CsCertificate", "-New", "-Type", "Default", "-ComputerFqdn", "fe.contoso.com",
+        "-KeyAlg", "ECDH_P256", "-CA", &ca, "-PrivateKeyExportable", "$true",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let t = r.lines()[0]["Thumbprint"].as_str().unwrap().to_string();
+    let key: Vec<u8> = {
+        let c = rusqlite::Connection::open(h.store().join("cscert.db")).unwrap();
+        c.query_row("SELECT key_pkcs8 FROM certificates", [], |r| r.get(0)).unwrap()
+    };
+    std::fs::write(h.path("stored.der"), &key).unwrap();
+    // openssl opens the stored key with the password: it is standard encrypted PKCS#8.
+    openssl(h.dir.path(), &["pkcs8", "-inform", "DER", "-in", "stored.der", "-passin", "pass:store-pass-1", "-out", "clear.pem"]);
+    let st = std::process::Command::new("openssl")
+        .args(["pkcs8", "-inform", "DER", "-in", "stored.der", "-nocrypt", "-out", "x.pem"])
+        .current_dir(h.dir.path())
+        .output()
+        .unwrap();
+    assert!(!st.status.success(), "the stored key must not be readable in the clear");
+    // Missing or wrong password: a clear error, nothing written.
+    let export = |env: &[(&str, &str)]| {
+        h.run_env(env, &["Export-CsCertificate", "-Thumbprint", &t, "-Path", &h.p("fe.pfx"), "-Password", "pfx-pass-1"])
+    };
+    let r = export(&[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error().message.contains("CSCERT_STORE_PASSWORD"), "{r:?}");
+    let r = export(&[("CSCERT_STORE_PASSWORD", "wrong")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error().message.contains("not the password"), "{r:?}");
+    assert!(!h.path("fe.pfx").exists());
+    let r = h.run(&[
+        "Request-CsCertificate", "-New", "-Type", "Default", "-ComputerFqdn", "b.contoso.com",
+        "-KeyAlg", "ECDH_P256", "-Output", &h.p("b.req"),
+    ]);
+    assert_eq!(r.code, 1, "a clear key is not added to an encrypted store: {r:?}");
+    assert!(!h.path("b.req").exists());
+    assert_eq!(h.requests(), 1);
+    // The right password exports a PFX openssl opens.
+    let r = export(&pw);
+    assert_eq!(r.code, 0, "{r:?}");
+    openssl(h.dir.path(), &["pkcs12", "-in", "fe.pfx", "-passin", "pass:pfx-pass-1", "-noout"]);
+    // Reading needs no password.
+    h.ok(&["Request-CsCertificate", "-List"]);
+}

@@ -20,8 +20,9 @@ fn run_as(sb: &Sandbox, computer: &str, args: &[&str]) -> Outcome {
     Outcome::from(c.output().expect("cscert runs"))
 }
 
+/// Publishes without a prompt: replacing a published topology asks unless -Force (issue 10).
 fn publish(sb: &Sandbox, file: &str) -> Outcome {
-    sb.run(&["Publish-CsTopology", "-FileName", file])
+    sb.run(&["Publish-CsTopology", "-FileName", file, "-Force"])
 }
 
 /// Subject CN and DNS SANs of a request, as openssl reads them (after checking its signature).

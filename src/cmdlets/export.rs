@@ -27,8 +27,16 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             "A private key is exported only with a password: give -Password, or set $env:CSCERT_PASSWORD so that it does not appear in the process list.",
         ));
     };
-    let (row, c) = ctx.store()?.read(|tx| certs::load(tx, &thumbprint))?;
-    let Some(key) = row.key_pkcs8.as_deref() else {
+    let (row, c, key) = ctx.store()?.read(|tx| -> CsResult<_> {
+        let (row, c) = certs::load(tx, &thumbprint)?;
+        // Keys encrypted at rest are opened here, and only here.
+        let key = match row.key_pkcs8.as_deref() {
+            Some(k) => Some(tx.open_key(k)?),
+            None => None,
+        };
+        Ok((row, c, key))
+    })?;
+    let Some(key) = key.as_deref() else {
         return Err(CsError::failed(
             "CertificateWithoutPrivateKey",
             Category::InvalidOperation,

@@ -576,6 +576,8 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         tx.commit()?;
         Ok(n)
     })?;
+    // No copy of the deleted keys stays in the write-ahead log.
+    ctx.store()?.forget_deleted();
     ctx.host.verbose(format!("Cleared {n} request(s)."));
     Ok(())
 }

@@ -236,6 +236,75 @@ pub fn write_pem_bundle(leaf: &[u8], chain: &[Vec<u8>], key_pkcs8: &[u8]) -> Str
 /// An empty password is allowed (OpenSSL opens such a file with `-passin pass:`), but callers
 /// that export keys only on request should insist on one.
 pub fn encrypt_pkcs8_pem(key_pkcs8_der: &[u8], password: &str) -> Result<String, PfxError> {
+    let der = encrypt_pkcs8_der(key_pkcs8_der, password)?;
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    Ok(pem::encode_config(
+        &pem::Pem::new("ENCRYPTED PRIVATE KEY", der),
+        config,
+    ))
+}
+
+/// Whether PKCS#8 DER is an EncryptedPrivateKeyInfo (SEQUENCE { SEQUENCE algorithm, OCTET
+/// STRING }) rather than a PrivateKeyInfo (SEQUENCE { INTEGER version, ... }).
+pub fn is_encrypted_pkcs8(der: &[u8]) -> bool {
+    der_first(der)
+        .filter(|e| e.tag == Tag::Sequence)
+        .and_then(|outer| der_first(outer.content))
+        .is_some_and(|first| first.tag == Tag::Sequence)
+}
+
+/// Opens what [`encrypt_pkcs8_der`] wrote (PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC).
+/// A wrong password is [`PfxError::WrongPassword`] (bad padding or a result that is no key).
+pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, PfxError> {
+    use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256};
+    use pkcs5::der::Decode;
+    let outer = der_first(encrypted)
+        .filter(|e| e.tag == Tag::Sequence)
+        .ok_or(PfxError::InvalidKey)?;
+    let alg = der_first(outer.content).ok_or(PfxError::InvalidKey)?;
+    let alg_der = alg.raw;
+    let data = der_first(&outer.content[alg.raw.len()..])
+        .filter(|e| e.tag == Tag::OctetString)
+        .ok_or(PfxError::InvalidKey)?;
+    let scheme = pkcs5::EncryptionScheme::from_der(alg_der).map_err(PfxError::EncodeKey)?;
+    let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Err(PfxError::InvalidKey);
+    };
+    let pkcs5::pbes2::Kdf::Pbkdf2(kdf) = &params.kdf else {
+        return Err(PfxError::InvalidKey);
+    };
+    let pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv } = params.encryption else {
+        return Err(PfxError::InvalidKey);
+    };
+    if kdf.prf != pkcs5::pbes2::Pbkdf2Prf::HmacWithSha256 {
+        return Err(PfxError::InvalidKey);
+    }
+    let rounds = std::num::NonZeroU32::new(kdf.iteration_count).ok_or(PfxError::InvalidKey)?;
+    let mut key = [0u8; 32];
+    aws_lc_rs::pbkdf2::derive(
+        aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        kdf.salt.as_bytes(),
+        password.as_bytes(),
+        &mut key,
+    );
+    let cipher = UnboundCipherKey::new(&AES_256, &key)
+        .and_then(PaddedBlockDecryptingKey::cbc_pkcs7)
+        .map_err(|_| PfxError::InvalidKey);
+    key.fill(0);
+    let mut buf = data.content.to_vec();
+    let plain = cipher?
+        .decrypt(&mut buf, DecryptionContext::Iv128(iv.into()))
+        .map_err(|_| PfxError::WrongPassword)?
+        .to_vec();
+    buf.fill(0);
+    public_key_of_pkcs8(&plain).ok_or(PfxError::WrongPassword)?;
+    Ok(plain)
+}
+
+/// PKCS#8 EncryptedPrivateKeyInfo DER, as in [`encrypt_pkcs8_pem`] (the store keeps keys so
+/// when `CSCERT_STORE_PASSWORD` is set).
+pub fn encrypt_pkcs8_der(key_pkcs8_der: &[u8], password: &str) -> Result<Vec<u8>, PfxError> {
     use aws_lc_rs::cipher::{PaddedBlockEncryptingKey, UnboundCipherKey, AES_256};
     use pkcs5::der::{asn1::OctetString, Encode, Header, Length, Tag};
 
@@ -286,12 +355,7 @@ pub fn encrypt_pkcs8_pem(key_pkcs8_der: &[u8], password: &str) -> Result<String,
         .encode_to_vec(&mut der)
         .map_err(der_err)?;
     der.extend_from_slice(&body);
-
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    Ok(pem::encode_config(
-        &pem::Pem::new("ENCRYPTED PRIVATE KEY", der),
-        config,
-    ))
+    Ok(der)
 }
 
 /// Certificate + chain + encrypted key, like [`write_pem_bundle`] but with the key as

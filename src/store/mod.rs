@@ -20,6 +20,20 @@ pub enum StoreError {
     Sql(rusqlite::Error),
     /// The store was written by a newer cscert.
     TooNew(i64),
+    /// The folder or the database file can be read or written by other users.
+    NotPrivate { path: PathBuf, mode: u32, folder: bool },
+    /// The database has tables but no schema version: not cscert's, or damaged.
+    Unversioned(PathBuf),
+    /// The store folder is read-only: reading works, this needed a change.
+    ReadOnly(PathBuf),
+    /// The keys in the store are encrypted and `CSCERT_STORE_PASSWORD` is not set.
+    KeyPasswordMissing,
+    /// `CSCERT_STORE_PASSWORD` does not open the keys in the store.
+    KeyPasswordWrong,
+    /// `CSCERT_STORE_PASSWORD` is set but empty.
+    KeyPasswordEmpty,
+    /// A key could not be encrypted.
+    KeyNotSealed(String),
 }
 
 impl fmt::Display for StoreError {
@@ -28,6 +42,14 @@ impl fmt::Display for StoreError {
             StoreError::Io(p, e) => write!(f, "the store at {} cannot be used: {e}", p.display()),
             StoreError::Sql(e) => write!(f, "the store failed: {e}"),
             StoreError::TooNew(v) => write!(f, "the store has schema version {v}, newer than this cscert understands ({}); upgrade cscert", schema::MIGRATIONS.len()),
+            StoreError::NotPrivate { path, mode, folder: true } => write!(f, "the store folder '{}' is accessible to other users (mode {mode:04o}), and it holds private keys; cscert uses it only when it is owner-only. Fix it with: chmod 700 '{}'", path.display(), path.display()),
+            StoreError::NotPrivate { path, mode, folder: false } => write!(f, "the store database '{}' is readable or writable by other users (mode {mode:04o}), and it holds private keys; cscert uses it only when it is owner-only. Fix it with: chmod 600 '{}'", path.display(), path.display()),
+            StoreError::Unversioned(p) => write!(f, "the database '{}' has tables but no cscert schema version (user_version 0): it was not made by cscert, or it is damaged. Move it aside (or point CSCERT_STORE at another folder) and run the command again", p.display()),
+            StoreError::ReadOnly(p) => write!(f, "the store folder '{}' is read-only: commands that only read work, this one needs to change the store. Make the folder writable for its owner (chmod u+w) or use another CSCERT_STORE", p.display()),
+            StoreError::KeyPasswordMissing => f.write_str("the private keys in the store are encrypted: set CSCERT_STORE_PASSWORD to the store's password (nothing was changed)"),
+            StoreError::KeyPasswordWrong => f.write_str("CSCERT_STORE_PASSWORD is not the password the store's private keys are encrypted with (nothing was changed)"),
+            StoreError::KeyPasswordEmpty => f.write_str("CSCERT_STORE_PASSWORD is set but empty; an empty password protects nothing. Set the store's password, or unset the variable"),
+            StoreError::KeyNotSealed(e) => write!(f, "a private key could not be encrypted for the store: {e}"),
         }
     }
 }
@@ -37,7 +59,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Io(_, e) => Some(e),
             StoreError::Sql(e) => Some(e),
-            StoreError::TooNew(_) => None,
+            _ => None,
         }
     }
 }
@@ -119,8 +141,72 @@ pub struct AssignmentRow {
     pub updated: DateTime<Utc>,
 }
 
+/// The password of the keys at rest (`CSCERT_STORE_PASSWORD`), and whether it was checked
+/// against a key already in the store during this run.
+#[derive(Default)]
+struct Keys {
+    password: Option<String>,
+    checked: std::cell::Cell<bool>,
+}
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        if let Some(p) = self.password.take() {
+            let mut b = p.into_bytes();
+            for x in b.iter_mut() {
+                // volatile so the wipe is not optimised away
+                unsafe { std::ptr::write_volatile(x, 0) };
+            }
+        }
+    }
+}
+
 pub struct Store {
     conn: Connection,
+    dir: PathBuf,
+    read_only: bool,
+    keys: Keys,
+}
+
+/// Refuses a folder or file that other users can get at (as ssh does for keys).
+#[cfg(unix)]
+fn check_private(path: &Path, folder: bool) -> StoreResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.permissions().mode() & 0o077 != 0 => Err(StoreError::NotPrivate {
+            path: path.to_path_buf(),
+            mode: m.permissions().mode() & 0o7777,
+            folder,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _folder: bool) -> StoreResult<()> {
+    Ok(())
+}
+
+/// A read-only folder (or file system): the lock file cannot be made.
+fn is_read_only_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+/// A path as an SQLite URI (`file:` with the characters that URIs reserve escaped).
+fn sqlite_uri(path: &Path, query: &str) -> String {
+    let mut u = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'%' | b'?' | b'#' => u.push_str(&format!("%{b:02X}")),
+            _ => u.push(b as char),
+        }
+    }
+    u.push('?');
+    u.push_str(query);
+    u
 }
 
 #[cfg(unix)]
@@ -165,17 +251,36 @@ fn make_private_file(_path: &Path) -> std::io::Result<()> {
 
 impl Store {
     /// Opens (creating on first use) the store in `dir` and brings its schema up to date.
+    /// An existing folder or database that other users can get at is refused; a read-only
+    /// folder is opened read-only (reads work, writes say why they cannot).
     pub fn open(dir: &Path) -> StoreResult<Store> {
+        let password = match std::env::var("CSCERT_STORE_PASSWORD") {
+            Ok(p) if p.is_empty() => return Err(StoreError::KeyPasswordEmpty),
+            Ok(p) => Some(p),
+            Err(_) => None,
+        };
+        if dir.exists() {
+            check_private(dir, true)?;
+        }
         make_private_dir(dir).map_err(|e| StoreError::Io(dir.to_path_buf(), e))?;
         let path = dir.join(DB_FILE);
+        check_private(&path, false)?;
         // Opening, switching to WAL and migrating happen under a file lock: SQLite does not wait
         // on its busy handler for every step of a first open, so concurrent first uses could fail.
         let lock_path = dir.join(LOCK_FILE);
-        make_private_file(&lock_path).map_err(|e| StoreError::Io(lock_path.clone(), e))?;
-        let lock = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
+        if let Err(e) = make_private_file(&lock_path) {
+            if is_read_only_error(&e) && path.exists() {
+                return Self::open_read_only(dir, &path, password);
+            }
+            return Err(StoreError::Io(lock_path.clone(), e));
+        }
+        let lock = match std::fs::OpenOptions::new().write(true).open(&lock_path) {
+            Ok(l) => l,
+            Err(e) if is_read_only_error(&e) && path.exists() => {
+                return Self::open_read_only(dir, &path, password)
+            }
+            Err(e) => return Err(StoreError::Io(lock_path.clone(), e)),
+        };
         lock.lock()
             .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
         make_private_file(&path).map_err(|e| StoreError::Io(path.clone(), e))?;
@@ -185,10 +290,62 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store { conn };
-        schema::migrate(&mut store.conn)?;
+        // Deleted rows (cleared requests' keys, replaced keys) are overwritten with zeros, not
+        // left in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let mut store = Store {
+            conn,
+            dir: dir.to_path_buf(),
+            read_only: false,
+            keys: Keys {
+                password,
+                checked: Default::default(),
+            },
+        };
+        schema::migrate(&mut store.conn, &path)?;
         drop(lock);
         Ok(store)
+    }
+
+    /// A store in a folder that cannot be written: opened read-only (immutable when SQLite
+    /// cannot make its shared-memory file there: nothing can change the file meanwhile).
+    fn open_read_only(dir: &Path, path: &Path, password: Option<String>) -> StoreResult<Store> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+        let usable = |c: &Connection| {
+            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+                .is_ok()
+        };
+        let mut conn = Connection::open_with_flags(sqlite_uri(path, "mode=ro"), flags)?;
+        if !usable(&conn) {
+            conn = Connection::open_with_flags(sqlite_uri(path, "immutable=1"), flags)?;
+        }
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version != schema::MIGRATIONS.len() as i64 {
+            if version > schema::MIGRATIONS.len() as i64 {
+                return Err(StoreError::TooNew(version));
+            }
+            return Err(StoreError::ReadOnly(dir.to_path_buf()));
+        }
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+            read_only: true,
+            keys: Keys {
+                password,
+                checked: Default::default(),
+            },
+        })
+    }
+
+    /// Empties the write-ahead log after keys were deleted (secure_delete zeroes the database
+    /// pages; the log would still hold the pages as they were).
+    pub fn forget_deleted(&mut self) {
+        if !self.read_only {
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
     }
 
     /// Runs `f` in one write transaction, taken at once so that concurrent writers queue up.
@@ -197,11 +354,14 @@ impl Store {
         &mut self,
         f: impl FnOnce(Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly(self.dir.clone()).into());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        f(Tx(tx))
+        f(Tx(tx, &self.keys))
     }
 
     /// A read-only view (consistent snapshot).
@@ -213,12 +373,12 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(StoreError::from)?;
-        f(&Tx(tx))
+        f(&Tx(tx, &self.keys))
     }
 }
 
 /// A transaction on the store. Commit with [`Tx::commit`]; dropping it rolls back.
-pub struct Tx<'a>(Transaction<'a>);
+pub struct Tx<'a>(Transaction<'a>, &'a Keys);
 
 fn join_der(list: &[Vec<u8>]) -> Vec<u8> {
     // length-prefixed DER blobs: simple and unambiguous
@@ -319,9 +479,111 @@ impl Tx<'_> {
         self.0.commit().map_err(StoreError::from)
     }
 
+    // ---- keys at rest
+
+    /// Every stored private key (requests and certificates).
+    fn stored_keys(&self) -> StoreResult<Vec<Vec<u8>>> {
+        let mut st = self.0.prepare(
+            "SELECT key_pkcs8 FROM requests UNION ALL SELECT key_pkcs8 FROM certificates WHERE key_pkcs8 IS NOT NULL",
+        )?;
+        let rows = st
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Checks `CSCERT_STORE_PASSWORD` against a key already encrypted in the store (once per
+    /// run), so that a wrong password never encrypts a new key under a second password.
+    fn check_password(&self, password: &str) -> StoreResult<()> {
+        if self.1.checked.get() {
+            return Ok(());
+        }
+        if let Some(enc) = self
+            .stored_keys()?
+            .into_iter()
+            .find(|k| crate::pki::pfx::is_encrypted_pkcs8(k))
+        {
+            crate::pki::pfx::decrypt_pkcs8_der(&enc, password)
+                .map_err(|_| StoreError::KeyPasswordWrong)?;
+        }
+        self.1.checked.set(true);
+        Ok(())
+    }
+
+    /// A private key as it is kept: encrypted PKCS#8 when `CSCERT_STORE_PASSWORD` is set (keys
+    /// stored earlier in the clear are encrypted too); in the clear otherwise, which is refused
+    /// once the store's keys are encrypted.
+    fn seal_key(&self, key: &[u8]) -> StoreResult<Vec<u8>> {
+        use crate::pki::pfx::{encrypt_pkcs8_der, is_encrypted_pkcs8};
+        match &self.1.password {
+            Some(pw) => {
+                self.check_password(pw)?;
+                self.encrypt_clear_keys(pw)?;
+                if is_encrypted_pkcs8(key) {
+                    return Ok(key.to_vec());
+                }
+                encrypt_pkcs8_der(key, pw).map_err(|e| StoreError::KeyNotSealed(e.to_string()))
+            }
+            None => {
+                if is_encrypted_pkcs8(key)
+                    || self.stored_keys()?.iter().any(|k| is_encrypted_pkcs8(k))
+                {
+                    return Err(StoreError::KeyPasswordMissing);
+                }
+                Ok(key.to_vec())
+            }
+        }
+    }
+
+    /// Encrypts keys that were stored in the clear before a password was set.
+    fn encrypt_clear_keys(&self, pw: &str) -> StoreResult<()> {
+        use crate::pki::pfx::{encrypt_pkcs8_der, is_encrypted_pkcs8};
+        let seal = |k: &[u8]| encrypt_pkcs8_der(k, pw).map_err(|e| StoreError::KeyNotSealed(e.to_string()));
+        let clear: Vec<(i64, Vec<u8>)> = {
+            let mut st = self.0.prepare("SELECT id, key_pkcs8 FROM requests")?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()?;
+            rows.into_iter().filter(|(_, k)| !is_encrypted_pkcs8(k)).collect()
+        };
+        for (id, k) in clear {
+            self.0.execute("UPDATE requests SET key_pkcs8 = ?2 WHERE id = ?1", params![id, seal(&k)?])?;
+        }
+        let clear: Vec<(String, Vec<u8>)> = {
+            let mut st = self
+                .0
+                .prepare("SELECT thumbprint, key_pkcs8 FROM certificates WHERE key_pkcs8 IS NOT NULL")?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(String, Vec<u8>)>, _>>()?;
+            rows.into_iter().filter(|(_, k)| !is_encrypted_pkcs8(k)).collect()
+        };
+        for (t, k) in clear {
+            self.0.execute(
+                "UPDATE certificates SET key_pkcs8 = ?2 WHERE thumbprint = ?1",
+                params![t, seal(&k)?],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A stored key in the clear (PKCS#8 DER), for the one place that needs it (export).
+    pub fn open_key(&self, stored: &[u8]) -> StoreResult<Vec<u8>> {
+        if !crate::pki::pfx::is_encrypted_pkcs8(stored) {
+            return Ok(stored.to_vec());
+        }
+        let pw = self
+            .1
+            .password
+            .as_deref()
+            .ok_or(StoreError::KeyPasswordMissing)?;
+        crate::pki::pfx::decrypt_pkcs8_der(stored, pw).map_err(|_| StoreError::KeyPasswordWrong)
+    }
+
     // ---- requests
 
     pub fn insert_request(&self, r: &NewRequest<'_>) -> StoreResult<i64> {
+        let key = self.seal_key(r.key_pkcs8)?;
         self.0.execute(
             "INSERT INTO requests (created, computer, uses, subject, sans, output, status, key_alg, key_size, exportable, friendly_name, template, csr_der, spki_der, key_pkcs8)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Pending', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -339,7 +601,7 @@ impl Tx<'_> {
                 r.template,
                 r.csr_der,
                 r.spki_der,
-                r.key_pkcs8
+                key
             ],
         )?;
         Ok(self.0.last_insert_rowid())
@@ -406,6 +668,12 @@ impl Tx<'_> {
     /// importing the same certificate twice changes nothing else. Returns true when it was new.
     pub fn put_certificate(&self, c: &CertRow) -> StoreResult<bool> {
         let existing = self.certificate(&c.thumbprint)?;
+        let sealed = match &c.key_pkcs8 {
+            Some(k) if existing.as_ref().is_none_or(|o| o.key_pkcs8.is_none()) => {
+                Some(self.seal_key(k)?)
+            }
+            _ => None,
+        };
         match existing {
             None => {
                 self.0.execute(
@@ -414,7 +682,7 @@ impl Tx<'_> {
                         c.thumbprint,
                         c.der,
                         join_der(&c.chain),
-                        c.key_pkcs8,
+                        sealed,
                         c.exportable,
                         c.friendly_name,
                         c.request_id,
@@ -425,7 +693,7 @@ impl Tx<'_> {
                 Ok(true)
             }
             Some(old) => {
-                let key = old.key_pkcs8.or_else(|| c.key_pkcs8.clone());
+                let key = old.key_pkcs8.or(sealed);
                 let chain = if old.chain.is_empty() {
                     c.chain.clone()
                 } else {

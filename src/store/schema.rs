@@ -54,10 +54,22 @@ pub const MIGRATIONS: &[&str] = &[
     );",
 ];
 
-pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
+pub fn migrate(conn: &mut Connection, path: &std::path::Path) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > MIGRATIONS.len() as i64 {
         return Err(StoreError::TooNew(version));
+    }
+    if version == 0 {
+        // Tables without a version: not a store cscert made (or a damaged one). Migrating would
+        // fail half-way with SQL in the message; say what it is instead.
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables > 0 {
+            return Err(StoreError::Unversioned(path.to_path_buf()));
+        }
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
