@@ -806,19 +806,27 @@ fn defect_09_store_open_to_others_is_refused_with_the_fix() {
     use std::os::unix::fs::PermissionsExt;
     let h = H::new();
     h.ok(&["Request-CsCertificate", "-List"]);
-    let set = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let set =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
     set(&h.store(), 0o755);
     let r = h.run(&["Get-CsCertificate"]);
     assert_eq!(r.code, 1, "{r:?}");
     let e = r.error();
-    assert!(e.message.contains("chmod 700") && e.message.contains("0755"), "{e:?}");
+    assert!(
+        e.message.contains("chmod 700") && e.message.contains("0755"),
+        "{e:?}"
+    );
     set(&h.store(), 0o700);
     let db = h.store().join("cscert.db");
     set(&db, 0o644);
     let r = h.run(&["Request-CsCertificate", "-List"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.error().message.contains("chmod 600"), "{r:?}");
-    assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o644, "not touched");
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+        0o644,
+        "not touched"
+    );
     set(&db, 0o600);
     h.ok(&["Request-CsCertificate", "-List"]);
 }
@@ -840,18 +848,31 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 fn defect_09_cleared_keys_do_not_stay_in_free_pages() {
     let h = H::new();
     h.ok(&[
-        "Request-CsCertificate", "-New", "-Type", "Default", "-ComputerFqdn", "fe.contoso.com",
-        "-Output", &h.p("fe.req"),
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-Output",
+        &h.p("fe.req"),
     ]);
     let key: Vec<u8> = {
         let c = rusqlite::Connection::open(h.store().join("cscert.db")).unwrap();
-        c.query_row("SELECT key_pkcs8 FROM requests", [], |r| r.get(0)).unwrap()
+        c.query_row("SELECT key_pkcs8 FROM requests", [], |r| r.get(0))
+            .unwrap()
     };
     // 48 bytes from the middle of the RSA key: the private part.
     let probe = &key[key.len() / 2..key.len() / 2 + 48];
-    assert!(contains(&store_bytes(&h), probe), "the probe is found while the key is stored");
+    assert!(
+        contains(&store_bytes(&h), probe),
+        "the probe is found while the key is stored"
+    );
     h.ok(&["Request-CsCertificate", "-Clear", "-Force"]);
-    assert!(!contains(&store_bytes(&h), probe), "the cleared key is still in the store's files");
+    assert!(
+        !contains(&store_bytes(&h), probe),
+        "the cleared key is still in the store's files"
+    );
 }
 
 #[test]
@@ -859,28 +880,78 @@ fn defect_09_keys_are_encrypted_at_rest_with_a_store_password() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let pw = [("CSCERT_STORE_PASSWORD", "store-pass-1")];
-    let r = h.run_env(&pw, &[
-        "Request-CsCertificate", "-New", "-Type", "Default", "-ComputerFqdn", "fe.contoso.com",
-        "-KeyAlg", "ECDH_P256", "-CA", &ca, "-PrivateKeyExportable", "$true",
-    ]);
+    let r = h.run_env(
+        &pw,
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "Default",
+            "-ComputerFqdn",
+            "fe.contoso.com",
+            "-KeyAlg",
+            "ECDH_P256",
+            "-CA",
+            &ca,
+            "-PrivateKeyExportable",
+            "$true",
+        ],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let t = r.lines()[0]["Thumbprint"].as_str().unwrap().to_string();
     let key: Vec<u8> = {
         let c = rusqlite::Connection::open(h.store().join("cscert.db")).unwrap();
-        c.query_row("SELECT key_pkcs8 FROM certificates", [], |r| r.get(0)).unwrap()
+        c.query_row("SELECT key_pkcs8 FROM certificates", [], |r| r.get(0))
+            .unwrap()
     };
     std::fs::write(h.path("stored.der"), &key).unwrap();
     // openssl opens the stored key with the password: it is standard encrypted PKCS#8.
-    openssl(h.dir.path(), &["pkcs8", "-inform", "DER", "-in", "stored.der", "-passin", "pass:store-pass-1", "-out", "clear.pem"]);
+    openssl(
+        h.dir.path(),
+        &[
+            "pkcs8",
+            "-inform",
+            "DER",
+            "-in",
+            "stored.der",
+            "-passin",
+            "pass:store-pass-1",
+            "-out",
+            "clear.pem",
+        ],
+    );
     let st = std::process::Command::new("openssl")
-        .args(["pkcs8", "-inform", "DER", "-in", "stored.der", "-nocrypt", "-out", "x.pem"])
+        .args([
+            "pkcs8",
+            "-inform",
+            "DER",
+            "-in",
+            "stored.der",
+            "-nocrypt",
+            "-out",
+            "x.pem",
+        ])
         .current_dir(h.dir.path())
         .output()
         .unwrap();
-    assert!(!st.status.success(), "the stored key must not be readable in the clear");
+    assert!(
+        !st.status.success(),
+        "the stored key must not be readable in the clear"
+    );
     // Missing or wrong password: a clear error, nothing written.
     let export = |env: &[(&str, &str)]| {
-        h.run_env(env, &["Export-CsCertificate", "-Thumbprint", &t, "-Path", &h.p("fe.pfx"), "-Password", "pfx-pass-1"])
+        h.run_env(
+            env,
+            &[
+                "Export-CsCertificate",
+                "-Thumbprint",
+                &t,
+                "-Path",
+                &h.p("fe.pfx"),
+                "-Password",
+                "pfx-pass-1",
+            ],
+        )
     };
     let r = export(&[]);
     assert_eq!(r.code, 1, "{r:?}");
@@ -890,16 +961,295 @@ fn defect_09_keys_are_encrypted_at_rest_with_a_store_password() {
     assert!(r.error().message.contains("not the password"), "{r:?}");
     assert!(!h.path("fe.pfx").exists());
     let r = h.run(&[
-        "Request-CsCertificate", "-New", "-Type", "Default", "-ComputerFqdn", "b.contoso.com",
-        "-KeyAlg", "ECDH_P256", "-Output", &h.p("b.req"),
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "b.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        &h.p("b.req"),
     ]);
-    assert_eq!(r.code, 1, "a clear key is not added to an encrypted store: {r:?}");
+    assert_eq!(
+        r.code, 1,
+        "a clear key is not added to an encrypted store: {r:?}"
+    );
     assert!(!h.path("b.req").exists());
     assert_eq!(h.requests(), 1);
     // The right password exports a PFX openssl opens.
     let r = export(&pw);
     assert_eq!(r.code, 0, "{r:?}");
-    openssl(h.dir.path(), &["pkcs12", "-in", "fe.pfx", "-passin", "pass:pfx-pass-1", "-noout"]);
+    openssl(
+        h.dir.path(),
+        &[
+            "pkcs12",
+            "-in",
+            "fe.pfx",
+            "-passin",
+            "pass:pfx-pass-1",
+            "-noout",
+        ],
+    );
     // Reading needs no password.
     h.ok(&["Request-CsCertificate", "-List"]);
+}
+
+// ---------------------------------------------------------------- defect 11: unclear errors
+
+#[test]
+fn defect_11_empty_output_path_says_it_is_empty() {
+    let h = H::new();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        "",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "OutputPathEmpty,Request-CsCertificate"
+    );
+    assert!(!e.message.contains("already exists"), "{e:?}");
+}
+
+#[test]
+fn defect_11_report_to_a_folder_says_it_is_a_folder() {
+    let h = H::new();
+    let r = h.run(&["Get-CsCertificate", "-Report", "."]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "OutputIsFolder,Get-CsCertificate"
+    );
+    assert!(
+        e.message.contains("is a folder") && !e.message.contains("busy"),
+        "{e:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_11_output_to_a_dangling_link_says_so() {
+    let h = H::new();
+    std::os::unix::fs::symlink(h.path("nowhere/x.req"), h.path("dangling.req")).unwrap();
+    let r = h.run(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        &h.p("dangling.req"),
+        "-Force",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "OutputLinkDangling,Request-CsCertificate"
+    );
+    assert!(
+        e.message.contains("symbolic link") && e.message.contains("does not exist"),
+        "{e:?}"
+    );
+    assert_eq!(h.requests(), 0);
+}
+
+#[test]
+fn defect_11_unversioned_database_is_named_not_dumped() {
+    let h = H::new();
+    std::fs::create_dir(h.store()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(h.store(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    {
+        let c = rusqlite::Connection::open(h.store().join("cscert.db")).unwrap();
+        c.execute_batch("CREATE TABLE requests (id INTEGER PRIMARY KEY, x TEXT);")
+            .unwrap();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            h.store().join("cscert.db"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    let r = h.run(&["Get-CsCertificate"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert!(!e.message.contains("CREATE TABLE"), "{e:?}");
+    assert!(e.message.contains("no cscert schema version"), "{e:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn defect_11_read_only_store_still_reads() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &t]);
+    let root = unsafe { libc::geteuid() } == 0;
+    // root ignores permissions: the store then belongs to nobody, and cscert runs as nobody.
+    let nobody = 65534u32;
+    let as_user = |args: &[&str]| -> Run {
+        if root {
+            let exe = bin().display().to_string();
+            let mut full = vec!["--reuid", "65534", "--regid", "65534", "--clear-groups"];
+            full.push(&exe);
+            full.extend_from_slice(args);
+            let mut c2 = std::process::Command::new("setpriv");
+            c2.args(full)
+                .current_dir("/")
+                .env("CSCERT_STORE", h.store())
+                .env("CSCERT_COMPUTERFQDN", COMPUTER)
+                .env("CSCERT_ERROR_FORMAT", "json")
+                .env("TZ", "UTC")
+                .stdin(std::process::Stdio::null());
+            H::exec(c2, None)
+        } else {
+            h.run(args)
+        }
+    };
+    if root {
+        for p in [
+            h.dir.path().to_path_buf(),
+            h.store(),
+            h.store().join("cscert.db"),
+        ] {
+            std::os::unix::fs::chown(&p, Some(nobody), Some(nobody)).unwrap();
+        }
+        for e in std::fs::read_dir(h.store()).unwrap().flatten() {
+            std::os::unix::fs::chown(e.path(), Some(nobody), Some(nobody)).unwrap();
+        }
+    }
+    std::fs::set_permissions(h.store(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    let r = as_user(&["Get-CsCertificate"]);
+    std::fs::set_permissions(h.store(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.lines().len(), 1, "{r:?}");
+    std::fs::set_permissions(h.store(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    let r = as_user(&["Request-CsCertificate", "-Clear", "-Force"]);
+    std::fs::set_permissions(h.store(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error().message.contains("read-only"), "{r:?}");
+}
+
+#[test]
+fn defect_11_corrupt_pfx_is_called_damaged_not_a_wrong_password() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    h.ok(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        &t,
+        "-Path",
+        &h.p("fe.pfx"),
+        "-Password",
+        "pfx-pass-1",
+    ]);
+    let mut b = std::fs::read(h.path("fe.pfx")).unwrap();
+    let mid = b.len() / 3;
+    b[mid] ^= 0x55;
+    std::fs::write(h.path("bad.pfx"), &b).unwrap();
+    let h2 = H::new();
+    let r = h2.run(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("bad.pfx"),
+        "-Password",
+        "pfx-pass-1",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert!(
+        !e.message
+            .starts_with("The specified network password is not correct"),
+        "{e:?}"
+    );
+    assert!(e.message.contains("damaged"), "{e:?}");
+    // A truncated one too.
+    let good = std::fs::read(h.path("fe.pfx")).unwrap();
+    std::fs::write(h.path("cut.pfx"), &good[..good.len() - 40]).unwrap();
+    let r = h2.run(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("cut.pfx"),
+        "-Password",
+        "pfx-pass-1",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error().message.contains("truncated or damaged"), "{r:?}");
+    // A wrong password is still called that.
+    let r = h2.run(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("fe.pfx"),
+        "-Password",
+        "nope",
+    ]);
+    assert_eq!(
+        r.error().fully_qualified_error_id,
+        "WrongPassword,Import-CsCertificate"
+    );
+}
+
+#[test]
+fn defect_11_test_cscertificate_reads_p7b_like_import() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    h.ok(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        &t,
+        "-Path",
+        &h.p("fe.pem"),
+        "-Password",
+        "pem-pass-1",
+        "-Format",
+        "Pem",
+    ]);
+    openssl(
+        h.dir.path(),
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "fe.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "chain.p7b",
+        ],
+    );
+    let r = h.run(&["Test-CsCertificate", "-Path", &h.p("chain.p7b")]);
+    assert_ne!(r.code, 1, "{r:?}");
+    let lines = r.lines();
+    assert_eq!(lines.len(), 1, "{r:?}");
+    assert_eq!(lines[0]["Thumbprint"], t.as_str());
+    // Found in a folder too.
+    std::fs::create_dir(h.path("d")).unwrap();
+    std::fs::copy(h.path("chain.p7b"), h.path("d/chain.p7b")).unwrap();
+    let r = h.run(&["Test-CsCertificate", "-Path", &h.p("d")]);
+    assert_eq!(r.lines().len(), 1, "{r:?}");
 }

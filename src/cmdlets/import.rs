@@ -14,7 +14,12 @@ pub fn file_error(path: &str, e: CertFileError) -> CsError {
         CertFileError::WrongPassword => (
             "WrongPassword",
             Category::SecurityError,
-            format!("The specified network password is not correct: '{path}' does not open with the password given."),
+            format!("The specified network password is not correct: '{path}' does not open with the password given. Check the password (or $env:CSCERT_PASSWORD); if it is right, the file is damaged: export it again."),
+        ),
+        CertFileError::Pfx(crate::pki::pfx::PfxError::Damaged) => (
+            "PfxDamaged",
+            Category::InvalidData,
+            format!("'{path}' is damaged: the password opens its private key, but its integrity check (MAC) fails, so the file was altered or cut after it was made. Export the PFX again."),
         ),
         CertFileError::PasswordRequired => (
             "PasswordRequired",

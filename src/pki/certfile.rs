@@ -144,6 +144,11 @@ pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded,
             "this is a certificate request (pkcs#10), not a certificate".into(),
         ));
     }
+    if pfx::looks_like_cut_pfx(bytes) {
+        return Err(CertFileError::NotACertificate(
+            "a pfx (pkcs#12) file that is truncated or damaged: its length does not match its contents; export it again".into(),
+        ));
+    }
     Err(CertFileError::NotACertificate(
         "no der or pem x.509 certificate, pkcs#7 or pkcs#12 data found".into(),
     ))

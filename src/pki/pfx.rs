@@ -35,6 +35,8 @@ const PEM_KEY_SALT_LEN: usize = 16;
 pub enum PfxError {
     /// The MAC or the decryption failed: the password is not the one the file was made with.
     WrongPassword,
+    /// The password opens the key, but the MAC fails: the file was altered or damaged.
+    Damaged,
     /// The private key does not belong to the certificate.
     KeyDoesNotMatch,
     /// A certificate given for writing is not valid X.509 (index 0 = leaf, then chain).
@@ -61,6 +63,7 @@ impl fmt::Display for PfxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PfxError::WrongPassword => f.write_str("the password is not correct for this pfx file"),
+            PfxError::Damaged => f.write_str("the file is damaged: the password opens its private key, but its integrity check (MAC) fails, so it was altered or truncated after it was made; export the pfx again"),
             PfxError::KeyDoesNotMatch => {
                 f.write_str("the private key does not belong to the certificate")
             }
@@ -174,6 +177,19 @@ pub fn looks_like_pfx(der: &[u8]) -> bool {
     })
 }
 
+/// The start of a PFX (SEQUENCE, INTEGER 3) whose outer length does not fit the bytes.
+pub fn looks_like_cut_pfx(der: &[u8]) -> bool {
+    if der.first() != Some(&0x30) || der_first(der).is_some() {
+        return false;
+    }
+    // A long-form length of 1-3 bytes, then version INTEGER 3.
+    let n = match der.get(1) {
+        Some(&l) if l & 0x80 != 0 => (l & 0x7f) as usize,
+        _ => 0,
+    };
+    der.get(2 + n..5 + n) == Some(&[0x02, 0x01, 0x03])
+}
+
 /// Reads a PFX: the leaf (the certificate of the key, if there is a key), its chain and key.
 ///
 /// Reads what OpenSSL 3 writes by default (PBES2/AES), `-legacy` RC2-40, 3DES, and Windows
@@ -182,7 +198,13 @@ pub fn read_pfx(bytes: &[u8], password: &str) -> Result<Loaded, PfxError> {
     use p12_keystore::error::Error as P12;
     let archive = Pkcs12Archive::from_pkcs12(bytes, password).map_err(|e| match e {
         // MAC mismatch, or (MAC-less files) bad padding after decryption.
-        P12::MacError(_) | P12::UnpadError | P12::Pkcs5Error(_) => PfxError::WrongPassword,
+        P12::MacError(_) | P12::UnpadError | P12::Pkcs5Error(_) => {
+            if password_opens_a_key(bytes, password) {
+                PfxError::Damaged
+            } else {
+                PfxError::WrongPassword
+            }
+        }
         other => PfxError::Malformed(other),
     })?;
     let certs: Vec<Vec<u8>> = archive
@@ -213,6 +235,40 @@ pub fn read_pfx(bytes: &[u8], password: &str) -> Result<Loaded, PfxError> {
         return Err(PfxError::KeyDoesNotMatch);
     }
     assemble(certs, key).map_err(|e| PfxError::Contents(Box::new(e)))
+}
+
+/// Whether `password` decrypts a PBES2-encrypted private key found anywhere in `bytes`: when the
+/// MAC fails but this succeeds, the password is right and the file was altered.
+fn password_opens_a_key(bytes: &[u8], password: &str) -> bool {
+    const PBES2: &[u8] = &[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d,
+    ];
+    let mut tries = 0;
+    for (at, _) in bytes
+        .windows(PBES2.len())
+        .enumerate()
+        .filter(|(_, w)| *w == PBES2)
+    {
+        // EncryptedPrivateKeyInfo: SEQUENCE (2-4 byte header) { SEQUENCE (2-3) { OID pbes2 ...
+        for back in 4..=8 {
+            let Some(start) = at.checked_sub(back) else {
+                continue;
+            };
+            if bytes[start] != 0x30 {
+                continue;
+            }
+            tries += 1;
+            if tries > 16 {
+                return false;
+            }
+            if let Some(e) = der_first(&bytes[start..]) {
+                if decrypt_pkcs8_der(e.raw, password).is_ok() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// A PEM text: the leaf certificate, the chain certificates, then the key as PKCS#8 `PRIVATE KEY`.
@@ -256,7 +312,9 @@ pub fn is_encrypted_pkcs8(der: &[u8]) -> bool {
 /// Opens what [`encrypt_pkcs8_der`] wrote (PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC).
 /// A wrong password is [`PfxError::WrongPassword`] (bad padding or a result that is no key).
 pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, PfxError> {
-    use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256};
+    use aws_lc_rs::cipher::{
+        DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256,
+    };
     use pkcs5::der::Decode;
     let outer = der_first(encrypted)
         .filter(|e| e.tag == Tag::Sequence)

@@ -21,7 +21,11 @@ pub enum StoreError {
     /// The store was written by a newer cscert.
     TooNew(i64),
     /// The folder or the database file can be read or written by other users.
-    NotPrivate { path: PathBuf, mode: u32, folder: bool },
+    NotPrivate {
+        path: PathBuf,
+        mode: u32,
+        folder: bool,
+    },
     /// The database has tables but no schema version: not cscert's, or damaged.
     Unversioned(PathBuf),
     /// The store folder is read-only: reading works, this needed a change.
@@ -187,6 +191,21 @@ fn check_private(_path: &Path, _folder: bool) -> StoreResult<()> {
     Ok(())
 }
 
+#[cfg(unix)]
+fn folder_writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return true;
+    };
+    // access(2) answers for this user, root included, and for read-only file systems.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
+#[cfg(not(unix))]
+fn folder_writable(_dir: &Path) -> bool {
+    true
+}
+
 /// A read-only folder (or file system): the lock file cannot be made.
 fn is_read_only_error(e: &std::io::Error) -> bool {
     matches!(
@@ -268,6 +287,11 @@ impl Store {
         // Opening, switching to WAL and migrating happen under a file lock: SQLite does not wait
         // on its busy handler for every step of a first open, so concurrent first uses could fail.
         let lock_path = dir.join(LOCK_FILE);
+        // SQLite makes its log and shared-memory files in the folder: a folder this user cannot
+        // write is read from only.
+        if path.exists() && !folder_writable(dir) {
+            return Self::open_read_only(dir, &path, password);
+        }
         if let Err(e) = make_private_file(&lock_path) {
             if is_read_only_error(&e) && path.exists() {
                 return Self::open_read_only(dir, &path, password);
@@ -313,8 +337,10 @@ impl Store {
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
         let usable = |c: &Connection| {
-            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-                .is_ok()
+            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .is_ok()
         };
         let mut conn = Connection::open_with_flags(sqlite_uri(path, "mode=ro"), flags)?;
         if !usable(&conn) {
@@ -538,25 +564,34 @@ impl Tx<'_> {
     /// Encrypts keys that were stored in the clear before a password was set.
     fn encrypt_clear_keys(&self, pw: &str) -> StoreResult<()> {
         use crate::pki::pfx::{encrypt_pkcs8_der, is_encrypted_pkcs8};
-        let seal = |k: &[u8]| encrypt_pkcs8_der(k, pw).map_err(|e| StoreError::KeyNotSealed(e.to_string()));
+        let seal = |k: &[u8]| {
+            encrypt_pkcs8_der(k, pw).map_err(|e| StoreError::KeyNotSealed(e.to_string()))
+        };
         let clear: Vec<(i64, Vec<u8>)> = {
             let mut st = self.0.prepare("SELECT id, key_pkcs8 FROM requests")?;
             let rows = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()?;
-            rows.into_iter().filter(|(_, k)| !is_encrypted_pkcs8(k)).collect()
+            rows.into_iter()
+                .filter(|(_, k)| !is_encrypted_pkcs8(k))
+                .collect()
         };
         for (id, k) in clear {
-            self.0.execute("UPDATE requests SET key_pkcs8 = ?2 WHERE id = ?1", params![id, seal(&k)?])?;
+            self.0.execute(
+                "UPDATE requests SET key_pkcs8 = ?2 WHERE id = ?1",
+                params![id, seal(&k)?],
+            )?;
         }
         let clear: Vec<(String, Vec<u8>)> = {
-            let mut st = self
-                .0
-                .prepare("SELECT thumbprint, key_pkcs8 FROM certificates WHERE key_pkcs8 IS NOT NULL")?;
+            let mut st = self.0.prepare(
+                "SELECT thumbprint, key_pkcs8 FROM certificates WHERE key_pkcs8 IS NOT NULL",
+            )?;
             let rows = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<Vec<(String, Vec<u8>)>, _>>()?;
-            rows.into_iter().filter(|(_, k)| !is_encrypted_pkcs8(k)).collect()
+            rows.into_iter()
+                .filter(|(_, k)| !is_encrypted_pkcs8(k))
+                .collect()
         };
         for (t, k) in clear {
             self.0.execute(
