@@ -1253,3 +1253,103 @@ fn defect_11_test_cscertificate_reads_p7b_like_import() {
     let r = h.run(&["Test-CsCertificate", "-Path", &h.p("d")]);
     assert_eq!(r.lines().len(), 1, "{r:?}");
 }
+
+// ---------------------------------------------------------------- defect 12: fields
+
+fn new_req<'a>(h: &H, extra: &[&'a str]) -> Run {
+    let out = h.p("f.req");
+    let mut a = vec![
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-Output",
+        &out,
+        "-Force",
+    ];
+    a.extend_from_slice(extra);
+    h.run(&a)
+}
+
+#[test]
+fn defect_12_key_size_with_an_ec_key_warns() {
+    let h = H::new();
+    let r = new_req(&h, &["-KeyAlg", "ECDH_P256", "-KeySize", "4096"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("WARNING: -KeySize 4096 applies to RSA keys only"),
+        "{r:?}"
+    );
+    assert_eq!(r.lines()[0]["KeySize"], 256);
+}
+
+#[test]
+fn defect_12_control_characters_in_subject_fields_are_refused() {
+    let h = H::new();
+    for (p, v) in [
+        ("-OU", "IT\nCN=evil"),
+        ("-Organization", "Contoso\u{7}"),
+        ("-City", "Red\tmond"),
+        ("-State", "WA\r"),
+    ] {
+        let r = new_req(&h, &["-KeyAlg", "ECDH_P256", p, v]);
+        assert_eq!(r.code, 2, "{p}: {r:?}");
+        let e = r.error();
+        assert!(e.message.contains("control character"), "{e:?}");
+        assert!(!h.path("f.req").exists(), "nothing written for {p}");
+    }
+    assert_eq!(h.requests(), 0);
+}
+
+#[test]
+fn defect_12_x520_upper_bounds_are_enforced() {
+    let h = H::new();
+    let long = "S".repeat(200);
+    let r = new_req(&h, &["-KeyAlg", "ECDH_P256", "-State", &long]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let e = r.error();
+    assert!(
+        e.message.contains("at most 128") && e.message.contains("ub-state-name"),
+        "{e:?}"
+    );
+    let r = new_req(&h, &["-KeyAlg", "ECDH_P256", "-OU", &"O".repeat(65)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error().message.contains("at most 64"), "{r:?}");
+    // At the bound: accepted, and openssl reads the request.
+    let r = new_req(
+        &h,
+        &[
+            "-KeyAlg",
+            "ECDH_P256",
+            "-State",
+            &"S".repeat(128),
+            "-OU",
+            &"O".repeat(64),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    openssl(h.dir.path(), &["req", "-verify", "-noout", "-in", "f.req"]);
+}
+
+#[test]
+fn defect_12_repeated_type_still_merges() {
+    // pwsh splats an array to a native command as -Type:A -Type:B.
+    let h = H::new();
+    let r = new_req(
+        &h,
+        &[
+            "-KeyAlg",
+            "ECDH_P256",
+            "-Type:WebServicesInternal",
+            "-Type:WebServicesExternal",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.lines()[0]["Use"],
+        serde_json::json!(["Default", "WebServicesInternal", "WebServicesExternal"])
+    );
+}

@@ -250,7 +250,7 @@ pub static REQUEST: CmdletDef = CmdletDef {
         p("GlobalCatalog", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW).shown_as("Fqdn"),
         p("GlobalSettingsDomainController", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW).shown_as("Fqdn"),
         p("KeyAlg", PType::Enum(&KEY_ALG), "RSA (default), ECDH_P256, ECDH_P384 or ECDH_P521.").sets(NEW),
-        p("KeySize", PType::Int, "RSA key size: 2048 (default), 3072 or 4096.").sets(NEW),
+        p("KeySize", PType::Int, "RSA key size: 2048 (default), 3072 or 4096; ignored with a warning for ECDH_* keys.").sets(NEW),
         p("List", PType::Switch, "List the pending requests.").sets(&["List"]).mandatory(&["List"]),
         p("New", PType::Switch, "Make a new request.").sets(NEW).mandatory(NEW),
         p("Organization", PType::Str, "Organization (O) of the subject.").sets(NEW),

@@ -97,6 +97,40 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     }
 }
 
+/// The subject fields a request may carry, with their X.520 upper bounds (RFC 5280, Appendix A).
+const SUBJECT_FIELDS: &[(&str, usize, &str)] = &[
+    ("Organization", 64, "ub-organization-name"),
+    ("OU", 64, "ub-organizational-unit-name"),
+    ("City", 128, "ub-locality-name"),
+    ("State", 128, "ub-state-name"),
+];
+
+/// Refuses control characters (a newline would be written into the request) and values longer
+/// than X.520 allows (CAs refuse them), in PowerShell's validation words.
+fn check_subject_fields(b: &Bound) -> CsResult<()> {
+    for (name, bound, ub) in SUBJECT_FIELDS {
+        let Some(v) = b.str(name) else { continue };
+        if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(CsError::binding(
+                "ParameterArgumentValidationError",
+                Category::InvalidData,
+                format!("Cannot validate argument on parameter '{name}'. The argument contains the control character U+{:04X} at position {}; a subject name cannot hold line breaks or control characters. Remove it and try the command again.", c as u32, i + 1),
+            )
+            .with_target(*name));
+        }
+        let len = v.chars().count();
+        if len > *bound {
+            return Err(CsError::binding(
+                "ParameterArgumentValidationError",
+                Category::InvalidData,
+                format!("Cannot validate argument on parameter '{name}'. The argument is {len} characters long; X.520 allows at most {bound} ({ub}). Shorten it to {bound} characters or fewer and try the command again."),
+            )
+            .with_target(*name));
+        }
+    }
+    Ok(())
+}
+
 /// The longest -ValidityDays accepted (days in a hundred years).
 const MAX_VALIDITY_DAYS: i32 = 36500;
 
@@ -159,6 +193,16 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             format!("-KeySize {key_size} is not supported. {why} Use -KeySize 2048, 3072 or 4096."),
         )
         .with_target(key_size.to_string()));
+    }
+    check_subject_fields(b)?;
+    if key_alg != KeyAlg::Rsa {
+        if let Some(size) = b.int("KeySize") {
+            ctx.host.warning(format!(
+                "-KeySize {size} applies to RSA keys only; it is ignored for -KeyAlg {}, whose key size is {} bits.",
+                key_alg.name(),
+                key_alg.effective_size(0)
+            ));
+        }
     }
     if let Some(c) = b.str("Country") {
         if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
