@@ -1353,3 +1353,100 @@ fn defect_12_repeated_type_still_merges() {
         serde_json::json!(["Default", "WebServicesInternal", "WebServicesExternal"])
     );
 }
+
+// ---------------------------------------------------------------- defect 13: identity fallbacks
+
+/// A self-signed certificate with one extra extension (openssl `-addext`), for `cn`.
+fn cert_with(h: &H, name: &str, cn: &str, ext: &str) -> String {
+    let out = h.p(name);
+    openssl(
+        h.dir.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-noenc",
+            "-keyout",
+            &h.p(&format!("{name}.key")),
+            "-out",
+            &out,
+            "-subj",
+            &format!("/CN={cn}"),
+            "-addext",
+            ext,
+            "-days",
+            "30",
+        ],
+    );
+    out
+}
+
+fn xmpp_coverage(h: &H, path: &str, domain: &str) -> serde_json::Value {
+    let r = h.run(&["Test-CsCertificate", "-Path", path, "-XmppDomain", domain]);
+    r.lines()[0]["XmppDomains"][0].clone()
+}
+
+#[test]
+fn defect_13_cn_is_no_fallback_when_a_san_extension_exists() {
+    let h = H::new();
+    let d = "xmpp.contoso.com";
+    // Undecodable SAN extensions (truncated, wrong element type) and an IP-only SAN.
+    for (i, ext) in [
+        "2.5.29.17=DER:3005820361",
+        "2.5.29.17=DER:30030201FF",
+        "subjectAltName=IP:192.0.2.1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let p = cert_with(&h, &format!("c{i}.crt"), d, ext);
+        let c = xmpp_coverage(&h, &p, d);
+        assert_eq!(c["Covered"], false, "{ext}: {c}");
+        assert_eq!(c["CoveredBy"], serde_json::json!([]), "{ext}: {c}");
+    }
+    // No SAN extension at all: the CN still counts (legacy), and SAN-MISSING is an Error.
+    let p = cert_with(&h, "nosan.crt", d, "keyUsage=digitalSignature");
+    let r = h.run(&["Test-CsCertificate", "-Path", &p, "-XmppDomain", d]);
+    let line = &r.lines()[0];
+    assert_eq!(
+        line["XmppDomains"][0]["CoveredBy"],
+        serde_json::json!(["CommonName"]),
+        "{r:?}"
+    );
+    let missing = line["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["RuleId"] == "SAN-MISSING")
+        .cloned();
+    assert_eq!(missing.expect("SAN-MISSING")["Severity"], "Error");
+}
+
+#[test]
+fn defect_13_wildcards_under_any_public_suffix_cover_nothing() {
+    let h = H::new();
+    for (suffix, covered) in [
+        ("co.uk", false),
+        ("s3.amazonaws.com", false),
+        ("github.io", false),
+        ("com", false),
+        ("contoso.com", true),
+        ("contoso.co.uk", true),
+    ] {
+        let p = cert_with(
+            &h,
+            &format!("{suffix}.crt"),
+            "x",
+            &format!("subjectAltName=DNS:*.{suffix}"),
+        );
+        let c = xmpp_coverage(&h, &p, &format!("a.{suffix}"));
+        assert_eq!(c["Covered"], covered, "*.{suffix}: {c}");
+    }
+    // The wildcard rule uses the same list.
+    let p = h.p("s3.amazonaws.com.crt");
+    let r = h.run(&["Test-CsCertificate", "-Path", &p]);
+    assert!(r.stdout.contains("WILDCARD-PUBLIC-SUFFIX"), "{r:?}");
+}

@@ -48,12 +48,20 @@ pub fn dns_id_matches(presented: &str, reference: &str) -> Option<MatchKind> {
         return Some(MatchKind::Exact);
     }
     let parent = presented.strip_prefix("*.")?;
-    // Wildcards only under a name of two labels or more (no `*.com`).
-    if !parent.contains('.') {
+    // Never directly under a public suffix of any length (`*.com`, `*.co.uk`,
+    // `*.s3.amazonaws.com`): such a wildcard would cover other people's names.
+    if !parent.contains('.') || is_public_suffix(parent) {
         return None;
     }
     let (first, rest) = reference.split_once('.')?;
     (!first.is_empty() && rest.eq_ignore_ascii_case(parent)).then_some(MatchKind::Wildcard)
+}
+
+/// Whether `name` is itself a public suffix by the Public Suffix List (ICANN and private
+/// sections, vendored with the `psl` crate): single labels always are.
+pub fn is_public_suffix(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    !name.contains('.') || psl::suffix_str(&name) == Some(name.as_str())
 }
 
 /// A reference name in comparable form: trailing dot removed, U-labels converted to A-labels.
@@ -182,7 +190,10 @@ fn dns_coverage(item: &Inspected, name: &str, out: &mut Vec<CoveredBy>) {
             None => {}
         }
     }
-    if !has_san_identity(item)
+    // The CN is a fallback only for a certificate without a SAN extension at all: a SAN that
+    // cannot be decoded, or that holds only IP addresses, must not turn on CN matching.
+    if !item.san_present
+        && !has_san_identity(item)
         && item
             .subject_cn
             .iter()

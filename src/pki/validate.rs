@@ -186,52 +186,6 @@ const WEAK_SIGNATURES: &[&str] = &[
     "1.2.840.113549.1.1.4", // md5WithRSAEncryption
 ];
 
-/// Public suffixes of more than one label that wildcard certificates are seen under; single-label
-/// suffixes (every TLD) are caught structurally. Not the full Public Suffix List.
-const MULTI_LABEL_SUFFIXES: &[&str] = &[
-    "co.uk",
-    "org.uk",
-    "ac.uk",
-    "gov.uk",
-    "me.uk",
-    "ltd.uk",
-    "plc.uk",
-    "com.au",
-    "net.au",
-    "org.au",
-    "edu.au",
-    "gov.au",
-    "co.nz",
-    "org.nz",
-    "co.jp",
-    "ne.jp",
-    "or.jp",
-    "ac.jp",
-    "co.za",
-    "org.za",
-    "com.br",
-    "net.br",
-    "com.cn",
-    "net.cn",
-    "org.cn",
-    "com.hk",
-    "com.sg",
-    "com.mx",
-    "co.in",
-    "co.kr",
-    "com.tr",
-    "com.tw",
-    "co.il",
-    "com.ar",
-    "co.id",
-    "com.my",
-    "github.io",
-    "azurewebsites.net",
-    "cloudapp.net",
-    "herokuapp.com",
-    "appspot.com",
-];
-
 /// Runs every rule against one inspected certificate or request and records all findings.
 pub fn validate(item: &Inspected, exp: &Expectations) -> Verdict {
     let mut log = Log(Vec::new());
@@ -321,12 +275,9 @@ fn wildcard_is_well_formed(name: &str) -> bool {
     }
 }
 
+/// The Public Suffix List, the same one identity matching uses.
 fn is_public_suffix(parent: &str) -> bool {
-    let parent = parent.strip_suffix('.').unwrap_or(parent);
-    !parent.contains('.')
-        || MULTI_LABEL_SUFFIXES
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(parent))
+    super::identity::is_public_suffix(parent)
 }
 
 /// Check 3.

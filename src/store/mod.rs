@@ -849,7 +849,8 @@ mod tests {
     #[test]
     fn rolled_back_writes_leave_nothing() {
         let t = tempfile::tempdir().unwrap();
-        let mut s = Store::open(t.path()).unwrap();
+        // A folder cscert makes (owner-only); the temp folder itself may be open to others.
+        let mut s = Store::open(&t.path().join("s")).unwrap();
         let r: Result<(), StoreError> = s.write(|tx| {
             tx.put_topology("<x/>", Utc::now())?;
             Err(StoreError::TooNew(99))
