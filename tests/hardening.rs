@@ -1450,3 +1450,80 @@ fn defect_13_wildcards_under_any_public_suffix_cover_nothing() {
     let r = h.run(&["Test-CsCertificate", "-Path", &p]);
     assert!(r.stdout.contains("WILDCARD-PUBLIC-SUFFIX"), "{r:?}");
 }
+
+// ---------------------------------------------------------------- defect 6: topology parse
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/topology")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Runs Publish-CsTopology on `xml`; returns the outcome and the seconds it took.
+fn publish_timed(h: &H, name: &str, xml: &str) -> (Run, f64) {
+    std::fs::write(h.path(name), xml).unwrap();
+    let t = std::time::Instant::now();
+    let r = h.run(&["Publish-CsTopology", "-FileName", &h.p(name), "-Force"]);
+    (r, t.elapsed().as_secs_f64())
+}
+
+#[test]
+fn defect_06_an_element_with_200000_attributes_is_refused_quickly() {
+    let h = H::new();
+    let attrs: String = (0..200_000).map(|i| format!(" a{i}=\"v\"")).collect();
+    let xml = format!("<?xml version=\"1.0\"?>\n<Topology xmlns=\"urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008\"{attrs}></Topology>\n");
+    let (r, secs) = publish_timed(&h, "attrs.xml", &xml);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.error().message.contains("more than 256 attributes"),
+        "{r:?}"
+    );
+    assert!(secs < 10.0, "took {secs} s");
+}
+
+#[test]
+fn defect_06_parse_and_names_are_linear_in_the_size() {
+    let h = H::new();
+    let base = fixture("single-edge.published.xml");
+    let grown = |n: usize| {
+        let extra: String = (0..n)
+            .map(|i| format!("<Cluster RequiresReplication=\"true\" RequiresSetup=\"true\" Fqdn=\"m{i}.contoso.com\"><ClusterId SiteId=\"1\" Number=\"{}\" /><Machine OrdinalInCluster=\"1\" Fqdn=\"m{i}.contoso.com\" /></Cluster>\n", 1000 + i))
+            .collect();
+        base.replacen("<Clusters>", &format!("<Clusters>{extra}"), 1)
+    };
+    let (r, small) = publish_timed(&h, "s.xml", &grown(3_000));
+    assert_eq!(r.code, 0, "{r:?}");
+    let (r, large) = publish_timed(&h, "l.xml", &grown(24_000));
+    assert_eq!(r.code, 0, "{r:?}");
+    // 8 times the size: linear is about 8 times the time, quadratic 64 times.
+    let ratio = large / small.max(0.02);
+    assert!(
+        ratio < 24.0,
+        "3k clusters {small:.2} s, 24k clusters {large:.2} s (x{ratio:.1})"
+    );
+}
+
+#[test]
+fn defect_06_errors_quote_at_most_200_characters_of_a_value() {
+    let h = H::new();
+    let huge = "x".repeat(5_000_000);
+    let base = fixture("single-edge.published.xml");
+    let bad_default = base.replacen(
+        "DefaultDomain=\"contoso.com\"",
+        &format!("DefaultDomain=\"{huge}\""),
+        1,
+    );
+    assert_ne!(bad_default, base);
+    for (name, xml) in [
+        ("entity.xml", format!("<?xml version=\"1.0\"?>\n<Topology xmlns=\"urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008\">&{huge};</Topology>")),
+        ("value.xml", bad_default),
+    ] {
+        let (r, _) = publish_timed(&h, name, &xml);
+        assert_eq!(r.code, 1, "{name}");
+        assert!(r.stderr.len() < 2_000, "{name}: {} bytes on stderr", r.stderr.len());
+        assert!(r.error().message.contains("characters in all)"), "{name}: {}", r.stderr);
+    }
+}

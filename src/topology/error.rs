@@ -1,7 +1,23 @@
 //! Errors of the topology module: reading a document (`TopologyError`) and computing names (`NamesError`).
 
 use crate::model::CertType;
+use std::borrow::Cow;
 use std::fmt;
+
+/// The most characters of one value an error message quotes (a 50 MB attribute is not echoed).
+pub const QUOTE_LIMIT: usize = 200;
+
+/// `s`, or its first [`QUOTE_LIMIT`] characters and how long it really is.
+pub fn clip(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(QUOTE_LIMIT) {
+        None => Cow::Borrowed(s),
+        Some((at, _)) => Cow::Owned(format!(
+            "{}... ({} characters in all)",
+            &s[..at],
+            s.chars().count()
+        )),
+    }
+}
 
 /// A topology document that cannot be read. Messages are lowercase and name the element or
 /// attribute at fault, so an administrator can find it in the file.
@@ -51,19 +67,21 @@ impl fmt::Display for TopologyError {
                 message,
             } => write!(
                 f,
-                "xml syntax error at line {line}, column {column}: {message}"
+                "xml syntax error at line {line}, column {column}: {}",
+                clip(message)
             ),
             TopologyError::NotTopology { root } => write!(
                 f,
-                "not a Lync topology document: root element {root} (expected \
+                "not a Lync topology document: root element {} (expected \
                  {{urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008}}Topology or \
-                 {{urn:schema:Microsoft.Rtc.Management.Deploy.TopologyBuilder.2008}}TopologyBuilder)"
+                 {{urn:schema:Microsoft.Rtc.Management.Deploy.TopologyBuilder.2008}}TopologyBuilder)",
+                clip(root)
             ),
             TopologyError::MissingElement { element, parent } => {
-                write!(f, "{parent} has no {element} element")
+                write!(f, "{} has no {element} element", clip(parent))
             }
             TopologyError::MissingAttribute { element, attribute } => {
-                write!(f, "{element} has no {attribute} attribute")
+                write!(f, "{} has no {attribute} attribute", clip(element))
             }
             TopologyError::InvalidValue {
                 element,
@@ -72,16 +90,29 @@ impl fmt::Display for TopologyError {
                 reason,
             } => write!(
                 f,
-                "{element} has an invalid {attribute} attribute \"{value}\": {reason}"
+                "{} has an invalid {attribute} attribute \"{}\": {reason}",
+                clip(element),
+                clip(value)
             ),
             TopologyError::DanglingReference { from, to } => {
-                write!(f, "{from} refers to {to}, which the document does not define")
+                write!(
+                    f,
+                    "{} refers to {}, which the document does not define",
+                    clip(from),
+                    clip(to)
+                )
             }
             TopologyError::Duplicate {
                 what,
                 first,
                 second,
-            } => write!(f, "{what} is defined twice: by {first} and by {second}"),
+            } => write!(
+                f,
+                "{} is defined twice: by {} and by {}",
+                clip(what),
+                clip(first),
+                clip(second)
+            ),
         }
     }
 }
@@ -122,13 +153,15 @@ impl fmt::Display for NamesError {
             NamesError::NoUses => f.write_str("no certificate use was given"),
             NamesError::UnknownComputer { name } => write!(
                 f,
-                "the computer \"{name}\" is not in the topology: no Machine or Cluster has that \
-                 FQDN or short name"
+                "the computer \"{}\" is not in the topology: no Machine or Cluster has that \
+                 FQDN or short name",
+                clip(name)
             ),
             NamesError::AmbiguousComputer { name, candidates } => write!(
                 f,
-                "the computer name \"{name}\" is ambiguous: it matches {}; give the FQDN of one machine",
-                candidates.join(", ")
+                "the computer name \"{}\" is ambiguous: it matches {}; give the FQDN of one machine",
+                clip(name),
+                clip(&candidates.join(", "))
             ),
             // Wording of the real cmdlet's message, so it is not lowercase.
             NamesError::UseNotNeeded {
@@ -137,15 +170,18 @@ impl fmt::Display for NamesError {
                 role,
             } => write!(
                 f,
-                "The computer does not need a certificate of type \"{cert_type}\": {computer} is {role}."
+                "The computer does not need a certificate of type \"{cert_type}\": {} is {}.",
+                clip(computer),
+                clip(role)
             ),
             NamesError::MissingName { cert_type, missing } => {
-                write!(f, "cannot compute the names for \"{cert_type}\": {missing}")
+                write!(f, "cannot compute the names for \"{cert_type}\": {}", clip(missing))
             }
             NamesError::WildcardNotAllowed { cert_type, name } => write!(
                 f,
-                "the -DomainName name \"{name}\" is a wildcard, which a \"{cert_type}\" \
-                 certificate cannot carry"
+                "the -DomainName name \"{}\" is a wildcard, which a \"{cert_type}\" \
+                 certificate cannot carry",
+                clip(name)
             ),
         }
     }

@@ -158,9 +158,110 @@ fn xml_error(xml: &str, e: roxmltree::Error) -> TopologyError {
     }
 }
 
+/// The most attributes one element may carry. Lync's elements have a dozen at most; the XML
+/// parser checks duplicates pairwise (quadratic), so a hostile element with 200,000 attributes
+/// would never finish.
+pub const MAX_ATTRIBUTES: usize = 256;
+
+/// One linear pass over the start tags: refuses an element with more than [`MAX_ATTRIBUTES`]
+/// attributes. Anything it does not understand is left to the XML parser to report.
+fn check_attribute_counts(xml: &str) -> Result<()> {
+    let b = xml.as_bytes();
+    let find = |from: usize, pat: &[u8]| -> Option<usize> {
+        b.get(from..)?
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|p| from + p)
+    };
+    let mut i = 0;
+    while let Some(lt) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        let start = i + lt;
+        let rest = &b[start..];
+        if rest.starts_with(b"<!--") {
+            let Some(e) = find(start + 4, b"-->") else {
+                return Ok(());
+            };
+            i = e + 3;
+        } else if rest.starts_with(b"<![CDATA[") {
+            let Some(e) = find(start + 9, b"]]>") else {
+                return Ok(());
+            };
+            i = e + 3;
+        } else if rest.starts_with(b"<?") {
+            let Some(e) = find(start + 2, b"?>") else {
+                return Ok(());
+            };
+            i = e + 2;
+        } else if rest.starts_with(b"<!") || rest.starts_with(b"</") {
+            let Some(e) = find(start + 2, b">") else {
+                return Ok(());
+            };
+            i = e + 1;
+        } else {
+            // A start tag: name, then name="value" pairs, quotes honoured.
+            let mut j = start + 1;
+            let mut count = 0usize;
+            loop {
+                while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' && b[j] != b'/' {
+                    j += 1;
+                }
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                match b.get(j) {
+                    None => return Ok(()),
+                    Some(b'>') => break,
+                    Some(b'/') => {
+                        j += 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+                // An attribute: up to '=', then a quoted value.
+                let Some(eq) = b[j..].iter().position(|&c| c == b'=' || c == b'>') else {
+                    return Ok(());
+                };
+                j += eq;
+                if b[j] != b'=' {
+                    return Ok(());
+                }
+                j += 1;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                let Some(&q) = b.get(j).filter(|&&c| c == b'"' || c == b'\'') else {
+                    return Ok(());
+                };
+                let Some(close) = b[j + 1..].iter().position(|&c| c == q) else {
+                    return Ok(());
+                };
+                j += 1 + close + 1;
+                count += 1;
+                if count > MAX_ATTRIBUTES {
+                    let line = b[..start].iter().filter(|&&c| c == b'\n').count() + 1;
+                    let column = start
+                        - b[..start]
+                            .iter()
+                            .rposition(|&c| c == b'\n')
+                            .map_or(0, |p| p + 1)
+                        + 1;
+                    return Err(TopologyError::Xml {
+                        line: u32::try_from(line).unwrap_or(u32::MAX),
+                        column: u32::try_from(column).unwrap_or(u32::MAX),
+                        message: format!("an element with more than {MAX_ATTRIBUTES} attributes; a topology element has a few dozen at most"),
+                    });
+                }
+            }
+            i = j + 1;
+        }
+    }
+    Ok(())
+}
+
 /// Parses a published topology or a Topology Builder document (UTF-8, optional BOM).
 pub fn parse(xml: &str) -> Result<Topology> {
     let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
+    check_attribute_counts(xml)?;
     let doc = Document::parse(xml).map_err(|e| xml_error(xml, e))?;
     let root = doc.root_element();
     if is_el(root, &[NS_TOPOLOGY], "Topology") {
