@@ -1256,7 +1256,7 @@ fn defect_11_test_cscertificate_reads_p7b_like_import() {
 
 // ---------------------------------------------------------------- defect 12: fields
 
-fn new_req<'a>(h: &H, extra: &[&'a str]) -> Run {
+fn new_req(h: &H, extra: &[&str]) -> Run {
     let out = h.p("f.req");
     let mut a = vec![
         "Request-CsCertificate",
@@ -1526,4 +1526,265 @@ fn defect_06_errors_quote_at_most_200_characters_of_a_value() {
         assert!(r.stderr.len() < 2_000, "{name}: {} bytes on stderr", r.stderr.len());
         assert!(r.error().message.contains("characters in all)"), "{name}: {}", r.stderr);
     }
+}
+
+// ---------------------------------------------------------------- defect 8: signatures
+
+/// A key and certificate for `cn` signed by the openssl CA in `ca` (PEM files `<stem>.key`,
+/// `<stem>.crt`), with serverAuth and the name as DNS SAN.
+fn signed_leaf(h: &H, ca: &str, stem: &str, cn: &str) {
+    let d = h.dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-noenc",
+            "-keyout",
+            &format!("{stem}.key"),
+            "-subj",
+            &format!("/CN={cn}"),
+            "-out",
+            &format!("{stem}.csr"),
+        ],
+    );
+    std::fs::write(h.path(&format!("{stem}.ext")), format!("subjectAltName=DNS:{cn}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n")).unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{stem}.csr"),
+            "-CA",
+            &format!("{ca}/ca.crt"),
+            "-CAkey",
+            &format!("{ca}/ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "60",
+            "-extfile",
+            &format!("{stem}.ext"),
+            "-out",
+            &format!("{stem}.crt"),
+        ],
+    );
+}
+
+/// The certificate with one byte of its subject name changed (same length: still DER, but the
+/// signature no longer matches).
+fn tamper(h: &H, from: &str, to: &str, cn: &str, evil_cn: &str) {
+    let d = h.dir.path();
+    openssl(
+        d,
+        &["x509", "-in", from, "-outform", "DER", "-out", "t.der"],
+    );
+    let der = std::fs::read(h.path("t.der")).unwrap();
+    let pos = der
+        .windows(cn.len())
+        .position(|w| w == cn.as_bytes())
+        .expect("the CN in the DER");
+    let mut bad = der.clone();
+    bad[pos..pos + cn.len()].copy_from_slice(evil_cn.as_bytes());
+    std::fs::write(h.path(to), bad).unwrap();
+}
+
+#[test]
+fn defect_08_tampered_pfx_is_refused_by_import() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    signed_leaf(&h, &ca, "fe", "fe.contoso.com");
+    tamper(&h, "fe.crt", "evil.der", "fe.contoso.com", "fx.contoso.com");
+    let d = h.dir.path();
+    openssl(
+        d,
+        &[
+            "x509", "-inform", "DER", "-in", "evil.der", "-out", "evil.crt",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "evil.crt",
+            "-inkey",
+            "fe.key",
+            "-certfile",
+            &format!("{ca}/ca.crt"),
+            "-out",
+            "evil.pfx",
+            "-passout",
+            "pass:pfx-pass-1",
+        ],
+    );
+    let r = h.run(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("evil.pfx"),
+        "-Password",
+        "pfx-pass-1",
+    ]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        "CertificateSignatureInvalid,Import-CsCertificate"
+    );
+    assert!(e.message.contains("fx.contoso.com"), "{e:?}");
+    assert_eq!(h.certificates(), 0);
+    // The untampered one imports.
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "fe.crt",
+            "-inkey",
+            "fe.key",
+            "-certfile",
+            &format!("{ca}/ca.crt"),
+            "-out",
+            "fe.pfx",
+            "-passout",
+            "pass:pfx-pass-1",
+        ],
+    );
+    h.ok(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("fe.pfx"),
+        "-Password",
+        "pfx-pass-1",
+    ]);
+}
+
+#[test]
+fn defect_08_tampered_certificate_fails_once_its_issuer_is_known() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    signed_leaf(&h, &ca, "fe", "fe.contoso.com");
+    tamper(&h, "fe.crt", "evil.der", "fe.contoso.com", "fx.contoso.com");
+    let d = h.dir.path();
+    openssl(
+        d,
+        &[
+            "x509", "-inform", "DER", "-in", "evil.der", "-out", "evil.crt",
+        ],
+    );
+    // Leaf and key only: the issuer is not known yet, so it imports and can be assigned.
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            "evil.crt",
+            "-inkey",
+            "fe.key",
+            "-out",
+            "evil.pfx",
+            "-passout",
+            "pass:pfx-pass-1",
+        ],
+    );
+    let r = h.ok(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("evil.pfx"),
+        "-Password",
+        "pfx-pass-1",
+    ]);
+    let t = r.lines()[0]["Thumbprint"].as_str().unwrap().to_string();
+    h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &t]);
+    // The CA arrives in the store: now the signature is checked.
+    h.ok(&["Import-CsCertificate", "-Path", &format!("{ca}/ca.crt")]);
+    let r = h.run(&["Test-CsCertificate", "-Thumbprint", &t]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let line = &r.lines()[0];
+    assert_eq!(line["Passed"], false, "{r:?}");
+    assert!(r.stdout.contains("SIGNATURE-INVALID"), "{r:?}");
+    let r = h.run(&["Test-CsCertificateConfiguration"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.errors().iter().any(|e| e.fully_qualified_error_id
+            == "AssignedCertificateSignatureInvalid,Test-CsCertificateConfiguration"),
+        "{r:?}"
+    );
+    // A file that carries its issuer is checked the same way.
+    let mut bundle = std::fs::read_to_string(h.path("evil.crt")).unwrap();
+    bundle.push_str(&std::fs::read_to_string(format!("{ca}/ca.crt")).unwrap());
+    std::fs::write(h.path("bundle.pem"), bundle).unwrap();
+    let h2 = H::new();
+    let r = h2.run(&["Test-CsCertificate", "-Path", &h.p("bundle.pem")]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stdout.contains("SIGNATURE-INVALID"), "{r:?}");
+    // The good certificate passes the same check.
+    let r = h2.run(&[
+        "Test-CsCertificate",
+        "-Path",
+        &h.p("fe.crt"),
+        "-TrustedRoot",
+        &format!("{ca}/ca.crt"),
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn defect_08_trusted_root_reports_incomplete_and_untrusted_chains() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let other = h.ca("other", 3650);
+    signed_leaf(&h, &ca, "fe", "fe.contoso.com");
+    let mut bundle = std::fs::read_to_string(h.path("fe.crt")).unwrap();
+    bundle.push_str(&std::fs::read_to_string(format!("{ca}/ca.crt")).unwrap());
+    std::fs::write(h.path("bundle.pem"), bundle).unwrap();
+    let rule = |r: &Run, id: &str| r.stdout.contains(&format!("\"RuleId\":\"{id}\""));
+    let r = h.run(&[
+        "Test-CsCertificate",
+        "-Path",
+        &h.p("fe.crt"),
+        "-TrustedRoot",
+        &format!("{other}/ca.crt"),
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(rule(&r, "CHAIN-INCOMPLETE"), "{r:?}");
+    let r = h.run(&[
+        "Test-CsCertificate",
+        "-Path",
+        &h.p("bundle.pem"),
+        "-TrustedRoot",
+        &other,
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(rule(&r, "ROOT-UNTRUSTED"), "{r:?}");
+    let r = h.run(&[
+        "Test-CsCertificate",
+        "-Path",
+        &h.p("bundle.pem"),
+        "-TrustedRoot",
+        &ca,
+    ]);
+    assert_eq!(r.code, 0, "a folder of roots: {r:?}");
+    // The configuration check takes -TrustedRoot too.
+    let ca_s = h.ca("lab", 3650);
+    let t = h.issue(&ca_s, "fe.contoso.com", true);
+    h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &t]);
+    h.ok(&["Test-CsCertificateConfiguration", "-TrustedRoot", &ca_s]);
+    let r = h.run(&["Test-CsCertificateConfiguration", "-TrustedRoot", &other]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.errors().iter().any(|e| e
+            .fully_qualified_error_id
+            .starts_with("AssignedCertificateRootUntrusted")
+            || e.fully_qualified_error_id
+                .starts_with("AssignedCertificateChainIncomplete")),
+        "{r:?}"
+    );
 }

@@ -382,8 +382,14 @@ pub static TEST_CONFIGURATION: CmdletDef = CmdletDef {
     sets: &["Default"],
     default_set: Some("Default"),
     should_process: false,
-    params: &[p("Report", PType::Str, "Write an HTML report of the result to this file.")],
-    examples: &[("Test-CsCertificateConfiguration", "Checks every assigned certificate.")],
+    params: &[
+        p("Report", PType::Str, "Write an HTML report of the result to this file."),
+        p("TrustedRoot", PType::StrList, "[cscert] Trusted root certificates (files or folders): each assigned certificate's chain must end at one of them."),
+    ],
+    examples: &[
+        ("Test-CsCertificateConfiguration", "Checks every assigned certificate."),
+        ("Test-CsCertificateConfiguration -TrustedRoot ./roots", "Also checks that every chain ends at a root in ./roots."),
+    ],
     lync: true,
 };
 
@@ -424,6 +430,7 @@ pub static TEST_CERTIFICATE: CmdletDef = CmdletDef {
         p("RequestId", PType::Int, "A pending request in the store.").sets(&["RequestId"]).mandatory(&["RequestId"]),
         p("SipDomain", PType::StrList, "SIP domains that must be covered (sip.<domain>)."),
         p("Thumbprint", PType::Str, "A certificate in the store.").sets(&["Thumbprint"]).mandatory(&["Thumbprint"]),
+        p("TrustedRoot", PType::StrList, "[cscert] Trusted root certificates (files or folders): each chain must end at one of them (rules CHAIN-INCOMPLETE, ROOT-UNTRUSTED)."),
         p("Type", PType::CertTypes, "The uses the certificate is meant for."),
         p("VerificationTime", PType::DateTime, "The time to check validity at (default now)."),
         p("XmppDomain", PType::StrList, "XMPP domains that must be covered for server-to-server federation."),

@@ -172,6 +172,75 @@ pub fn read_input(ctx: &Ctx, path: &str, limit: u64) -> CsResult<Vec<u8>> {
     })
 }
 
+/// Every certificate the store knows (stored certificates and their chains): the issuers a
+/// signature is checked against.
+pub fn store_pool(tx: &Tx<'_>) -> CsResult<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for r in tx.certificates()? {
+        out.push(r.der);
+        out.extend(r.chain);
+    }
+    Ok(out)
+}
+
+/// The store's certificates when a store exists (a read-only check never creates one).
+pub fn store_pool_if_any(ctx: &mut Ctx) -> CsResult<Vec<Vec<u8>>> {
+    if !ctx.store_dir().join(crate::store::DB_FILE).exists() {
+        return Ok(Vec::new());
+    }
+    ctx.store()?.read(store_pool)
+}
+
+/// `-TrustedRoot <file or folder>,...`: the trusted root certificates, or `None` when not given.
+pub fn trusted_roots(ctx: &mut Ctx, b: &Bound) -> CsResult<Option<Vec<Vec<u8>>>> {
+    let paths = b.list("TrustedRoot");
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut roots = Vec::new();
+    for p in &paths {
+        let full = ctx.full_path(p);
+        let mut files = Vec::new();
+        if full.is_dir() {
+            let rd = std::fs::read_dir(&full).map_err(|e| {
+                CsError::failed(
+                    "FolderNotRead",
+                    Category::ReadError,
+                    format!("Cannot read the folder '{}': {e}", full.display()),
+                )
+                .with_target(p.clone())
+            })?;
+            for e in rd.flatten() {
+                // Regular files only: a FIFO or device in the folder is not read.
+                if e.file_type().is_ok_and(|t| t.is_file()) {
+                    files.push(e.path());
+                }
+            }
+            files.sort();
+        } else {
+            files.push(full.clone());
+        }
+        let before = roots.len();
+        for f in &files {
+            let shown = f.display().to_string();
+            let bytes = read_input(ctx, &shown, CERT_FILE_LIMIT)?;
+            roots.extend(crate::pki::chain::certificates_in(&bytes, None));
+        }
+        if roots.len() == before {
+            return Err(CsError::failed(
+                "NoTrustedRootFound",
+                Category::InvalidData,
+                format!(
+                    "-TrustedRoot '{}' holds no certificate (PEM, DER or PKCS#7).",
+                    full.display()
+                ),
+            )
+            .with_target(p.clone()));
+        }
+    }
+    Ok(Some(roots))
+}
+
 /// The scope an assignment belongs to: Global for `-Identity Global` and for global uses
 /// (OAuthTokenIssuer), else the computer named by -Identity, else this computer.
 pub fn scope_for(ctx: &mut Ctx, identity: Option<&str>, use_: CertType) -> String {

@@ -80,6 +80,23 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
             (None, Some(r)) => (tx.request_key(r.id)?, Some(r.id), r.exportable),
             (None, None) => (None, None, false),
         };
+        // A certificate whose issuer is known (in the file or the store) must verify against
+        // it: an altered certificate is refused.
+        let mut pool = loaded.chain.clone();
+        pool.extend(certs::store_pool(&tx)?);
+        if let Some(crate::pki::chain::ChainProblem::BadSignature { subject, issuer }) =
+            crate::pki::chain::check(&loaded.leaf, &pool, None)
+                .problems
+                .into_iter()
+                .next()
+        {
+            return Err(CsError::failed(
+                "CertificateSignatureInvalid",
+                Category::SecurityError,
+                format!("'{path}' was not imported: the signature of {subject} does not verify with the key of its issuer {issuer}. The certificate was altered or forged; get it again from the CA."),
+            )
+            .with_target(thumbprint.clone()));
+        }
         let known = tx.certificate(&thumbprint)?;
         if key.is_none() && !is_ca && !force && known.as_ref().is_none_or(|k| k.key_pkcs8.is_none()) {
             return Err(CsError::failed(

@@ -7,10 +7,11 @@ use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
 use crate::output::to_ascii_json;
+use crate::pki::chain::{certificates_in, check as check_chain, ChainReport};
 use crate::pki::inspect::{
     inspect_bytes, inspect_der_certificate, inspect_der_request, Inspected, Kind,
 };
-use crate::pki::validate::{validate, DomainCoverage, Expectations, Finding};
+use crate::pki::validate::{validate, with_chain, DomainCoverage, Expectations, Finding};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -37,8 +38,17 @@ pub struct TestResult {
     pub passed: bool,
 }
 
-fn result(path: Option<String>, item: &Inspected, exp: &Expectations) -> TestResult {
+fn result(
+    path: Option<String>,
+    item: &Inspected,
+    exp: &Expectations,
+    chain: Option<&ChainReport>,
+) -> TestResult {
     let v = validate(item, exp);
+    let v = match chain {
+        Some(c) => with_chain(v, c),
+        None => v,
+    };
     TestResult {
         path,
         kind: item.kind,
@@ -257,19 +267,37 @@ fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
 }
 
 /// One result as its output line, with whether it passed.
-fn line(path: Option<String>, item: &Inspected, exp: &Expectations) -> (bool, String) {
-    let r = result(path, item, exp);
+fn line(
+    path: Option<String>,
+    item: &Inspected,
+    exp: &Expectations,
+    chain: Option<&ChainReport>,
+) -> (bool, String) {
+    let r = result(path, item, exp, chain);
     (r.passed, to_ascii_json(&r))
+}
+
+/// SHA-1 thumbprint of DER, as [`Inspected::thumbprint`] holds it.
+fn thumbprint_of(der: &[u8]) -> Option<String> {
+    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    Some(crate::pki::dn::hex_upper(sha1.as_ref()))
 }
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let mut exp = expectations(b, ctx)?;
+    let anchors = super::certs::trusted_roots(ctx, b)?;
     let results: Vec<(bool, String)> = match b.set {
         "Thumbprint" => {
             let t = super::certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
-            let (row, c) = ctx.store()?.read(|tx| super::certs::load(tx, &t))?;
+            let (row, c, pool) = ctx.store()?.read(|tx| -> CsResult<_> {
+                let (row, c) = super::certs::load(tx, &t)?;
+                Ok((row, c, super::certs::store_pool(tx)?))
+            })?;
             exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
-            vec![line(None, &c, &exp)]
+            let mut pool = pool;
+            pool.extend(row.chain.iter().cloned());
+            let chain = check_chain(&row.der, &pool, anchors.as_deref());
+            vec![line(None, &c, &exp, Some(&chain))]
         }
         "RequestId" => {
             let id = b.int("RequestId").expect("mandatory") as i64;
@@ -293,10 +321,14 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                     format!("Request {id} cannot be read: {e}"),
                 )
             })?;
-            vec![line(r.output, &item, &exp)]
+            vec![line(r.output, &item, &exp, None)]
         }
         _ => {
             let files = collect(ctx, &b.list("Path"))?;
+            let store_certs = super::certs::store_pool_if_any(ctx)?;
+            let password = std::env::var("CSCERT_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty());
             // Reading and checking are independent per file: spread them over the cores, then
             // write the results in the order of the files.
             let per_file: Vec<Result<Vec<(bool, String)>, CsError>> = files
@@ -320,9 +352,37 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                         )
                         .with_target(shown.clone())
                     })?;
+                    // Signatures are checked when an issuer can be known: another certificate
+                    // in the file, the store, -TrustedRoot, or the certificate itself.
+                    let certs_in_file =
+                        items.iter().filter(|i| i.kind == Kind::Certificate).count();
+                    let self_signed =
+                        |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
+                    let wanted = certs_in_file > 1
+                        || !store_certs.is_empty()
+                        || anchors.is_some()
+                        || items.iter().any(self_signed);
+                    let file_certs = if wanted {
+                        certificates_in(&bytes, password.as_deref())
+                    } else {
+                        Vec::new()
+                    };
                     Ok(leaves(items)
                         .iter()
-                        .map(|i| line(Some(shown.clone()), i, &exp))
+                        .map(|i| {
+                            let der = (i.kind == Kind::Certificate)
+                                .then(|| {
+                                    file_certs.iter().find(|d| thumbprint_of(d) == i.thumbprint)
+                                })
+                                .flatten();
+                            let chain = der.map(|d| {
+                                let mut pool: Vec<Vec<u8>> =
+                                    file_certs.iter().filter(|o| *o != d).cloned().collect();
+                                pool.extend(store_certs.iter().cloned());
+                                check_chain(d, &pool, anchors.as_deref())
+                            });
+                            line(Some(shown.clone()), i, &exp, chain.as_ref())
+                        })
                         .collect())
                 })
                 .collect();

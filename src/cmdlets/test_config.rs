@@ -21,7 +21,8 @@ fn problem(id: &str, msg: String, target: &str) -> CsError {
     CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(target)
 }
 
-pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let anchors = certs::trusted_roots(ctx, b)?;
     let scopes = certs::scopes_for_reading(ctx, None);
     let now = ctx.now;
     let computer = ctx.this_computer();
@@ -29,6 +30,7 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     // One bad row is an error record of its own (exit 1); the other rows are still checked.
     let checked = ctx.store()?.read(|tx| -> CsResult<_> {
         let mut out = Vec::new();
+        let pool = certs::store_pool(tx)?;
         for (scope, u, st) in certs::states(tx, &scopes, now)? {
             let Some(cur) = st.current else { continue };
             let row = match certs::row_of(tx, &cur.thumbprint) {
@@ -48,18 +50,26 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 },
                 None => None,
             };
+            // The signature against its issuer (always, when the issuer is known) and, with
+            // -TrustedRoot, the chain up to a trusted root.
+            let chain = row.as_ref().map(|r| {
+                let mut p = r.chain.clone();
+                p.extend(pool.iter().cloned());
+                crate::pki::chain::check(&r.der, &p, anchors.as_deref())
+            });
             out.push(Ok((
                 scope,
                 u,
                 cur.thumbprint,
                 row.map(|r| r.key_pkcs8.is_some()),
                 parsed,
+                chain,
             )));
         }
         Ok(out)
     })?;
     for item in checked {
-        let (scope, u, thumb, has_key, parsed) = match item {
+        let (scope, u, thumb, has_key, parsed, chain) = match item {
             Ok(v) => v,
             Err(e) => {
                 ctx.host.error(&e);
@@ -71,6 +81,16 @@ pub fn exec(_b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             continue;
         };
         let mut ok = true;
+        for p in chain.iter().flat_map(|c| &c.problems) {
+            use crate::pki::chain::ChainProblem;
+            let (id, msg) = match p {
+                ChainProblem::BadSignature { subject, issuer } => ("AssignedCertificateSignatureInvalid", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} does not verify: the signature of {subject} fails with the key of its issuer {issuer}. It was altered or forged; import it again from the CA.")),
+                ChainProblem::Incomplete { last, issuer } => ("AssignedCertificateChainIncomplete", format!("The chain of the certificate {thumb} assigned for the type \"{u}\" stops at {last}: its issuer {issuer} is not in the store or the trusted roots.")),
+                ChainProblem::UntrustedRoot { root } => ("AssignedCertificateRootUntrusted", format!("The certificate {thumb} assigned for the type \"{u}\" chains to {root}, which is not one of the trusted roots.")),
+            };
+            ctx.host.error(&problem(id, msg, &thumb));
+            ok = false;
+        }
         if has_key != Some(true) {
             ctx.host.error(&problem(
                 "AssignedCertificateWithoutKey",

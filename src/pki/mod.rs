@@ -1,6 +1,7 @@
 //! Requests, keys, certificates, PFX, identity matching and validation rules.
 
 pub mod certfile;
+pub mod chain;
 pub mod dn;
 pub mod identity;
 pub mod inspect;
