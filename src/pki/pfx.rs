@@ -258,7 +258,7 @@ fn password_opens_a_key(bytes: &[u8], password: &str) -> bool {
                 continue;
             }
             tries += 1;
-            if tries > 16 {
+            if tries > 4 {
                 return false;
             }
             if let Some(e) = der_first(&bytes[start..]) {
@@ -309,6 +309,9 @@ pub fn is_encrypted_pkcs8(der: &[u8]) -> bool {
         .is_some_and(|first| first.tag == Tag::Sequence)
 }
 
+/// The most PBKDF2 iterations an encrypted key may ask for (p12-keystore's limit too).
+const MAX_KDF_ITERATIONS: u32 = 1_000_000;
+
 /// Opens what [`encrypt_pkcs8_der`] wrote (PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC).
 /// A wrong password is [`PfxError::WrongPassword`] (bad padding or a result that is no key).
 pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, PfxError> {
@@ -335,6 +338,10 @@ pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, Pf
         return Err(PfxError::InvalidKey);
     };
     if kdf.prf != pkcs5::pbes2::Pbkdf2Prf::HmacWithSha256 {
+        return Err(PfxError::InvalidKey);
+    }
+    // Bounded like p12-keystore's own reader: a hostile count must not stall the process.
+    if kdf.iteration_count > MAX_KDF_ITERATIONS {
         return Err(PfxError::InvalidKey);
     }
     let rounds = std::num::NonZeroU32::new(kdf.iteration_count).ok_or(PfxError::InvalidKey)?;

@@ -137,9 +137,9 @@ pub const RULES: &[RuleInfo] = &[
     rule("KEY-NOT-EXPORTABLE", 13, E, "The private key is not exportable but an Edge external or A/V use needs it (an Edge pool shares one key)."),
     rule("MANY-SERVICES", 14, I, "One certificate for many unrelated services or domains (RFC 9525 discourages it)."),
     rule("REQUEST-LEGACY-SAN-ATTRIBUTE", 15, W, "A request carries its SANs in Microsoft's legacy attribute 1.3.6.1.4.1.311.2.1.14 instead of the PKCS#9 extensionRequest."),
-    rule("SIGNATURE-INVALID", 16, E, "The signature does not verify with the key of its issuer (known from the file, the chain, the store or -TrustedRoot): the certificate was altered or forged."),
-    rule("CHAIN-INCOMPLETE", 16, E, "With -TrustedRoot: an issuer in the chain is not in the file, the chain, the store or the trusted roots, so the chain cannot be built."),
-    rule("ROOT-UNTRUSTED", 16, E, "With -TrustedRoot: the chain ends at a root that is not one of the trusted roots."),
+    rule("SIGNATURE-INVALID", 11, E, "The signature does not verify with the key of its issuer (known from the file, the chain, the store or -TrustedRoot): the certificate was altered or forged."),
+    rule("CHAIN-INCOMPLETE", 11, E, "With -TrustedRoot: an issuer in the chain is not in the file, the chain, the store or the trusted roots, so the chain cannot be built."),
+    rule("ROOT-UNTRUSTED", 11, E, "With -TrustedRoot: the chain ends at a root that is not one of the trusted roots."),
 ];
 
 fn default_severity(id: &str) -> Severity {
@@ -219,7 +219,7 @@ pub fn validate(item: &Inspected, exp: &Expectations) -> Verdict {
     }
 }
 
-/// Check 16: adds what the chain walk found ([`crate::pki::chain::check`]) to a verdict.
+/// Check 11 (signatures): adds what the chain walk found ([`crate::pki::chain::check`]) to a verdict.
 pub fn with_chain(mut v: Verdict, report: &crate::pki::chain::ChainReport) -> Verdict {
     use crate::pki::chain::ChainProblem;
     for p in &report.problems {
