@@ -276,7 +276,7 @@ fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
             }
             8 => {
                 // PEM-level damage: a byte that is not base64, or a broken marker.
-                b[at] = *rng.pick(&[b'-', b'=', b'!', b'\n', b'A', b'/']);
+                b[at] = *rng.pick(b"-=!\nA/");
             }
             _ => b.reverse(),
         }
