@@ -327,7 +327,11 @@ fn crash_sigkill_writers_at_random_points() {
         c.wait().unwrap();
         pid
     };
-    std::fs::write(h.path(&format!(".cscert-{gone}-planted.tmp")), "half a request").unwrap();
+    std::fs::write(
+        h.path(&format!(".cscert-{gone}-planted.tmp")),
+        "half a request",
+    )
+    .unwrap();
     let leftovers = leftovers.len() + 1;
     // The next write into the folder removes what killed writers left.
     h.ok(&[

@@ -1788,3 +1788,294 @@ fn defect_08_trusted_root_reports_incomplete_and_untrusted_chains() {
         "{r:?}"
     );
 }
+
+// ---------------------------------------------------------------- mutation-check boundaries
+
+fn rule_ids(r: &Run) -> Vec<String> {
+    r.lines()[0]["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["RuleId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn boundary_any_extended_key_usage_satisfies_the_eku_rules() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let d = h.dir.path();
+    for (stem, eku) in [("any", "anyExtendedKeyUsage"), ("email", "emailProtection")] {
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-noenc",
+                "-keyout",
+                &format!("{stem}.key"),
+                "-subj",
+                "/CN=sip.contoso.com",
+                "-out",
+                &format!("{stem}.csr"),
+            ],
+        );
+        std::fs::write(h.path(&format!("{stem}.ext")), format!("subjectAltName=DNS:sip.contoso.com\nextendedKeyUsage={eku}\nkeyUsage=critical,digitalSignature\n")).unwrap();
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{stem}.csr"),
+                "-CA",
+                &format!("{ca}/ca.crt"),
+                "-CAkey",
+                &format!("{ca}/ca.key"),
+                "-CAcreateserial",
+                "-days",
+                "60",
+                "-extfile",
+                &format!("{stem}.ext"),
+                "-out",
+                &format!("{stem}.crt"),
+            ],
+        );
+    }
+    // Edge external: both server and client authentication are checked.
+    let args = |f: &str| {
+        vec![
+            "Test-CsCertificate".to_string(),
+            "-Path".into(),
+            h.p(f),
+            "-Type".into(),
+            "AccessEdgeExternal".into(),
+        ]
+    };
+    let run = |f: &str| {
+        let a = args(f);
+        h.run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let any = rule_ids(&run("any.crt"));
+    assert!(
+        !any.iter().any(|r| r.starts_with("EKU-")),
+        "anyExtendedKeyUsage: {any:?}"
+    );
+    let email = rule_ids(&run("email.crt"));
+    assert!(
+        email.contains(&"EKU-NO-SERVER-AUTH".to_string()),
+        "{email:?}"
+    );
+}
+
+#[test]
+fn boundary_pfx_whose_key_matches_no_certificate_is_refused() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let d = h.dir.path();
+    openssl(
+        d,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "stray.key",
+        ],
+    );
+    // A certificate (the CA's) with a key that belongs to none of the certificates: openssl
+    // refuses to write that, so the PFX is assembled from a key-only PFX plus -nokeys parts.
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-export",
+            "-nocerts",
+            "-inkey",
+            "stray.key",
+            "-out",
+            "keyonly.pfx",
+            "-passout",
+            "pass:pw",
+        ],
+    );
+    let key_only = h.run(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("keyonly.pfx"),
+        "-Password",
+        "pw",
+    ]);
+    assert_eq!(key_only.code, 1, "{key_only:?}");
+    // The same stray key beside a certificate, in one PEM file.
+    let mut pem = std::fs::read_to_string(format!("{ca}/ca.crt")).unwrap();
+    pem.push_str(&std::fs::read_to_string(h.path("stray.key")).unwrap());
+    std::fs::write(h.path("mismatch.pem"), pem).unwrap();
+    let r = h.run(&["Import-CsCertificate", "-Path", &h.p("mismatch.pem")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.error()
+            .message
+            .contains("does not belong to any certificate"),
+        "{r:?}"
+    );
+    assert_eq!(h.certificates(), 0);
+    // A real PFX holding a certificate and a key that is not its key (openssl will not write
+    // one, so p12-keystore does, as a forger would).
+    let (_, cert) = openssl_pair(&h);
+    let stray = pem::parse(std::fs::read(h.path("stray.key")).unwrap()).unwrap();
+    let mut ks = p12_keystore::KeyStore::new();
+    ks.add_entry(
+        "forged",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(
+            [1u8; 20].as_slice(),
+            p12_keystore::PrivateKey::from_der(stray.contents()).unwrap(),
+            vec![p12_keystore::Certificate::from_der(&cert).unwrap()],
+        )),
+    );
+    let bytes = ks.writer("pw").write().unwrap();
+    std::fs::write(h.path("forged.pfx"), bytes).unwrap();
+    // It is a PFX with one key and one certificate...
+    openssl(
+        d,
+        &[
+            "pkcs12",
+            "-in",
+            "forged.pfx",
+            "-passin",
+            "pass:pw",
+            "-noout",
+        ],
+    );
+    // ...and is refused: the key belongs to no certificate in it.
+    let r = h.run(&[
+        "Import-CsCertificate",
+        "-Path",
+        &h.p("forged.pfx"),
+        "-Password",
+        "pw",
+    ]);
+    assert_eq!(
+        r.code, 1,
+        "a PFX whose key matches none of its certificates imported: {r:?}"
+    );
+    assert!(r.error().message.contains("does not belong to"), "{r:?}");
+    assert_eq!(h.certificates(), 0);
+}
+
+/// A leaf certificate (DER) made by openssl with its own key.
+fn openssl_pair(h: &H) -> (Vec<u8>, Vec<u8>) {
+    let d = h.dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-noenc",
+            "-keyout",
+            "pair.key",
+            "-subj",
+            "/CN=pair.contoso.com",
+            "-days",
+            "30",
+            "-outform",
+            "DER",
+            "-out",
+            "pair.der",
+        ],
+    );
+    (
+        std::fs::read(h.path("pair.key")).unwrap(),
+        std::fs::read(h.path("pair.der")).unwrap(),
+    )
+}
+
+#[test]
+fn boundary_roll_with_certificate_expiring_exactly_at_the_effective_instant() {
+    let h = H::new();
+    let ca = h.ca("ca", 3650);
+    let t = h.issue(&ca, "fe.contoso.com", true);
+    let na = h.ok(&["Test-CsCertificate", "-Thumbprint", &t]).lines()[0]["NotAfter"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let at = |d: &str| {
+        h.run(&[
+            "Set-CsCertificate",
+            "-Type",
+            "Default",
+            "-Thumbprint",
+            &t,
+            "-Roll",
+            "-EffectiveDate",
+            d,
+        ])
+    };
+    let exact = at(&na);
+    assert_eq!(
+        exact.code, 1,
+        "expiring exactly when it becomes current: {exact:?}"
+    );
+    assert_eq!(
+        exact.error().fully_qualified_error_id,
+        "CertificateExpiresBeforeEffectiveDate,Set-CsCertificate"
+    );
+    let na_t = chrono::DateTime::parse_from_rfc3339(&na).unwrap();
+    let before = (na_t - chrono::Duration::seconds(1))
+        .to_utc()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let r = at(&before);
+    assert_eq!(r.code, 0, "one second before the end: {r:?}");
+}
+
+#[test]
+fn boundary_key_too_small_at_2047_and_2048_rsa_bits() {
+    let h = H::new();
+    let d = h.dir.path();
+    for bits in [2047, 2048] {
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                &format!("rsa:{bits}"),
+                "-noenc",
+                "-keyout",
+                &format!("k{bits}.key"),
+                "-subj",
+                "/CN=sip.contoso.com",
+                "-addext",
+                "subjectAltName=DNS:sip.contoso.com",
+                "-days",
+                "30",
+                "-out",
+                &format!("k{bits}.crt"),
+            ],
+        );
+    }
+    let ids = |bits: u32| {
+        rule_ids(&h.run(&["Test-CsCertificate", "-Path", &h.p(&format!("k{bits}.crt"))]))
+    };
+    assert!(
+        ids(2047).contains(&"KEY-TOO-SMALL".to_string()),
+        "2047 bits: {:?}",
+        ids(2047)
+    );
+    assert!(
+        !ids(2048).contains(&"KEY-TOO-SMALL".to_string()),
+        "2048 bits: {:?}",
+        ids(2048)
+    );
+}
