@@ -28,6 +28,17 @@ fn outer_command() -> clap::Command {
                 .arg(clap::Arg::new("shell").required(true).value_parser(["bash", "pwsh"])),
         )
         .subcommand(
+            clap::Command::new("module")
+                .about("Write the pwsh module (CsCertificate.psd1, .psm1, .format.ps1xml) generated from the cmdlet tables")
+                .arg(
+                    clap::Arg::new("out")
+                        .long("out")
+                        .value_name("DIR")
+                        .required(true)
+                        .help("The folder to write the module files to (created when missing)"),
+                ),
+        )
+        .subcommand(
             clap::Command::new("help")
                 .about("Help for a cmdlet (same as <Cmdlet-Name> -?)")
                 .arg(clap::Arg::new("cmdlet")),
@@ -135,6 +146,20 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
             let _ = out.write_all(crate::completions::script(shell).as_bytes());
             0
         }
+        Some(("module", sm)) => {
+            let dir = Path::new(sm.get_one::<String>("out").expect("required"));
+            match write_module(dir) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = writeln!(
+                        err,
+                        "cscert: the module could not be written to '{}': {e}",
+                        dir.display()
+                    );
+                    Exit::Failed as i32
+                }
+            }
+        }
         Some(("help", sm)) => match sm.get_one::<String>("cmdlet") {
             Some(name) => match binder::find_cmdlet(name) {
                 Some(c) => {
@@ -156,4 +181,13 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
             0
         }
     }
+}
+
+/// Writes the generated pwsh module files into `dir`, each replaced whole.
+fn write_module(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in crate::psmodule::files() {
+        cmdlets::write_file_atomic(&dir.join(name), text.as_bytes(), true)?;
+    }
+    Ok(())
 }

@@ -8,5 +8,6 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod pki;
+pub mod psmodule;
 pub mod store;
 pub mod topology;

@@ -2,7 +2,7 @@
 
 use super::dates::parse_datetime;
 use super::errors;
-use super::table::{CmdletDef, PType, ParamDef, COMMON, SHOULD_PROCESS};
+use super::table::{secret_env, CmdletDef, PType, ParamDef, COMMON, SHOULD_PROCESS};
 use crate::error::CsResult;
 use crate::model::CertType;
 use chrono::{DateTime, Utc};
@@ -370,6 +370,18 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
 
     bind_positional(cmdlet, &mut st, positional)?;
     let set = resolve_set(cmdlet, &st)?;
+    // A secret not given on argv may come from its environment variable (CSCERT_PASSWORD,
+    // CSCERT_CA_PASSWORD): the pwsh module passes SecureStrings there, never on a command line.
+    for p in cmdlet.params.iter() {
+        if p.ty == PType::Password && p.in_set(set) && !st.bound(p.name) {
+            if let Some(v) = std::env::var(secret_env(p.name))
+                .ok()
+                .filter(|v| !v.is_empty())
+            {
+                st.values.push((p.name, Value::Str(v)));
+            }
+        }
+    }
     let missing: Vec<&str> = cmdlet
         .params
         .iter()

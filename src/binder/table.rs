@@ -238,7 +238,7 @@ pub static REQUEST: CmdletDef = CmdletDef {
         p("AllSipDomain", PType::Switch, "Add the names of every SIP domain, not only the default one.").sets(NEW),
         p("CA", PType::Str, "A lab CA: a PEM file (or folder) with the CA certificate and its private key. AD CS values (host\\CAName) are refused.").sets(NEW),
         p("CaAccount", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW),
-        p("CaPassword", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW),
+        p("CaPassword", PType::Password, "Accepted for compatibility; used only by AD CS (or $env:CSCERT_CA_PASSWORD).").sets(NEW),
         p("City", PType::Str, "Locality (L) of the subject.").sets(NEW),
         p("Clear", PType::Switch, "Delete pending requests.").sets(&["Clear"]).mandatory(&["Clear"]),
         p("ClientEKU", PType::Bool, "Add the Client Authentication EKU beside Server Authentication.").sets(NEW),
@@ -463,6 +463,20 @@ pub static GET_TOPOLOGY: CmdletDef = CmdletDef {
     lync: true,
 };
 
+/// The environment variable a secret parameter may come from instead of argv, where a process
+/// list would show it: `CSCERT_` and the name in upper snake case (`Password` -> `CSCERT_PASSWORD`,
+/// `CaPassword` -> `CSCERT_CA_PASSWORD`). The pwsh module passes SecureStrings this way.
+pub fn secret_env(name: &str) -> String {
+    let mut v = String::from("CSCERT_");
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            v.push('_');
+        }
+        v.push(c.to_ascii_uppercase());
+    }
+    v
+}
+
 /// Every cmdlet cscert answers to, in the order help lists them.
 pub static CMDLETS: &[&CmdletDef] = &[
     &REQUEST,
@@ -526,6 +540,12 @@ mod tests {
             sorted.sort();
             assert_eq!(declared, sorted, "{}", c.name);
         }
+    }
+
+    #[test]
+    fn secret_variables() {
+        assert_eq!(secret_env("Password"), "CSCERT_PASSWORD");
+        assert_eq!(secret_env("CaPassword"), "CSCERT_CA_PASSWORD");
     }
 
     #[test]

@@ -103,9 +103,10 @@ pub fn isolate(c: &mut Command, sb: &Sandbox) {
 }
 
 /// Variables of the caller that must not leak into a test run.
-const ISOLATED: [&str; 4] = [
+const ISOLATED: [&str; 5] = [
     "CSCERT_NOW",
     "CSCERT_PASSWORD",
+    "CSCERT_CA_PASSWORD",
     "CSCERT_ERROR_FORMAT",
     "CSCERT_DEBUG_BINDING",
 ];
