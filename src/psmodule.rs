@@ -469,7 +469,8 @@ const MODULE_HEAD: &str = r#"# CsCertificate.psm1: the Lync Server / Skype for B
 #   $cert = Request-CsCertificate -New -Type Default -CA ./lab-ca
 #   Set-CsCertificate -Type Default -Thumbprint $cert.Thumbprint
 #
-# The binary is $env:CSCERT_EXE, else `cscert` next to this file, else `cscert` on the PATH.
+# The binary is $env:CSCERT_EXE, else `cscert` next to this file, else `cscert` on the PATH,
+# else (imported from a checkout) the one cargo built.
 
 Set-StrictMode -Version 3.0
 
@@ -483,6 +484,17 @@ const MODULE_HELPERS: &str = r#"function Resolve-CsCertExe {
     }
     $found = Get-Command -Name cscert -CommandType Application -ErrorAction Ignore | Select-Object -First 1
     if ($found) { return $found.Source }
+    # Imported from a checkout (scripts/): the binary cargo built.
+    $repo = Split-Path -Parent $PSScriptRoot
+    if (Test-Path -LiteralPath (Join-Path $repo 'Cargo.toml')) {
+        $target = if ($env:CARGO_TARGET_DIR) { $env:CARGO_TARGET_DIR } else { Join-Path $repo 'target' }
+        foreach ($buildProfile in 'release', 'debug') {
+            foreach ($name in 'cscert.exe', 'cscert') {
+                $candidate = Join-Path $target $buildProfile $name
+                if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
+            }
+        }
+    }
     return $null
 }
 
