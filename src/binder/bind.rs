@@ -308,7 +308,11 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
         };
         let value = match (def.ty, raw) {
             (PType::Switch, None) if inline.is_none() => Value::Switch(true),
-            (PType::Switch, None) => return Err(errors::missing_argument(cmdlet, def)),
+            // `-Name:` with no value after it is what pwsh itself passes for an empty or $null
+            // value (`-Output:''`; `@{New=$null}` splatted under Legacy passing, checked with
+            // real pwsh 7.6 in tests/pwsh): a switch turned off, an empty string.
+            (PType::Switch, None) => Value::Switch(false),
+            (PType::Str | PType::Password, None) if inline == Some("") => Value::Str(String::new()),
             (PType::Switch, Some(r)) => match parse_bool(&r) {
                 Some(b) => Value::Switch(b),
                 None => return Err(errors::bad_bool(cmdlet, def)),
