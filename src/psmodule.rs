@@ -520,6 +520,9 @@ function ConvertTo-CsCertCall {
     foreach ($p in $spec.Keys) {
         if (-not $Bound.ContainsKey($p)) { continue }
         $v = $Bound[$p]
+        # A $null file (PowerShell hands a [string] parameter '' for it) means none, as
+        # `-Report $null` does for the Lync cmdlets.
+        if ($spec[$p] -eq 'Path' -and [string]::IsNullOrEmpty($v)) { continue }
         switch ($spec[$p]) {
             'Switch' { $argv.Add("-${p}:$(if ($v.IsPresent) { 'True' } else { 'False' })") }
             'Bool' { $argv.Add("-${p}:$(if ($v) { 'True' } else { 'False' })") }
