@@ -116,6 +116,17 @@ $script:CsCertSecretEnv = @{
     Password = 'CSCERT_PASSWORD'
 }
 
+# Common parameter -> the preference variable it sets.
+$script:CsCertPreferences = [ordered]@{
+    ErrorAction       = 'ErrorActionPreference'
+    WarningAction     = 'WarningPreference'
+    InformationAction = 'InformationPreference'
+    Verbose           = 'VerbosePreference'
+    Debug             = 'DebugPreference'
+    WhatIf            = 'WhatIfPreference'
+    Confirm           = 'ConfirmPreference'
+}
+
 $script:CsCertTypeRules = [ordered]@{
     SourceScope = 'Cscert.AssignedCertificate'
     HasPrivateKey = 'Cscert.StoredCertificate'
@@ -551,6 +562,13 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         [int] $ValidityDays
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
@@ -656,6 +674,13 @@ Generated from cscert's parameter table; `cscert Import-CsCertificate -?` shows 
         [string[]] $Type
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
@@ -771,6 +796,13 @@ Generated from cscert's parameter table; `cscert Set-CsCertificate -?` shows the
         [string[]] $Type
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
@@ -842,6 +874,13 @@ Generated from cscert's parameter table; `cscert Get-CsCertificate -?` shows the
         [string[]] $Type
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
     }
     process {
         $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Get-CsCertificate' -Bound $PSBoundParameters
@@ -910,6 +949,13 @@ Generated from cscert's parameter table; `cscert Remove-CsCertificate -?` shows 
         [string[]] $Type
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
@@ -952,6 +998,13 @@ Generated from cscert's parameter table; `cscert Test-CsCertificateConfiguration
         [string] $Report
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
     }
     process {
         $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Test-CsCertificateConfiguration' -Bound $PSBoundParameters
@@ -1027,6 +1080,13 @@ Generated from cscert's parameter table; `cscert Export-CsCertificate -?` shows 
         [string] $Thumbprint
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
@@ -1120,6 +1180,13 @@ Generated from cscert's parameter table; `cscert Test-CsCertificate -?` shows th
         [string[]] $XmppDomain
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
     }
     process {
         $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Test-CsCertificate' -Bound $PSBoundParameters
@@ -1168,6 +1235,13 @@ Generated from cscert's parameter table; `cscert Publish-CsTopology -?` shows th
         [string] $Report
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
@@ -1210,6 +1284,13 @@ Generated from cscert's parameter table; `cscert Get-CsTopology -?` shows the sa
         [switch] $AsXml
     )
     begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+            }
+        }
     }
     process {
         $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Get-CsTopology' -Bound $PSBoundParameters

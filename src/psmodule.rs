@@ -252,6 +252,7 @@ fn function(c: &CmdletDef) -> String {
     s.push_str("\n    )\n");
     let force = c.param("Force").is_some();
     s.push_str("    begin {\n");
+    s.push_str("        # A module function does not see its caller's preference variables ($ErrorActionPreference\n        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.\n        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {\n            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {\n                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)\n            }\n        }\n");
     if force && c.should_process {
         s.push_str("        # -Force answers the confirmation, as it does for the Lync cmdlets.\n        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }\n");
     }
@@ -437,6 +438,7 @@ fn manifest() -> String {
 fn module() -> String {
     let mut s = String::from(MODULE_HEAD);
     s.push_str(&spec());
+    s.push_str("\n# Common parameter -> the preference variable it sets.\n$script:CsCertPreferences = [ordered]@{\n    ErrorAction       = 'ErrorActionPreference'\n    WarningAction     = 'WarningPreference'\n    InformationAction = 'InformationPreference'\n    Verbose           = 'VerbosePreference'\n    Debug             = 'DebugPreference'\n    WhatIf            = 'WhatIfPreference'\n    Confirm           = 'ConfirmPreference'\n}\n");
     s.push_str("\n$script:CsCertTypeRules = [ordered]@{\n");
     for (prop, ty) in TYPE_RULES {
         let _ = writeln!(s, "    {prop} = {}", sq(ty));

@@ -4,6 +4,8 @@ $script:RepoRoot = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..'))
 # The binary under test: scripts/test-pwsh builds it and sets CSCERT_TEST_EXE.
 $script:CscertExe = $env:CSCERT_TEST_EXE
 if (-not $script:CscertExe) { throw 'CSCERT_TEST_EXE is not set: run the suite with scripts/test-pwsh' }
+# The pwsh for child processes (a global tool's process path is dotnet, not pwsh).
+$script:PwshExe = if ($env:CSCERT_TEST_PWSH) { $env:CSCERT_TEST_PWSH } else { (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source }
 $script:TopologyFixture = Join-Path $script:RepoRoot 'tests/fixtures/topology/single-edge.published.xml'
 
 function New-TestDir([string] $Name) {

@@ -2,12 +2,15 @@
 # Exit status: 0 only when at least one test ran and none failed. Called by scripts/test-pwsh.
 param(
     [Parameter(Mandatory)] [string] $Pester,
-    [Parameter(Mandatory)] [string] $Binary
+    [Parameter(Mandatory)] [string] $Binary,
+    [string] $Pwsh
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $Pester -Force
 # The suite's tests read the binary from here (each starts its own temp store).
 $env:CSCERT_TEST_EXE = (Resolve-Path -LiteralPath $Binary).ProviderPath
+# Child pwsh processes (prompts answered on stdin, admin scripts) run this same pwsh.
+if ($Pwsh) { $env:CSCERT_TEST_PWSH = $Pwsh }
 $config = New-PesterConfiguration
 $config.Run.Path = $PSScriptRoot
 $config.Run.PassThru = $true
