@@ -186,4 +186,40 @@ Publish-CsTopology -FileName '$TopologyFixture' -Confirm:`$false | Out-Null
         }
         [datetime]$after[0].NotAfter | Should -BeGreaterThan (Get-Date).AddDays(300)
     }
+
+    It 'the README''s before/after script (Readme-Example.ps1) is the README''s block and runs unchanged' {
+        $script = Join-Path $PSScriptRoot 'scripts/Readme-Example.ps1'
+        $readme = Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'README.md')
+        $readme.Contains("``````powershell`n" + (Get-Content -Raw -LiteralPath $script) + "``````") | Should -BeTrue
+
+        $store = Join-Path $Work 'store-readme'
+        $dir = Join-Path $Work 'readme'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        # oauth.pfx from the lab CA; a Default certificate that expires in 20 days.
+        $pass = 'Readme-' + [guid]::NewGuid().ToString('N')
+        $key = Join-Path $dir 'oauth.key'; $crt = Join-Path $dir 'oauth.crt'
+        & openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout $key -out $crt -subj '/CN=contoso.com' `
+            -addext 'subjectAltName=DNS:contoso.com' -CA (Join-Path $Ca 'ca.crt') -CAkey (Join-Path $Ca 'ca.key') -days 365 2>$null
+        $env:README_PFX_PASS = $pass
+        try { & openssl pkcs12 -export -inkey $key -in $crt -passout env:README_PFX_PASS -out (Join-Path $dir 'oauth.pfx') 2>$null }
+        finally { Remove-Item Env:README_PFX_PASS }
+        $LASTEXITCODE | Should -Be 0
+        $pfxThumb = ((& openssl x509 -in $crt -noout -fingerprint -sha1) -replace '^.*=', '' -replace ':', '')
+        $seed = Invoke-AdminPwsh -NoDoubles -Store $store -Computer 'skypefe.contoso.com' -Source @"
+Import-Module CsCertificate
+Publish-CsTopology -FileName '$TopologyFixture' -Confirm:`$false | Out-Null
+Request-CsCertificate -New -Type Default -CA '$Ca' -KeyAlg ECDH_P256 -ValidityDays 20 -WarningAction SilentlyContinue |
+    Set-CsCertificate -Type Default -Confirm:`$false | Out-Null
+"@
+        $seed.Code | Should -Be 0 -Because $seed.Stderr
+
+        $r = Invoke-AdminPwsh -NoDoubles -Store $store -Computer 'skypefe.contoso.com' -Source @"
+Set-Location '$dir'
+& '$script' -Password (ConvertTo-SecureString '$pass' -AsPlainText -Force)
+"@
+        $r.Code | Should -Be 0 -Because "$($r.Stdout)`n$($r.Stderr)"
+        (Get-Assigned $store 'skypefe.contoso.com' @('-Identity', 'Global')).Thumbprint | Should -Be $pfxThumb
+        Test-Path (Join-Path $dir 'Default.req') | Should -BeTrue
+        "$($r.Stdout)$($r.Stderr)" | Should -Match 'not assigned: \w+,Set-CsCertificate'
+    }
 }
