@@ -292,7 +292,7 @@ pub static IMPORT: CmdletDef = CmdletDef {
         p("Path", PType::Str, "The certificate file.").mandatory(IMPORT_SETS),
         p("PrivateKeyExportable", PType::Bool, "Record whether the key may be exported later.").sets(&["Local"]),
         p("Report", PType::Str, "Write an HTML report of what was done to this file."),
-        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate.").sets(&["Cms"]),
+        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate (without -Type: for the uses of the request it answers, or of the certificate with the same subject)."),
         p("Type", PType::CertTypes, "The uses to assign the certificate to.").sets(&["Cms"]).mandatory(&["Cms"]),
     ],
     examples: &[

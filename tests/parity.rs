@@ -1,0 +1,320 @@
+//! Issue 11: Lync behaviour where real scripts notice it. Each test names its item and, for the
+//! behaviour parity items, the Microsoft documentation the expected behaviour comes from.
+
+mod lifecycle_support;
+
+use chrono::{DateTime, Duration, Utc};
+use lifecycle_support::*;
+
+const AV: &str = "AudioVideoAuthentication";
+
+/// Issues a certificate for `use_` from the lab CA at `now` (Request-CsCertificate -CA).
+fn lab_issue(lab: &Lab, ca: &TestCa, now: &str, use_: &str) -> String {
+    lab.ok_at(
+        now,
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            use_,
+            "-ComputerFqdn",
+            "sip.contoso.com",
+            "-KeyAlg",
+            "ECDH_P256",
+            "-PrivateKeyExportable",
+            "True",
+            "-CA",
+            &ca.dir_s(),
+        ],
+    )
+    .one::<Stored>()
+    .thumbprint
+}
+
+fn one_use(lab: &Lab, now: &str, use_: &str) -> Assigned {
+    let mut g = lab.get_at(now, &["-Type", use_]);
+    assert_eq!(g.len(), 1, "one object per use at {now}: {g:?}");
+    g.remove(0)
+}
+
+fn us_date(d: DateTime<Utc>) -> String {
+    // .NET en-US "G": M/d/yyyy h:mm:ss tt
+    d.format("%-m/%-d/%Y %-I:%M:%S %p").to_string()
+}
+
+/// Item 2. Set-CsCertificate's documented example, `-Roll -EffectiveDate "7/22/2012 6:00:00 AM"`,
+/// names a date already past. Source: set-cscertificate (learn.microsoft.com/powershell/module/
+/// skypeforbusiness/set-cscertificate, example 3) and stage-av-and-oauth-certificates.md
+/// ("-EffectiveDate defines when the new certificate will become co-active with the current
+/// certificate"): from a past effective date on, the new certificate is current and the old one
+/// previous, so the docs' next step `Remove-CsCertificate -Type AudioVideoAuthentication
+/// -Previous` removes the OLD certificate.
+#[test]
+fn item_02_past_effective_date_puts_new_cert_in_service() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let t0 = fmt_date(epoch_after(&lab, &ca));
+    let old = lab_issue(&lab, &ca, &t0, AV);
+    let new = lab_issue(&lab, &ca, &t0, AV);
+    lab.ok_at(
+        &t0,
+        &["Set-CsCertificate", "-Type", AV, "-Thumbprint", &old],
+    );
+    let r = lab.ok_at(
+        &t0,
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            AV,
+            "-Thumbprint",
+            &new,
+            "-Roll",
+            "-EffectiveDate",
+            "7/22/2012 6:00:00 AM",
+        ],
+    );
+    assert!(r.stderr.contains("has passed"), "{}", r.stderr);
+    let g = one_use(&lab, &t0, AV);
+    assert_eq!(g.thumbprint, new);
+    assert_eq!(g.previous_thumbprint.as_deref(), Some(old.as_str()));
+    // Test-CsCertificateConfiguration checks the certificate in service: the new one.
+    let inorder = lab.ok_at(&t0, &["Test-CsCertificateConfiguration"]);
+    assert_eq!(inorder.one::<InOrder>().thumbprint, new);
+    lab.ok_at(
+        &t0,
+        &["Remove-CsCertificate", "-Type", AV, "-Previous", "-Force"],
+    );
+    let g = one_use(&lab, &t0, AV);
+    assert_eq!(
+        g.thumbprint, new,
+        "the docs' next step keeps the new certificate"
+    );
+    assert_eq!(g.previous_thumbprint, None);
+}
+
+/// Item 3. The documented Import-CsCertificate syntax has `-Roll` and `-EffectiveDate` in the
+/// Local parameter set (import-cscertificate, learn.microsoft.com/powershell/module/
+/// skypeforbusiness/import-cscertificate; cmdlets.md). Without -Type, cscert stages the certificate
+/// for the uses of the request it answers, or (a PFX) for the uses whose serving certificate has
+/// the same subject.
+#[test]
+fn item_03_import_roll_in_the_local_set() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let t0 = epoch_after(&lab, &ca);
+    let now = fmt_date(t0);
+    let old = lab_issue(&lab, &ca, &now, AV);
+    lab.ok_at(
+        &now,
+        &["Set-CsCertificate", "-Type", AV, "-Thumbprint", &old],
+    );
+
+    // An offline request for the same use, answered by the CA, imported with -Roll.
+    lab.ok_at(
+        &now,
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            AV,
+            "-ComputerFqdn",
+            "sip.contoso.com",
+            "-KeyAlg",
+            "ECDH_P256",
+            "-Output",
+            "av.req",
+        ],
+    );
+    lab.sign(&ca, "av.req", "av.cer", 365);
+    let staged = lab.fingerprint("av.cer");
+    let effective = t0 + Duration::days(20) + Duration::hours(8);
+    let arg = effective.format("%-m/%-d/%Y %-I:%M %p").to_string(); // "7/31/2027 8:00 AM"
+    lab.ok_at(
+        &now,
+        &[
+            "Import-CsCertificate",
+            "-Path",
+            "av.cer",
+            "-Roll",
+            "-EffectiveTime",
+            &arg,
+        ],
+    );
+    let g = one_use(&lab, &now, AV);
+    assert_eq!(g.thumbprint, staged);
+    assert_eq!(g.effective_time, Some(fmt_date(effective)));
+    assert_eq!(g.previous_thumbprint.as_deref(), Some(old.as_str()));
+    let after = fmt_date(effective + Duration::hours(1));
+    assert_eq!(
+        lab.ok_at(&after, &["Test-CsCertificateConfiguration"])
+            .one::<InOrder>()
+            .thumbprint,
+        staged
+    );
+
+    // A PFX with the serving certificate's subject, as the issue's command line gives it.
+    lab.foreign_cert(&ca, "renewal", "sip.contoso.com");
+    lab.openssl(&[
+        "pkcs12",
+        "-export",
+        "-inkey",
+        "renewal.key",
+        "-in",
+        "renewal.cer",
+        "-passout",
+        "pass:p",
+        "-out",
+        "x.pfx",
+    ]);
+    let renewal = lab.fingerprint("renewal.cer");
+    // (foreign_cert is valid for 60 days from the real today)
+    let later = t0 + Duration::days(40);
+    lab.ok_at(
+        &after,
+        &[
+            "Import-CsCertificate",
+            "-Path",
+            "x.pfx",
+            "-Password",
+            "p",
+            "-Roll",
+            "-EffectiveTime",
+            &us_date(later),
+        ],
+    );
+    let g = one_use(&lab, &after, AV);
+    assert_eq!(
+        (g.thumbprint, g.previous_thumbprint),
+        (renewal, Some(staged))
+    );
+
+    // A certificate that answers no request and renews nothing: a clear error, not exit 2.
+    lab.foreign_cert(&ca, "stray", "stray.contoso.com");
+    lab.openssl(&[
+        "pkcs12",
+        "-export",
+        "-inkey",
+        "stray.key",
+        "-in",
+        "stray.cer",
+        "-passout",
+        "pass:p",
+        "-out",
+        "stray.pfx",
+    ]);
+    let r = lab.run_at(
+        &after,
+        &[
+            "Import-CsCertificate",
+            "-Path",
+            "stray.pfx",
+            "-Password",
+            "p",
+            "-Roll",
+            "-EffectiveTime",
+            &us_date(later),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.errors()[0].fully_qualified_error_id,
+        "NoUseToRoll,Import-CsCertificate"
+    );
+    assert!(r.errors()[0].message.contains("-Type"), "{}", r.stderr);
+}
+
+/// Item 4. What Get-CsCertificate shows around a roll. Sources: assign-a-server-to-server-
+/// certificate.md ("Skype for Business Server keeps two copies of a certificate type: the current
+/// certificate and the previous certificate"; Set-CsCertificate without -Roll "immediately
+/// configures that certificate to act as the current" one) and stage-av-and-oauth-certificates.md
+/// (-EffectiveDate "defines when the new certificate will become co-active with the current
+/// certificate"). cscert's choice (README, "Rolling"): one object per use; a staged roll shows the
+/// new thumbprint with its future EffectiveTime and the serving one as PreviousThumbprint; an
+/// immediate Set keeps the replaced certificate as PreviousThumbprint.
+#[test]
+fn item_04_get_shows_staged_roll_and_previous_of_immediate_set() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let t0 = epoch_after(&lab, &ca);
+    let at = |d: i64| fmt_date(t0 + Duration::days(d));
+    let u = "OAuthTokenIssuer";
+    let a = lab_issue(&lab, &ca, &at(0), "AccessEdgeExternal");
+    let b = lab_issue(&lab, &ca, &at(0), "AccessEdgeExternal");
+    let c = lab_issue(&lab, &ca, &at(0), "AccessEdgeExternal");
+    let set = |now: i64, t: &str, roll: Option<i64>| {
+        let mut args = vec![
+            "Set-CsCertificate",
+            "-Identity",
+            "global",
+            "-Type",
+            u,
+            "-Thumbprint",
+            t,
+        ];
+        let eff = roll.map(at);
+        if let Some(e) = &eff {
+            args.extend(["-Roll", "-EffectiveDate", e.as_str()]);
+        }
+        lab.ok_at(&at(now), &args);
+    };
+    set(0, &a, None);
+    let g = one_use(&lab, &at(0), u);
+    assert_eq!(
+        (g.thumbprint.as_str(), g.previous_thumbprint.as_deref()),
+        (a.as_str(), None)
+    );
+    // Immediate Set: B current at once, A previous.
+    set(1, &b, None);
+    let g = one_use(&lab, &at(1), u);
+    assert_eq!(g.thumbprint, b);
+    assert_eq!(g.previous_thumbprint.as_deref(), Some(a.as_str()));
+    assert_eq!(g.effective_time, None, "not a roll");
+    assert_eq!(g.update_time, Some(at(1)));
+    assert_eq!(g.source_scope.as_deref(), Some("Global"));
+    // A roll staged for day 10 is visible at once, in the same single object.
+    set(2, &c, Some(10));
+    for day in [2, 9] {
+        let g = one_use(&lab, &at(day), u);
+        assert_eq!(g.thumbprint, c, "day {day}");
+        assert_eq!(g.effective_time, Some(at(10)));
+        assert_eq!(g.previous_thumbprint.as_deref(), Some(b.as_str()));
+        assert_eq!(g.update_time, Some(at(2)));
+    }
+    // B still serves: the configuration test checks B, and -Previous may not remove it yet.
+    assert_eq!(
+        lab.ok_at(&at(5), &["Test-CsCertificateConfiguration"])
+            .one::<InOrder>()
+            .thumbprint,
+        b
+    );
+    let r = lab.run_at(
+        &at(5),
+        &["Remove-CsCertificate", "-Type", u, "-Previous", "-Force"],
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.errors()[0].fully_qualified_error_id,
+        "PreviousStillServing,Remove-CsCertificate"
+    );
+    // From day 10 the same object, now in service.
+    let g = one_use(&lab, &at(10), u);
+    assert_eq!(
+        (g.thumbprint.as_str(), g.previous_thumbprint.as_deref()),
+        (c.as_str(), Some(b.as_str()))
+    );
+    assert_eq!(
+        lab.ok_at(&at(10), &["Test-CsCertificateConfiguration"])
+            .one::<InOrder>()
+            .thumbprint,
+        c
+    );
+    lab.ok_at(
+        &at(11),
+        &["Remove-CsCertificate", "-Type", u, "-Previous", "-Force"],
+    );
+    let g = one_use(&lab, &at(11), u);
+    assert_eq!(
+        (g.thumbprint.as_str(), g.previous_thumbprint.as_deref()),
+        (c.as_str(), None)
+    );
+}
