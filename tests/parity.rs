@@ -318,3 +318,147 @@ fn item_04_get_shows_staged_roll_and_previous_of_immediate_set() {
         (c.as_str(), None)
     );
 }
+
+const SINGLE_EDGE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/topology/single-edge.published.xml"
+);
+
+/// Item 1. `Request-CsCertificate -New -Type OAuthTokenIssuer` with a published topology (as in
+/// argiesen/Skype4B's install script) makes the request with the names Lync uses: the default
+/// SIP domain as subject and no SAN. Sources: assign-a-server-to-server-certificate.md (the token
+/// issuer certificate "includes the name of your SIP domain in the Subject field"), Lync's
+/// certificate summaries (OAuthTokenIssuer SANs: "No Entry"), certificates.md ("OAuthTokenIssuer |
+/// the default SIP domain | none by default").
+#[test]
+fn item_01_oauth_token_issuer_request_succeeds_without_san() {
+    let lab = Lab::new();
+    lab.ok(&["Publish-CsTopology", "-FileName", SINGLE_EDGE]);
+    let r = lab.run_env(
+        &[("CSCERT_COMPUTERFQDN", "skypefe.contoso.com")],
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "OAuthTokenIssuer",
+            "-Output",
+            "oauth.req",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("SAN-MISSING"), "{}", r.stderr);
+    let o: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(o["Subject"], "CN=contoso.com");
+    assert_eq!(o["AlternativeNames"], serde_json::json!([]));
+    // openssl reads the request: CN=contoso.com, no subjectAltName extension.
+    let text = lab.openssl(&["req", "-verify", "-noout", "-text", "-in", "oauth.req"]);
+    assert!(text.contains("Subject: CN = contoso.com\n"), "{text}");
+    assert!(!text.contains("Subject Alternative Name"), "{text}");
+    // The validator agrees for that use, and still wants SANs for any other use.
+    let t = lab.run(&[
+        "Test-CsCertificate",
+        "-Path",
+        "oauth.req",
+        "-Type",
+        "OAuthTokenIssuer",
+    ]);
+    assert_eq!(t.code, 0, "{}\n{}", t.stdout, t.stderr);
+    let t = lab.run(&[
+        "Test-CsCertificate",
+        "-Path",
+        "oauth.req",
+        "-Type",
+        "Default",
+    ]);
+    assert_eq!(t.code, 3);
+    assert!(t.stdout.contains("SAN-MISSING"));
+}
+
+/// Item 13. EKU-NO-CLIENT-AUTH is not printed for a default Front End request, is printed for
+/// an Edge external one with the fix and the 2026 change; an unknown computer names the two
+/// ways to say which server cscert acts as.
+#[test]
+fn item_13_warnings_say_what_to_do() {
+    let lab = Lab::new();
+    lab.ok(&["Publish-CsTopology", "-FileName", SINGLE_EDGE]);
+    let fe = lab.run_env(
+        &[("CSCERT_COMPUTERFQDN", "skypefe.contoso.com")],
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "Default,WebServicesInternal,WebServicesExternal",
+            "-Output",
+            "fe.req",
+        ],
+    );
+    assert_eq!(fe.code, 0, "{}", fe.stderr);
+    assert!(!fe.stderr.contains("EKU-NO-CLIENT-AUTH"), "{}", fe.stderr);
+    let edge = lab.run_env(
+        &[("CSCERT_COMPUTERFQDN", "Edge.contoso.com")],
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication",
+            "-PrivateKeyExportable",
+            "True",
+            "-Output",
+            "edge.req",
+        ],
+    );
+    assert_eq!(edge.code, 0, "{}", edge.stderr);
+    let w = edge
+        .stderr
+        .lines()
+        .find(|l| l.contains("EKU-NO-CLIENT-AUTH"))
+        .unwrap_or_else(|| panic!("{}", edge.stderr));
+    assert!(w.starts_with("WARNING: "), "{w}");
+    assert!(
+        w.contains("-ClientEKU $true") && w.contains("2026") && w.contains("AccessEdgeExternal"),
+        "{w}"
+    );
+    // With -ClientEKU $true the warning is gone.
+    let fixed = lab.run_env(
+        &[("CSCERT_COMPUTERFQDN", "Edge.contoso.com")],
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "AccessEdgeExternal",
+            "-ClientEKU",
+            "$true",
+            "-PrivateKeyExportable",
+            "True",
+            "-Output",
+            "edge2.req",
+        ],
+    );
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    assert!(
+        !fixed.stderr.contains("EKU-NO-CLIENT-AUTH"),
+        "{}",
+        fixed.stderr
+    );
+    let r = lab.run_env(
+        &[("CSCERT_COMPUTERFQDN", "laptop.example.org")],
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "Default",
+            "-Output",
+            "x.req",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    let m = &r.errors()[0].message;
+    assert!(
+        m.contains("laptop.example.org") && m.contains("is not in the topology"),
+        "{m}"
+    );
+    assert!(
+        m.contains("-ComputerFqdn") && m.contains("CSCERT_COMPUTERFQDN"),
+        "{m}"
+    );
+}
