@@ -13,9 +13,11 @@ const EDGE_USE_LIST: [&str; 3] = [
     "DataEdgeExternal",
     "AudioVideoAuthentication",
 ];
+/// The admin's -DomainName order, kept exactly since it lists the subject (issue 11 item 6; the
+/// certificate summary's order).
 const EDGE_SANS: [&str; 4] = [
-    "sip.contoso.com",
     "webcon.contoso.com",
+    "sip.contoso.com",
     "sip.fabrikam.com",
     "contoso.com",
 ];

@@ -462,3 +462,147 @@ fn item_13_warnings_say_what_to_do() {
         "{m}"
     );
 }
+
+/// `openssl ... -ext subjectAltName` -> the DNS names in the file's order.
+fn openssl_sans(lab: &Lab, args: &[&str]) -> Vec<String> {
+    let text = lab.openssl(args);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("DNS:"))
+        .unwrap_or_else(|| panic!("no SAN line in {text}"));
+    line.split(',')
+        .map(|d| d.trim().trim_start_matches("DNS:").to_string())
+        .collect()
+}
+
+const TABLE_SANS: [&str; 4] = [
+    "webcon.contoso.com",
+    "sip.contoso.com",
+    "sip.fabrikam.com",
+    "contoso.com",
+];
+
+/// Item 6. The Lync 2013 "Certificate summary - XMPP federation" table gives the Edge
+/// certificate's SANs in an order: webcon.contoso.com, sip.contoso.com, sip.fabrikam.com,
+/// contoso.com (subject sip.contoso.com); certificates.md copies it. When -DomainName lists the
+/// subject, the admin's order is kept exactly, in the request object, the request file (openssl)
+/// and the issued certificate (openssl); otherwise the subject goes first.
+#[test]
+fn item_06_admin_order_of_names_is_kept() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let readme = [
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication",
+        "-ComputerFqdn",
+        "sip.contoso.com",
+        "-DomainName",
+        "webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com",
+        "-PrivateKeyExportable",
+        "True",
+    ];
+    let mut offline = readme.to_vec();
+    offline.extend(["-Output", "edge.req"]);
+    let r = lab.ok(&offline);
+    let o: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(o["Subject"], "CN=sip.contoso.com");
+    assert_eq!(o["AlternativeNames"], serde_json::json!(TABLE_SANS));
+    assert_eq!(
+        openssl_sans(&lab, &["req", "-in", "edge.req", "-noout", "-text"]),
+        TABLE_SANS
+    );
+    // The CA copies the request's extension: the certificate has the same order.
+    lab.sign(&ca, "edge.req", "edge.cer", 30);
+    assert_eq!(
+        openssl_sans(
+            &lab,
+            &[
+                "x509",
+                "-in",
+                "edge.cer",
+                "-noout",
+                "-ext",
+                "subjectAltName"
+            ]
+        ),
+        TABLE_SANS
+    );
+    // Issued at once by the lab CA: the object and the certificate keep it too.
+    let mut online = readme.to_vec();
+    online.extend(["-CA", ca.dir.to_str().unwrap()]);
+    let issued = lab.ok(&online).one::<Stored>();
+    assert_eq!(issued.alternative_names, TABLE_SANS);
+    // -DomainName without the subject: the subject goes first, then the admin's order.
+    let r = lab.ok(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "AccessEdgeExternal",
+        "-ComputerFqdn",
+        "sip.contoso.com",
+        "-DomainName",
+        "webcon.contoso.com,contoso.com",
+        "-PrivateKeyExportable",
+        "True",
+        "-Output",
+        "b.req",
+    ]);
+    let o: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(
+        o["AlternativeNames"],
+        serde_json::json!(["sip.contoso.com", "webcon.contoso.com", "contoso.com"])
+    );
+}
+
+/// Item 6, names from a topology: the example deployment of certificates.md (Access Edge
+/// sip.contoso.com, Web Conferencing Edge webcon.contoso.com, SIP domains contoso.com and
+/// fabrikam.com, XMPP federation) yields the table's names in the table's order: Web
+/// Conferencing Edge FQDN, Access Edge FQDN, the other sip.<domain> names, then the XMPP
+/// domains. (With -AllSipDomain every SIP domain is also an XMPP domain, so fabrikam.com follows.)
+#[test]
+fn item_06_topology_edge_names_in_documented_order() {
+    let lab = Lab::new();
+    let xml = std::fs::read_to_string(SINGLE_EDGE).unwrap();
+    let psom = r#"Usage="PsomClient" InterfaceSide="External" InterfaceNumber="1" Port="444" Protocol="Tls" UrlPath="/" AuthorizesRequests="false" ConfiguredFqdn="sip.contoso.com""#;
+    assert!(xml.contains(psom));
+    let seed = xml
+        .replace(psom, &psom.replace("sip.contoso.com", "webcon.contoso.com"))
+        .replace(
+            r#"<InternalDomain Name="contoso.com" Authoritative="false" AllowSubDomains="false" />"#,
+            r#"<InternalDomain Name="contoso.com" Authoritative="false" AllowSubDomains="false" /><InternalDomain Name="fabrikam.com" Authoritative="false" AllowSubDomains="false" />"#,
+        );
+    std::fs::write(lab.path("seed.xml"), seed).unwrap();
+    lab.ok(&["Publish-CsTopology", "-FileName", "seed.xml"]);
+    let edge = |extra: &[&str]| {
+        let mut args = vec![
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication",
+            "-PrivateKeyExportable",
+            "True",
+        ];
+        args.extend_from_slice(extra);
+        let r = lab.run_env(&[("CSCERT_COMPUTERFQDN", "Edge.contoso.com")], &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let o: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+        assert_eq!(o["Subject"], "CN=sip.contoso.com");
+        o["AlternativeNames"].clone()
+    };
+    assert_eq!(
+        edge(&["-Output", "one.req"]),
+        serde_json::json!(["webcon.contoso.com", "sip.contoso.com", "contoso.com"])
+    );
+    let mut all = TABLE_SANS.to_vec();
+    all.push("fabrikam.com");
+    assert_eq!(
+        edge(&["-AllSipDomain", "-Output", "all.req"]),
+        serde_json::json!(all)
+    );
+    assert_eq!(
+        openssl_sans(&lab, &["req", "-in", "all.req", "-noout", "-text"]),
+        all
+    );
+}

@@ -121,15 +121,29 @@ fn names_without_topology(
             ))
         }
     };
+    // When -DomainName itself lists the subject, the admin's order is kept exactly (the
+    // certificate summary gives the Edge SANs in an order, subject second); otherwise the
+    // subject goes first.
+    let listed = extra.iter().any(|n| n.eq_ignore_ascii_case(&subject));
     let mut sans: Vec<String> = Vec::with_capacity(extra.len() + 1);
-    for n in std::iter::once(&subject).chain(extra) {
+    let first = (!listed).then_some(&subject);
+    for n in first.into_iter().chain(extra) {
         if !sans.iter().any(|s| s.eq_ignore_ascii_case(n)) {
             sans.push(n.clone());
         }
     }
     ctx.host.verbose(format!(
-        "No topology is published: the subject is {} and the subject alternative names are the subject followed by the -DomainName names.",
-        if computer.is_some() { "-ComputerFqdn" } else { "the first -DomainName name" }
+        "No topology is published: the subject is {} and the subject alternative names are {}.",
+        if computer.is_some() {
+            "-ComputerFqdn"
+        } else {
+            "the first -DomainName name"
+        },
+        if listed {
+            "the -DomainName names in their order (they include the subject)"
+        } else {
+            "the subject followed by the -DomainName names"
+        }
     ));
     for n in &sans {
         ctx.host.verbose(format!("Subject alternative name: {n}"));
