@@ -606,3 +606,254 @@ fn item_06_topology_edge_names_in_documented_order() {
         all
     );
 }
+
+/// Real pwsh, when installed (`pwsh` on PATH or ~/.dotnet/tools/pwsh); missing under CI=true is a
+/// failure, elsewhere one SKIPPED line.
+fn pwsh(test: &str) -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let candidates = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("pwsh"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .chain(home.map(|h| h.join(".dotnet/tools/pwsh")));
+    for c in candidates {
+        if c.is_file() {
+            return Some(c);
+        }
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("pwsh is not installed ({test}); CI must have it");
+    }
+    println!("SKIPPED: pwsh not installed ({test})");
+    None
+}
+
+/// Item 5. Objects in, objects out: Request-CsCertificate -New -CA prints the shape of Lync's
+/// online request (the Get-CsCertificate properties, Use, then the store facts), and -Reference
+/// takes what Request-/Get-CsCertificate print: the JSON object as text natively, and the object
+/// itself through the pwsh module.
+#[test]
+fn item_05_reference_takes_the_objects_request_and_get_print() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let r = lab.ok(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default,WebServicesInternal",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-CA",
+        &ca.dir_s(),
+    ]);
+    let keys: KeyOrder = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(
+        keys.0,
+        [
+            "Issuer",
+            "NotAfter",
+            "NotBefore",
+            "SerialNumber",
+            "Subject",
+            "AlternativeNames",
+            "Thumbprint",
+            "EffectiveTime",
+            "PreviousThumbprint",
+            "UpdateTime",
+            "Use",
+            "SourceScope",
+            "FriendlyName",
+            "HasPrivateKey",
+            "PrivateKeyExportable",
+            "RequestId",
+            "RequestStatus",
+        ]
+    );
+    let issued = r.one::<Stored>();
+    assert_eq!(
+        issued.uses,
+        Some(vec!["Default".into(), "WebServicesInternal".into()])
+    );
+    assert_eq!((issued.effective_time, issued.source_scope), (None, None));
+    // The printed object, as text, is a -Reference.
+    let line = r.stdout.trim().to_string();
+    lab.ok(&["Set-CsCertificate", "-Type", "Default", "-Reference", &line]);
+    let got = lab.get(&[]);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].thumbprint, issued.thumbprint);
+    // So is a Get-CsCertificate object.
+    let get_line = lab.ok(&["Get-CsCertificate", "-Type", "Default"]).stdout;
+    lab.ok(&[
+        "Set-CsCertificate",
+        "-Type",
+        "WebServicesInternal",
+        "-Reference",
+        get_line.trim(),
+    ]);
+    assert_eq!(
+        lab.get(&["-Type", "WebServicesInternal"])[0].thumbprint,
+        issued.thumbprint
+    );
+    // An offline request's object has no thumbprint yet: a clear error.
+    let off = lab.ok(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        "fe.req",
+    ]);
+    let r = lab.run(&[
+        "Set-CsCertificate",
+        "-Type",
+        "Default",
+        "-Reference",
+        off.stdout.trim(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.errors()[0].message.contains("Thumbprint"), "{}", r.stderr);
+
+    // Through the module, with the objects themselves.
+    let Some(pwsh) = pwsh("item_05_reference_takes_the_objects_request_and_get_print") else {
+        return;
+    };
+    let module = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/CsCertificate.psm1");
+    let script = format!(
+        "$ErrorActionPreference='Stop'; Import-Module '{module}'; \
+         $c = Request-CsCertificate -New -Type WebServicesExternal -ComputerFqdn fe.contoso.com -KeyAlg ECDH_P256 -CA '{}'; \
+         Set-CsCertificate -Type WebServicesExternal -Reference $c; \
+         $g = Get-CsCertificate -Type WebServicesExternal; \
+         Set-CsCertificate -Type Default -Reference $g; \
+         (Get-CsCertificate -Type Default).Thumbprint + ' ' + $c.Thumbprint + ' ' + $c.Use",
+        ca.dir_s()
+    );
+    let o = std::process::Command::new(pwsh)
+        .args(["-NoProfile", "-NonInteractive", "-Command", &script])
+        .current_dir(lab.dir.path())
+        .env("CSCERT_EXE", env!("CARGO_BIN_EXE_cscert"))
+        .env("CSCERT_STORE", lab.store())
+        .env("CSCERT_COMPUTERFQDN", COMPUTER)
+        .env_remove("CSCERT_NOW")
+        .output()
+        .expect("pwsh runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Set-CsCertificate's "assigned for the type" lines come first (Write-Host).
+    let words: Vec<&str> = out
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(words.len(), 3, "{out}");
+    assert_eq!(
+        words[0], words[1],
+        "Default got the module's Request object: {out}"
+    );
+    assert_eq!(words[2], "WebServicesExternal");
+}
+
+/// Item 7. Export writes the chain it knows (here: the CA certificate imported into the store
+/// before the CA's answer), RequestStatus is the same whether Import or Export prints the
+/// certificate, and an IDN in -DomainName is requested as its A-label with a verbose line.
+#[test]
+fn item_07_export_chain_request_status_and_idn() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    lab.ok(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-PrivateKeyExportable",
+        "True",
+        "-Output",
+        "fe.req",
+    ]);
+    lab.sign(&ca, "fe.req", "fe.cer", 30);
+    lab.ok(&["Import-CsCertificate", "-Path", &ca.cert_s()]);
+    let imported = lab
+        .ok(&["Import-CsCertificate", "-Path", "fe.cer"])
+        .one::<Stored>();
+    assert_eq!(imported.request_status.as_deref(), Some("Issued"));
+    let t = imported.thumbprint.clone();
+    let env = [("CSCERT_PASSWORD", "pw")];
+    let exported = lab.run_env(
+        &env,
+        &["Export-CsCertificate", "-Thumbprint", &t, "-Path", "fe.pfx"],
+    );
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    assert_eq!(
+        exported.one::<Stored>(),
+        imported,
+        "the same object, RequestStatus included"
+    );
+    let certs = lab.openssl(&["pkcs12", "-in", "fe.pfx", "-passin", "pass:pw", "-nokeys"]);
+    assert_eq!(certs.matches("BEGIN CERTIFICATE").count(), 2, "{certs}");
+    std::fs::write(lab.path("chain.pem"), &certs).unwrap();
+    // openssl builds the path from the PFX's own certificates.
+    lab.openssl(&["verify", "-CAfile", "chain.pem", "fe.cer"]);
+    let pem = lab.run_env(
+        &env,
+        &[
+            "Export-CsCertificate",
+            "-Thumbprint",
+            &t,
+            "-Path",
+            "fe.pem",
+            "-Format",
+            "Pem",
+        ],
+    );
+    assert_eq!(pem.code, 0, "{}", pem.stderr);
+    let text = std::fs::read_to_string(lab.path("fe.pem")).unwrap();
+    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 2);
+
+    let r = lab.ok(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "WebServicesExternal",
+        "-ComputerFqdn",
+        "fe.contoso.com",
+        "-DomainName",
+        "bücher.contoso.com",
+        "-KeyAlg",
+        "ECDH_P256",
+        "-Output",
+        "idn.req",
+        "-Verbose",
+    ]);
+    let o: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(
+        o["AlternativeNames"],
+        serde_json::json!(["fe.contoso.com", "xn--bcher-kva.contoso.com"])
+    );
+    assert!(
+        r.stderr.lines().any(|l| l.starts_with("VERBOSE:")
+            && l.contains("bücher.contoso.com")
+            && l.contains("xn--bcher-kva.contoso.com")),
+        "{}",
+        r.stderr
+    );
+    let text = lab.openssl(&["req", "-in", "idn.req", "-noout", "-text"]);
+    assert!(text.contains("DNS:xn--bcher-kva.contoso.com"), "{text}");
+}

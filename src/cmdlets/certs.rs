@@ -79,11 +79,11 @@ pub fn parse(row: &CertRow) -> CsResult<Inspected> {
     })
 }
 
-pub fn stored_object(
-    row: &CertRow,
-    c: &Inspected,
-    request_status: Option<&'static str>,
-) -> StoredCertificate {
+/// A stored certificate as Import-, Export- and Request-CsCertificate -CA print it. Its
+/// RequestStatus is a fact of the certificate, the same whichever cmdlet prints it: "Issued" when
+/// it answers a request made by Request-CsCertificate.
+pub fn stored_object(row: &CertRow, c: &Inspected) -> StoredCertificate {
+    let request_status = row.request_id.map(|_| "Issued");
     StoredCertificate {
         core: CertificateCore {
             thumbprint: row.thumbprint.clone(),
@@ -95,6 +95,41 @@ pub fn stored_object(
         request_id: row.request_id,
         request_status,
     }
+}
+
+/// The chain to give with a certificate: the one stored with it (a .p7b, a PFX, a lab CA), else
+/// the issuers found among the certificates in the store (an imported CA certificate), leaf's
+/// issuer first, up to a self-signed one.
+pub fn known_chain(tx: &Tx<'_>, row: &CertRow, c: &Inspected) -> CsResult<Vec<Vec<u8>>> {
+    if !row.chain.is_empty() {
+        return Ok(row.chain.clone());
+    }
+    let mut others = Vec::new();
+    for r in tx.certificates()? {
+        if r.thumbprint != row.thumbprint {
+            if let Ok(i) = inspect_der_certificate(&r.der) {
+                others.push((r.der, i));
+            }
+        }
+    }
+    let mut chain: Vec<Vec<u8>> = Vec::new();
+    let mut issuer = c.issuer.clone();
+    let self_signed = |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
+    if self_signed(c) {
+        return Ok(chain);
+    }
+    while let Some(name) = issuer.take() {
+        let Some((der, i)) = others.iter().find(|(der, i)| {
+            i.subject == name && i.basic_constraints_ca == Some(true) && !chain.contains(der)
+        }) else {
+            break;
+        };
+        chain.push(der.clone());
+        if !self_signed(i) {
+            issuer = i.issuer.clone();
+        }
+    }
+    Ok(chain)
 }
 
 /// The password of a PFX: `-Password`, else `$env:CSCERT_PASSWORD` (so it need not appear in a

@@ -113,8 +113,7 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
             lines = certs::apply(&tx, a, &leaf, now)?;
         }
         tx.commit()?;
-        let status = stored.request_id.map(|_| "Issued");
-        Ok((certs::stored_object(&stored, &leaf, status), lines, new))
+        Ok((certs::stored_object(&stored, &leaf), lines, new))
     })?;
     if exportable_param == Some(true)
         && loaded.private_key_pkcs8.is_none()

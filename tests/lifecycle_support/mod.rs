@@ -62,6 +62,13 @@ pub struct Stored {
     pub subject: String,
     pub alternative_names: Vec<String>,
     pub thumbprint: String,
+    /// These five only in Request-CsCertificate -CA's object (Lync's online request shape).
+    pub effective_time: Option<String>,
+    pub previous_thumbprint: Option<String>,
+    pub update_time: Option<String>,
+    #[serde(rename = "Use")]
+    pub uses: Option<Vec<String>>,
+    pub source_scope: Option<String>,
     pub friendly_name: Option<String>,
     pub has_private_key: bool,
     pub private_key_exportable: bool,
