@@ -857,3 +857,136 @@ fn item_07_export_chain_request_status_and_idn() {
     let text = lab.openssl(&["req", "-in", "idn.req", "-noout", "-text"]);
     assert!(text.contains("DNS:xn--bcher-kva.contoso.com"), "{text}");
 }
+
+/// Item 8. Dates in the admin's culture, through the binder of the built binary. Source:
+/// Microsoft's Set-CsCertificate guidance, "The EffectiveDate must be formatted to match your
+/// server's region and language settings", and .NET's culture patterns (ko-KR
+/// `yyyy-MM-dd tt h:mm:ss` with 오전/오후, en-GB `dd/MM/yyyy HH:mm:ss`, de-DE `dd.MM.yyyy`).
+#[test]
+fn item_08_effective_date_in_the_admins_culture() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let t0 = epoch_after(&lab, &ca);
+    let now = fmt_date(t0);
+    let old = lab_issue(&lab, &ca, &now, AV);
+    let new = lab_issue(&lab, &ca, &now, AV);
+    lab.ok_at(
+        &now,
+        &["Set-CsCertificate", "-Type", AV, "-Thumbprint", &old],
+    );
+    let day = t0 + Duration::days(20);
+    let cases = [
+        (
+            "ko_KR.UTF-8",
+            day.format("%Y-%m-%d 오후 6:00:00").to_string(),
+            day + Duration::hours(18),
+        ),
+        (
+            "en_GB.UTF-8",
+            day.format("%d/%m/%Y 06:30:00").to_string(),
+            day + Duration::minutes(390),
+        ),
+        (
+            "de_DE.UTF-8",
+            day.format("%d.%m.%Y 07:00").to_string(),
+            day + Duration::hours(7),
+        ),
+        (
+            "ja_JP.UTF-8",
+            day.format("%Y/%m/%d 午前 8:00:00").to_string(),
+            day + Duration::hours(8),
+        ),
+        (
+            "fr_FR.UTF-8",
+            day.format("%d/%m/%Y 09:00:00").to_string(),
+            day + Duration::hours(9),
+        ),
+        (
+            "en_US.UTF-8",
+            day.format("%-m/%-d/%Y 10:00:00 AM").to_string(),
+            day + Duration::hours(10),
+        ),
+        // ISO 8601 in any culture.
+        (
+            "ko_KR.UTF-8",
+            day.format("%Y-%m-%dT11:00:00").to_string(),
+            day + Duration::hours(11),
+        ),
+    ];
+    for (lang, arg, want) in cases {
+        let r = lab.run_env(
+            &[("LANG", lang), ("CSCERT_NOW", &now)],
+            &[
+                "Set-CsCertificate",
+                "-Type",
+                AV,
+                "-Thumbprint",
+                &new,
+                "-Roll",
+                "-EffectiveDate",
+                &arg,
+            ],
+        );
+        assert_eq!(r.code, 0, "{lang} {arg}: {}", r.stderr);
+        let g = one_use(&lab, &now, AV);
+        assert_eq!(g.effective_time, Some(fmt_date(want)), "{lang} {arg}");
+    }
+    // The US form in a British session: a binding error naming the culture and an ISO example.
+    let us = day.format("%-m/%-d/%Y 6:00:00 AM").to_string();
+    let r = lab.run_env(
+        &[("LANG", "en_GB.UTF-8"), ("CSCERT_NOW", &now)],
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            AV,
+            "-Thumbprint",
+            &new,
+            "-Roll",
+            "-EffectiveDate",
+            &us,
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let e = &r.errors()[0];
+    assert!(
+        e.message.contains("en-GB") && e.message.contains("LANG=en_GB.UTF-8"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("2026-07-22T06:00:00"), "{}", e.message);
+    // LC_ALL wins over LANG.
+    let r = lab.run_env(
+        &[
+            ("LANG", "en_GB.UTF-8"),
+            ("LC_ALL", "en_US.UTF-8"),
+            ("CSCERT_NOW", &now),
+        ],
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            AV,
+            "-Thumbprint",
+            &new,
+            "-Roll",
+            "-EffectiveDate",
+            &us,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A culture without patterns: ISO only, and the error says so.
+    let r = lab.run_env(
+        &[("LANG", "es_ES.UTF-8"), ("CSCERT_NOW", &now)],
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            AV,
+            "-Thumbprint",
+            &new,
+            "-Roll",
+            "-EffectiveDate",
+            &us,
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.errors()[0].message.contains("es-ES"), "{}", r.stderr);
+}

@@ -1,6 +1,6 @@
 //! Binding argv to a cmdlet's parameter table with PowerShell's rules; no I/O.
 
-use super::dates::parse_datetime;
+use super::dates::parse_in_current_culture;
 use super::errors;
 use super::table::{CmdletDef, PType, ParamDef, COMMON, SHOULD_PROCESS};
 use crate::error::CsResult;
@@ -516,9 +516,9 @@ fn convert_scalar(
             Some(n) => Value::Enum(n),
             None => return Err(errors::bad_enum(cmdlet, def, e.dotnet, e.names, &raw)),
         },
-        PType::DateTime => match parse_datetime(&raw) {
-            Some(d) => Value::Date(d),
-            None => return Err(errors::bad_date(cmdlet, def, &raw)),
+        PType::DateTime => match parse_in_current_culture(&raw) {
+            Ok(d) => Value::Date(d),
+            Err(hint) => return Err(errors::bad_date(cmdlet, def, &raw, &hint)),
         },
         PType::Password if raw == "System.Security.SecureString" => {
             return Err(errors::secure_string(cmdlet, def))

@@ -304,7 +304,7 @@ pub static IMPORT: CmdletDef = CmdletDef {
 };
 
 const SET_SETS: &[&str] = &["Thumbprint", "Reference", "Path"];
-const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current (US \"7/22/2012 6:00:00 AM\" or ISO 8601).";
+const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current, in the culture of LC_ALL/LC_TIME/LANG (en-US \"7/22/2012 6:00:00 AM\", ko-KR \"2012-07-22 오전 6:00:00\", ...) or ISO 8601.";
 
 pub static SET: CmdletDef = CmdletDef {
     name: "Set-CsCertificate",

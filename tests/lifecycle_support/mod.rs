@@ -204,6 +204,10 @@ impl Lab {
             .env("CSCERT_STORE", self.store())
             .env("CSCERT_COMPUTERFQDN", COMPUTER)
             .env("TZ", "UTC")
+            // Dates are read in the culture of the locale (issue 11 item 8): fix it.
+            .env_remove("LC_ALL")
+            .env_remove("LC_TIME")
+            .env("LANG", "en_US.UTF-8")
             .env_remove("CSCERT_PASSWORD")
             .env_remove("CSCERT_NOW")
             .env_remove("CSCERT_ERROR_FORMAT")
