@@ -40,6 +40,16 @@ fn cmdlet_from_program(argv0: &OsString) -> Option<&'static CmdletDef> {
     binder::find_cmdlet(stem)
 }
 
+/// `-?` as in PowerShell, and where Unix users look: `--help`, and `-h`/`-help` unless they
+/// are a prefix of a real parameter of the cmdlet (no cmdlet has one today).
+fn asks_for_help(cmdlet: &CmdletDef, arg: &str) -> bool {
+    if arg == "-?" || arg.eq_ignore_ascii_case("--help") {
+        return true;
+    }
+    let short = arg.eq_ignore_ascii_case("-h") || arg.eq_ignore_ascii_case("-help");
+    short && !binder::has_parameter_prefix(cmdlet, &arg[1..])
+}
+
 /// Runs one invocation and returns its exit status.
 pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
     let argv0 = argv.first().cloned().unwrap_or_default();
@@ -60,10 +70,7 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
             None => return run_outer(&args, out, err),
         },
     };
-    if rest
-        .iter()
-        .any(|a| a == "-?" || a.eq_ignore_ascii_case("-help") && cmdlet.param("Help").is_none())
-    {
+    if rest.iter().any(|a| asks_for_help(cmdlet, a)) {
         let mut out = out;
         let _ = out.write_all(help::cmdlet_help(cmdlet).as_bytes());
         return 0;

@@ -990,3 +990,102 @@ fn item_08_effective_date_in_the_admins_culture() {
     assert_eq!(r.code, 2);
     assert!(r.errors()[0].message.contains("es-ES"), "{}", r.stderr);
 }
+
+/// Item 12. `--help` and `-h` print the cmdlet's help (as `-?` does), and every example line in
+/// the help pastes into bash and into pwsh with the same meaning: both shells run it verbatim
+/// (cmdlet names are links to cscert, as scripts/install.sh makes them) and cscert reports the
+/// same bound parameters.
+#[test]
+fn item_12_help_where_unix_users_look_and_examples_paste_into_both_shells() {
+    let lab = Lab::new();
+    let bin = lab.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let names = [
+        "Request-CsCertificate",
+        "Import-CsCertificate",
+        "Set-CsCertificate",
+        "Get-CsCertificate",
+        "Remove-CsCertificate",
+        "Test-CsCertificateConfiguration",
+        "Export-CsCertificate",
+        "Test-CsCertificate",
+        "Publish-CsTopology",
+        "Get-CsTopology",
+    ];
+    let mut examples = Vec::new();
+    for n in names {
+        let q = lab.ok(&[n, "-?"]).stdout;
+        assert!(q.starts_with(&format!("NAME\n    {n}\n")), "{q}");
+        assert_eq!(lab.ok(&[n, "--help"]).stdout, q, "{n} --help");
+        assert_eq!(lab.ok(&[n, "-h"]).stdout, q, "{n} -h");
+        assert_eq!(lab.ok(&[n, "-Help"]).stdout, q, "{n} -Help");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_cscert"), bin.join(n)).unwrap();
+        let mut lines = q.lines();
+        while let Some(l) = lines.next() {
+            if l.trim_start().starts_with("--------------------------") {
+                examples.push(lines.next().unwrap().trim().to_string());
+            }
+        }
+    }
+    assert!(examples.len() >= 15, "{examples:?}");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let shell = |program: &std::path::Path, args: &[&str], script: &str| {
+        let o = std::process::Command::new(program)
+            .args(args)
+            .arg(script)
+            .current_dir(lab.dir.path())
+            .env("PATH", &path)
+            .env("CSCERT_STORE", lab.store())
+            .env("CSCERT_COMPUTERFQDN", COMPUTER)
+            .env("CSCERT_DEBUG_BINDING", "1")
+            .env("LANG", "en_US.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("CSCERT_PASSWORD")
+            .env_remove("CSCERT_NOW")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("shell runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        all.lines()
+            .filter(|l| l.starts_with("DEBUG: Bound:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // bash: `set -u`, so an example that used an unset shell variable would fail here.
+    let bash_script: String = examples
+        .iter()
+        .map(|e| format!("set -u; {e} </dev/null\n"))
+        .collect();
+    let in_bash = shell(std::path::Path::new("bash"), &["-c"], &bash_script);
+    assert_eq!(
+        in_bash.len(),
+        examples.len(),
+        "each example binds in bash: {in_bash:#?}"
+    );
+    let Some(pwsh) = pwsh("item_12_help_where_unix_users_look_and_examples_paste_into_both_shells")
+    else {
+        return;
+    };
+    let ps_script: String = examples
+        .iter()
+        .map(|e| format!("& {{ {e} }} 2>&1 | ForEach-Object {{ \"$_\" }}\n"))
+        .collect();
+    let in_pwsh = shell(
+        &pwsh,
+        &["-NoProfile", "-NonInteractive", "-Command"],
+        &ps_script,
+    );
+    assert_eq!(
+        in_pwsh, in_bash,
+        "the same parameters bound from pwsh and bash"
+    );
+}

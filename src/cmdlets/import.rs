@@ -55,9 +55,7 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
     let force = b.switch("Force");
     let now = ctx.now;
     let local_roll_uses = match assign {
-        Some(([], None, true, _)) => {
-            Some(uses_to_roll(ctx, &leaf.spki_der, &leaf.subject, path)?)
-        }
+        Some(([], None, true, _)) => Some(uses_to_roll(ctx, &leaf.spki_der, &leaf.subject, path)?),
         _ => None,
     };
     let assignment = assign.map(|(uses, identity, roll, effective)| {
