@@ -6,7 +6,7 @@ use crate::cmdlets::{self, Ctx};
 use crate::error::Exit;
 use crate::output::Host;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN   the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD       PFX password when -Password is not given\n    CSCERT_ERROR_FORMAT   'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW            pretend the current time is this ISO 8601 instant (tests, labs)\n";
@@ -88,6 +88,11 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
                     crate::output::to_ascii_json(&bound.to_json())
                 ));
             }
+            host.set_mode(crate::output::terminal::mode(
+                std::io::stdout().is_terminal(),
+                bound.common.output_format,
+                &|k| std::env::var(k).ok(),
+            ));
             let mut ctx = Ctx::new(host, &bound);
             let code = cmdlets::run(&bound, &mut ctx, rest);
             host = ctx.into_host();

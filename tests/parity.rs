@@ -1089,3 +1089,227 @@ fn item_12_help_where_unix_users_look_and_examples_paste_into_both_shells() {
         "the same parameters bound from pwsh and bash"
     );
 }
+
+/// Runs cscert under a real pseudo-terminal (`script`), so that stdout and stderr are terminals;
+/// returns what the terminal showed (stdout and stderr interleaved, `\r\n` made `\n`) and the
+/// exit code.
+fn in_pty(lab: &Lab, env: &[(&str, &str)], args: &[&str]) -> (String, i32) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let line = std::iter::once(env!("CARGO_BIN_EXE_cscert"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &line, "/dev/null"])
+        .current_dir(lab.dir.path())
+        .env("CSCERT_STORE", lab.store())
+        .env("CSCERT_COMPUTERFQDN", COMPUTER)
+        .env("LANG", "en_US.UTF-8")
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .env_remove("CSCERT_OUTPUT")
+        .env_remove("CSCERT_ERROR_FORMAT")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("script (util-linux) runs");
+    (
+        String::from_utf8_lossy(&o.stdout).replace("\r\n", "\n"),
+        o.status.code().unwrap_or(-1),
+    )
+}
+
+/// Item 11. A human view on a terminal (tested through a real pty): Format-List-like blocks,
+/// a table for -List, findings grouped by severity with colour, one-line summaries; exactly
+/// today's JSON Lines when stdout is not a terminal, and on a terminal with CSCERT_OUTPUT=json or
+/// -OutputFormat Json; progress on stderr for a long Test-CsCertificate batch on a terminal only.
+#[test]
+fn item_11_terminal_view_and_json_contract() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "script (util-linux) is missing"
+        );
+        println!("SKIPPED: script not installed (item_11_terminal_view_and_json_contract)");
+        return;
+    }
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
+    let now = fmt_date(epoch_after(&lab, &ca));
+    let t = lab_issue(&lab, &ca, &now, "AccessEdgeExternal");
+    lab.ok_at(
+        &now,
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            "AccessEdgeExternal",
+            "-Thumbprint",
+            &t,
+        ],
+    );
+    let at = [("CSCERT_NOW", now.as_str())];
+
+    // Piped: the JSON contract, unchanged.
+    let piped = lab.ok_at(&now, &["Get-CsCertificate"]).stdout;
+    check_assigned_lines(&piped);
+    // On a terminal: a block, no JSON.
+    let (shown, code) = in_pty(&lab, &at, &["Get-CsCertificate"]);
+    assert_eq!(code, 0, "{shown}");
+    assert!(!shown.contains('{'), "{shown}");
+    let thumb_line = format!("Thumbprint         : {t}");
+    assert!(shown.lines().any(|l| l == thumb_line), "{shown}");
+    assert!(
+        shown
+            .lines()
+            .any(|l| l == "Use                : AccessEdgeExternal"),
+        "{shown}"
+    );
+    // Forced JSON on the terminal: byte for byte the piped lines.
+    for (env, extra) in [
+        (vec![("CSCERT_OUTPUT", "json"), at[0]], vec![]),
+        (at.to_vec(), vec!["-OutputFormat", "Json"]),
+    ] {
+        let mut args = vec!["Get-CsCertificate"];
+        args.extend(extra);
+        let (json, code) = in_pty(&lab, &env, &args);
+        assert_eq!(code, 0);
+        assert_eq!(json, piped, "{env:?} {args:?}");
+    }
+    // Empty result and a change: one line each.
+    let (empty, _) = in_pty(&lab, &at, &["Get-CsCertificate", "-Type", "Default"]);
+    assert_eq!(empty, "No certificate is assigned for these uses.\n");
+    assert_eq!(
+        lab.ok_at(&now, &["Get-CsCertificate", "-Type", "Default"])
+            .stdout,
+        ""
+    );
+
+    // -List as a table.
+    lab.ok_at(
+        &now,
+        &[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "Default",
+            "-ComputerFqdn",
+            "fe.contoso.com",
+            "-KeyAlg",
+            "ECDH_P256",
+            "-Output",
+            "fe.req",
+        ],
+    );
+    let (table, _) = in_pty(&lab, &at, &["Request-CsCertificate", "-List"]);
+    let header = table
+        .lines()
+        .find(|l| l.contains("RequestId"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        header.contains("RequestStatus") && header.contains("CertificateUses"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains(" 2 ") && l.contains("Pending") && l.contains("CN=fe.contoso.com")),
+        "{table}"
+    );
+    // The injectable form (no pty) gives the same view, without colour.
+    let injected = lab.run_env(
+        &[("CSCERT_OUTPUT", "text"), at[0]],
+        &["Request-CsCertificate", "-List"],
+    );
+    assert_eq!(injected.stdout, table);
+
+    // Findings grouped by severity, in colour on the terminal, plain with NO_COLOR.
+    let (checked, code) = in_pty(
+        &lab,
+        &at,
+        &[
+            "Test-CsCertificate",
+            "-Path",
+            "fe.req",
+            "-Type",
+            "AccessEdgeExternal",
+            "-XmppDomain",
+            "contoso.com",
+        ],
+    );
+    assert_eq!(code, 3);
+    let errors = checked
+        .find("Errors (")
+        .unwrap_or_else(|| panic!("{checked}"));
+    let warnings = checked
+        .find("Warnings (")
+        .unwrap_or_else(|| panic!("{checked}"));
+    assert!(errors < warnings, "{checked}");
+    assert!(
+        checked.contains("\x1b[31mXMPP-NOT-COVERED\x1b[0m"),
+        "{checked}"
+    );
+    assert!(
+        checked.contains("\x1b[33mEKU-NO-CLIENT-AUTH\x1b[0m"),
+        "{checked}"
+    );
+    let (plain, _) = in_pty(
+        &lab,
+        &[("NO_COLOR", "1"), at[0]],
+        &[
+            "Test-CsCertificate",
+            "-Path",
+            "fe.req",
+            "-Type",
+            "AccessEdgeExternal",
+            "-XmppDomain",
+            "contoso.com",
+        ],
+    );
+    assert!(
+        !plain.contains('\x1b') && plain.contains("  XMPP-NOT-COVERED  "),
+        "{plain}"
+    );
+
+    let (removed, code) = in_pty(
+        &lab,
+        &at,
+        &[
+            "Remove-CsCertificate",
+            "-Type",
+            "AccessEdgeExternal",
+            "-Force",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        removed,
+        format!("Removed the certificate {t} from AccessEdgeExternal at {COMPUTER}.\n")
+    );
+
+    // Progress for a long batch: on a terminal's stderr only.
+    std::fs::create_dir_all(lab.path("many")).unwrap();
+    let one = std::fs::read(ca.cert.clone()).unwrap();
+    for i in 0..250 {
+        std::fs::write(lab.path(&format!("many/{i:03}.crt")), &one).unwrap();
+    }
+    let (batch, _) = in_pty(
+        &lab,
+        &[("CSCERT_OUTPUT", "json"), at[0]],
+        &["Test-CsCertificate", "-Path", "many"],
+    );
+    assert!(
+        batch.contains("250/250 files checked"),
+        "{}",
+        &batch[batch.len().saturating_sub(400)..]
+    );
+    let piped = lab.run_at(&now, &["Test-CsCertificate", "-Path", "many"]);
+    assert!(!piped.stderr.contains("files checked"), "{}", piped.stderr);
+    assert_eq!(piped.stdout.lines().count(), 250);
+}

@@ -33,6 +33,8 @@ pub struct Common {
     pub confirm: Option<bool>,
     pub error_action: Option<&'static str>,
     pub warning_action: Option<&'static str>,
+    /// [cscert] `-OutputFormat Json|Text`.
+    pub output_format: Option<&'static str>,
 }
 
 /// The result of binding: the parameter set and the values, in the order they were given.
@@ -406,6 +408,7 @@ fn apply_common(c: &mut Common, name: &str, v: Value) {
         ("Confirm", Value::Switch(b)) => c.confirm = Some(b),
         ("ErrorAction", Value::Enum(e)) => c.error_action = Some(e),
         ("WarningAction", Value::Enum(e)) => c.warning_action = Some(e),
+        ("OutputFormat", Value::Enum(e)) => c.output_format = Some(e),
         // The rest (variables, buffers) only mean something inside pwsh: accepted and ignored.
         _ => {}
     }

@@ -37,6 +37,12 @@ pub static EXPORT_FORMAT: EnumDef = EnumDef {
     names: &["Pfx", "Pem"],
 };
 
+/// [cscert] `-OutputFormat`: JSON Lines even on a terminal, or the terminal view even in a pipe.
+pub static OUTPUT_FORMAT: EnumDef = EnumDef {
+    dotnet: "Cscert.OutputFormat",
+    names: &["Json", "Text"],
+};
+
 pub static ACTION_PREFERENCE: EnumDef = EnumDef {
     dotnet: "System.Management.Automation.ActionPreference",
     names: &[
@@ -166,6 +172,8 @@ pub static COMMON: &[ParamDef] = &[
     common("OutVariable", &["ov"], PType::Str),
     common("OutBuffer", &["ob"], PType::Int),
     common("PipelineVariable", &["pv"], PType::Str),
+    // [cscert] not a PowerShell common parameter: the output format of every cmdlet.
+    common("OutputFormat", &[], PType::Enum(&OUTPUT_FORMAT)),
 ];
 
 /// The ShouldProcess parameters, common to cmdlets that change something.

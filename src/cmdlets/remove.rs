@@ -111,9 +111,9 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(())
     })?;
     for (u, scope, _, thumb) in confirmed {
-        ctx.host.verbose(format!(
-            "Removed the {which}certificate {thumb} from {u} at {scope}."
-        ));
+        let line = format!("Removed the {which}certificate {thumb} from {u} at {scope}.");
+        ctx.host.verbose(&line);
+        ctx.host.summary(line);
     }
     Ok(())
 }

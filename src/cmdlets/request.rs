@@ -589,6 +589,7 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(n)
     })?;
     ctx.host.verbose(format!("Cleared {n} request(s)."));
+    ctx.host.summary(format!("Cleared {n} request(s)."));
     Ok(())
 }
 
