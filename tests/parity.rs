@@ -1313,3 +1313,66 @@ fn item_11_terminal_view_and_json_contract() {
     assert!(!piped.stderr.contains("files checked"), "{}", piped.stderr);
     assert_eq!(piped.stdout.lines().count(), 250);
 }
+
+/// Item 10. The README's set-up has exactly two commands (the Edge request of the example, then
+/// `bash scripts/test`), the first can be run again (it failed when edge.req existed), and the
+/// install command follows them.
+#[test]
+fn item_10_readme_setup_commands_rerun_and_install_follows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let setup = readme
+        .split("## Set-up")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Set-up section");
+    let block = setup
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    let commands: Vec<&str> = block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert_eq!(commands[1], "bash scripts/test");
+    let after = setup
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .nth(1)
+        .unwrap();
+    assert!(after.contains("`bash scripts/install.sh`"), "{after}");
+
+    // Command 1, with the built binary for `cargo run --release --`, twice.
+    let args = commands[0]
+        .strip_prefix("cargo run --release -- ")
+        .expect("command 1 builds and runs cscert");
+    let lab = Lab::new();
+    let script = format!(
+        "set -e; cscert() {{ '{}' \"$@\"; }}; cscert {args}",
+        env!("CARGO_BIN_EXE_cscert")
+    );
+    for run in 1..=2 {
+        let o = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(lab.dir.path())
+            .env("CSCERT_STORE", lab.store())
+            .env_remove("CSCERT_OUTPUT")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "run {run}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = lab.openssl(&["req", "-verify", "-noout", "-text", "-in", "edge.req"]);
+        assert!(
+            text.contains("DNS:webcon.contoso.com, DNS:sip.contoso.com"),
+            "{text}"
+        );
+    }
+}
