@@ -188,7 +188,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             return Err(CsError::failed(
                 "RollNeedsAssignment",
                 Category::InvalidArgument,
-                "-EffectiveDate stages an assignment: give -Identity, -Type and -Roll as well (or use Set-CsCertificate -Roll).",
+                "-EffectiveDate stages an assignment: add -Roll (and -Identity with -Type to name the uses), or use Set-CsCertificate -Roll.",
             ));
         }
         import_file(ctx, b, None)
