@@ -436,12 +436,12 @@ Values: Default, WebServicesInternal, WebServicesExternal, Internal, External, A
 [cscert] Days a lab CA (-CA) issues the certificate for; default 365, never beyond the CA's own expiry.
 
 .EXAMPLE
-Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName "webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com" -PrivateKeyExportable $True -Output edge.req
+Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -Output edge.req
 
 Makes the offline request for the Edge external certificate with XMPP federation for contoso.com.
 
 .EXAMPLE
-Request-CsCertificate -New -Type WebServicesExternal -Output C:\Certificates\WebServicesExternal.cer
+Request-CsCertificate -New -Type WebServicesExternal -Output 'C:\Certificates\WebServicesExternal.cer'
 
 Makes an offline request for the external web services.
 
@@ -613,14 +613,14 @@ Record whether the key may be exported later.
 Write an HTML report of what was done to this file.
 
 .PARAMETER Roll
-Stage the certificate to become current at -EffectiveDate.
+Stage the certificate to become current at -EffectiveDate (without -Type: for the uses of the request it answers, or of the certificate with the same subject).
 
 .PARAMETER Type
 The uses to assign the certificate to.
 Values: Default, WebServicesInternal, WebServicesExternal, Internal, External, AccessEdgeExternal, DataEdgeExternal, AudioVideoAuthentication, XmppServer, OAuthTokenIssuer, iPhoneAPNService, iPadAPNService, MPNService, PICWebService, ProvisionService, WsFedTokenTransfer, LogRetentionService, SMPDNSWebService, TenantAdmin, UpgradeEngineService.
 
 .EXAMPLE
-Import-CsCertificate -Path "C:\Certificates\WebServer.pfx" -Password $pw -PrivateKeyExportable $True
+Import-CsCertificate -Path 'C:\Certificates\WebServer.pfx' -Password 'P@ssw0rd' -PrivateKeyExportable True
 
 Imports a PFX with its key.
 
@@ -630,9 +630,14 @@ Import-CsCertificate -Path edge.cer
 Imports the CA's answer to an offline request; it is joined to the pending key.
 
 .EXAMPLE
-Import-CsCertificate -Identity Global -Path oauth.pfx -Password $pw -Type OAuthTokenIssuer
+Import-CsCertificate -Identity Global -Path oauth.pfx -Type OAuthTokenIssuer
 
-Imports and assigns at global scope.
+Imports and assigns at global scope (password from $CSCERT_PASSWORD).
+
+.EXAMPLE
+Import-CsCertificate -Path edge.pfx -Roll -EffectiveTime 2027-07-31T08:00:00
+
+Stages a renewal for the uses of the certificate it renews.
 
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
@@ -666,7 +671,7 @@ Generated from cscert's parameter table; `cscert Import-CsCertificate -?` shows 
         [Parameter()]
         [string] $Report,
 
-        [Parameter(ParameterSetName = 'Cms')]
+        [Parameter()]
         [switch] $Roll,
 
         [Parameter(ParameterSetName = 'Cms', Mandatory = $true)]
@@ -703,7 +708,7 @@ Assigns a certificate in the store to one or more uses, now or staged with -Roll
 Assignments belong to this computer ($env:CSCERT_COMPUTERFQDN or this machine's FQDN) or, with -Identity Global, to the global scope. With -Roll -EffectiveDate the certificate is staged; at that time it becomes current and the old one becomes previous.
 
 .PARAMETER EffectiveDate
-With -Roll: when the new certificate becomes current (US "7/22/2012 6:00:00 AM" or ISO 8601).
+With -Roll: when the new certificate becomes current, in the culture of LC_ALL/LC_TIME/LANG (en-US "7/22/2012 6:00:00 AM", ko-KR "2012-07-22 오전 6:00:00", ...) or ISO 8601.
 
 .PARAMETER Force
 Assign without asking.
@@ -740,12 +745,12 @@ Set-CsCertificate -Type Default,WebServicesInternal,WebServicesExternal -Thumbpr
 Assigns a certificate to the Front End uses.
 
 .EXAMPLE
-Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint $t -Roll -EffectiveDate "7/22/2012 6:00:00 AM"
+Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Roll -EffectiveDate '7/22/2027 6:00:00 AM'
 
-Stages a new A/V authentication certificate.
+Stages a new A/V authentication certificate (date in the en-US culture; ISO 8601 works in every culture).
 
 .EXAMPLE
-Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint $x -EffectiveDate "7/1/2012" -Roll
+Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -EffectiveDate 2027-07-01 -Roll
 
 Rolls the global OAuth token issuer certificate.
 
@@ -845,12 +850,12 @@ Get-CsCertificate -Type WebServicesInternal
 Only the internal web services certificate.
 
 .EXAMPLE
-Get-CsCertificate | Where-Object {$_.NotAfter -lt "9/1/2018"}
+Get-CsCertificate -Type OAuthTokenIssuer
 
-Certificates that expire before a date.
+The server-to-server (OAuth token issuer) certificate.
 
 .EXAMPLE
-Get-CsCertificate -Identity "global"
+Get-CsCertificate -Identity global
 
 Global-scope certificates.
 
@@ -1042,14 +1047,14 @@ The file to write.
 The certificate to export.
 
 .EXAMPLE
-Export-CsCertificate -Thumbprint $cert.Thumbprint -Path edge.pfx -Password $pw
+Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Password 'P@ssw0rd'
 
 Exports the Edge certificate for the other pool members.
 
 .EXAMPLE
-Export-CsCertificate -Thumbprint $t -Path edge.pfx -Legacy
+Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Legacy
 
-A PFX for Windows Server 2012 R2, password from $env:CSCERT_PASSWORD.
+A PFX for Windows Server 2012 R2, password from $CSCERT_PASSWORD.
 
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].

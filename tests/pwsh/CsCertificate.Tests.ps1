@@ -86,7 +86,7 @@ Describe 'The module as PowerShell sees it' {
         $h = Get-Help Request-CsCertificate -Full
         $h.Synopsis | Should -Match 'Requests a new certificate'
         @($h.examples.example).Count | Should -BeGreaterOrEqual 5
-        (Get-Help Set-CsCertificate -Examples | Out-String) | Should -Match 'Roll -EffectiveDate "7/22/2012 6:00:00 AM"'
+        (Get-Help Set-CsCertificate -Examples | Out-String) | Should -Match 'Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint \w+ -Roll -EffectiveDate'
         (Get-Help Import-CsCertificate -Parameter Password | Out-String) | Should -Match 'CSCERT_PASSWORD'
     }
 
