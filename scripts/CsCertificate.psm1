@@ -128,8 +128,8 @@ $script:CsCertPreferences = [ordered]@{
 }
 
 $script:CsCertTypeRules = [ordered]@{
-    SourceScope = 'Cscert.AssignedCertificate'
     HasPrivateKey = 'Cscert.StoredCertificate'
+    SourceScope = 'Cscert.AssignedCertificate'
     CertificateUses = 'Cscert.CertificateRequest'
     Created = 'Cscert.OfflineRequest'
     Findings = 'Cscert.CertificateTestResult'

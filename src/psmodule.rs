@@ -309,8 +309,8 @@ fn spec() -> String {
 
 /// Output shapes: the first rule whose property the object has names its PSTypeName.
 const TYPE_RULES: &[(&str, &str)] = &[
-    ("SourceScope", "Cscert.AssignedCertificate"),
     ("HasPrivateKey", "Cscert.StoredCertificate"),
+    ("SourceScope", "Cscert.AssignedCertificate"),
     ("CertificateUses", "Cscert.CertificateRequest"),
     ("Created", "Cscert.OfflineRequest"),
     ("Findings", "Cscert.CertificateTestResult"),

@@ -104,3 +104,54 @@ fn secrets_bind_from_the_environment_and_stay_masked() {
     assert_eq!(t.parameter_set, "Thumbprint");
     assert!(t.parameters.get("Password").is_none());
 }
+
+/// pwsh passes a [datetime] to a native program as InvariantCulture text (recorded from real
+/// pwsh in tests/pwsh/NativeArgv.Tests.ps1): cscert reads it where the culture cannot.
+#[test]
+fn pwsh_datetime_text_binds_in_cultures_that_cannot_read_it() {
+    let sb = Sandbox::new();
+    for (lang, want) in [
+        ("en_GB.UTF-8", "2012-07-22T06:00:00Z"),
+        ("ko_KR.UTF-8", "2012-07-22T06:00:00Z"),
+        ("C.UTF-8", "2012-07-22T06:00:00Z"),
+    ] {
+        let o = sb
+            .cmd(&[
+                "Set-CsCertificate",
+                "-Type",
+                "Default",
+                "-Thumbprint",
+                "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D",
+                "-Roll",
+                "-EffectiveDate",
+                "07/22/2012 06:00:00",
+                "-WhatIf",
+            ])
+            .env("LC_ALL", lang)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let t = common::Outcome::from(o).trace();
+        assert_eq!(param(&t, "EffectiveDate"), &json!(want), "{lang}");
+    }
+    // A date the culture reads keeps the culture's meaning (en-GB: 7 May), as PowerShell binds
+    // a string to a cmdlet's DateTime parameter.
+    let o = sb
+        .cmd(&[
+            "Set-CsCertificate",
+            "-Type",
+            "Default",
+            "-Thumbprint",
+            "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D",
+            "-Roll",
+            "-EffectiveDate",
+            "07/05/2012 06:00:00",
+            "-WhatIf",
+        ])
+        .env("LC_ALL", "en_GB.UTF-8")
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    let t = common::Outcome::from(o).trace();
+    assert_eq!(param(&t, "EffectiveDate"), &json!("2012-05-07T06:00:00Z"));
+}

@@ -537,7 +537,10 @@ fn convert_scalar(
         },
         PType::DateTime => match parse_in_current_culture(&raw) {
             Ok(d) => Value::Date(d),
-            Err(hint) => return Err(errors::bad_date(cmdlet, def, &raw, &hint)),
+            Err(hint) => match pwsh_datetime_text(&raw) {
+                Some(d) => Value::Date(d),
+                None => return Err(errors::bad_date(cmdlet, def, &raw, &hint)),
+            },
         },
         PType::Password if raw == "System.Security.SecureString" => {
             return Err(errors::secure_string(cmdlet, def))
@@ -546,4 +549,24 @@ fn convert_scalar(
         PType::Switch => unreachable!("switches are not bound from values"),
         PType::Str | PType::NullableStr | PType::Password => Value::Str(raw),
     })
+}
+
+/// pwsh hands a [datetime] to a native program as InvariantCulture text, `MM/dd/yyyy HH:mm:ss`,
+/// whatever its own culture (real pwsh 7.6 under en-US, en-GB and th-TH: tests/pwsh). Where the
+/// current culture cannot read a date (en-GB, de-DE, ko-KR: `07/22/2012 06:00:00`), that exact
+/// form is such a [datetime]. A string the culture can read keeps the culture's meaning, as
+/// PowerShell binds strings to a cmdlet's DateTime parameter.
+fn pwsh_datetime_text(raw: &str) -> Option<DateTime<Utc>> {
+    let b = raw.as_bytes();
+    let shape = b"00/00/0000 00:00:00";
+    let same = b.len() == shape.len()
+        && b.iter().zip(shape).all(|(c, s)| match s {
+            b'0' => c.is_ascii_digit(),
+            _ => c == s,
+        });
+    if same {
+        super::dates::parse_in(raw, &super::dates::INVARIANT)
+    } else {
+        None
+    }
 }

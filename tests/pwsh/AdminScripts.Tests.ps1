@@ -171,16 +171,17 @@ Publish-CsTopology -FileName '$TopologyFixture' -Confirm:`$false | Out-Null
 "@
         $r.Code | Should -Be 0 -Because "$($r.Stdout)`n$($r.Stderr)"
         $r.Stdout | Should -Match "Renewing $oldThumb"
-        # Until the roll time the old certificate stays current; after it the new one is.
-        (Get-Assigned $store 'Edge.contoso.com').Thumbprint | Select-Object -Unique | Should -Be $oldThumb
-        $later = (Get-Date).ToUniversalTime().AddHours(3).ToString('yyyy-MM-ddTHH:mm:ssZ', [cultureinfo]::InvariantCulture)
-        $after = Get-Assigned $store 'Edge.contoso.com' -Now $later
+        # Staged, as Lync shows a roll: the new certificate with its effective time and the one
+        # it replaces.
+        $after = Get-Assigned $store 'Edge.contoso.com'
         $after.Use | Should -Be 'AccessEdgeExternal', 'DataEdgeExternal', 'AudioVideoAuthentication'
         $newThumb = $after[0].Thumbprint
         $newThumb | Should -Not -Be $oldThumb
         $after | ForEach-Object {
             $_.Thumbprint | Should -Be $newThumb
             $_.PreviousThumbprint | Should -Be $oldThumb
+            ([datetime]$_.EffectiveTime).ToUniversalTime() | Should -BeGreaterThan (Get-Date).ToUniversalTime().AddHours(1.5)
+            ([datetime]$_.EffectiveTime).ToUniversalTime() | Should -BeLessThan (Get-Date).ToUniversalTime().AddHours(2.5)
             $_.AlternativeNames | Should -Contain 'contoso.com'
             $_.Subject | Should -Match 'O="Contoso, Inc"'
         }

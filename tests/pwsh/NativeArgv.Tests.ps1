@@ -95,9 +95,9 @@ Describe 'pwsh native argv against the reference table' {
         $argv.Add('-WhatIf')
         foreach ($x in $bind.Before) { $argv.Add($x) }
         foreach ($x in $rest) { $argv.Add($x) }
-        $r = Invoke-Cscert -Argv $argv -WorkingDirectory $Work -Environment @{
-            CSCERT_STORE = (Join-Path $Work 'store'); CSCERT_DEBUG_BINDING = '1'; TZ = 'UTC'; CSCERT_COMPUTERFQDN = 'sip.contoso.com'
-        }
+        $envs = @{ CSCERT_STORE = (Join-Path $Work 'store'); CSCERT_DEBUG_BINDING = '1'; TZ = 'UTC'; CSCERT_COMPUTERFQDN = 'sip.contoso.com' }
+        if ($Row.Lang) { $envs['LC_ALL'] = $Row.Lang }
+        $r = Invoke-Cscert -Argv $argv -WorkingDirectory $Work -Environment $envs
         $wantError = if ($legacy.ContainsKey('Error')) { $legacy.Error } elseif ($legacy.ContainsKey('Expect')) { $null } else { $bind.Error }
         if ($wantError) {
             $r.Code | Should -Be 2 -Because $r.Stderr
