@@ -83,6 +83,24 @@ Import-Module CsCertificate
         Test-Path (Join-Path $FakeHome '.local/share/cscert/CsCertificate.psm1') | Should -BeFalse
     }
 
+    It 'scripts/install.ps1 installs the same layout' {
+        $bin = Join-Path $Work 'ps1/bin'; $mods = Join-Path $Work 'ps1/Modules'
+        & (Join-Path $RepoRoot 'scripts/install.ps1') -Binary $CscertExe -BinPath $bin -ModulePath $mods 6>&1 | Out-Null
+        $dest = @(Get-ChildItem (Join-Path $mods 'CsCertificate') -Directory)[0].FullName
+        foreach ($f in 'CsCertificate.psd1', 'CsCertificate.psm1', 'CsCertificate.format.ps1xml', 'cscert') { Test-Path (Join-Path $dest $f) | Should -BeTrue }
+        Get-Content -Raw (Join-Path $dest 'CsCertificate.psm1') | Should -Be (Get-Content -Raw (Join-Path $RepoRoot 'scripts/CsCertificate.psm1'))
+        Test-Path (Join-Path $bin 'Request-CsCertificate') | Should -BeTrue
+        (Get-Item (Join-Path $bin 'Request-CsCertificate')).LinkTarget | Should -Be 'cscert'
+        & (Join-Path $bin 'cscert') --version | Should -Match '^cscert '
+        $saved = $env:CSCERT_STORE
+        $env:CSCERT_STORE = Join-Path $Work 'ps1/store'
+        try {
+            { & (Join-Path $RepoRoot 'scripts/install.ps1') -Binary $CscertExe -BinPath $bin -ModulePath (Join-Path $Work 'ps1/store/mods') } |
+                Should -Throw '*inside the cscert store folder*'
+        }
+        finally { $env:CSCERT_STORE = $saved }
+    }
+
     It 'without the module, the cmdlet names on the PATH run the binary (links)' {
         $store = Join-Path $Work 'store-links'
         $r = Invoke-AdminPwsh -NoDoubles -Store $store -Computer 'Edge.contoso.com' -Source @"
