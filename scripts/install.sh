@@ -37,14 +37,13 @@ fi
 
 # The module must not land in the store folder (cscert.db lives there, owner-only).
 store="${CSCERT_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/cscert}"
-mkdir -p "$module_path"
 case "$(realpath -m "$module_path")/" in
     "$(realpath -m "$store")/"*)
         echo "install.sh: $module_path is inside the cscert store folder $store; choose another --module-path" >&2
         exit 1 ;;
 esac
 
-mkdir -p "$prefix/bin"
+mkdir -p "$prefix/bin" "$module_path"
 install -m 0755 "$binary" "$prefix/bin/cscert.new"
 mv -f "$prefix/bin/cscert.new" "$prefix/bin/cscert"
 cmdlets=$("$prefix/bin/cscert" --help | awk '/^CMDLETS/{on=1; next} on && /^[A-Z]/{exit} on && $1 ~ /^[A-Z][a-z]+-Cs[A-Za-z]+$/{print $1}')

@@ -99,6 +99,12 @@ Import-Module CsCertificate
                 Should -Throw '*inside the cscert store folder*'
         }
         finally { $env:CSCERT_STORE = $saved }
+        # install.sh refuses it as well, and creates nothing there.
+        $out = & bash -c 'CSCERT_STORE="$1" bash "$2" --binary "$3" --prefix "$4" --module-path "$1/mods" 2>&1' _ `
+            (Join-Path $Work 'sh-store') (Join-Path $RepoRoot 'scripts/install.sh') $CscertExe (Join-Path $Work 'sh-prefix')
+        $LASTEXITCODE | Should -Be 1
+        "$out" | Should -Match 'inside the cscert store folder'
+        Test-Path (Join-Path $Work 'sh-store') | Should -BeFalse
     }
 
     It 'without the module, the cmdlet names on the PATH run the binary (links)' {
