@@ -357,6 +357,9 @@ pub async fn order(
         ));
         tokio::time::sleep(opts.dns_wait).await;
     }
+    // A CA may validate at once and answer set_ready with the challenge's error: that is a
+    // validation failure like any other, reported with every authorization's problem.
+    let mut refused = false;
     {
         let mut auths = order.authorizations();
         while let Some(a) = auths.next().await {
@@ -366,15 +369,25 @@ pub async fn order(
             }
             let ident = a.identifier().to_string();
             if let Some(mut ch) = a.challenge(kind.clone()) {
-                ch.set_ready().await.map_err(|e| {
-                    acme_error(
-                        e,
-                        http,
-                        &format!("the {} challenge for {ident}", type_name(&kind)),
-                    )
-                })?;
+                match ch.set_ready().await {
+                    Ok(()) => {}
+                    Err(instant_acme::Error::Api(_)) => {
+                        refused = true;
+                        break;
+                    }
+                    Err(e) => {
+                        return Err(acme_error(
+                            e,
+                            http,
+                            &format!("the {} challenge for {ident}", type_name(&kind)),
+                        ))
+                    }
+                }
             }
         }
+    }
+    if refused {
+        return Err(validation_failure(&mut order, http, &kind).await);
     }
     if answered > 0 {
         hooks.verbose(format!("Asked the CA to validate {answered} name(s)."));
