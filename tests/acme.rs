@@ -885,6 +885,32 @@ fn interrupted_order_is_finished_later_by_retrieve() {
         );
     }
 
+    // -WhatIf on -Retrieve contacts nobody either.
+    let before = pb.count(" -> ");
+    let w = pb.cscert(&[
+        "Request-CsCertificate",
+        "-Retrieve",
+        "-RequestId",
+        &id,
+        "-WhatIf",
+    ]);
+    assert_eq!(w.code, 0, "{}{}", w.stdout, w.stderr);
+    assert!(
+        w.stderr.contains(&format!(
+            "What if: Performing the operation \"Finish ACME order https://127.0.0.1:{}/my-order/",
+            pb.acme_port
+        )),
+        "{}",
+        w.stderr
+    );
+    assert_eq!(w.json()["RequestStatus"], "Pending");
+    assert_eq!(
+        pb.count(" -> "),
+        before,
+        "pebble was contacted:\n{}",
+        pb.logs()
+    );
+
     // Later (the CA bundle remembered with the order).
     let r = pb.cscert(&[
         "Request-CsCertificate",
@@ -979,10 +1005,8 @@ fn timeout_cleans_up_and_keeps_the_order() {
         .unwrap()
         .to_string();
     assert!(
-        log.contains(&format!("cleanup "))
-            && log
-                .lines()
-                .any(|l| l.starts_with("cleanup ") && l.contains(&rec)),
+        log.lines()
+            .any(|l| l.starts_with("cleanup ") && l.contains(&rec)),
         "{log}"
     );
 }
@@ -1088,6 +1112,7 @@ fn unreachable_directory_is_a_clear_error() {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cscert"));
         c.args(args)
             .env("CSCERT_STORE", dir.path().join("store"))
+            .env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1")
             .env_remove("CSCERT_ERROR_FORMAT");
         run(c, "cscert")
     };
@@ -1103,6 +1128,8 @@ fn unreachable_directory_is_a_clear_error() {
         &url,
         "-AcmeTimeoutSec",
         "20",
+        "-AcmeHttpPort",
+        &free_port().to_string(),
     ]);
     assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
     assert!(
@@ -1120,6 +1147,38 @@ fn unreachable_directory_is_a_clear_error() {
     let l = run_cscert(&["Request-CsCertificate", "-List"]);
     assert_eq!(l.code, 0);
     assert!(l.stdout.is_empty(), "{}", l.stdout);
+
+    // A busy http-01 port is found before the CA is contacted (here: before the directory is
+    // tried at all), so it costs nothing.
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cscert"));
+    c.args([
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "WebServicesExternal",
+        "-ComputerFqdn",
+        "webext.contoso.com",
+        "-CA",
+        &url,
+        "-AcmeHttpPort",
+        &busy_port,
+    ])
+    .env("CSCERT_STORE", dir.path().join("store"))
+    .env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1")
+    .env_remove("CSCERT_ERROR_FORMAT");
+    let o = run(c, "cscert");
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "cscert cannot answer http-01 challenges on port {busy_port}: "
+        )),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("cannot be reached"), "{}", o.stderr);
+    drop(busy);
 
     // Plain http:// and ACME parameters without an ACME -CA are refused before anything runs.
     let o = run_cscert(&[

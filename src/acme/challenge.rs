@@ -329,6 +329,41 @@ mod tests {
     }
 
     #[test]
+    fn web_root_answers_are_written_then_removed_with_their_folders() {
+        let t = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut c = Challenges::new(Responder::WebRoot(t.path().to_path_buf()));
+            c.present("contoso.com", "tok1", "tok1.thumb", "", &mut |_| {})
+                .await
+                .unwrap();
+            let f = t.path().join(".well-known/acme-challenge/tok1");
+            assert_eq!(std::fs::read_to_string(&f).unwrap(), "tok1.thumb");
+            // A token is a file name, never a path.
+            assert!(c
+                .present("contoso.com", "../x", "k", "", &mut |_| {})
+                .await
+                .is_err());
+            assert!(c.cleanup(&mut |_| {}).await.is_empty());
+            assert!(!f.exists());
+            assert!(!t.path().join(".well-known").exists());
+        });
+        // A folder that was already there stays.
+        std::fs::create_dir_all(t.path().join(".well-known")).unwrap();
+        rt.block_on(async {
+            let mut c = Challenges::new(Responder::WebRoot(t.path().to_path_buf()));
+            c.present("contoso.com", "tok2", "k", "", &mut |_| {})
+                .await
+                .unwrap();
+            c.cleanup(&mut |_| {}).await;
+        });
+        assert!(t.path().join(".well-known").is_dir());
+        assert!(!t.path().join(".well-known/acme-challenge").exists());
+    }
+
+    #[test]
     fn responder_serves_only_known_tokens() {
         let m = Mutex::new(HashMap::from([(
             "abc".to_string(),

@@ -416,7 +416,6 @@ pub async fn order(
         "Downloaded the certificate of order {}.",
         order.url()
     ));
-    let _ = request_id;
     Ok(pem)
 }
 

@@ -529,6 +529,13 @@ pub fn finish_pending(ctx: &mut Ctx, b: &Bound, id: Option<i64>) -> CsResult<()>
         Duration::from_secs(int_param(b, "AcmeTimeoutSec", DEFAULT_TIMEOUT_SEC, 1, 86400)? as u64);
     let rt = runtime()?;
     for (req, order) in rows {
+        // -WhatIf contacts nobody here either.
+        if !ctx.should_process(
+            &format!("request {}", req.id),
+            &format!("Finish ACME order {}", order.order_url),
+        ) {
+            continue;
+        }
         let account = ctx
             .store()?
             .read(|tx| tx.acme_account_by_id(order.account_id))?
