@@ -592,6 +592,105 @@ fn edge_certificate_issued_over_http01_is_assigned_tested_and_verified() {
     );
 }
 
+/// A minimal static web server for the -AcmeWebRoot test (the "other web server" that serves the
+/// folder): GET of a file under `root`, else 404; every request path is recorded.
+struct WebServer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, u16)>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WebServer {
+    fn start(port: u16, root: PathBuf) -> WebServer {
+        use std::io::{BufRead, BufReader};
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the web server port");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, u16)>>> = Default::default();
+        let (stop2, seen2) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut line = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                // Skip the headers.
+                let mut h = String::new();
+                while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                    h.clear();
+                }
+                let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+                let file = root.join(path.trim_start_matches('/'));
+                let (status, body) = match std::fs::read(&file) {
+                    Ok(b) if !path.contains("..") => (200, b),
+                    _ => (404, b"not found".to_vec()),
+                };
+                seen2.lock().unwrap().push((path, status));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.0 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+        WebServer {
+            stop,
+            port,
+            seen,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// http-01 answered by files under -AcmeWebRoot that another web server serves: pebble fetches
+/// them from that server, and the files and the folders cscert made are gone afterwards.
+#[test]
+fn http01_from_files_under_a_web_root() {
+    if !peers_present("http01_from_files_under_a_web_root") {
+        return;
+    }
+    let pb = Pebble::start(false);
+    std::fs::create_dir(pb.path("www")).unwrap();
+    std::fs::write(pb.path("www/index.html"), "<p>contoso</p>").unwrap();
+    let web = WebServer::start(pb.http_port, pb.path("www"));
+    let req = pb.edge_args(&["-AcmeWebRoot", "www", "-Verbose"]);
+    let o = pb.cscert(&args(&req));
+    assert_eq!(o.code, 0, "{}{}\n{}", o.stdout, o.stderr, pb.logs());
+    assert_eq!(o.json()["RequestStatus"], "Issued");
+    let seen = web.seen.lock().unwrap().clone();
+    let answered: Vec<&(String, u16)> = seen
+        .iter()
+        .filter(|(p, s)| p.starts_with("/.well-known/acme-challenge/") && *s == 200)
+        .collect();
+    // One token per name (pebble may fetch each more than once).
+    let mut tokens: Vec<&str> = answered.iter().map(|(p, _)| p.as_str()).collect();
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), EDGE_SANS.len(), "{seen:?}");
+    assert!(
+        !pb.path("www/.well-known").exists(),
+        "the answers were not removed"
+    );
+    assert!(pb.path("www/index.html").exists());
+}
+
 /// The account is made once per directory and contact and reused: the second order creates no
 /// account at pebble. Without -AcmeAgreeTos, a new account is refused with the terms' URL.
 #[test]
