@@ -1126,6 +1126,24 @@ fn timeout_cleans_up_and_keeps_the_order() {
             .any(|l| l.starts_with("cleanup ") && l.contains(&rec)),
         "{log}"
     );
+    // The CA never got set_ready: -Retrieve says the order is still pending and changes nothing.
+    let id = reqs[0]["RequestId"].as_i64().unwrap().to_string();
+    let r = pb.cscert(&[
+        "Request-CsCertificate",
+        "-Retrieve",
+        "-RequestId",
+        &id,
+        "-Verbose",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "VERBOSE: Request {id}: the CA has not validated every name of the order yet."
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["RequestStatus"], "Pending");
 }
 
 /// External account binding with pebble's EAB configuration: refused without it (before any
@@ -1296,6 +1314,29 @@ fn unreachable_directory_is_a_clear_error() {
     );
     assert!(!o.stderr.contains("cannot be reached"), "{}", o.stderr);
     drop(busy);
+
+    // The parameters are in the cmdlet's help.
+    let help = run_cscert(&["Request-CsCertificate", "-?"]);
+    assert_eq!(help.code, 0);
+    for p in [
+        "AcmeAgreeTos",
+        "AcmeCaBundle",
+        "AcmeChallenge",
+        "AcmeContact",
+        "AcmeDnsHook",
+        "AcmeDnsWaitSec",
+        "AcmeEabHmacKey",
+        "AcmeEabKeyId",
+        "AcmeHttpPort",
+        "AcmeTimeoutSec",
+        "AcmeWebRoot",
+    ] {
+        assert!(
+            help.stdout.contains(&format!("\n    -{p}")),
+            "-{p} not in help:\n{}",
+            help.stdout
+        );
+    }
 
     // Plain http:// and ACME parameters without an ACME -CA are refused before anything runs.
     let o = run_cscert(&[
