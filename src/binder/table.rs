@@ -286,10 +286,10 @@ pub static REQUEST: CmdletDef = CmdletDef {
         ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName \"webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com\" -PrivateKeyExportable $True -Output edge.req", "Makes the offline request for the Edge external certificate with XMPP federation for contoso.com."),
         ("Request-CsCertificate -New -Type WebServicesExternal -Output C:\\Certificates\\WebServicesExternal.cer", "Makes an offline request for the external web services."),
         ("Request-CsCertificate -New -Type Default,WebServicesInternal,WebServicesExternal -CA ./lab-ca.pem", "Issues a Front End certificate at once with a lab CA kept as PEM files."),
-        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -CA https://acme-v02.api.letsencrypt.org/directory -AcmeContact mailto:admin@contoso.com -AcmeAgreeTos", "[cscert] Issues the Edge external certificate from an ACME CA, answering http-01 on port 80."),
-        ("Request-CsCertificate -Retrieve -RequestId 7", "Completes request 7: imported certificates, or [cscert] an ACME order that was left unfinished."),
         ("Request-CsCertificate -List", "Lists the pending requests."),
         ("Request-CsCertificate -Clear -RequestId 224", "Deletes pending request 224."),
+        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -CA https://acme-v02.api.letsencrypt.org/directory -AcmeContact mailto:admin@contoso.com -AcmeAgreeTos", "[cscert] Issues the Edge external certificate from an ACME CA, answering http-01 on port 80."),
+        ("Request-CsCertificate -Retrieve -RequestId 7", "Completes request 7: imported certificates, or [cscert] an ACME order that was left unfinished."),
     ],
     lync: true,
 };
