@@ -83,7 +83,10 @@ foreach ($name in 'Request-CsCertificate', 'Import-CsCertificate', 'Set-CsCertif
     'Remove-CsCertificate', 'Test-CsCertificateConfiguration', 'Export-CsCertificate', 'Test-CsCertificate',
     'Publish-CsTopology', 'Get-CsTopology') {
     # No param block: PowerShell leaves binding to cscert, which applies the real cmdlets' rules.
-    $body = [scriptblock]::Create("Invoke-CsCert -Cmdlet '$name' -Arguments `$args")
+    # Bound to this module, so that the function sees the module's private Invoke-CsCert (a bare
+    # [scriptblock]::Create runs in the caller's scope, where Invoke-CsCert does not exist).
+    $body = $ExecutionContext.SessionState.Module.NewBoundScriptBlock(
+        [scriptblock]::Create("Invoke-CsCert -Cmdlet '$name' -Arguments `$args"))
     Set-Item -Path "function:script:$name" -Value $body
 }
 

@@ -6,7 +6,7 @@ use crate::cmdlets::{self, Ctx};
 use crate::error::Exit;
 use crate::output::Host;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN   the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD       PFX password when -Password is not given\n    CSCERT_ERROR_FORMAT   'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW            pretend the current time is this ISO 8601 instant (tests, labs)\n";
@@ -40,6 +40,16 @@ fn cmdlet_from_program(argv0: &OsString) -> Option<&'static CmdletDef> {
     binder::find_cmdlet(stem)
 }
 
+/// `-?` as in PowerShell, and where Unix users look: `--help`, and `-h`/`-help` unless they
+/// are a prefix of a real parameter of the cmdlet (no cmdlet has one today).
+fn asks_for_help(cmdlet: &CmdletDef, arg: &str) -> bool {
+    if arg == "-?" || arg.eq_ignore_ascii_case("--help") {
+        return true;
+    }
+    let short = arg.eq_ignore_ascii_case("-h") || arg.eq_ignore_ascii_case("-help");
+    short && !binder::has_parameter_prefix(cmdlet, &arg[1..])
+}
+
 /// Runs one invocation and returns its exit status.
 pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
     let argv0 = argv.first().cloned().unwrap_or_default();
@@ -60,10 +70,7 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
             None => return run_outer(&args, out, err),
         },
     };
-    if rest
-        .iter()
-        .any(|a| a == "-?" || a.eq_ignore_ascii_case("-help") && cmdlet.param("Help").is_none())
-    {
+    if rest.iter().any(|a| asks_for_help(cmdlet, a)) {
         let mut out = out;
         let _ = out.write_all(help::cmdlet_help(cmdlet).as_bytes());
         return 0;
@@ -81,6 +88,11 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
                     crate::output::to_ascii_json(&bound.to_json())
                 ));
             }
+            host.set_mode(crate::output::terminal::mode(
+                std::io::stdout().is_terminal(),
+                bound.common.output_format,
+                &|k| std::env::var(k).ok(),
+            ));
             let mut ctx = Ctx::new(host, &bound);
             let code = cmdlets::run(&bound, &mut ctx, rest);
             host = ctx.into_host();

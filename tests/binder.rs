@@ -626,7 +626,7 @@ fn bad_date_is_a_conversion_error() {
         "Set-CsCertificate",
         "CannotConvertArgumentNoMessage",
         INVALID_ARGUMENT,
-        "Cannot bind parameter 'EffectiveDate'. Cannot convert value \"tomorrow\" to type \"System.DateTime\". Error: \"String 'tomorrow' was not recognized as a valid DateTime.\"",
+        "Cannot bind parameter 'EffectiveDate'. Cannot convert value \"tomorrow\" to type \"System.DateTime\". Error: \"String 'tomorrow' was not recognized as a valid DateTime.\" cscert reads dates in the culture en-US (from LANG=en_US.UTF-8), e.g. '7/22/2026 6:00:00 AM', or as ISO 8601, e.g. '2026-07-22T06:00:00'.",
     );
 }
 

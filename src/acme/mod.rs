@@ -408,7 +408,19 @@ impl Hooks for NewHooks<'_, '_> {
     }
 }
 
-/// The identifiers of the order: the request's SANs (the subject is always among them).
+/// Puts the subject first among the SANs of a request for an ACME CA: the CA decides the
+/// certificate's CN, some from the CSR's CN (Boulder, Let's Encrypt), some from the first name
+/// (pebble); with the subject first, both give the CN the request asks for (Lync matches the
+/// Access Edge FQDN on it).
+pub fn subject_first(sans: &mut Vec<String>, subject: &str) {
+    if let Some(i) = sans.iter().position(|s| s.eq_ignore_ascii_case(subject)) {
+        let s = sans.remove(i);
+        sans.insert(0, s);
+    }
+}
+
+/// The identifiers of the order: the request's SANs, in its order (subject first, see
+/// [`subject_first`]).
 fn order_names(req: &NewRequest<'_>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for n in req.sans {
@@ -624,6 +636,17 @@ mod tests {
         assert!(is_directory_url("HTTP://ca/dir"));
         assert!(!is_directory_url("./lab-ca"));
         assert!(!is_directory_url("ca01.contoso.com\\Contoso CA"));
+    }
+
+    #[test]
+    fn the_subject_goes_first() {
+        let mut s: Vec<String> = ["webcon.contoso.com", "sip.contoso.com", "contoso.com"]
+            .map(String::from)
+            .to_vec();
+        subject_first(&mut s, "SIP.contoso.com");
+        assert_eq!(s, ["sip.contoso.com", "webcon.contoso.com", "contoso.com"]);
+        subject_first(&mut s, "other.contoso.com");
+        assert_eq!(s, ["sip.contoso.com", "webcon.contoso.com", "contoso.com"]);
     }
 
     #[test]

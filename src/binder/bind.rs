@@ -1,6 +1,6 @@
 //! Binding argv to a cmdlet's parameter table with PowerShell's rules; no I/O.
 
-use super::dates::parse_datetime;
+use super::dates::parse_in_current_culture;
 use super::errors;
 use super::table::{CmdletDef, PType, ParamDef, COMMON, SHOULD_PROCESS};
 use crate::error::CsResult;
@@ -33,6 +33,8 @@ pub struct Common {
     pub confirm: Option<bool>,
     pub error_action: Option<&'static str>,
     pub warning_action: Option<&'static str>,
+    /// [cscert] `-OutputFormat Json|Text`.
+    pub output_format: Option<&'static str>,
 }
 
 /// The result of binding: the parameter set and the values, in the order they were given.
@@ -406,6 +408,7 @@ fn apply_common(c: &mut Common, name: &str, v: Value) {
         ("Confirm", Value::Switch(b)) => c.confirm = Some(b),
         ("ErrorAction", Value::Enum(e)) => c.error_action = Some(e),
         ("WarningAction", Value::Enum(e)) => c.warning_action = Some(e),
+        ("OutputFormat", Value::Enum(e)) => c.output_format = Some(e),
         // The rest (variables, buffers) only mean something inside pwsh: accepted and ignored.
         _ => {}
     }
@@ -516,9 +519,9 @@ fn convert_scalar(
             Some(n) => Value::Enum(n),
             None => return Err(errors::bad_enum(cmdlet, def, e.dotnet, e.names, &raw)),
         },
-        PType::DateTime => match parse_datetime(&raw) {
-            Some(d) => Value::Date(d),
-            None => return Err(errors::bad_date(cmdlet, def, &raw)),
+        PType::DateTime => match parse_in_current_culture(&raw) {
+            Ok(d) => Value::Date(d),
+            Err(hint) => return Err(errors::bad_date(cmdlet, def, &raw, &hint)),
         },
         PType::Password if raw == "System.Security.SecureString" => {
             return Err(errors::secure_string(cmdlet, def))

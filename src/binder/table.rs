@@ -37,9 +37,16 @@ pub static EXPORT_FORMAT: EnumDef = EnumDef {
     names: &["Pfx", "Pem"],
 };
 
+/// [cscert] `-AcmeChallenge`: how an ACME CA's challenges are answered.
 pub static ACME_CHALLENGE: EnumDef = EnumDef {
     dotnet: "Cscert.AcmeChallenge",
     names: &["Http01", "Dns01"],
+};
+
+/// [cscert] `-OutputFormat`: JSON Lines even on a terminal, or the terminal view even in a pipe.
+pub static OUTPUT_FORMAT: EnumDef = EnumDef {
+    dotnet: "Cscert.OutputFormat",
+    names: &["Json", "Text"],
 };
 
 pub static ACTION_PREFERENCE: EnumDef = EnumDef {
@@ -171,6 +178,8 @@ pub static COMMON: &[ParamDef] = &[
     common("OutVariable", &["ov"], PType::Str),
     common("OutBuffer", &["ob"], PType::Int),
     common("PipelineVariable", &["pv"], PType::Str),
+    // [cscert] not a PowerShell common parameter: the output format of every cmdlet.
+    common("OutputFormat", &[], PType::Enum(&OUTPUT_FORMAT)),
 ];
 
 /// The ShouldProcess parameters, common to cmdlets that change something.
@@ -283,8 +292,8 @@ pub static REQUEST: CmdletDef = CmdletDef {
         p("ValidityDays", PType::Int, "[cscert] Days a lab CA (-CA) issues the certificate for; default 365, never beyond the CA's own expiry.").sets(NEW),
     ],
     examples: &[
-        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName \"webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com\" -PrivateKeyExportable $True -Output edge.req", "Makes the offline request for the Edge external certificate with XMPP federation for contoso.com."),
-        ("Request-CsCertificate -New -Type WebServicesExternal -Output C:\\Certificates\\WebServicesExternal.cer", "Makes an offline request for the external web services."),
+        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -Output edge.req", "Makes the offline request for the Edge external certificate with XMPP federation for contoso.com."),
+        ("Request-CsCertificate -New -Type WebServicesExternal -Output 'C:\\Certificates\\WebServicesExternal.cer'", "Makes an offline request for the external web services."),
         ("Request-CsCertificate -New -Type Default,WebServicesInternal,WebServicesExternal -CA ./lab-ca.pem", "Issues a Front End certificate at once with a lab CA kept as PEM files."),
         ("Request-CsCertificate -List", "Lists the pending requests."),
         ("Request-CsCertificate -Clear -RequestId 224", "Deletes pending request 224."),
@@ -311,19 +320,20 @@ pub static IMPORT: CmdletDef = CmdletDef {
         p("Path", PType::Str, "The certificate file.").mandatory(IMPORT_SETS),
         p("PrivateKeyExportable", PType::Bool, "Record whether the key may be exported later.").sets(&["Local"]),
         p("Report", PType::Str, "Write an HTML report of what was done to this file."),
-        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate.").sets(&["Cms"]),
+        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate (without -Type: for the uses of the request it answers, or of the certificate with the same subject)."),
         p("Type", PType::CertTypes, "The uses to assign the certificate to.").sets(&["Cms"]).mandatory(&["Cms"]),
     ],
     examples: &[
-        ("Import-CsCertificate -Path \"C:\\Certificates\\WebServer.pfx\" -Password $pw -PrivateKeyExportable $True", "Imports a PFX with its key."),
+        ("Import-CsCertificate -Path 'C:\\Certificates\\WebServer.pfx' -Password 'P@ssw0rd' -PrivateKeyExportable True", "Imports a PFX with its key."),
         ("Import-CsCertificate -Path edge.cer", "Imports the CA's answer to an offline request; it is joined to the pending key."),
-        ("Import-CsCertificate -Identity Global -Path oauth.pfx -Password $pw -Type OAuthTokenIssuer", "Imports and assigns at global scope."),
+        ("Import-CsCertificate -Identity Global -Path oauth.pfx -Type OAuthTokenIssuer", "Imports and assigns at global scope (password from $CSCERT_PASSWORD)."),
+        ("Import-CsCertificate -Path edge.pfx -Roll -EffectiveTime 2027-07-31T08:00:00", "Stages a renewal for the uses of the certificate it renews."),
     ],
     lync: true,
 };
 
 const SET_SETS: &[&str] = &["Thumbprint", "Reference", "Path"];
-const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current (US \"7/22/2012 6:00:00 AM\" or ISO 8601).";
+const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current, in the culture of LC_ALL/LC_TIME/LANG (en-US \"7/22/2012 6:00:00 AM\", ko-KR \"2012-07-22 오전 6:00:00\", ...) or ISO 8601.";
 
 pub static SET: CmdletDef = CmdletDef {
     name: "Set-CsCertificate",
@@ -346,8 +356,8 @@ pub static SET: CmdletDef = CmdletDef {
     ],
     examples: &[
         ("Set-CsCertificate -Type Default,WebServicesInternal,WebServicesExternal -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D", "Assigns a certificate to the Front End uses."),
-        ("Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint $t -Roll -EffectiveDate \"7/22/2012 6:00:00 AM\"", "Stages a new A/V authentication certificate."),
-        ("Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint $x -EffectiveDate \"7/1/2012\" -Roll", "Rolls the global OAuth token issuer certificate."),
+        ("Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Roll -EffectiveDate '7/22/2027 6:00:00 AM'", "Stages a new A/V authentication certificate (date in the en-US culture; ISO 8601 works in every culture)."),
+        ("Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -EffectiveDate 2027-07-01 -Roll", "Rolls the global OAuth token issuer certificate."),
     ],
     lync: true,
 };
@@ -367,8 +377,8 @@ pub static GET: CmdletDef = CmdletDef {
     examples: &[
         ("Get-CsCertificate", "Lists every assigned certificate."),
         ("Get-CsCertificate -Type WebServicesInternal", "Only the internal web services certificate."),
-        ("Get-CsCertificate | Where-Object {$_.NotAfter -lt \"9/1/2018\"}", "Certificates that expire before a date."),
-        ("Get-CsCertificate -Identity \"global\"", "Global-scope certificates."),
+        ("Get-CsCertificate -Type OAuthTokenIssuer", "The server-to-server (OAuth token issuer) certificate."),
+        ("Get-CsCertificate -Identity global", "Global-scope certificates."),
     ],
     lync: true,
 };
@@ -422,8 +432,8 @@ pub static EXPORT: CmdletDef = CmdletDef {
         p("Thumbprint", PType::Str, "The certificate to export.").mandatory(&["Default"]),
     ],
     examples: &[
-        ("Export-CsCertificate -Thumbprint $cert.Thumbprint -Path edge.pfx -Password $pw", "Exports the Edge certificate for the other pool members."),
-        ("Export-CsCertificate -Thumbprint $t -Path edge.pfx -Legacy", "A PFX for Windows Server 2012 R2, password from $env:CSCERT_PASSWORD."),
+        ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Password 'P@ssw0rd'", "Exports the Edge certificate for the other pool members."),
+        ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Legacy", "A PFX for Windows Server 2012 R2, password from $CSCERT_PASSWORD."),
     ],
     lync: false,
 };
@@ -495,6 +505,22 @@ pub static CMDLETS: &[&CmdletDef] = &[
     &PUBLISH_TOPOLOGY,
     &GET_TOPOLOGY,
 ];
+
+/// Whether `prefix` starts the name or an alias of one of the cmdlet's parameters (its own,
+/// the common ones, -WhatIf/-Confirm), as PowerShell's prefix matching would see it.
+pub fn has_parameter_prefix(c: &CmdletDef, prefix: &str) -> bool {
+    let p = prefix.to_ascii_lowercase();
+    let sp: &[ParamDef] = if c.should_process {
+        SHOULD_PROCESS
+    } else {
+        &[]
+    };
+    c.params.iter().chain(COMMON).chain(sp).any(|d| {
+        std::iter::once(&d.name)
+            .chain(d.aliases)
+            .any(|n| n.to_ascii_lowercase().starts_with(&p))
+    })
+}
 
 /// Finds a cmdlet by name, case-insensitively.
 pub fn find_cmdlet(name: &str) -> Option<&'static CmdletDef> {

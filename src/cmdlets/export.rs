@@ -27,7 +27,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             "A private key is exported only with a password: give -Password, or set $env:CSCERT_PASSWORD so that it does not appear in the process list.",
         ));
     };
-    let (row, c) = ctx.store()?.read(|tx| certs::load(tx, &thumbprint))?;
+    let (row, c, chain) = ctx.store()?.read(|tx| -> CsResult<_> {
+        let (row, c) = certs::load(tx, &thumbprint)?;
+        let chain = certs::known_chain(tx, &row, &c)?;
+        Ok((row, c, chain))
+    })?;
     let Some(key) = row.key_pkcs8.as_deref() else {
         return Err(CsError::failed(
             "CertificateWithoutPrivateKey",
@@ -57,11 +61,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         return Ok(());
     }
     let bytes = if pem {
-        write_encrypted_pem_bundle(&row.der, &row.chain, key, &password).map(String::into_bytes)
+        write_encrypted_pem_bundle(&row.der, &chain, key, &password).map(String::into_bytes)
     } else {
         write_pfx(
             &row.der,
-            &row.chain,
+            &chain,
             key,
             &password,
             row.friendly_name.as_deref(),
@@ -85,9 +89,10 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         .with_target(path_arg)
     })?;
     ctx.host.verbose(format!(
-        "Exported {thumbprint} to {} as {what}.",
-        path.display()
+        "Exported {thumbprint} to {} as {what}, with {} chain certificate(s).",
+        path.display(),
+        chain.len()
     ));
-    ctx.host.emit(&certs::stored_object(&row, &c, None));
+    ctx.host.emit(&certs::stored_object(&row, &c));
     Ok(())
 }

@@ -16,13 +16,15 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
             }
-            let Some(cur) = &st.current else { continue };
-            match tx.certificate(&cur.thumbprint)? {
+            let Some((shown, previous)) = certs::shown(&st) else {
+                continue;
+            };
+            match tx.certificate(&shown.thumbprint)? {
                 Some(row) => {
                     let c = certs::parse(&row)?;
-                    objects.push(certs::assigned_object(&scope, u, &st, cur, &c));
+                    objects.push(certs::assigned_object(&scope, u, shown, previous, &c));
                 }
-                None => missing.push((u, cur.thumbprint.clone())),
+                None => missing.push((u, shown.thumbprint.clone())),
             }
         }
         Ok((objects, missing))

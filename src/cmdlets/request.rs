@@ -5,7 +5,7 @@ use super::{write_file_atomic, Ctx};
 use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::join_uses;
-use crate::output::objects::ser_date;
+use crate::output::objects::{ser_date, IssuedCertificate};
 use crate::pki::inspect::inspect_der_certificate;
 use crate::pki::inspect::inspect_der_request;
 use crate::pki::issue::{issue, load_ca};
@@ -121,20 +121,58 @@ fn names_without_topology(
             ))
         }
     };
+    // When -DomainName itself lists the subject, the admin's order is kept exactly (the
+    // certificate summary gives the Edge SANs in an order, subject second); otherwise the
+    // subject goes first.
+    let listed = extra.iter().any(|n| n.eq_ignore_ascii_case(&subject));
     let mut sans: Vec<String> = Vec::with_capacity(extra.len() + 1);
-    for n in std::iter::once(&subject).chain(extra) {
+    let first = (!listed).then_some(&subject);
+    for n in first.into_iter().chain(extra) {
         if !sans.iter().any(|s| s.eq_ignore_ascii_case(n)) {
             sans.push(n.clone());
         }
     }
     ctx.host.verbose(format!(
-        "No topology is published: the subject is {} and the subject alternative names are the subject followed by the -DomainName names.",
-        if computer.is_some() { "-ComputerFqdn" } else { "the first -DomainName name" }
+        "No topology is published: the subject is {} and the subject alternative names are {}.",
+        if computer.is_some() {
+            "-ComputerFqdn"
+        } else {
+            "the first -DomainName name"
+        },
+        if listed {
+            "the -DomainName names in their order (they include the subject)"
+        } else {
+            "the subject followed by the -DomainName names"
+        }
     ));
     for n in &sans {
         ctx.host.verbose(format!("Subject alternative name: {n}"));
     }
     Ok((subject, sans))
+}
+
+/// An internationalized name in -DomainName (`bücher.contoso.com`) is requested as its A-label:
+/// a dNSName holds ASCII only (RFC 5280, RFC 9549).
+fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> CsResult<Vec<String>> {
+    names
+        .into_iter()
+        .map(|n| {
+            if n.is_ascii() {
+                return Ok(n);
+            }
+            let a = idna::domain_to_ascii_strict(n.trim()).map_err(|_| {
+                invalid(
+                    "InvalidDomainName",
+                    format!("-DomainName \"{n}\" is not a valid internationalized domain name."),
+                )
+                .with_target(n.clone())
+            })?;
+            ctx.host.verbose(format!(
+                "-DomainName \"{n}\" is an internationalized name: it is requested as its A-label \"{a}\" (certificates hold DNS names in ASCII)."
+            ));
+            Ok(a)
+        })
+        .collect()
 }
 
 fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
@@ -170,7 +208,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Some(Value::Str(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
         _ => None,
     };
-    let extra = b.list("DomainName");
+    let extra = a_labels(ctx, b.list("DomainName"))?;
     let output = b.str("Output").map(str::to_string);
     let ca = b.str("CA").map(str::to_string);
 
@@ -261,7 +299,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             (subject, sans, computer_arg.clone())
         }
     };
-    let spec = Spec {
+    let mut spec = Spec {
         subject_cn: subject,
         organization: b.str("Organization").map(str::to_string),
         ou: b.str("OU").map(str::to_string),
@@ -273,6 +311,9 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         template: b.str("Template").map(str::to_string),
         uses: uses.clone(),
     };
+    if acme.is_some() {
+        crate::acme::subject_first(&mut spec.sans, &spec.subject_cn);
+    }
     let force = b.switch("Force");
     let path = output.as_deref().map(|o| ctx.full_path(o));
     if let Some(path) = &path {
@@ -374,8 +415,11 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         ));
         ctx.host
             .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        ctx.host
-            .emit(&certs::stored_object(&row, &c, Some("Issued")));
+        // The same object as a lab CA's issue.
+        ctx.host.emit(&IssuedCertificate::new(
+            certs::stored_object(&row, &c),
+            uses.iter().map(|u| u.name()).collect(),
+        ));
         return Ok(());
     }
 
@@ -434,8 +478,10 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         ));
         ctx.host
             .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        ctx.host
-            .emit(&certs::stored_object(&row, &c, Some("Issued")));
+        ctx.host.emit(&IssuedCertificate::new(
+            certs::stored_object(&row, &c),
+            uses.iter().map(|u| u.name()).collect(),
+        ));
         return Ok(());
     }
 
@@ -602,6 +648,7 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(n)
     })?;
     ctx.host.verbose(format!("Cleared {n} request(s)."));
+    ctx.host.summary(format!("Cleared {n} request(s)."));
     Ok(())
 }
 

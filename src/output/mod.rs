@@ -3,5 +3,6 @@
 mod json;
 pub mod objects;
 pub mod report;
+pub mod terminal;
 
 pub use json::{to_ascii_json, Host};
