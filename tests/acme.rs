@@ -739,7 +739,7 @@ fn account_is_created_once_and_reused_and_terms_need_agreement() {
     );
     assert!(
         o.stderr.contains(
-            "requires agreement to its terms of service: data:text/plain,Do%20what%20thou%20wilt"
+            "requires agreement to its terms of service at <data:text/plain,Do%20what%20thou%20wilt>."
         ),
         "{}",
         o.stderr

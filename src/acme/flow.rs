@@ -192,7 +192,7 @@ async fn account(opts: &Options, http: &Http, hooks: &mut dyn Hooks) -> CsResult
             return Err(failed(
                 "AcmeTermsNotAgreed",
                 Category::PermissionDenied,
-                format!("The ACME CA {} requires agreement to its terms of service: {tos} . Read them, then run the command again with -AcmeAgreeTos.", opts.directory),
+                format!("The ACME CA {} requires agreement to its terms of service at <{tos}>. Read them, then run the command again with -AcmeAgreeTos.", opts.directory),
             )
             .with_target(tos.clone()));
         }
