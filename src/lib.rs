@@ -1,5 +1,6 @@
 //! cscert: the Lync Server / Skype for Business certificate cmdlets as a portable library and binary.
 
+pub mod acme;
 pub mod binder;
 pub mod cli;
 pub mod cmdlets;

@@ -222,6 +222,16 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             .with_target(ca.clone()));
         }
     }
+    // An https:// -CA is an ACME directory (crate::acme); its options are checked before a key is made.
+    let acme = match &ca {
+        Some(ca) if crate::acme::is_directory_url(ca) => {
+            Some(crate::acme::Options::from_bound(b, ctx, ca)?)
+        }
+        _ => {
+            crate::acme::refuse_without_directory(b)?;
+            None
+        }
+    };
     if output.is_none() && ca.is_none() {
         return Err(invalid(
             "NoOutputOrCa",
@@ -230,6 +240,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     }
     // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
     let lab_ca = match &ca {
+        Some(_) if acme.is_some() => None,
         Some(ca) => Some(load_ca(&ctx.full_path(ca)).map_err(|e| {
             CsError::failed(
                 "LabCaNotUsable",
@@ -288,7 +299,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             (subject, sans, computer_arg.clone())
         }
     };
-    let spec = Spec {
+    let mut spec = Spec {
         subject_cn: subject,
         organization: b.str("Organization").map(str::to_string),
         ou: b.str("OU").map(str::to_string),
@@ -300,6 +311,9 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         template: b.str("Template").map(str::to_string),
         uses: uses.clone(),
     };
+    if acme.is_some() {
+        crate::acme::subject_first(&mut spec.sans, &spec.subject_cn);
+    }
     let force = b.switch("Force");
     let path = output.as_deref().map(|o| ctx.full_path(o));
     if let Some(path) = &path {
@@ -363,6 +377,51 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         spki_der: &spki,
         key_pkcs8: &key_der,
     };
+
+    if let Some(acme) = &acme {
+        if b.has("ValidityDays") {
+            ctx.host
+                .warning("-ValidityDays is ignored: the ACME CA decides the validity.");
+        }
+        let issued = crate::acme::order_certificate(ctx, acme, &new_request)?;
+        let c = inspect_der_certificate(&issued.der).map_err(|e| {
+            CsError::failed(
+                "IssueFailed",
+                Category::InvalidOperation,
+                format!("The issued certificate cannot be read: {e}"),
+            )
+        })?;
+        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
+        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
+            let row = CertRow {
+                thumbprint: thumbprint.clone(),
+                der: issued.der.clone(),
+                chain: issued.chain.clone(),
+                key_pkcs8: Some(key_der.to_vec()),
+                exportable,
+                friendly_name: friendly.map(str::to_string),
+                request_id: Some(issued.request_id),
+                added: created,
+                spki_der: spki.clone(),
+            };
+            tx.put_certificate(&row)?;
+            tx.complete_request(issued.request_id, &thumbprint)?;
+            tx.commit()?;
+            Ok(row)
+        })?;
+        ctx.host.verbose(format!(
+            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{}\" (ACME).",
+            c.issuer.as_deref().unwrap_or_default()
+        ));
+        ctx.host
+            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
+        // The same object as a lab CA's issue.
+        ctx.host.emit(&IssuedCertificate::new(
+            certs::stored_object(&row, &c),
+            uses.iter().map(|u| u.name()).collect(),
+        ));
+        return Ok(());
+    }
 
     if let Some(lab_ca) = lab_ca {
         let validity = match b.int("ValidityDays") {
@@ -597,6 +656,8 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
 /// CA) and reports the others as still pending.
 fn retrieve(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let id = request_id(b);
+    // Requests made through an ACME CA: finish their orders first (no-op without any).
+    crate::acme::finish_pending(ctx, b, id)?;
     let rows = ctx.store()?.write(|tx| -> CsResult<Vec<RequestRow>> {
         let rows = tx.requests(id)?;
         if rows.is_empty() {
