@@ -15,6 +15,17 @@ Set-StrictMode -Version 3.0
 
 $script:CsCertSpec = @{
     'Request-CsCertificate' = [ordered]@{
+        AcmeAgreeTos = 'Switch'
+        AcmeCaBundle = 'Str'
+        AcmeChallenge = 'Str'
+        AcmeContact = 'List'
+        AcmeDnsHook = 'Str'
+        AcmeDnsWaitSec = 'Int'
+        AcmeEabHmacKey = 'Secret'
+        AcmeEabKeyId = 'Str'
+        AcmeHttpPort = 'Int'
+        AcmeTimeoutSec = 'Int'
+        AcmeWebRoot = 'Str'
         AllSipDomain = 'Switch'
         CA = 'Path'
         CaAccount = 'Str'
@@ -112,6 +123,7 @@ $script:CsCertSpec = @{
 }
 
 $script:CsCertSecretEnv = @{
+    AcmeEabHmacKey = 'CSCERT_ACME_EAB_HMAC_KEY'
     CaPassword = 'CSCERT_CA_PASSWORD'
     Password = 'CSCERT_PASSWORD'
 }
@@ -343,13 +355,48 @@ function Request-CsCertificate {
 Requests a new certificate (offline PKCS#10 file, or issued at once by a lab CA), and lists, retrieves or clears pending requests.
 
 .DESCRIPTION
-The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\CAName needs a Windows domain member and is refused.
+The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\CAName needs a Windows domain member and is refused. [cscert] -CA https://<ACME directory> orders the certificate from an ACME CA (RFC 8555): the account is created on first use (-AcmeContact, -AcmeAgreeTos, -AcmeEabKeyId) and kept in the store, the names are proven with http-01 (-AcmeHttpPort, -AcmeWebRoot) or dns-01 (-AcmeDnsHook), and the key and order stay pending in the store if anything fails, for -Retrieve.
+
+.PARAMETER AcmeAgreeTos
+[cscert] Agree to the ACME CA's terms of service when an account is created (without it, the error shows the terms' URL).
+
+.PARAMETER AcmeCaBundle
+[cscert] PEM certificates to trust for the ACME directory's TLS instead of the system's roots (private ACME CAs).
+
+.PARAMETER AcmeChallenge
+[cscert] Http01 (default) or Dns01.
+Values: Http01, Dns01.
+
+.PARAMETER AcmeContact
+[cscert] Contact URIs of the ACME account (mailto:admin@contoso.com); one account is kept per CA and contact.
+
+.PARAMETER AcmeDnsHook
+[cscert] Dns01: a command run with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD, CSCERT_ACME_VALUE (and those as arguments: action record value) to set and remove the TXT records.
+
+.PARAMETER AcmeDnsWaitSec
+[cscert] Dns01: seconds to wait for the TXT records to propagate before validation; default 20.
+
+.PARAMETER AcmeEabHmacKey
+[cscert] External account binding: the base64url HMAC key the CA issued (or $env:CSCERT_ACME_EAB_HMAC_KEY, which keeps it off the command line).
+A [securestring] or a string; it reaches cscert in $env:CSCERT_ACME_EAB_HMAC_KEY, never on its command line.
+
+.PARAMETER AcmeEabKeyId
+[cscert] External account binding: the key id the CA issued.
+
+.PARAMETER AcmeHttpPort
+[cscert] Http01: the port cscert answers challenges on for the duration of the order; default 80.
+
+.PARAMETER AcmeTimeoutSec
+[cscert] Give up on the ACME order after this many seconds; default 300.
+
+.PARAMETER AcmeWebRoot
+[cscert] Http01: write the answers under <folder>/.well-known/acme-challenge/ for the web server on port 80 instead of answering on -AcmeHttpPort.
 
 .PARAMETER AllSipDomain
 Add the names of every SIP domain, not only the default one.
 
 .PARAMETER CA
-A lab CA: a PEM file (or folder) with the CA certificate and its private key. AD CS values (host\CAName) are refused.
+A lab CA: a PEM file (or folder) with the CA certificate and its private key; or [cscert] an ACME directory URL (https://...), which issues through ACME (RFC 8555). AD CS values (host\CAName) are refused.
 
 .PARAMETER CaAccount
 Accepted for compatibility; used only by AD CS.
@@ -460,6 +507,16 @@ Request-CsCertificate -Clear -RequestId 224
 
 Deletes pending request 224.
 
+.EXAMPLE
+Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -CA https://acme-v02.api.letsencrypt.org/directory -AcmeContact mailto:admin@contoso.com -AcmeAgreeTos
+
+[cscert] Issues the Edge external certificate from an ACME CA, answering http-01 on port 80.
+
+.EXAMPLE
+Request-CsCertificate -Retrieve -RequestId 7
+
+Completes request 7: imported certificates, or [cscert] an ACME order that was left unfinished.
+
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
 
@@ -469,6 +526,42 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
     [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
     [OutputType([psobject])]
     param(
+        [Parameter(ParameterSetName = 'New')]
+        [switch] $AcmeAgreeTos,
+
+        [Parameter(ParameterSetName = 'New')]
+        [Parameter(ParameterSetName = 'Retrieve')]
+        [string] $AcmeCaBundle,
+
+        [Parameter(ParameterSetName = 'New')]
+        [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('Http01', 'Dns01') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
+        [string] $AcmeChallenge,
+
+        [Parameter(ParameterSetName = 'New')]
+        [string[]] $AcmeContact,
+
+        [Parameter(ParameterSetName = 'New')]
+        [string] $AcmeDnsHook,
+
+        [Parameter(ParameterSetName = 'New')]
+        [int] $AcmeDnsWaitSec,
+
+        [Parameter(ParameterSetName = 'New')]
+        [object] $AcmeEabHmacKey,
+
+        [Parameter(ParameterSetName = 'New')]
+        [string] $AcmeEabKeyId,
+
+        [Parameter(ParameterSetName = 'New')]
+        [int] $AcmeHttpPort,
+
+        [Parameter(ParameterSetName = 'New')]
+        [Parameter(ParameterSetName = 'Retrieve')]
+        [int] $AcmeTimeoutSec,
+
+        [Parameter(ParameterSetName = 'New')]
+        [string] $AcmeWebRoot,
+
         [Parameter(ParameterSetName = 'New')]
         [switch] $AllSipDomain,
 
