@@ -334,11 +334,13 @@ Describe 'Secrets never on a command line' {
         $env:CSCERT_DEBUG_BINDING = '1'
         try {
             $debug = Request-CsCertificate -New -Type Default -CA 'dc01.contoso.com\contoso-CA' -CaPassword $secure -CaAccount 'contoso\certadmin' `
+                -AcmeEabKeyId 'kid-1' -AcmeEabHmacKey (ConvertTo-SecureString "$CaSecret-hmac" -AsPlainText -Force) `
                 -Output (Join-Path $Work 'never.req') -ErrorAction SilentlyContinue -Debug 5>&1 |
                 Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
         }
         finally { Remove-Item Env:CSCERT_DEBUG_BINDING }
         ($debug.Message -join "`n") | Should -Match '"CaPassword":"\*{8}"'
+        ($debug.Message -join "`n") | Should -Match '"AcmeEabHmacKey":"\*{8}"'
     }
 
     It 'no recorded argv of any child process holds a password' {
