@@ -6,10 +6,10 @@ use crate::cmdlets::{self, Ctx};
 use crate::error::Exit;
 use crate::output::Host;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN   the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD       PFX password when -Password is not given\n    CSCERT_STORE_PASSWORD encrypts the private keys in the store (PBES2 PKCS#8)\n    CSCERT_ERROR_FORMAT   'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW            pretend the current time is this ISO 8601 instant (tests, labs)\n";
+const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN   the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD       PFX password when -Password is not given\n    CSCERT_CA_PASSWORD    -CaPassword when not given (the pwsh module passes secrets in these two)\n    CSCERT_STORE_PASSWORD encrypts the private keys in the store (PBES2 PKCS#8)\n    CSCERT_ERROR_FORMAT   'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW            pretend the current time is this ISO 8601 instant (tests, labs)\n";
 
 fn outer_command() -> clap::Command {
     clap::Command::new("cscert")
@@ -28,6 +28,17 @@ fn outer_command() -> clap::Command {
                 .arg(clap::Arg::new("shell").required(true).value_parser(["bash", "pwsh"])),
         )
         .subcommand(
+            clap::Command::new("module")
+                .about("Write the pwsh module (CsCertificate.psd1, .psm1, .format.ps1xml) generated from the cmdlet tables")
+                .arg(
+                    clap::Arg::new("out")
+                        .long("out")
+                        .value_name("DIR")
+                        .required(true)
+                        .help("The folder to write the module files to (created when missing)"),
+                ),
+        )
+        .subcommand(
             clap::Command::new("help")
                 .about("Help for a cmdlet (same as <Cmdlet-Name> -?)")
                 .arg(clap::Arg::new("cmdlet")),
@@ -38,6 +49,16 @@ fn outer_command() -> clap::Command {
 fn cmdlet_from_program(argv0: &OsString) -> Option<&'static CmdletDef> {
     let stem = Path::new(argv0).file_stem()?.to_str()?;
     binder::find_cmdlet(stem)
+}
+
+/// `-?` as in PowerShell, and where Unix users look: `--help`, and `-h`/`-help` unless they
+/// are a prefix of a real parameter of the cmdlet (no cmdlet has one today).
+fn asks_for_help(cmdlet: &CmdletDef, arg: &str) -> bool {
+    if arg == "-?" || arg.eq_ignore_ascii_case("--help") {
+        return true;
+    }
+    let short = arg.eq_ignore_ascii_case("-h") || arg.eq_ignore_ascii_case("-help");
+    short && !binder::has_parameter_prefix(cmdlet, &arg[1..])
 }
 
 /// Runs one invocation and returns its exit status.
@@ -60,10 +81,7 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
             None => return run_outer(&args, out, err),
         },
     };
-    if rest
-        .iter()
-        .any(|a| a == "-?" || a.eq_ignore_ascii_case("-help") && cmdlet.param("Help").is_none())
-    {
+    if rest.iter().any(|a| asks_for_help(cmdlet, a)) {
         let mut out = out;
         let _ = out.write_all(help::cmdlet_help(cmdlet).as_bytes());
         return 0;
@@ -81,6 +99,11 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
                     crate::output::to_ascii_json(&bound.to_json())
                 ));
             }
+            host.set_mode(crate::output::terminal::mode(
+                std::io::stdout().is_terminal(),
+                bound.common.output_format,
+                &|k| std::env::var(k).ok(),
+            ));
             let mut ctx = Ctx::new(host, &bound);
             let code = cmdlets::run(&bound, &mut ctx, rest);
             host = ctx.into_host();
@@ -135,6 +158,20 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
             let _ = out.write_all(crate::completions::script(shell).as_bytes());
             0
         }
+        Some(("module", sm)) => {
+            let dir = Path::new(sm.get_one::<String>("out").expect("required"));
+            match write_module(dir) {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = writeln!(
+                        err,
+                        "cscert: the module could not be written to '{}': {e}",
+                        dir.display()
+                    );
+                    Exit::Failed as i32
+                }
+            }
+        }
         Some(("help", sm)) => match sm.get_one::<String>("cmdlet") {
             Some(name) => match binder::find_cmdlet(name) {
                 Some(c) => {
@@ -156,4 +193,13 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
             0
         }
     }
+}
+
+/// Writes the generated pwsh module files into `dir`, each replaced whole.
+fn write_module(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in crate::psmodule::files() {
+        crate::output::file::write_atomic(&dir.join(name), text.as_bytes(), true, false)?;
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! cscert: the Lync Server / Skype for Business certificate cmdlets as a portable library and binary.
 
+pub mod acme;
 pub mod binder;
 pub mod cli;
 pub mod cmdlets;
@@ -8,5 +9,6 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod pki;
+pub mod psmodule;
 pub mod store;
 pub mod topology;

@@ -13,9 +13,11 @@ const EDGE_USE_LIST: [&str; 3] = [
     "DataEdgeExternal",
     "AudioVideoAuthentication",
 ];
+/// The admin's -DomainName order, kept exactly since it lists the subject (issue 11 item 6; the
+/// certificate summary's order).
 const EDGE_SANS: [&str; 4] = [
-    "sip.contoso.com",
     "webcon.contoso.com",
+    "sip.contoso.com",
     "sip.fabrikam.com",
     "contoso.com",
 ];
@@ -310,14 +312,19 @@ fn roll_case(use_: &str, effective_arg: &str, effective: DateTime<Utc>, t0: Date
     );
     assert!(r.stderr.contains(&new), "{}", r.stderr);
 
-    // Before the effective time (up to the last second): the old certificate is current.
+    // Before the effective time (up to the last second) the old certificate still serves
+    // (Test-CsCertificateConfiguration checks it), and Get-CsCertificate shows the staged roll
+    // at once in the use's one object (issue 11 item 4): the new thumbprint with its future
+    // EffectiveTime, the serving one as PreviousThumbprint.
     for now in [staged_at, effective - Duration::seconds(1)] {
         let got = lab.get_at(&at(now), &["-Type", use_]);
         assert_eq!(got.len(), 1, "at {now}");
-        assert_eq!(got[0].thumbprint, old, "at {now}");
-        assert_eq!(got[0].previous_thumbprint, None);
-        assert_eq!(got[0].effective_time, None);
-        assert_eq!(got[0].update_time, None);
+        assert_eq!(got[0].thumbprint, new, "at {now}");
+        assert_eq!(got[0].previous_thumbprint.as_deref(), Some(old.as_str()));
+        assert_eq!(got[0].effective_time, Some(at(effective)));
+        assert_eq!(got[0].update_time, Some(at(staged_at)));
+        let serving = lab.ok_at(&at(now), &["Test-CsCertificateConfiguration"]);
+        assert_eq!(serving.one::<InOrder>().thumbprint, old, "at {now}");
     }
     // From the effective time on: the new one is current, the old one previous.
     for now in [effective, effective + Duration::days(3)] {
@@ -464,7 +471,7 @@ fn roll_to_a_certificate_expired_at_the_effective_date_is_refused() {
 }
 
 #[test]
-fn a_second_roll_keeps_the_previous_until_it_takes_effect() {
+fn a_second_roll_keeps_two_copies_and_the_serving_one_until_it_takes_effect() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "x", 3650);
     let t0 = epoch_after(&lab, &ca);
@@ -493,22 +500,30 @@ fn a_second_roll_keeps_the_previous_until_it_takes_effect() {
         );
     };
     roll(1, &b, 10);
-    roll(11, &c, 20);
     let current_and_previous = |day: i64| {
         let g = lab.get_at(&at(day), &["-Type", u]);
         assert_eq!(g.len(), 1, "day {day}");
         (g[0].thumbprint.clone(), g[0].previous_thumbprint.clone())
     };
-    // Between the two effective dates B is current and A still its previous.
-    assert_eq!(current_and_previous(15), (b.clone(), Some(a.clone())));
+    assert_eq!(current_and_previous(10), (b.clone(), Some(a.clone())));
+    roll(11, &c, 20);
+    // Two copies per use (issue 11 item 4): staging C keeps the serving B as previous, A goes.
+    // Until day 20 Get shows the staged C with B as previous; B still serves.
+    assert_eq!(current_and_previous(15), (c.clone(), Some(b.clone())));
+    let serving = lab.ok_at(&at(15), &["Test-CsCertificateConfiguration"]);
+    assert_eq!(serving.one::<InOrder>().thumbprint, b);
     assert_eq!(current_and_previous(21), (c.clone(), Some(b.clone())));
-    // Remove -Previous between them removes A, and B stays current.
-    lab.ok_at(
+    // Remove -Previous while B still serves is refused; after day 20 it removes B.
+    let r = lab.run_at(
         &at(15),
         &["Remove-CsCertificate", "-Type", u, "-Previous", "-Force"],
     );
-    assert_eq!(current_and_previous(15), (b.clone(), None));
-    assert_eq!(current_and_previous(21), (c, Some(b)));
+    assert_fails(&r, "PreviousStillServing,Remove-CsCertificate");
+    lab.ok_at(
+        &at(21),
+        &["Remove-CsCertificate", "-Type", u, "-Previous", "-Force"],
+    );
+    assert_eq!(current_and_previous(21), (c, None));
 }
 
 // ---------------------------------------------------------------- lab CA

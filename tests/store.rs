@@ -103,9 +103,10 @@ const EDGE: [&str; 12] = [
     "-Verbose",
 ];
 
+/// The admin's -DomainName order, kept since it lists the subject (issue 11 item 6).
 const EDGE_SANS: [&str; 4] = [
-    "sip.contoso.com",
     "webcon.contoso.com",
+    "sip.contoso.com",
     "sip.fabrikam.com",
     "contoso.com",
 ];

@@ -377,11 +377,12 @@ fn documented_examples_under_litwareinc() {
         "edge-ext.req",
     );
     assert_eq!(cn, "ap.litwareinc.com");
+    // Issue 11 item 6: Web Conferencing Edge FQDN first, then the Access Edge FQDN.
     assert_eq!(
         sans,
         strs(&[
-            "ap.litwareinc.com",
             "dp.litwareinc.com",
+            "ap.litwareinc.com",
             "sip.litwareinc.com",
             "litwareinc.com",
             "atl-edge-001.litwareinc.com",

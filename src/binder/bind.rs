@@ -1,8 +1,8 @@
 //! Binding argv to a cmdlet's parameter table with PowerShell's rules; no I/O.
 
-use super::dates::parse_datetime;
+use super::dates::parse_in_current_culture;
 use super::errors;
-use super::table::{CmdletDef, PType, ParamDef, COMMON, SHOULD_PROCESS};
+use super::table::{secret_env, CmdletDef, PType, ParamDef, COMMON, SHOULD_PROCESS};
 use crate::error::CsResult;
 use crate::model::CertType;
 use chrono::{DateTime, Utc};
@@ -33,6 +33,8 @@ pub struct Common {
     pub confirm: Option<bool>,
     pub error_action: Option<&'static str>,
     pub warning_action: Option<&'static str>,
+    /// [cscert] `-OutputFormat Json|Text`.
+    pub output_format: Option<&'static str>,
 }
 
 /// The result of binding: the parameter set and the values, in the order they were given.
@@ -308,7 +310,15 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
         };
         let value = match (def.ty, raw) {
             (PType::Switch, None) if inline.is_none() => Value::Switch(true),
-            (PType::Switch, None) => return Err(errors::missing_argument(cmdlet, def)),
+            // `-Name:` with no value after it is what pwsh itself passes for an empty or $null
+            // value (`-Output:''`; `@{New=$null}` splatted under Legacy passing, checked with
+            // real pwsh 7.6 in tests/pwsh): a switch turned off, an empty string.
+            (PType::Switch, None) => Value::Switch(false),
+            // An empty password protects nothing: refused in every form (issue 10).
+            (PType::Password, None) if inline == Some("") => {
+                return Err(errors::empty_argument(cmdlet, def))
+            }
+            (PType::Str, None) if inline == Some("") => Value::Str(String::new()),
             (PType::Switch, Some(r)) => match parse_bool(&r) {
                 Some(b) => Value::Switch(b),
                 None => return Err(errors::bad_bool(cmdlet, def)),
@@ -370,6 +380,18 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
 
     bind_positional(cmdlet, &mut st, positional)?;
     let set = resolve_set(cmdlet, &st)?;
+    // A secret not given on argv may come from its environment variable (CSCERT_PASSWORD,
+    // CSCERT_CA_PASSWORD): the pwsh module passes SecureStrings there, never on a command line.
+    for p in cmdlet.params.iter() {
+        if p.ty == PType::Password && p.in_set(set) && !st.bound(p.name) {
+            if let Some(v) = std::env::var(secret_env(p.name))
+                .ok()
+                .filter(|v| !v.is_empty())
+            {
+                st.values.push((p.name, Value::Str(v)));
+            }
+        }
+    }
     let missing: Vec<&str> = cmdlet
         .params
         .iter()
@@ -406,6 +428,7 @@ fn apply_common(c: &mut Common, name: &str, v: Value) {
         ("Confirm", Value::Switch(b)) => c.confirm = Some(b),
         ("ErrorAction", Value::Enum(e)) => c.error_action = Some(e),
         ("WarningAction", Value::Enum(e)) => c.warning_action = Some(e),
+        ("OutputFormat", Value::Enum(e)) => c.output_format = Some(e),
         // The rest (variables, buffers) only mean something inside pwsh: accepted and ignored.
         _ => {}
     }
@@ -516,10 +539,21 @@ fn convert_scalar(
             Some(n) => Value::Enum(n),
             None => return Err(errors::bad_enum(cmdlet, def, e.dotnet, e.names, &raw)),
         },
-        PType::DateTime => match parse_datetime(&raw) {
+        PType::DateTime => match parse_in_current_culture(&raw) {
             // .NET's DateTime ends with the year 9999 (and X.509 times with it).
-            Some(d) if (1..=9999).contains(&chrono::Datelike::year(&d)) => Value::Date(d),
-            _ => return Err(errors::bad_date(cmdlet, def, &raw)),
+            Ok(d) if (1..=9999).contains(&chrono::Datelike::year(&d)) => Value::Date(d),
+            Ok(_) => {
+                return Err(errors::bad_date(
+                    cmdlet,
+                    def,
+                    &raw,
+                    "(.NET dates end with the year 9999.)",
+                ))
+            }
+            Err(hint) => match pwsh_datetime_text(&raw) {
+                Some(d) => Value::Date(d),
+                None => return Err(errors::bad_date(cmdlet, def, &raw, &hint)),
+            },
         },
         PType::Password if raw == "System.Security.SecureString" => {
             return Err(errors::secure_string(cmdlet, def))
@@ -529,6 +563,26 @@ fn convert_scalar(
         PType::Switch => unreachable!("switches are not bound from values"),
         PType::Str | PType::NullableStr | PType::Password => Value::Str(raw),
     })
+}
+
+/// pwsh hands a [datetime] to a native program as InvariantCulture text, `MM/dd/yyyy HH:mm:ss`,
+/// whatever its own culture (real pwsh 7.6 under en-US, en-GB and th-TH: tests/pwsh). Where the
+/// current culture cannot read a date (en-GB, de-DE, ko-KR: `07/22/2012 06:00:00`), that exact
+/// form is such a [datetime]. A string the culture can read keeps the culture's meaning, as
+/// PowerShell binds strings to a cmdlet's DateTime parameter.
+fn pwsh_datetime_text(raw: &str) -> Option<DateTime<Utc>> {
+    let b = raw.as_bytes();
+    let shape = b"00/00/0000 00:00:00";
+    let same = b.len() == shape.len()
+        && b.iter().zip(shape).all(|(c, s)| match s {
+            b'0' => c.is_ascii_digit(),
+            _ => c == s,
+        });
+    if same {
+        super::dates::parse_in(raw, &super::dates::INVARIANT)
+    } else {
+        None
+    }
 }
 
 /// The mask shown instead of a secret parameter's value.

@@ -134,14 +134,17 @@ pub fn bad_int(c: &CmdletDef, p: &ParamDef, value: &str) -> CsError {
     )
 }
 
-pub fn bad_date(c: &CmdletDef, p: &ParamDef, value: &str) -> CsError {
-    cannot_convert(
+/// PowerShell's conversion error, then which culture and forms cscert reads (`hint`).
+pub fn bad_date(c: &CmdletDef, p: &ParamDef, value: &str, hint: &str) -> CsError {
+    let mut e = cannot_convert(
         c,
         p,
         value,
         "System.DateTime",
         format!("String '{value}' was not recognized as a valid DateTime."),
-    )
+    );
+    e.message = format!("{} {hint}", e.message);
+    e
 }
 
 pub fn bad_bool(c: &CmdletDef, p: &ParamDef) -> CsError {

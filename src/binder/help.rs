@@ -84,7 +84,7 @@ pub fn cmdlet_help(c: &CmdletDef) -> String {
         s.push('\n');
     }
     let _ = writeln!(s, "    <CommonParameters>\n        -Verbose, -Debug, -ErrorAction, -WarningAction, -InformationAction, -ErrorVariable, -WarningVariable, -InformationVariable, -OutVariable, -OutBuffer, -PipelineVariable, -ProgressAction.\n");
-    let _ = writeln!(s, "EXAMPLES");
+    let _ = writeln!(s, "EXAMPLES\n    Each line pastes into bash as well as pwsh (cmdlet names resolve after scripts/install.sh\n    or Import-Module scripts/CsCertificate.psm1; otherwise put cscert in front).\n");
     for (i, (cmd, what)) in c.examples.iter().enumerate() {
         let _ = writeln!(s, "    -------------------------- Example {} --------------------------\n    {cmd}\n        {what}\n", i + 1);
     }

@@ -10,4 +10,4 @@ pub mod help;
 pub mod table;
 
 pub use bind::{bind, is_parameter_token, mask_secrets, Bound, Common, Value, SECRET_MASK};
-pub use table::{find_cmdlet, CmdletDef, CMDLETS};
+pub use table::{find_cmdlet, has_parameter_prefix, CmdletDef, CMDLETS};

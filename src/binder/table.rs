@@ -37,6 +37,18 @@ pub static EXPORT_FORMAT: EnumDef = EnumDef {
     names: &["Pfx", "Pem"],
 };
 
+/// [cscert] `-AcmeChallenge`: how an ACME CA's challenges are answered.
+pub static ACME_CHALLENGE: EnumDef = EnumDef {
+    dotnet: "Cscert.AcmeChallenge",
+    names: &["Http01", "Dns01"],
+};
+
+/// [cscert] `-OutputFormat`: JSON Lines even on a terminal, or the terminal view even in a pipe.
+pub static OUTPUT_FORMAT: EnumDef = EnumDef {
+    dotnet: "Cscert.OutputFormat",
+    names: &["Json", "Text"],
+};
+
 pub static ACTION_PREFERENCE: EnumDef = EnumDef {
     dotnet: "System.Management.Automation.ActionPreference",
     names: &[
@@ -166,6 +178,8 @@ pub static COMMON: &[ParamDef] = &[
     common("OutVariable", &["ov"], PType::Str),
     common("OutBuffer", &["ob"], PType::Int),
     common("PipelineVariable", &["pv"], PType::Str),
+    // [cscert] not a PowerShell common parameter: the output format of every cmdlet.
+    common("OutputFormat", &[], PType::Enum(&OUTPUT_FORMAT)),
 ];
 
 /// The ShouldProcess parameters, common to cmdlets that change something.
@@ -226,19 +240,31 @@ impl ParamDef {
 
 const NEW: &[&str] = &["New"];
 const REQUEST_ID_SETS: &[&str] = &["List", "Retrieve", "Clear"];
+const NEW_RETRIEVE: &[&str] = &["New", "Retrieve"];
 
 pub static REQUEST: CmdletDef = CmdletDef {
     name: "Request-CsCertificate",
     synopsis: "Requests a new certificate (offline PKCS#10 file, or issued at once by a lab CA), and lists, retrieves or clears pending requests.",
-    description: "The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\\CAName needs a Windows domain member and is refused.",
+    description: "The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\\CAName needs a Windows domain member and is refused. [cscert] -CA https://<ACME directory> orders the certificate from an ACME CA (RFC 8555): the account is created on first use (-AcmeContact, -AcmeAgreeTos, -AcmeEabKeyId) and kept in the store, the names are proven with http-01 (-AcmeHttpPort, -AcmeWebRoot) or dns-01 (-AcmeDnsHook), and the key and order stay pending in the store if anything fails, for -Retrieve.",
     sets: &["New", "List", "Retrieve", "Clear"],
     default_set: None,
     should_process: true,
     params: &[
+        p("AcmeAgreeTos", PType::Switch, "[cscert] Agree to the ACME CA's terms of service when an account is created (without it, the error shows the terms' URL).").sets(NEW),
+        p("AcmeCaBundle", PType::Str, "[cscert] PEM certificates to trust for the ACME directory's TLS instead of the system's roots (private ACME CAs).").sets(NEW_RETRIEVE),
+        p("AcmeChallenge", PType::Enum(&ACME_CHALLENGE), "[cscert] Http01 (default) or Dns01.").sets(NEW),
+        p("AcmeContact", PType::StrList, "[cscert] Contact URIs of the ACME account (mailto:admin@contoso.com); one account is kept per CA and contact.").sets(NEW),
+        p("AcmeDnsHook", PType::Str, "[cscert] Dns01: a command run with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD, CSCERT_ACME_VALUE (and those as arguments: action record value) to set and remove the TXT records.").sets(NEW),
+        p("AcmeDnsWaitSec", PType::Int, "[cscert] Dns01: seconds to wait for the TXT records to propagate before validation; default 20.").sets(NEW),
+        p("AcmeEabHmacKey", PType::Password, "[cscert] External account binding: the base64url HMAC key the CA issued (or $env:CSCERT_ACME_EAB_HMAC_KEY, which keeps it off the command line).").sets(NEW),
+        p("AcmeEabKeyId", PType::Str, "[cscert] External account binding: the key id the CA issued.").sets(NEW),
+        p("AcmeHttpPort", PType::Int, "[cscert] Http01: the port cscert answers challenges on for the duration of the order; default 80.").sets(NEW),
+        p("AcmeTimeoutSec", PType::Int, "[cscert] Give up on the ACME order after this many seconds; default 300.").sets(NEW_RETRIEVE),
+        p("AcmeWebRoot", PType::Str, "[cscert] Http01: write the answers under <folder>/.well-known/acme-challenge/ for the web server on port 80 instead of answering on -AcmeHttpPort.").sets(NEW),
         p("AllSipDomain", PType::Switch, "Add the names of every SIP domain, not only the default one.").sets(NEW),
-        p("CA", PType::Str, "A lab CA: a PEM file (or folder) with the CA certificate and its private key. AD CS values (host\\CAName) are refused.").sets(NEW),
+        p("CA", PType::Str, "A lab CA: a PEM file (or folder) with the CA certificate and its private key; or [cscert] an ACME directory URL (https://...), which issues through ACME (RFC 8555). AD CS values (host\\CAName) are refused.").sets(NEW),
         p("CaAccount", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW),
-        p("CaPassword", PType::Password, "Accepted for compatibility; used only by AD CS.").sets(NEW),
+        p("CaPassword", PType::Password, "Accepted for compatibility; used only by AD CS (or $env:CSCERT_CA_PASSWORD).").sets(NEW),
         p("City", PType::Str, "Locality (L) of the subject.").sets(NEW),
         p("Clear", PType::Switch, "Delete pending requests.").sets(&["Clear"]).mandatory(&["Clear"]),
         p("ClientEKU", PType::Bool, "Add the Client Authentication EKU beside Server Authentication.").sets(NEW),
@@ -266,11 +292,13 @@ pub static REQUEST: CmdletDef = CmdletDef {
         p("ValidityDays", PType::Int, "[cscert] Days a lab CA (-CA) issues the certificate for; default 365, never beyond the CA's own expiry.").sets(NEW),
     ],
     examples: &[
-        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName \"webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com\" -PrivateKeyExportable $True -Output edge.req", "Makes the offline request for the Edge external certificate with XMPP federation for contoso.com."),
-        ("Request-CsCertificate -New -Type WebServicesExternal -Output C:\\Certificates\\WebServicesExternal.cer", "Makes an offline request for the external web services."),
+        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -Output edge.req", "Makes the offline request for the Edge external certificate with XMPP federation for contoso.com."),
+        ("Request-CsCertificate -New -Type WebServicesExternal -Output 'C:\\Certificates\\WebServicesExternal.cer'", "Makes an offline request for the external web services."),
         ("Request-CsCertificate -New -Type Default,WebServicesInternal,WebServicesExternal -CA ./lab-ca.pem", "Issues a Front End certificate at once with a lab CA kept as PEM files."),
         ("Request-CsCertificate -List", "Lists the pending requests."),
         ("Request-CsCertificate -Clear -RequestId 224", "Deletes pending request 224."),
+        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -CA https://acme-v02.api.letsencrypt.org/directory -AcmeContact mailto:admin@contoso.com -AcmeAgreeTos", "[cscert] Issues the Edge external certificate from an ACME CA, answering http-01 on port 80."),
+        ("Request-CsCertificate -Retrieve -RequestId 7", "Completes request 7: imported certificates, or [cscert] an ACME order that was left unfinished."),
     ],
     lync: true,
 };
@@ -292,19 +320,20 @@ pub static IMPORT: CmdletDef = CmdletDef {
         p("Path", PType::Str, "The certificate file.").mandatory(IMPORT_SETS),
         p("PrivateKeyExportable", PType::Bool, "Record whether the key may be exported later.").sets(&["Local"]),
         p("Report", PType::Str, "Write an HTML report of what was done to this file."),
-        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate.").sets(&["Cms"]),
+        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate (without -Type: for the uses of the request it answers, or of the certificate with the same subject)."),
         p("Type", PType::CertTypes, "The uses to assign the certificate to.").sets(&["Cms"]).mandatory(&["Cms"]),
     ],
     examples: &[
-        ("Import-CsCertificate -Path \"C:\\Certificates\\WebServer.pfx\" -Password $pw -PrivateKeyExportable $True", "Imports a PFX with its key."),
+        ("Import-CsCertificate -Path 'C:\\Certificates\\WebServer.pfx' -Password 'P@ssw0rd' -PrivateKeyExportable True", "Imports a PFX with its key."),
         ("Import-CsCertificate -Path edge.cer", "Imports the CA's answer to an offline request; it is joined to the pending key."),
-        ("Import-CsCertificate -Identity Global -Path oauth.pfx -Password $pw -Type OAuthTokenIssuer", "Imports and assigns at global scope."),
+        ("Import-CsCertificate -Identity Global -Path oauth.pfx -Type OAuthTokenIssuer", "Imports and assigns at global scope (password from $CSCERT_PASSWORD)."),
+        ("Import-CsCertificate -Path edge.pfx -Roll -EffectiveTime 2027-07-31T08:00:00", "Stages a renewal for the uses of the certificate it renews."),
     ],
     lync: true,
 };
 
 const SET_SETS: &[&str] = &["Thumbprint", "Reference", "Path"];
-const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current (US \"7/22/2012 6:00:00 AM\" or ISO 8601).";
+const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current, in the culture of LC_ALL/LC_TIME/LANG (en-US \"7/22/2012 6:00:00 AM\", ko-KR \"2012-07-22 오전 6:00:00\", ...) or ISO 8601.";
 
 pub static SET: CmdletDef = CmdletDef {
     name: "Set-CsCertificate",
@@ -327,8 +356,8 @@ pub static SET: CmdletDef = CmdletDef {
     ],
     examples: &[
         ("Set-CsCertificate -Type Default,WebServicesInternal,WebServicesExternal -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D", "Assigns a certificate to the Front End uses."),
-        ("Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint $t -Roll -EffectiveDate \"7/22/2012 6:00:00 AM\"", "Stages a new A/V authentication certificate."),
-        ("Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint $x -EffectiveDate \"7/1/2012\" -Roll", "Rolls the global OAuth token issuer certificate."),
+        ("Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Roll -EffectiveDate '7/22/2027 6:00:00 AM'", "Stages a new A/V authentication certificate (date in the en-US culture; ISO 8601 works in every culture)."),
+        ("Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -EffectiveDate 2027-07-01 -Roll", "Rolls the global OAuth token issuer certificate."),
     ],
     lync: true,
 };
@@ -348,8 +377,8 @@ pub static GET: CmdletDef = CmdletDef {
     examples: &[
         ("Get-CsCertificate", "Lists every assigned certificate."),
         ("Get-CsCertificate -Type WebServicesInternal", "Only the internal web services certificate."),
-        ("Get-CsCertificate | Where-Object {$_.NotAfter -lt \"9/1/2018\"}", "Certificates that expire before a date."),
-        ("Get-CsCertificate -Identity \"global\"", "Global-scope certificates."),
+        ("Get-CsCertificate -Type OAuthTokenIssuer", "The server-to-server (OAuth token issuer) certificate."),
+        ("Get-CsCertificate -Identity global", "Global-scope certificates."),
     ],
     lync: true,
 };
@@ -409,8 +438,8 @@ pub static EXPORT: CmdletDef = CmdletDef {
         p("Thumbprint", PType::Str, "The certificate to export.").mandatory(&["Default"]),
     ],
     examples: &[
-        ("Export-CsCertificate -Thumbprint $cert.Thumbprint -Path edge.pfx -Password $pw", "Exports the Edge certificate for the other pool members."),
-        ("Export-CsCertificate -Thumbprint $t -Path edge.pfx -Legacy", "A PFX for Windows Server 2012 R2, password from $env:CSCERT_PASSWORD."),
+        ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Password 'P@ssw0rd'", "Exports the Edge certificate for the other pool members."),
+        ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Legacy", "A PFX for Windows Server 2012 R2, password from $CSCERT_PASSWORD."),
     ],
     lync: false,
 };
@@ -470,6 +499,20 @@ pub static GET_TOPOLOGY: CmdletDef = CmdletDef {
     lync: true,
 };
 
+/// The environment variable a secret parameter may come from instead of argv, where a process
+/// list would show it: `CSCERT_` and the name in upper snake case (`Password` -> `CSCERT_PASSWORD`,
+/// `CaPassword` -> `CSCERT_CA_PASSWORD`). The pwsh module passes SecureStrings this way.
+pub fn secret_env(name: &str) -> String {
+    let mut v = String::from("CSCERT_");
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            v.push('_');
+        }
+        v.push(c.to_ascii_uppercase());
+    }
+    v
+}
+
 /// Every cmdlet cscert answers to, in the order help lists them.
 pub static CMDLETS: &[&CmdletDef] = &[
     &REQUEST,
@@ -483,6 +526,22 @@ pub static CMDLETS: &[&CmdletDef] = &[
     &PUBLISH_TOPOLOGY,
     &GET_TOPOLOGY,
 ];
+
+/// Whether `prefix` starts the name or an alias of one of the cmdlet's parameters (its own,
+/// the common ones, -WhatIf/-Confirm), as PowerShell's prefix matching would see it.
+pub fn has_parameter_prefix(c: &CmdletDef, prefix: &str) -> bool {
+    let p = prefix.to_ascii_lowercase();
+    let sp: &[ParamDef] = if c.should_process {
+        SHOULD_PROCESS
+    } else {
+        &[]
+    };
+    c.params.iter().chain(COMMON).chain(sp).any(|d| {
+        std::iter::once(&d.name)
+            .chain(d.aliases)
+            .any(|n| n.to_ascii_lowercase().starts_with(&p))
+    })
+}
 
 /// Finds a cmdlet by name, case-insensitively.
 pub fn find_cmdlet(name: &str) -> Option<&'static CmdletDef> {
@@ -533,6 +592,12 @@ mod tests {
             sorted.sort();
             assert_eq!(declared, sorted, "{}", c.name);
         }
+    }
+
+    #[test]
+    fn secret_variables() {
+        assert_eq!(secret_env("Password"), "CSCERT_PASSWORD");
+        assert_eq!(secret_env("CaPassword"), "CSCERT_CA_PASSWORD");
     }
 
     #[test]

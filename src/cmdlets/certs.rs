@@ -82,11 +82,11 @@ pub fn parse(row: &CertRow) -> CsResult<Inspected> {
     })
 }
 
-pub fn stored_object(
-    row: &CertRow,
-    c: &Inspected,
-    request_status: Option<&'static str>,
-) -> StoredCertificate {
+/// A stored certificate as Import-, Export- and Request-CsCertificate -CA print it. Its
+/// RequestStatus is a fact of the certificate, the same whichever cmdlet prints it: "Issued" when
+/// it answers a request made by Request-CsCertificate.
+pub fn stored_object(row: &CertRow, c: &Inspected) -> StoredCertificate {
+    let request_status = row.request_id.map(|_| "Issued");
     StoredCertificate {
         core: CertificateCore {
             thumbprint: row.thumbprint.clone(),
@@ -98,6 +98,41 @@ pub fn stored_object(
         request_id: row.request_id,
         request_status,
     }
+}
+
+/// The chain to give with a certificate: the one stored with it (a .p7b, a PFX, a lab CA), else
+/// the issuers found among the certificates in the store (an imported CA certificate), leaf's
+/// issuer first, up to a self-signed one.
+pub fn known_chain(tx: &Tx<'_>, row: &CertRow, c: &Inspected) -> CsResult<Vec<Vec<u8>>> {
+    if !row.chain.is_empty() {
+        return Ok(row.chain.clone());
+    }
+    let mut others = Vec::new();
+    for r in tx.certificates()? {
+        if r.thumbprint != row.thumbprint {
+            if let Ok(i) = inspect_der_certificate(&r.der) {
+                others.push((r.der, i));
+            }
+        }
+    }
+    let mut chain: Vec<Vec<u8>> = Vec::new();
+    let mut issuer = c.issuer.clone();
+    let self_signed = |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
+    if self_signed(c) {
+        return Ok(chain);
+    }
+    while let Some(name) = issuer.take() {
+        let Some((der, i)) = others.iter().find(|(der, i)| {
+            i.subject == name && i.basic_constraints_ca == Some(true) && !chain.contains(der)
+        }) else {
+            break;
+        };
+        chain.push(der.clone());
+        if !self_signed(i) {
+            issuer = i.issuer.clone();
+        }
+    }
+    Ok(chain)
 }
 
 /// The password of a PFX: `-Password`, else `$env:CSCERT_PASSWORD` (so it need not appear in a
@@ -316,21 +351,34 @@ pub fn states(
     Ok(out)
 }
 
+/// The one row Get-CsCertificate shows for a use, and its previous thumbprint: a staged roll
+/// is shown at once, with its future EffectiveTime and the serving certificate as
+/// PreviousThumbprint (Lync keeps two copies per use, current and previous, and a roll makes the
+/// new one current "co-active" with the old from -EffectiveDate: assign-a-server-to-server-
+/// certificate.md, stage-av-and-oauth-certificates.md). Never a second object for one use.
+pub fn shown(st: &UseState) -> Option<(&AssignmentRow, Option<&AssignmentRow>)> {
+    match (st.staged.last(), &st.current) {
+        (Some(staged), cur) => Some((staged, cur.as_ref())),
+        (None, Some(cur)) => Some((cur, st.previous.as_ref())),
+        (None, None) => None,
+    }
+}
+
 pub fn assigned_object(
     scope: &str,
     use_: CertType,
-    st: &UseState,
-    cur: &AssignmentRow,
+    shown: &AssignmentRow,
+    previous: Option<&AssignmentRow>,
     c: &Inspected,
 ) -> AssignedCertificate {
     AssignedCertificate {
         core: CertificateCore {
-            thumbprint: cur.thumbprint.clone(),
+            thumbprint: shown.thumbprint.clone(),
             ..CertificateCore::of(c)
         },
-        effective_time: cur.rolled.then_some(cur.effective),
-        previous_thumbprint: st.previous.as_ref().map(|p| p.thumbprint.clone()),
-        update_time: (cur.rolled || st.previous.is_some()).then_some(cur.updated),
+        effective_time: shown.rolled.then_some(shown.effective),
+        previous_thumbprint: previous.map(|p| p.thumbprint.clone()),
+        update_time: (shown.rolled || previous.is_some()).then_some(shown.updated),
         use_name: use_.name().to_string(),
         source_scope: (scope == GLOBAL).then(|| GLOBAL.to_string()),
     }
@@ -436,8 +484,12 @@ pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> CsResult<()> 
 }
 
 /// Writes the assignment rows inside the caller's transaction and returns Lync's lines to print
-/// once it has committed. A plain assignment replaces the use's rows; a roll keeps the current
-/// one (it becomes previous at the effective time) and replaces any earlier staged roll.
+/// once it has committed. Lync keeps two copies per use, current and previous
+/// (assign-a-server-to-server-certificate.md): a plain assignment makes the new certificate
+/// current and the replaced one previous; a roll stages the new one beside the serving one
+/// (which becomes previous at the effective time), replacing any earlier staged roll. A roll
+/// whose effective date has already passed puts the new certificate in service at once, with the
+/// serving one as previous (Set-CsCertificate's own example date, 7/22/2012, is in the past).
 pub fn apply(
     tx: &Tx<'_>,
     a: &Assignment<'_>,
@@ -455,31 +507,28 @@ pub fn apply(
             .filter(|r| r.use_name == u.name())
             .collect();
         let st = resolve(&rows, now);
-        if a.roll {
-            // The previous one stays until the staged one takes effect: only then does the
-            // current one become previous (resolve() drops the older ones from view).
-            for r in st.staged.iter().chain(&st.older) {
-                tx.delete_assignment(r.id)?;
-            }
-            tx.assign(
-                scope,
-                u.name(),
-                a.thumbprint,
-                a.effective.unwrap_or(now),
-                true,
-                now,
-            )?;
-        } else {
-            for r in &rows {
-                tx.delete_assignment(r.id)?;
-            }
-            tx.assign(scope, u.name(), a.thumbprint, now, false, now)?;
+        // Only the serving certificate stays (it becomes previous); staged rolls, the old
+        // previous and anything older go: two copies per use.
+        for r in rows
+            .iter()
+            .filter(|r| st.current.as_ref().is_none_or(|cur| cur.id != r.id))
+        {
+            tx.delete_assignment(r.id)?;
         }
+        let effective = match a.effective {
+            Some(e) if a.roll && e > now => e,
+            _ => now,
+        };
+        tx.assign(scope, u.name(), a.thumbprint, effective, a.roll, now)?;
         let cn = c.subject_cn.first().cloned().unwrap_or_default();
         let when = match a.effective {
-            Some(e) if a.roll => {
+            Some(e) if a.roll && e > now => {
                 format!(" (staged; effective {})", e.format("%m/%d/%Y %H:%M:%S UTC"))
             }
+            Some(e) if a.roll => format!(
+                " (the effective date {} has passed: in service now)",
+                e.format("%m/%d/%Y %H:%M:%S UTC")
+            ),
             _ => String::new(),
         };
         lines.push(format!(

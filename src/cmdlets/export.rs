@@ -27,14 +27,15 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             "A private key is exported only with a password: give -Password, or set $env:CSCERT_PASSWORD so that it does not appear in the process list.",
         ));
     };
-    let (row, c, key) = ctx.store()?.read(|tx| -> CsResult<_> {
+    let (row, c, chain, key) = ctx.store()?.read(|tx| -> CsResult<_> {
         let (row, c) = certs::load(tx, &thumbprint)?;
+        let chain = certs::known_chain(tx, &row, &c)?;
         // Keys encrypted at rest are opened here, and only here.
         let key = match row.key_pkcs8.as_deref() {
             Some(k) => Some(tx.open_key(k)?),
             None => None,
         };
-        Ok((row, c, key))
+        Ok((row, c, chain, key))
     })?;
     let Some(key) = key.as_deref() else {
         return Err(CsError::failed(
@@ -66,11 +67,11 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         return Ok(());
     }
     let bytes = if pem {
-        write_encrypted_pem_bundle(&row.der, &row.chain, key, &password).map(String::into_bytes)
+        write_encrypted_pem_bundle(&row.der, &chain, key, &password).map(String::into_bytes)
     } else {
         write_pfx(
             &row.der,
-            &row.chain,
+            &chain,
             key,
             &password,
             row.friendly_name.as_deref(),
@@ -94,9 +95,10 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         .with_target(path_arg)
     })?;
     ctx.host.verbose(format!(
-        "Exported {thumbprint} to {} as {what}.",
-        path.display()
+        "Exported {thumbprint} to {} as {what}, with {} chain certificate(s).",
+        path.display(),
+        chain.len()
     ));
-    ctx.host.emit(&certs::stored_object(&row, &c, None));
+    ctx.host.emit(&certs::stored_object(&row, &c));
     Ok(())
 }

@@ -18,14 +18,16 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
             }
-            let Some(cur) = &st.current else { continue };
-            match certs::row_of(tx, &cur.thumbprint) {
+            let Some((shown, previous)) = certs::shown(&st) else {
+                continue;
+            };
+            match certs::row_of(tx, &shown.thumbprint) {
                 Ok(Some(row)) => match certs::parse(&row) {
-                    Ok(c) => objects.push(certs::assigned_object(&scope, u, &st, cur, &c)),
-                    Err(e) => broken.push(certs::row_error(e, &cur.thumbprint, u, &scope)),
+                    Ok(c) => objects.push(certs::assigned_object(&scope, u, shown, previous, &c)),
+                    Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
                 },
-                Ok(None) => missing.push((u, cur.thumbprint.clone())),
-                Err(e) => broken.push(certs::row_error(e, &cur.thumbprint, u, &scope)),
+                Ok(None) => missing.push((u, shown.thumbprint.clone())),
+                Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
             }
         }
         Ok((objects, missing, broken))

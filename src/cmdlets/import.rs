@@ -5,6 +5,7 @@ use super::certs::{self, Assignment};
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
+use crate::model::CertType;
 use crate::pki::certfile::{read_certificates, CertFileError};
 use crate::pki::inspect::inspect_der_certificate;
 use crate::store::CertRow;
@@ -58,7 +59,12 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
         .expect("certificates have thumbprints");
     let force = b.switch("Force");
     let now = ctx.now;
+    let local_roll_uses = match assign {
+        Some(([], None, true, _)) => Some(uses_to_roll(ctx, &leaf.spki_der, &leaf.subject, path)?),
+        _ => None,
+    };
     let assignment = assign.map(|(uses, identity, roll, effective)| {
+        let uses = local_roll_uses.as_deref().unwrap_or(uses);
         Assignment::new(ctx, &thumbprint, uses, identity, roll, effective)
     });
     if !ctx.should_process(
@@ -127,8 +133,7 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
             lines = certs::apply(&tx, a, &leaf, now)?;
         }
         tx.commit()?;
-        let status = stored.request_id.map(|_| "Issued");
-        Ok((certs::stored_object(&stored, &leaf, status), lines, new))
+        Ok((certs::stored_object(&stored, &leaf), lines, new))
     })?;
     if exportable_param == Some(true)
         && loaded.private_key_pkcs8.is_none()
@@ -152,6 +157,42 @@ pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) 
     Ok(())
 }
 
+/// The uses an `Import-CsCertificate -Path ... -Roll -EffectiveDate` (the Local set, no -Type)
+/// stages the certificate for: the uses of the pending request it answers, else the uses whose
+/// serving certificate (this computer or global) has the same subject: a renewal.
+fn uses_to_roll(ctx: &mut Ctx, spki: &[u8], subject: &str, path: &str) -> CsResult<Vec<CertType>> {
+    let mut scopes = certs::scopes_for_reading(ctx, None);
+    scopes.dedup();
+    let now = ctx.now;
+    let uses = ctx.store()?.read(|tx| -> CsResult<Vec<CertType>> {
+        if let Some(r) = tx.request_by_spki(spki)? {
+            let uses: Vec<CertType> = r.uses.split(',').filter_map(CertType::parse).collect();
+            if !uses.is_empty() {
+                return Ok(uses);
+            }
+        }
+        let mut uses = Vec::new();
+        for (_, u, st) in certs::states(tx, &scopes, now)? {
+            let Some(cur) = &st.current else { continue };
+            if let Some(row) = tx.certificate(&cur.thumbprint)? {
+                if certs::parse(&row)?.subject.eq_ignore_ascii_case(subject) && !uses.contains(&u) {
+                    uses.push(u);
+                }
+            }
+        }
+        Ok(uses)
+    })?;
+    if uses.is_empty() {
+        return Err(CsError::failed(
+            "NoUseToRoll",
+            Category::InvalidArgument,
+            format!("-Roll stages '{path}' ({subject}) for the uses of the request it answers or of the certificate with the same subject that it renews, and it has neither. Give the uses: Import-CsCertificate -Identity <computer or Global> -Type <uses> -Path '{path}' -Roll -EffectiveDate <date>."),
+        )
+        .with_target(path));
+    }
+    Ok(uses)
+}
+
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let roll = b.switch("Roll");
     let effective = b.date("EffectiveDate");
@@ -159,12 +200,17 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         certs::check_roll(roll, effective)?;
         let uses = b.uses("Type");
         import_file(ctx, b, Some((&uses, b.str("Identity"), roll, effective)))
+    } else if roll {
+        // The documented Local set has -Roll (cmdlets.md): stage the certificate for the uses
+        // it was requested for (see uses_to_roll).
+        certs::check_roll(roll, effective)?;
+        import_file(ctx, b, Some((&[], None, true, effective)))
     } else {
         if effective.is_some() {
             return Err(CsError::failed(
                 "RollNeedsAssignment",
                 Category::InvalidArgument,
-                "-EffectiveDate stages an assignment: give -Identity, -Type and -Roll as well (or use Set-CsCertificate -Roll).",
+                "-EffectiveDate stages an assignment: add -Roll (and -Identity with -Type to name the uses), or use Set-CsCertificate -Roll.",
             ));
         }
         import_file(ctx, b, None)

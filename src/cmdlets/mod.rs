@@ -110,6 +110,7 @@ impl Ctx {
     pub fn new(mut host: Host, bound: &Bound) -> Ctx {
         let common = bound.common.clone();
         host.verbose = common.verbose || common.debug;
+        host.what_if = common.what_if;
         if matches!(common.warning_action, Some("SilentlyContinue" | "Ignore")) {
             host.warnings = false;
         }

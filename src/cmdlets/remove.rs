@@ -29,6 +29,22 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 .collect();
             let st = certs::resolve(&rows, now);
             let (ids, thumb) = if previous {
+                // While a roll is staged, Get-CsCertificate shows the serving certificate as
+                // PreviousThumbprint: removing it would leave the use without a certificate
+                // until the staged one takes effect.
+                if let (Some(staged), Some(cur)) = (st.staged.last(), &st.current) {
+                    return Err(CsError::failed(
+                        "PreviousStillServing",
+                        Category::InvalidOperation,
+                        format!(
+                            "The previous certificate {} of the type \"{u}\" still serves until the staged certificate {} takes effect on {}. Remove it after that time.",
+                            cur.thumbprint,
+                            staged.thumbprint,
+                            staged.effective.format("%m/%d/%Y %H:%M:%S UTC")
+                        ),
+                    )
+                    .with_target(u.name()));
+                }
                 match &st.previous {
                     Some(p) => (
                         std::iter::once(p.id)
@@ -95,9 +111,9 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Ok(())
     })?;
     for (u, scope, _, thumb) in confirmed {
-        ctx.host.verbose(format!(
-            "Removed the {which}certificate {thumb} from {u} at {scope}."
-        ));
+        let line = format!("Removed the {which}certificate {thumb} from {u} at {scope}.");
+        ctx.host.verbose(&line);
+        ctx.host.summary(line);
     }
     Ok(())
 }

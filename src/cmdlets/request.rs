@@ -6,7 +6,7 @@ use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::join_uses;
 use crate::output::file::Existing;
-use crate::output::objects::ser_date;
+use crate::output::objects::{ser_date, IssuedCertificate};
 use crate::pki::inspect::inspect_der_certificate;
 use crate::pki::inspect::inspect_der_request;
 use crate::pki::issue::{issue, load_ca};
@@ -159,20 +159,58 @@ fn names_without_topology(
             ))
         }
     };
+    // When -DomainName itself lists the subject, the admin's order is kept exactly (the
+    // certificate summary gives the Edge SANs in an order, subject second); otherwise the
+    // subject goes first.
+    let listed = extra.iter().any(|n| n.eq_ignore_ascii_case(&subject));
     let mut sans: Vec<String> = Vec::with_capacity(extra.len() + 1);
-    for n in std::iter::once(&subject).chain(extra) {
+    let first = (!listed).then_some(&subject);
+    for n in first.into_iter().chain(extra) {
         if !sans.iter().any(|s| s.eq_ignore_ascii_case(n)) {
             sans.push(n.clone());
         }
     }
     ctx.host.verbose(format!(
-        "No topology is published: the subject is {} and the subject alternative names are the subject followed by the -DomainName names.",
-        if computer.is_some() { "-ComputerFqdn" } else { "the first -DomainName name" }
+        "No topology is published: the subject is {} and the subject alternative names are {}.",
+        if computer.is_some() {
+            "-ComputerFqdn"
+        } else {
+            "the first -DomainName name"
+        },
+        if listed {
+            "the -DomainName names in their order (they include the subject)"
+        } else {
+            "the subject followed by the -DomainName names"
+        }
     ));
     for n in &sans {
         ctx.host.verbose(format!("Subject alternative name: {n}"));
     }
     Ok((subject, sans))
+}
+
+/// An internationalized name in -DomainName (`bücher.contoso.com`) is requested as its A-label:
+/// a dNSName holds ASCII only (RFC 5280, RFC 9549).
+fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> CsResult<Vec<String>> {
+    names
+        .into_iter()
+        .map(|n| {
+            if n.is_ascii() {
+                return Ok(n);
+            }
+            let a = idna::domain_to_ascii_strict(n.trim()).map_err(|_| {
+                invalid(
+                    "InvalidDomainName",
+                    format!("-DomainName \"{n}\" is not a valid internationalized domain name."),
+                )
+                .with_target(n.clone())
+            })?;
+            ctx.host.verbose(format!(
+                "-DomainName \"{n}\" is an internationalized name: it is requested as its A-label \"{a}\" (certificates hold DNS names in ASCII)."
+            ));
+            Ok(a)
+        })
+        .collect()
 }
 
 fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
@@ -229,7 +267,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         Some(Value::Str(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
         _ => None,
     };
-    let extra = b.list("DomainName");
+    let extra = a_labels(ctx, b.list("DomainName"))?;
     let output = b.str("Output").map(str::to_string);
     let ca = b.str("CA").map(str::to_string);
 
@@ -243,6 +281,16 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             .with_target(ca.clone()));
         }
     }
+    // An https:// -CA is an ACME directory (crate::acme); its options are checked before a key is made.
+    let acme = match &ca {
+        Some(ca) if crate::acme::is_directory_url(ca) => {
+            Some(crate::acme::Options::from_bound(b, ctx, ca)?)
+        }
+        _ => {
+            crate::acme::refuse_without_directory(b)?;
+            None
+        }
+    };
     if output.is_none() && ca.is_none() {
         return Err(invalid(
             "NoOutputOrCa",
@@ -251,6 +299,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     }
     // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
     let lab_ca = match &ca {
+        Some(_) if acme.is_some() => None,
         Some(ca) => Some(load_ca(&ctx.full_path(ca)).map_err(|e| {
             CsError::failed(
                 "LabCaNotUsable",
@@ -309,7 +358,7 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             (subject, sans, computer_arg.clone())
         }
     };
-    let spec = Spec {
+    let mut spec = Spec {
         subject_cn: subject,
         organization: b.str("Organization").map(str::to_string),
         ou: b.str("OU").map(str::to_string),
@@ -321,6 +370,9 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         template: b.str("Template").map(str::to_string),
         uses: uses.clone(),
     };
+    if acme.is_some() {
+        crate::acme::subject_first(&mut spec.sans, &spec.subject_cn);
+    }
     let force = b.switch("Force");
     let out_target = match output.as_deref() {
         Some(o) => Some(ctx.output_target("-Output", o, force, Existing::NeedsForce)?),
@@ -386,6 +438,51 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         key_pkcs8: &key_der,
     };
 
+    if let Some(acme) = &acme {
+        if b.has("ValidityDays") {
+            ctx.host
+                .warning("-ValidityDays is ignored: the ACME CA decides the validity.");
+        }
+        let issued = crate::acme::order_certificate(ctx, acme, &new_request)?;
+        let c = inspect_der_certificate(&issued.der).map_err(|e| {
+            CsError::failed(
+                "IssueFailed",
+                Category::InvalidOperation,
+                format!("The issued certificate cannot be read: {e}"),
+            )
+        })?;
+        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
+        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
+            let row = CertRow {
+                thumbprint: thumbprint.clone(),
+                der: issued.der.clone(),
+                chain: issued.chain.clone(),
+                key_pkcs8: Some(key_der.to_vec()),
+                exportable,
+                friendly_name: friendly.map(str::to_string),
+                request_id: Some(issued.request_id),
+                added: created,
+                spki_der: spki.clone(),
+            };
+            tx.put_certificate(&row)?;
+            tx.complete_request(issued.request_id, &thumbprint)?;
+            tx.commit()?;
+            Ok(row)
+        })?;
+        ctx.host.verbose(format!(
+            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{}\" (ACME).",
+            c.issuer.as_deref().unwrap_or_default()
+        ));
+        ctx.host
+            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
+        // The same object as a lab CA's issue.
+        ctx.host.emit(&IssuedCertificate::new(
+            certs::stored_object(&row, &c),
+            uses.iter().map(|u| u.name()).collect(),
+        ));
+        return Ok(());
+    }
+
     if let Some(lab_ca) = lab_ca {
         let validity = b.int("ValidityDays").map_or(365, |d| d as u32);
         let now =
@@ -439,8 +536,10 @@ fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         ));
         ctx.host
             .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        ctx.host
-            .emit(&certs::stored_object(&row, &c, Some("Issued")));
+        ctx.host.emit(&IssuedCertificate::new(
+            certs::stored_object(&row, &c),
+            uses.iter().map(|u| u.name()).collect(),
+        ));
         return Ok(());
     }
 
@@ -623,6 +722,7 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     // No copy of the deleted keys stays in the write-ahead log.
     ctx.store()?.forget_deleted();
     ctx.host.verbose(format!("Cleared {n} request(s)."));
+    ctx.host.summary(format!("Cleared {n} request(s)."));
     Ok(())
 }
 
@@ -630,6 +730,8 @@ fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
 /// CA) and reports the others as still pending.
 fn retrieve(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let id = request_id(b);
+    // Requests made through an ACME CA: finish their orders first (no-op without any).
+    crate::acme::finish_pending(ctx, b, id)?;
     let rows = ctx.store()?.write(|tx| -> CsResult<Vec<RequestRow>> {
         let rows = tx.requests(id)?;
         if rows.is_empty() {

@@ -78,6 +78,15 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     for l in lines {
         ctx.host.info(l);
     }
+    let when = match effective {
+        Some(e) if roll && e > now => format!(", effective {}", e.format("%Y-%m-%d %H:%M:%SZ")),
+        _ => String::new(),
+    };
+    ctx.host.summary(format!(
+        "{} {thumbprint} for {}{when}.",
+        if roll { "Staged" } else { "Assigned" },
+        join_uses(&uses)
+    ));
     ctx.host
         .verbose("\"Set-CsCertificate\" processing has completed successfully.");
     Ok(())

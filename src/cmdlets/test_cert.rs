@@ -283,6 +283,23 @@ fn thumbprint_of(der: &[u8]) -> Option<String> {
     Some(crate::pki::dn::hex_upper(sha1.as_ref()))
 }
 
+/// Batches this large show progress on stderr when a person watches it (stderr a terminal);
+/// scripts, pipes and CI logs get none.
+const PROGRESS_FROM: usize = 200;
+
+fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if files < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new(files as u64);
+    p.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files checked ({elapsed})")
+            .expect("a valid template"),
+    );
+    Some(p)
+}
+
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let mut exp = expectations(b, ctx)?;
     let anchors = super::certs::trusted_roots(ctx, b)?;
@@ -331,9 +348,13 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 .filter(|p| !p.is_empty());
             // Reading and checking are independent per file: spread them over the cores, then
             // write the results in the order of the files.
+            let progress = progress_bar(files.len());
             let per_file: Vec<Result<Vec<(bool, String)>, CsError>> = files
                 .par_iter()
                 .map(|(path, _)| {
+                    if let Some(p) = &progress {
+                        p.inc(1);
+                    }
                     let shown = path.display().to_string();
                     let bytes = super::certs::read_limited(path, super::certs::CERT_FILE_LIMIT)
                         .map_err(|e| {
@@ -386,6 +407,9 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                         .collect())
                 })
                 .collect();
+            if let Some(p) = progress {
+                p.finish();
+            }
             let mut all = Vec::with_capacity(per_file.len());
             for r in per_file {
                 match r {

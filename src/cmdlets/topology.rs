@@ -43,7 +43,12 @@ pub fn names_error(e: NamesError) -> CsError {
         NamesError::MissingName { .. } => ("TopologyIncomplete", Category::InvalidData),
         _ => ("NamesNotComputed", Category::InvalidArgument),
     };
-    CsError::failed(id, cat, e.to_string())
+    let mut msg = e.to_string();
+    if let NamesError::UnknownComputer { .. } = e {
+        // Say what to do: on a workstation "this computer" is rarely a server of the topology.
+        msg.push_str(". Name a server of the topology with -ComputerFqdn <FQDN>, or set CSCERT_COMPUTERFQDN to the server cscert acts as.");
+    }
+    CsError::failed(id, cat, msg)
 }
 
 pub fn publish(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {

@@ -61,6 +61,10 @@ pub struct Host {
     pub json_errors: bool,
     pub transcript: Vec<(String, String)>,
     worst: Exit,
+    /// The terminal view, when stdout is shown to a person (see `terminal::mode`).
+    view: Option<super::terminal::View>,
+    /// Nothing to summarise when nothing was meant to happen (-WhatIf).
+    pub what_if: bool,
 }
 
 impl Host {
@@ -76,6 +80,26 @@ impl Host {
                 .is_ok_and(|v| v.eq_ignore_ascii_case("json")),
             transcript: Vec::new(),
             worst: Exit::Success,
+            view: None,
+            what_if: false,
+        }
+    }
+
+    /// JSON Lines (the default) or the terminal view.
+    pub fn set_mode(&mut self, mode: super::terminal::Mode) {
+        self.view = match mode {
+            super::terminal::Mode::Json => None,
+            super::terminal::Mode::Terminal { color } => {
+                Some(super::terminal::View::new(self.cmdlet, color))
+            }
+        };
+    }
+
+    /// A one-line summary of what a cmdlet changed: shown in the terminal view only, so that the
+    /// JSON Lines stay exactly the objects.
+    pub fn summary(&mut self, msg: impl Into<String>) {
+        if let Some(v) = &mut self.view {
+            v.summary(msg);
         }
     }
 
@@ -91,8 +115,13 @@ impl Host {
     /// Writes one output object already serialized by [`to_ascii_json`] (so that cmdlets can
     /// serialize many objects in parallel); the same as [`Host::emit`] of that object.
     pub fn emit_line(&mut self, line: String) {
-        let _ = self.out.write_all(line.as_bytes());
-        let _ = self.out.write_all(b"\n");
+        match &mut self.view {
+            Some(v) => v.push_json(&line),
+            None => {
+                let _ = self.out.write_all(line.as_bytes());
+                let _ = self.out.write_all(b"\n");
+            }
+        }
         self.transcript.push(("Output".into(), line));
     }
 
@@ -170,6 +199,10 @@ impl Host {
     }
 
     pub fn flush(&mut self) {
+        if let Some(v) = self.view.take() {
+            let quiet = self.worst != Exit::Success || self.what_if;
+            let _ = self.out.write_all(v.render(quiet).as_bytes());
+        }
         let _ = self.out.flush();
         let _ = self.err.flush();
     }

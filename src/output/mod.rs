@@ -4,5 +4,6 @@ pub mod file;
 mod json;
 pub mod objects;
 pub mod report;
+pub mod terminal;
 
 pub use json::{to_ascii_json, Host};

@@ -73,3 +73,45 @@ pub struct StoredCertificate {
     pub request_id: Option<i64>,
     pub request_status: Option<&'static str>,
 }
+
+/// What Request-CsCertificate -New prints when the certificate is issued at once (a lab CA):
+/// the shape of Lync's online request, the certificate properties of Get-CsCertificate with the
+/// requested uses (not assigned yet: no EffectiveTime, PreviousThumbprint, UpdateTime or
+/// SourceScope), then the store facts Import-CsCertificate prints.
+#[derive(serde::Serialize, Debug, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct IssuedCertificate {
+    #[serde(flatten)]
+    pub core: CertificateCore,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub effective_time: Option<DateTime<Utc>>,
+    pub previous_thumbprint: Option<String>,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub update_time: Option<DateTime<Utc>>,
+    #[serde(rename = "Use")]
+    pub uses: Vec<&'static str>,
+    pub source_scope: Option<String>,
+    pub friendly_name: Option<String>,
+    pub has_private_key: bool,
+    pub private_key_exportable: bool,
+    pub request_id: Option<i64>,
+    pub request_status: Option<&'static str>,
+}
+
+impl IssuedCertificate {
+    pub fn new(stored: StoredCertificate, uses: Vec<&'static str>) -> Self {
+        IssuedCertificate {
+            core: stored.core,
+            effective_time: None,
+            previous_thumbprint: None,
+            update_time: None,
+            uses,
+            source_scope: None,
+            friendly_name: stored.friendly_name,
+            has_private_key: stored.has_private_key,
+            private_key_exportable: stored.private_key_exportable,
+            request_id: stored.request_id,
+            request_status: stored.request_status,
+        }
+    }
+}

@@ -102,7 +102,7 @@ use Severity::{Error as E, Information as I, Warning as W};
 
 /// Every rule, in the order findings are reported.
 pub const RULES: &[RuleInfo] = &[
-    rule("SAN-MISSING", 1, E, "No subjectAltName extension."),
+    rule("SAN-MISSING", 1, E, "No subjectAltName extension (not checked for a certificate only for OAuthTokenIssuer, which is named by its subject)."),
     rule("SAN-NO-IDENTITY", 1, E, "The subjectAltName holds no DNS name, SRVName or XmppAddr identity."),
     rule("CN-NOT-IN-SAN", 2, E, "A subject CN is not repeated as a DNS SAN (Error for Edge external uses, Warning otherwise: TLS peers read only SANs)."),
     rule("WILDCARD-IN-SUBJECT", 3, E, "The subject CN holds a wildcard."),
@@ -126,7 +126,7 @@ pub const RULES: &[RuleInfo] = &[
     rule("BASIC-CONSTRAINTS-CA", 9, E, "basicConstraints cA=TRUE on an end-entity certificate or request."),
     rule("SUBJECT-EMPTY", 9, E, "The subject is empty."),
     rule("EKU-NO-SERVER-AUTH", 10, E, "No Server Authentication EKU (1.3.6.1.5.5.7.3.1), or no EKU extension at all."),
-    rule("EKU-NO-CLIENT-AUTH", 10, W, "No Client Authentication EKU (1.3.6.1.5.5.7.3.2) for a use that initiates TLS (Edge federation, MTLS between servers)."),
+    rule("EKU-NO-CLIENT-AUTH", 10, W, "No Client Authentication EKU (1.3.6.1.5.5.7.3.2) for a use whose peers check the initiating side (External, AccessEdgeExternal, XmppServer, OAuthTokenIssuer); the fix is -ClientEKU $true, from a CA that still issues it after the 2026 public-CA change."),
     rule("KEY-TOO-SMALL", 11, E, "RSA key under 2048 bits, or EC key under 256 bits."),
     rule("SIGNATURE-SHA1", 11, W, "SHA-1 signature (accepted by Lync, but weak)."),
     rule("SIGNATURE-WEAK", 11, E, "MD2/MD5 signature."),
@@ -194,8 +194,10 @@ pub fn validate(item: &Inspected, exp: &Expectations) -> Verdict {
     let mut log = Log(Vec::new());
     let edge = exp.uses.iter().any(|u| u.is_edge_external());
 
-    check_san_presence(item, &mut log);
-    check_cn_in_san(item, edge, &mut log);
+    if needs_names_in_san(&exp.uses) {
+        check_san_presence(item, &mut log);
+        check_cn_in_san(item, edge, &mut log);
+    }
     check_wildcards(item, edge, &mut log);
     check_name_syntax(item, &mut log);
     check_san_criticality(item, &mut log);
@@ -249,6 +251,14 @@ pub fn with_chain(mut v: Verdict, report: &crate::pki::chain::ChainReport) -> Ve
     }
     v.passed = !v.findings.iter().any(|f| f.severity == Severity::Error);
     v
+}
+
+/// Whether the uses need their names in SANs. A certificate only for OAuthTokenIssuer signs
+/// server-to-server tokens and is named by its subject alone: "any Web server certificate that
+/// includes the name of your SIP domain in the Subject field" (assign-a-server-to-server-
+/// certificate.md); Lync's certificate summaries list its SANs as "No Entry".
+fn needs_names_in_san(uses: &[CertType]) -> bool {
+    uses.is_empty() || uses.iter().any(|u| *u != CertType::OAuthTokenIssuer)
 }
 
 /// Check 1.
@@ -685,15 +695,17 @@ fn check_end_entity(item: &Inspected, log: &mut Log) {
     }
 }
 
-/// Uses whose servers open TLS connections as clients (federation, MTLS between servers).
-fn initiates_tls(u: CertType) -> bool {
+/// Uses whose peers check the initiating side's certificate: the Edge's external federation
+/// (SIP federation and public IM through the Access Edge, XMPP server-to-server) and
+/// server-to-server authentication. A Front End's default certificate is not among them: its
+/// MTLS peers are Lync servers that do not require the Client Authentication EKU.
+fn peers_check_initiator(u: CertType) -> bool {
     matches!(
         u,
-        CertType::Default
-            | CertType::Internal
-            | CertType::External
+        CertType::External
             | CertType::AccessEdgeExternal
             | CertType::XmppServer
+            | CertType::OAuthTokenIssuer
     )
 }
 
@@ -715,19 +727,16 @@ fn check_eku(item: &Inspected, exp: &Expectations, log: &mut Log) {
             eku.clone(),
         );
     }
-    let client_uses: Vec<String> = if exp.uses.is_empty() {
-        vec![]
-    } else {
-        exp.uses
-            .iter()
-            .filter(|u| initiates_tls(**u))
-            .map(|u| u.name().to_string())
-            .collect()
-    };
-    if (exp.uses.is_empty() || !client_uses.is_empty()) && !has(OID_CLIENT_AUTH) {
+    let client_uses: Vec<String> = exp
+        .uses
+        .iter()
+        .filter(|u| peers_check_initiator(**u))
+        .map(|u| u.name().to_string())
+        .collect();
+    if !client_uses.is_empty() && !has(OID_CLIENT_AUTH) {
         log.push(
             "EKU-NO-CLIENT-AUTH",
-            format!("the EKU lacks Client Authentication ({OID_CLIENT_AUTH}); peers that check the initiating side (XMPP s2s, MTLS SIP) may refuse it, and public CAs stopped issuing it in 2026"),
+            format!("the EKU lacks Client Authentication ({OID_CLIENT_AUTH}), which peers that check the initiating side require for {}: request it with -ClientEKU $true from a CA that still issues it, since public CAs stopped including Client Authentication in server certificates in 2026", client_uses.join(", ")),
             client_uses,
         );
     }
@@ -1452,6 +1461,86 @@ mod tests {
         assert!(validate(&item, &exp).findings.is_empty());
     }
 
+    /// Issue 11 item 13: the warning only for uses whose peers check the initiating side, with
+    /// the fix and the 2026 public-CA change in its one sentence. Source: certificates.md check 10
+    /// ("initiating s2s and MTLS SIP peers may refuse; public CAs stopped issuing clientAuth in
+    /// 2026") and Request-CsCertificate's -ClientEKU (cmdlets.md).
+    #[test]
+    fn item_13_eku_no_client_auth_only_for_initiating_uses() {
+        let mut item = good();
+        item.eku = Some(vec![OID_SERVER_AUTH.into()]);
+        let with = |uses: &[CertType]| {
+            let mut exp = Expectations::new(now());
+            exp.uses = uses.to_vec();
+            validate(&item, &exp)
+                .findings
+                .into_iter()
+                .find(|f| f.rule_id == "EKU-NO-CLIENT-AUTH")
+        };
+        use CertType::*;
+        for quiet in [
+            &[][..],
+            &[Default, WebServicesInternal, WebServicesExternal],
+            &[Internal],
+            &[DataEdgeExternal, AudioVideoAuthentication],
+        ] {
+            assert_eq!(with(quiet), None, "{quiet:?}");
+        }
+        for loud in [
+            &[
+                AccessEdgeExternal,
+                DataEdgeExternal,
+                AudioVideoAuthentication,
+            ][..],
+            &[XmppServer],
+            &[External],
+            &[OAuthTokenIssuer],
+        ] {
+            let f = with(loud).unwrap_or_else(|| panic!("{loud:?}"));
+            assert!(f.message.contains("-ClientEKU $true"), "{}", f.message);
+            assert!(f.message.contains("2026"), "{}", f.message);
+            assert_eq!(
+                f.message.matches(". ").count(),
+                0,
+                "one sentence: {}",
+                f.message
+            );
+        }
+        let f = with(&[AccessEdgeExternal, DataEdgeExternal]).unwrap();
+        assert_eq!(f.names, vec!["AccessEdgeExternal"]);
+    }
+
+    /// Issue 11 item 1: an OAuthTokenIssuer certificate is named by its subject (the SIP
+    /// domain) and needs no SAN. Source: assign-a-server-to-server-certificate.md ("any Web server
+    /// certificate that includes the name of your SIP domain in the Subject field") and Lync's
+    /// certificate summaries (OAuthTokenIssuer: subject alternative names "No Entry").
+    #[test]
+    fn item_01_oauth_token_issuer_needs_no_san() {
+        let mut item = good();
+        item.san_present = false;
+        item.dns_names.clear();
+        item.srv_names.clear();
+        item.xmpp_addrs.clear();
+        item.subject_cn = vec!["contoso.com".into()];
+        let run = |uses: Vec<CertType>| {
+            let mut exp = Expectations::new(now());
+            exp.uses = uses;
+            validate(&item, &exp)
+        };
+        let v = run(vec![CertType::OAuthTokenIssuer]);
+        assert!(
+            !v.findings
+                .iter()
+                .any(|f| f.rule_id.starts_with("SAN-") || f.rule_id == "CN-NOT-IN-SAN"),
+            "{:?}",
+            v.findings
+        );
+        // Any other use still needs its names in SANs.
+        let v = run(vec![CertType::OAuthTokenIssuer, CertType::Default]);
+        assert!(v.findings.iter().any(|f| f.rule_id == "SAN-MISSING"));
+        assert!(!v.passed);
+    }
+
     // Check 11
     #[test]
     fn key_too_small() {
@@ -1626,16 +1715,12 @@ mod fixture_tests {
         let cn = load("cn-only.der");
         let v = validate(&cn, &Expectations::new(now(&cn)));
         let ids: Vec<_> = v.findings.iter().map(|f| f.rule_id).collect();
-        assert_eq!(
-            ids,
-            vec!["SAN-MISSING", "CN-NOT-IN-SAN", "EKU-NO-CLIENT-AUTH"]
-        );
+        // No uses given: no EKU-NO-CLIENT-AUTH (issue 11 item 13: only for uses whose peers
+        // check the initiating side).
+        assert_eq!(ids, vec!["SAN-MISSING", "CN-NOT-IN-SAN"]);
         let bad = load("badtypes.csr");
         let v = validate(&bad, &Expectations::new(now(&cn)));
         let ids: Vec<_> = v.findings.iter().map(|f| f.rule_id).collect();
-        assert_eq!(
-            ids,
-            vec!["XMPPADDR-TYPE", "SRVNAME-TYPE", "EKU-NO-CLIENT-AUTH"]
-        );
+        assert_eq!(ids, vec!["XMPPADDR-TYPE", "SRVNAME-TYPE"]);
     }
 }

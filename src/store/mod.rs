@@ -3,7 +3,10 @@
 //! Holds pending requests with their private keys, certificates (with keys where known),
 //! assignments of certificates to uses per scope, and the published topology.
 
+mod acme;
 mod schema;
+
+pub use acme::{AcmeAccountRow, AcmeOrderRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};

@@ -52,6 +52,23 @@ pub const MIGRATIONS: &[&str] = &[
         xml TEXT NOT NULL,
         published TEXT NOT NULL
     );",
+    // 2: ACME accounts (one per directory and contact) and the orders behind pending requests
+    "CREATE TABLE acme_accounts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        directory TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        url TEXT NOT NULL,
+        credentials TEXT NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE (directory, contact)
+    );
+    CREATE TABLE acme_orders (
+        request_id INTEGER PRIMARY KEY REFERENCES requests(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES acme_accounts(id),
+        order_url TEXT NOT NULL,
+        ca_bundle TEXT,
+        created TEXT NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &std::path::Path) -> StoreResult<()> {

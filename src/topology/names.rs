@@ -255,11 +255,14 @@ pub fn compute_names(
                     || format!("Access Edge external FQDN (EdgeServer port {port})");
                 access_edge_fqdn = Some(access.to_string());
                 b.subject(access, access_source);
-                b.san(access, access_source);
+                // The documented order (Lync "Certificate summary - XMPP federation": webcon,
+                // sip, sip.<other domain>, the XMPP domain): Web Conferencing Edge FQDN, Access
+                // Edge FQDN, the other sip.<domain> names, then the XMPP domains.
                 b.san(data, || {
                     "Web Conferencing Edge external FQDN (EdgeServer port DataEdge/PsomClient)"
                         .to_string()
                 });
+                b.san(access, access_source);
                 add_sip(&mut b, &mut sip_domains);
                 if let Some(evidence) = edge.xmpp_evidence.as_deref() {
                     // certificates.md: the XMPP domains are the SIP domains themselves, root level.

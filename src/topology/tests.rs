@@ -634,13 +634,14 @@ fn litware_external_edge_example() {
         &["atl-edge-001.litwareinc.com,ap.litwareinc.com,dp.litwareinc.com,atl-edge-001"],
     );
     // The A/V Edge FQDN is never named; the XMPP domain is, since the Edge runs the proxy;
-    // the short-name extra is kept as given.
+    // the short-name extra is kept as given. Issue 11 item 6: the documented order puts the
+    // Web Conferencing Edge FQDN before the Access Edge FQDN (the subject).
     assert_names(
         &n,
         "ap.litwareinc.com",
         &[
-            "ap.litwareinc.com",
             "dp.litwareinc.com",
+            "ap.litwareinc.com",
             "sip.litwareinc.com",
             "litwareinc.com",
             "atl-edge-001.litwareinc.com",
@@ -664,8 +665,8 @@ fn litware_external_edge_example() {
         &n,
         "ap.litwareinc.com",
         &[
-            "ap.litwareinc.com",
             "dp.litwareinc.com",
+            "ap.litwareinc.com",
             "sip.litwareinc.com",
             "sip.litwareinc.net",
             "litwareinc.com",

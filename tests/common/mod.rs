@@ -96,6 +96,8 @@ pub fn isolate(c: &mut Command, sb: &Sandbox) {
     for v in ISOLATED {
         c.env_remove(v);
     }
+    // Dates are read in the locale's culture (issue 11 item 8): the US one here.
+    c.env("LANG", "en_US.UTF-8");
     for (k, v) in sb.env() {
         c.env(k, v);
     }
@@ -103,9 +105,12 @@ pub fn isolate(c: &mut Command, sb: &Sandbox) {
 }
 
 /// Variables of the caller that must not leak into a test run.
-const ISOLATED: [&str; 4] = [
+const ISOLATED: [&str; 7] = [
+    "LC_ALL",
+    "LC_TIME",
     "CSCERT_NOW",
     "CSCERT_PASSWORD",
+    "CSCERT_CA_PASSWORD",
     "CSCERT_ERROR_FORMAT",
     "CSCERT_DEBUG_BINDING",
 ];

@@ -62,6 +62,13 @@ pub struct Stored {
     pub subject: String,
     pub alternative_names: Vec<String>,
     pub thumbprint: String,
+    /// These five only in Request-CsCertificate -CA's object (Lync's online request shape).
+    pub effective_time: Option<String>,
+    pub previous_thumbprint: Option<String>,
+    pub update_time: Option<String>,
+    #[serde(rename = "Use")]
+    pub uses: Option<Vec<String>>,
+    pub source_scope: Option<String>,
     pub friendly_name: Option<String>,
     pub has_private_key: bool,
     pub private_key_exportable: bool,
@@ -197,6 +204,10 @@ impl Lab {
             .env("CSCERT_STORE", self.store())
             .env("CSCERT_COMPUTERFQDN", COMPUTER)
             .env("TZ", "UTC")
+            // Dates are read in the culture of the locale (issue 11 item 8): fix it.
+            .env_remove("LC_ALL")
+            .env_remove("LC_TIME")
+            .env("LANG", "en_US.UTF-8")
             .env_remove("CSCERT_PASSWORD")
             .env_remove("CSCERT_NOW")
             .env_remove("CSCERT_ERROR_FORMAT")

@@ -1,0 +1,662 @@
+//! `Request-CsCertificate -New -CA https://<ACME directory>`: issuing through an ACME CA
+//! (RFC 8555) with instant-acme. The async code stays inside this module: a current-thread
+//! tokio runtime is built only when an ACME request runs, so every other cmdlet starts as before.
+
+mod challenge;
+mod client;
+mod flow;
+
+use crate::binder::{Bound, Value};
+use crate::cmdlets::Ctx;
+use crate::error::{Category, CsError, CsResult};
+use crate::store::{AcmeAccountRow, AcmeOrderRow, CertRow, NewRequest, StoreError};
+use challenge::{Challenges, Responder};
+use client::Http;
+use flow::{Finished, Hooks};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The environment variable the EAB HMAC key may come from (keeps it off the command line).
+pub const EAB_HMAC_ENV: &str = "CSCERT_ACME_EAB_HMAC_KEY";
+
+const DEFAULT_TIMEOUT_SEC: i32 = 300;
+const DEFAULT_DNS_WAIT_SEC: i32 = 20;
+
+/// The parameters that only mean something for an ACME -CA.
+const ACME_PARAMS: &[&str] = &[
+    "AcmeAgreeTos",
+    "AcmeCaBundle",
+    "AcmeChallenge",
+    "AcmeContact",
+    "AcmeDnsHook",
+    "AcmeDnsWaitSec",
+    "AcmeEabHmacKey",
+    "AcmeEabKeyId",
+    "AcmeHttpPort",
+    "AcmeTimeoutSec",
+    "AcmeWebRoot",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeKind {
+    Http01,
+    Dns01,
+}
+
+/// Everything an ACME request needs, checked before a key is made or anyone is contacted.
+pub struct Options {
+    pub directory: String,
+    pub contacts: Vec<String>,
+    pub agree_tos: bool,
+    /// Key id and raw HMAC key.
+    pub eab: Option<(String, Vec<u8>)>,
+    pub challenge: ChallengeKind,
+    pub http_port: u16,
+    pub web_root: Option<PathBuf>,
+    pub dns_hook: Option<PathBuf>,
+    pub dns_wait: Duration,
+    pub timeout: Duration,
+    pub ca_bundle: Option<PathBuf>,
+    bundle_pem: Option<Vec<u8>>,
+}
+
+/// Whether a -CA value names an ACME directory (a URL) rather than a lab CA or AD CS.
+pub fn is_directory_url(ca: &str) -> bool {
+    let l = ca.trim().to_ascii_lowercase();
+    l.starts_with("https://") || l.starts_with("http://")
+}
+
+fn invalid(id: &str, msg: impl Into<String>) -> CsError {
+    CsError::failed(id, Category::InvalidArgument, msg)
+}
+
+/// ACME parameters given without an ACME -CA are refused rather than silently ignored.
+pub fn refuse_without_directory(b: &Bound) -> CsResult<()> {
+    if let Some(p) = ACME_PARAMS.iter().find(|p| b.has(p)) {
+        return Err(invalid(
+            "AcmeParameterWithoutAcmeCa",
+            format!("-{p} applies only to an ACME CA: give its directory URL with -CA https://..."),
+        )
+        .with_target(p.to_string()));
+    }
+    Ok(())
+}
+
+fn int_param(b: &Bound, name: &str, default: i32, min: i32, max: i32) -> CsResult<i32> {
+    match b.int(name) {
+        None => Ok(default),
+        Some(v) if v >= min && v <= max => Ok(v),
+        Some(v) => Err(invalid(
+            "InvalidAcmeParameter",
+            format!("-{name} must be between {min} and {max}; {v} is not."),
+        )
+        .with_target(v.to_string())),
+    }
+}
+
+/// Decodes an EAB HMAC key as CAs hand them out: base64url, padded or not (standard base64 too).
+fn decode_hmac(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let t = s.trim();
+    let e = base64::engine::general_purpose::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let std = base64::engine::general_purpose::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    e.decode(t)
+        .or_else(|_| std.decode(t))
+        .ok()
+        .filter(|k| !k.is_empty())
+}
+
+impl Options {
+    /// Reads and checks the ACME parameters (no network; the CA bundle file is read now).
+    pub fn from_bound(b: &Bound, ctx: &Ctx, ca: &str) -> CsResult<Options> {
+        let directory = ca.trim().to_string();
+        let uri: http::Uri = directory.parse().map_err(|e| {
+            invalid(
+                "InvalidAcmeDirectory",
+                format!("-CA \"{directory}\" is not a URL: {e}."),
+            )
+            .with_target(directory.clone())
+        })?;
+        if uri.scheme_str() != Some("https") || uri.host().is_none() {
+            return Err(invalid(
+                "InvalidAcmeDirectory",
+                format!("-CA \"{directory}\" is not an https:// URL. ACME directories are served over HTTPS (RFC 8555 section 6.1)."),
+            )
+            .with_target(directory));
+        }
+        let contacts = b
+            .list("AcmeContact")
+            .into_iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                if c.contains(':') {
+                    Ok(c)
+                } else if c.contains('@') {
+                    Ok(format!("mailto:{c}"))
+                } else {
+                    Err(invalid(
+                        "InvalidAcmeContact",
+                        format!("-AcmeContact \"{c}\" is not a contact URI; use mailto:admin@contoso.com."),
+                    )
+                    .with_target(c))
+                }
+            })
+            .collect::<CsResult<Vec<_>>>()?;
+        let eab = match b
+            .str("AcmeEabKeyId")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => {
+                if b.has("AcmeEabHmacKey") {
+                    return Err(invalid(
+                        "AcmeEabIncomplete",
+                        "-AcmeEabHmacKey needs -AcmeEabKeyId (the key id the CA issued with it).",
+                    ));
+                }
+                None
+            }
+            Some(kid) => {
+                let key = b
+                    .str("AcmeEabHmacKey")
+                    .map(str::to_string)
+                    .or_else(|| std::env::var(EAB_HMAC_ENV).ok())
+                    .filter(|k| !k.trim().is_empty())
+                    .ok_or_else(|| {
+                        invalid(
+                            "AcmeEabIncomplete",
+                            format!("-AcmeEabKeyId needs the HMAC key the CA issued with it: -AcmeEabHmacKey, or (to keep it off the command line) $env:{EAB_HMAC_ENV}."),
+                        )
+                    })?;
+                let raw = decode_hmac(&key).ok_or_else(|| {
+                    invalid(
+                        "AcmeEabIncomplete",
+                        "The EAB HMAC key is not base64url (as CAs issue it).",
+                    )
+                })?;
+                Some((kid.to_string(), raw))
+            }
+        };
+        let challenge = match b.enum_value("AcmeChallenge") {
+            Some("Dns01") => ChallengeKind::Dns01,
+            _ => ChallengeKind::Http01,
+        };
+        let web_root = b.str("AcmeWebRoot").map(|p| ctx.full_path(p));
+        let dns_hook = b.str("AcmeDnsHook").map(|h| {
+            // A bare name is looked up on PATH, as a shell would.
+            if h.contains('/') || h.contains('\\') {
+                ctx.full_path(h)
+            } else {
+                PathBuf::from(h)
+            }
+        });
+        match challenge {
+            ChallengeKind::Dns01 => {
+                if dns_hook.is_none() {
+                    return Err(invalid(
+                        "AcmeDnsHookMissing",
+                        "-AcmeChallenge Dns01 needs -AcmeDnsHook <command>: cscert runs it with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD and CSCERT_ACME_VALUE to set and remove the TXT records.",
+                    ));
+                }
+                if let Some(p) = ["AcmeWebRoot", "AcmeHttpPort"].iter().find(|p| b.has(p)) {
+                    return Err(invalid(
+                        "AcmeConflictingParameters",
+                        format!("-{p} applies to -AcmeChallenge Http01, not Dns01."),
+                    ));
+                }
+            }
+            ChallengeKind::Http01 => {
+                if let Some(p) = ["AcmeDnsHook", "AcmeDnsWaitSec"].iter().find(|p| b.has(p)) {
+                    return Err(invalid(
+                        "AcmeConflictingParameters",
+                        format!("-{p} applies to -AcmeChallenge Dns01."),
+                    ));
+                }
+                if web_root.is_some() && b.has("AcmeHttpPort") {
+                    return Err(invalid(
+                        "AcmeConflictingParameters",
+                        "Give -AcmeWebRoot (another web server serves the files) or -AcmeHttpPort (cscert answers itself), not both.",
+                    ));
+                }
+                if let Some(w) = &web_root {
+                    if !w.is_dir() {
+                        return Err(invalid(
+                            "AcmeWebRootMissing",
+                            format!("-AcmeWebRoot '{}' is not a folder.", w.display()),
+                        )
+                        .with_target(w.display().to_string()));
+                    }
+                }
+            }
+        }
+        let http_port = int_param(b, "AcmeHttpPort", 80, 1, 65535)? as u16;
+        let dns_wait = int_param(b, "AcmeDnsWaitSec", DEFAULT_DNS_WAIT_SEC, 0, 3600)? as u64;
+        let timeout = int_param(b, "AcmeTimeoutSec", DEFAULT_TIMEOUT_SEC, 1, 86400)? as u64;
+        let (ca_bundle, bundle_pem) = read_bundle(b, ctx, None)?;
+        Ok(Options {
+            directory,
+            contacts,
+            agree_tos: b.switch("AcmeAgreeTos"),
+            eab,
+            challenge,
+            http_port,
+            web_root,
+            dns_hook,
+            dns_wait: Duration::from_secs(dns_wait),
+            timeout: Duration::from_secs(timeout),
+            ca_bundle,
+            bundle_pem,
+        })
+    }
+
+    fn http(&self) -> CsResult<Http> {
+        make_http(self.bundle_pem.as_deref(), self.ca_bundle.as_ref())
+    }
+}
+
+/// -AcmeCaBundle (or the bundle an order was made with), read and parsed now.
+fn read_bundle(
+    b: &Bound,
+    ctx: &Ctx,
+    stored: Option<&str>,
+) -> CsResult<(Option<PathBuf>, Option<Vec<u8>>)> {
+    let path = match b.str("AcmeCaBundle") {
+        Some(p) => Some(ctx.full_path(p)),
+        None => stored.map(PathBuf::from),
+    };
+    let Some(path) = path else {
+        return Ok((None, None));
+    };
+    let pem = std::fs::read(&path).map_err(|e| {
+        CsError::failed(
+            "AcmeCaBundleUnreadable",
+            Category::ReadError,
+            format!(
+                "The -AcmeCaBundle '{}' cannot be read: {e}.",
+                path.display()
+            ),
+        )
+        .with_target(path.display().to_string())
+    })?;
+    Ok((Some(path), Some(pem)))
+}
+
+fn make_http(bundle_pem: Option<&[u8]>, path: Option<&PathBuf>) -> CsResult<Http> {
+    let tls = client::tls_config(bundle_pem).map_err(|e| {
+        let what = match path {
+            Some(p) => format!("The -AcmeCaBundle '{}' cannot be used: {e}.", p.display()),
+            None => format!("TLS cannot be set up: {e}."),
+        };
+        CsError::failed("AcmeCaBundleUnusable", Category::InvalidData, what)
+    })?;
+    Ok(Http::new(tls))
+}
+
+fn runtime() -> CsResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            CsError::failed(
+                "AcmeRuntimeFailed",
+                Category::ResourceUnavailable,
+                format!("The ACME client cannot start: {e}."),
+            )
+        })
+}
+
+/// Resolves when the user presses Ctrl-C (or the process is asked to terminate). The handlers
+/// are installed when this is called, before anything is put in place.
+#[cfg(unix)]
+fn interrupted() -> CsResult<impl std::future::Future<Output = &'static str>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mk = |k| {
+        signal(k).map_err(|e| {
+            CsError::failed(
+                "AcmeRuntimeFailed",
+                Category::ResourceUnavailable,
+                format!("Ctrl-C cannot be handled: {e}."),
+            )
+        })
+    };
+    let mut int = mk(SignalKind::interrupt())?;
+    let mut term = mk(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => "Ctrl-C",
+            _ = term.recv() => "SIGTERM",
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn interrupted() -> CsResult<impl std::future::Future<Output = &'static str>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    })
+}
+
+/// What an ACME order produced.
+pub struct Issued {
+    pub request_id: i64,
+    pub der: Vec<u8>,
+    pub chain: Vec<Vec<u8>>,
+}
+
+struct NewHooks<'a, 'r> {
+    ctx: &'a mut Ctx,
+    req: &'a NewRequest<'r>,
+    ca_bundle: Option<String>,
+    request_id: Option<i64>,
+}
+
+impl Hooks for NewHooks<'_, '_> {
+    fn verbose(&mut self, msg: String) {
+        self.ctx.host.verbose(msg);
+    }
+
+    fn load_account(&mut self, directory: &str, contact: &str) -> CsResult<Option<AcmeAccountRow>> {
+        Ok(self
+            .ctx
+            .store()?
+            .read(|tx| tx.acme_account(directory, contact))?)
+    }
+
+    fn save_account(
+        &mut self,
+        directory: &str,
+        contact: &str,
+        url: &str,
+        credentials: &str,
+    ) -> CsResult<i64> {
+        let now = self.ctx.now;
+        Ok(self.ctx.store()?.write(|tx| -> Result<i64, StoreError> {
+            let id = tx.insert_acme_account(directory, contact, url, credentials, now)?;
+            tx.commit()?;
+            Ok(id)
+        })?)
+    }
+
+    fn order_created(&mut self, account_id: i64, order_url: &str) -> CsResult<i64> {
+        let req = self.req;
+        let bundle = self.ca_bundle.clone();
+        let now = self.ctx.now;
+        let id = self.ctx.store()?.write(|tx| -> Result<i64, StoreError> {
+            let id = tx.insert_request(req)?;
+            tx.insert_acme_order(&AcmeOrderRow {
+                request_id: id,
+                account_id,
+                order_url: order_url.to_string(),
+                ca_bundle: bundle,
+                created: now,
+            })?;
+            tx.commit()?;
+            Ok(id)
+        })?;
+        self.request_id = Some(id);
+        Ok(id)
+    }
+}
+
+/// Puts the subject first among the SANs of a request for an ACME CA: the CA decides the
+/// certificate's CN, some from the CSR's CN (Boulder, Let's Encrypt), some from the first name
+/// (pebble); with the subject first, both give the CN the request asks for (Lync matches the
+/// Access Edge FQDN on it).
+pub fn subject_first(sans: &mut Vec<String>, subject: &str) {
+    if let Some(i) = sans.iter().position(|s| s.eq_ignore_ascii_case(subject)) {
+        let s = sans.remove(i);
+        sans.insert(0, s);
+    }
+}
+
+/// The identifiers of the order: the request's SANs, in its order (subject first, see
+/// [`subject_first`]).
+fn order_names(req: &NewRequest<'_>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for n in req.sans {
+        let n = n.trim().trim_end_matches('.').to_ascii_lowercase();
+        if !n.is_empty() && !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+/// Runs an ACME order for a request made by the ordinary pipeline (key, CSR, validator).
+/// The request and its key are stored as soon as the CA accepts the order.
+pub fn order_certificate(ctx: &mut Ctx, opts: &Options, req: &NewRequest<'_>) -> CsResult<Issued> {
+    // rustls needs a process-wide provider for the platform verifier; aws-lc-rs is ours.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let http = opts.http()?;
+    let names = order_names(req);
+    let rt = runtime()?;
+    let mut hooks = NewHooks {
+        ctx,
+        req,
+        ca_bundle: opts.ca_bundle.as_ref().map(|p| p.display().to_string()),
+        request_id: None,
+    };
+    let outcome = rt.block_on(async {
+        let stop = interrupted()?;
+        // The responder is bound before the CA is contacted: a busy port costs nothing.
+        let responder = match (opts.challenge, &opts.web_root, &opts.dns_hook) {
+            (ChallengeKind::Dns01, _, Some(h)) => Responder::DnsHook(h.clone()),
+            (_, Some(w), _) => Responder::WebRoot(w.clone()),
+            _ => challenge::bind_http(opts.http_port).await.map_err(|e| {
+                CsError::failed(
+                    "AcmeHttpPortUnavailable",
+                    Category::ResourceUnavailable,
+                    format!("cscert cannot answer http-01 challenges on port {}: {e}. Run with the right to bind it (root or CAP_NET_BIND_SERVICE for port 80), forward port 80 to another -AcmeHttpPort, or let the web server on port 80 serve the files: -AcmeWebRoot <folder>.", opts.http_port),
+                )
+            })?,
+        };
+        let mut challenges = Challenges::new(responder);
+        let result = tokio::select! {
+            r = flow::order(opts, &http, &names, req.csr_der, &mut hooks, &mut challenges) => r,
+            why = stop => Err(CsError::failed(
+                "AcmeInterrupted",
+                Category::InvalidOperation,
+                format!("The ACME order was stopped ({why})."),
+            )),
+            _ = tokio::time::sleep(opts.timeout) => Err(CsError::failed(
+                "AcmeTimeout",
+                Category::ResourceUnavailable,
+                format!("The ACME order did not complete within {} seconds (-AcmeTimeoutSec).", opts.timeout.as_secs()),
+            )),
+        };
+        // Cleanup runs whatever happened (a second Ctrl-C is caught by the handler above).
+        for p in challenges.cleanup(&mut |m| hooks.verbose(m)).await {
+            hooks.ctx.host.warning(format!("Challenge cleanup: {p}"));
+        }
+        challenges.stop();
+        result
+    });
+    let request_id = hooks.request_id;
+    let pem = outcome.map_err(|mut e| {
+        if let Some(id) = request_id {
+            e.message.push_str(&match e.error_id.as_str() {
+                "AcmeChallengeFailed" | "AcmeOrderRejected" => format!(" The private key is kept as request {id} (Request-CsCertificate -List); make a new request once the cause is fixed, or remove it with Request-CsCertificate -Clear -RequestId {id}."),
+                _ => format!(" The private key and the order are kept as request {id}: Request-CsCertificate -Retrieve -RequestId {id} finishes the order once the CA has validated it."),
+            });
+        }
+        e
+    })?;
+    let request_id = request_id.expect("an order was made before a certificate came back");
+    let (der, chain) = split_chain(&pem, req.spki_der)?;
+    Ok(Issued {
+        request_id,
+        der,
+        chain,
+    })
+}
+
+/// The PEM chain the CA returned: leaf first. The leaf must carry the request's public key.
+fn split_chain(pem: &str, spki: &[u8]) -> CsResult<(Vec<u8>, Vec<Vec<u8>>)> {
+    let bad = |why: String| {
+        CsError::failed(
+            "AcmeCertificateUnusable",
+            Category::InvalidData,
+            format!("The ACME CA's certificate cannot be used: {why}."),
+        )
+    };
+    let mut certs: Vec<Vec<u8>> = pem::parse_many(pem)
+        .map_err(|e| bad(e.to_string()))?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(|p| p.into_contents())
+        .collect();
+    if certs.is_empty() {
+        return Err(bad("it holds no certificate".into()));
+    }
+    let leaf = certs.remove(0);
+    use x509_parser::prelude::FromDer;
+    let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(&leaf)
+        .map_err(|e| bad(e.to_string()))?;
+    if parsed.public_key().raw != spki {
+        return Err(bad("it is not for the request's key".into()));
+    }
+    Ok((leaf, certs))
+}
+
+/// `-Retrieve`: finishes the stored ACME orders of pending requests (one with -RequestId). A
+/// ready order is finalized with the stored request, a valid one downloaded; the certificate
+/// is stored with the pending key, so the ordinary -Retrieve then shows the request Completed.
+pub fn finish_pending(ctx: &mut Ctx, b: &Bound, id: Option<i64>) -> CsResult<()> {
+    let rows = ctx.store()?.read(|tx| tx.pending_acme_orders(id))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let timeout =
+        Duration::from_secs(int_param(b, "AcmeTimeoutSec", DEFAULT_TIMEOUT_SEC, 1, 86400)? as u64);
+    let rt = runtime()?;
+    for (req, order) in rows {
+        // -WhatIf contacts nobody here either.
+        if !ctx.should_process(
+            &format!("request {}", req.id),
+            &format!("Finish ACME order {}", order.order_url),
+        )? {
+            continue;
+        }
+        let account = ctx
+            .store()?
+            .read(|tx| tx.acme_account_by_id(order.account_id))?
+            .ok_or_else(|| {
+                CsError::failed(
+                    "AcmeAccountMissing",
+                    Category::ObjectNotFound,
+                    format!(
+                        "The ACME account of request {} is not in the store.",
+                        req.id
+                    ),
+                )
+            })?;
+        let (path, pem) = read_bundle(b, ctx, order.ca_bundle.as_deref())?;
+        let http = make_http(pem.as_deref(), path.as_ref())?;
+        ctx.host.verbose(format!(
+            "Request {}: asking the CA about order {}.",
+            req.id, order.order_url
+        ));
+        let found = rt.block_on(async {
+            let stop = interrupted()?;
+            tokio::select! {
+                r = flow::finish(&http, &account.credentials, &order.order_url, &req.csr_der, timeout) => r,
+                why = stop => Err(CsError::failed("AcmeInterrupted", Category::InvalidOperation, format!("Retrieving the ACME order was stopped ({why})."))),
+                _ = tokio::time::sleep(timeout) => Err(CsError::failed("AcmeTimeout", Category::ResourceUnavailable, format!("The ACME CA did not answer within {} seconds (-AcmeTimeoutSec).", timeout.as_secs()))),
+            }
+        })
+        .map_err(|mut e| {
+            e.message.push_str(&format!(" Request {} stays pending.", req.id));
+            e
+        })?;
+        match found {
+            Finished::StillPending(why) => ctx.host.verbose(format!("Request {}: {why}.", req.id)),
+            Finished::Invalid(why) => ctx.host.warning(format!(
+                "Request {}: the ACME CA made order {} invalid: {why}. Make a new request (Request-CsCertificate -Clear -RequestId {} removes this one).",
+                req.id, order.order_url, req.id
+            )),
+            Finished::Certificate(pem) => {
+                let (der, chain) = split_chain(&pem, &req.spki_der)?;
+                let info = crate::pki::inspect::inspect_der_certificate(&der).map_err(|e| {
+                    CsError::failed("AcmeCertificateUnusable", Category::InvalidData, format!("The ACME CA's certificate cannot be read: {e}"))
+                })?;
+                let thumbprint = info.thumbprint.clone().expect("certificates have thumbprints");
+                let now = ctx.now;
+                ctx.store()?.write(|tx| -> Result<(), StoreError> {
+                    let row = CertRow {
+                        thumbprint: thumbprint.clone(),
+                        der: der.clone(),
+                        chain: chain.clone(),
+                        key_pkcs8: tx.request_key(req.id)?,
+                        exportable: req.exportable,
+                        friendly_name: req.friendly_name.clone(),
+                        request_id: Some(req.id),
+                        added: now,
+                        spki_der: req.spki_der.clone(),
+                    };
+                    tx.put_certificate(&row)?;
+                    tx.complete_request(req.id, &thumbprint)?;
+                    tx.commit()
+                })?;
+                ctx.host.verbose(format!(
+                    "Request {}: issued thumbprint \"{thumbprint}\" by \"{}\".",
+                    req.id,
+                    info.issuer.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the bound -CA is an ACME directory (used by Request-CsCertificate's dispatch).
+pub fn ca_is_acme(b: &Bound) -> bool {
+    matches!(b.get("CA"), Some(Value::Str(s)) if is_directory_url(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_urls_are_told_apart_from_lab_cas() {
+        assert!(is_directory_url(
+            "https://acme-v02.api.letsencrypt.org/directory"
+        ));
+        assert!(is_directory_url("HTTP://ca/dir"));
+        assert!(!is_directory_url("./lab-ca"));
+        assert!(!is_directory_url("ca01.contoso.com\\Contoso CA"));
+    }
+
+    #[test]
+    fn the_subject_goes_first() {
+        let mut s: Vec<String> = ["webcon.contoso.com", "sip.contoso.com", "contoso.com"]
+            .map(String::from)
+            .to_vec();
+        subject_first(&mut s, "SIP.contoso.com");
+        assert_eq!(s, ["sip.contoso.com", "webcon.contoso.com", "contoso.com"]);
+        subject_first(&mut s, "other.contoso.com");
+        assert_eq!(s, ["sip.contoso.com", "webcon.contoso.com", "contoso.com"]);
+    }
+
+    #[test]
+    fn hmac_keys_decode_as_cas_issue_them() {
+        // pebble's example EAB key (base64url without padding)
+        let k = decode_hmac("zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W")
+            .unwrap();
+        assert_eq!(k.len(), 48);
+        assert_eq!(decode_hmac("YWJj"), Some(b"abc".to_vec()));
+        assert_eq!(decode_hmac("YWI="), Some(b"ab".to_vec()));
+        assert_eq!(decode_hmac("!!"), None);
+    }
+}
