@@ -276,17 +276,19 @@ fn read_bundle(
     let Some(path) = path else {
         return Ok((None, None));
     };
-    let pem = std::fs::read(&path).map_err(|e| {
-        CsError::failed(
-            "AcmeCaBundleUnreadable",
-            Category::ReadError,
-            format!(
-                "The -AcmeCaBundle '{}' cannot be read: {e}.",
-                path.display()
-            ),
-        )
-        .with_target(path.display().to_string())
-    })?;
+    // Bounded like every input (issue 10): a CA bundle is a few KiB.
+    let pem =
+        crate::cmdlets::read_limited(&path, crate::cmdlets::CERT_FILE_LIMIT).map_err(|e| {
+            CsError::failed(
+                "AcmeCaBundleUnreadable",
+                Category::ReadError,
+                format!(
+                    "The -AcmeCaBundle '{}' cannot be read: {e}.",
+                    path.display()
+                ),
+            )
+            .with_target(path.display().to_string())
+        })?;
     Ok((Some(path), Some(pem)))
 }
 

@@ -12,6 +12,8 @@ mod test_cert;
 mod test_config;
 mod topology;
 
+pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
+
 use crate::binder::{Bound, Common};
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::output::file::{Existing, Target};
