@@ -79,6 +79,8 @@ def main():
     for d in (store, scratch):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
+    # cscert refuses a store folder that other users can read (it holds private keys).
+    os.chmod(store, 0o700)
     env = dict(os.environ, CSCERT_STORE=store)
     env.pop("CSCERT_NOW", None)
 
