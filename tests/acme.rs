@@ -4,6 +4,8 @@
 //! ports, kills them at the end and prints their logs when it fails. Without pebble the tests
 //! print a `SKIPPED:` line, except under CI=true, where that is a failure.
 
+mod support;
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -23,27 +25,10 @@ const EAB_KID: &str = "kid-1";
 const EAB_HMAC: &str = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
 const HOOK: &str = include_str!("fixtures/acme/challtestsrv-hook.sh");
 
-fn have(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-}
-
-/// pebble, pebble-challtestsrv and openssl present; otherwise SKIPPED (a failure under CI=true).
+/// pebble, pebble-challtestsrv and openssl present; otherwise SKIPPED (a failure under CI=true:
+/// scripts/test installs the Debian package pebble).
 fn peers_present(test: &str) -> bool {
-    let missing: Vec<&str> = ["pebble", "pebble-challtestsrv", "openssl"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} not installed, and CI=true: scripts/test installs the Debian package pebble ({test})", missing.join(", "));
-    }
-    for m in missing {
-        println!("SKIPPED: {m} not installed ({test})");
-    }
-    false
+    support::require(test, &["pebble", "pebble-challtestsrv", "openssl"])
 }
 
 fn free_port() -> u16 {

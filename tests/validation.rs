@@ -1,9 +1,9 @@
 //! Test-CsCertificate and the checks Request-CsCertificate runs, through the built binary.
 
-mod common;
+mod support;
 
-use common::{Outcome, Sandbox};
 use std::path::Path;
+use support::{Run, Sandbox};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = std::process::Command::new("openssl")
@@ -86,7 +86,7 @@ fn leaf(dir: &Path, name: &str, sans: &str) -> String {
     format!("{name}.cer")
 }
 
-fn results(o: &Outcome) -> Vec<serde_json::Value> {
+fn results(o: &Run) -> Vec<serde_json::Value> {
     o.stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
@@ -208,7 +208,7 @@ fn topology_supplies_the_expected_xmpp_and_sip_domains() {
         "-Verbose",
     ]);
     c.env("CSCERT_COMPUTERFQDN", "Edge.contoso.com");
-    let o = Outcome::from(c.output().unwrap());
+    let o = Run::from(c.output().unwrap());
     o.assert_code(3);
     assert!(
         o.stderr.contains("XMPP domains [contoso.com]"),
@@ -240,7 +240,7 @@ fn topology_supplies_the_expected_xmpp_and_sip_domains() {
         "corp.contoso.com",
     ]);
     c.env("CSCERT_COMPUTERFQDN", "Edge.contoso.com");
-    let o = Outcome::from(c.output().unwrap());
+    let o = Run::from(c.output().unwrap());
     o.assert_code(3);
     let r = &results(&o)[0];
     let domains: Vec<&str> = r["XmppDomains"]
