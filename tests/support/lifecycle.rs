@@ -197,28 +197,10 @@ impl Lab {
         ]);
     }
 
-    /// A key and certificate cscert never saw: `<stem>.key` and `<stem>.cer`, signed by `ca`.
+    /// A key and certificate cscert never saw: `<stem>.key` and `<stem>.cer` for `cn` (also its
+    /// DNS SAN), signed by `ca` (rcgen), valid for 60 days from now.
     pub fn foreign_cert(&self, ca: &TestCa, stem: &str, cn: &str) {
-        let key = format!("{stem}.key");
-        let csr = format!("{stem}.csr");
-        self.openssl(&[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-noenc",
-            "-keyout",
-            &key,
-            "-subj",
-            &format!("/CN={cn}"),
-            "-addext",
-            &format!("subjectAltName=DNS:{cn}"),
-            "-out",
-            &csr,
-        ]);
-        self.sign(ca, &csr, &format!("{stem}.cer"), 60);
+        ca.leaf(self.root(), stem, cn, &[cn], 60);
     }
 
     /// SHA-1 fingerprint as openssl prints it, colons removed.
