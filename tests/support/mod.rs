@@ -54,20 +54,43 @@ pub fn require(test: &str, tools: &[&str]) -> bool {
     skip_unless(test, &missing.join(", "), missing.is_empty())
 }
 
+/// What the skip policy does about one peer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// Present: the test runs.
+    Run,
+    /// Missing outside CI: one SKIPPED line, the test returns.
+    Skip(String),
+    /// Missing under `CI=true`: the test fails with this message.
+    Fail(String),
+}
+
+/// The policy itself, without the environment (so it can be tested).
+pub fn peer_policy(test: &str, what: &str, present: bool, ci: bool) -> Peer {
+    if present {
+        Peer::Run
+    } else if ci {
+        Peer::Fail(format!(
+            "{what} not installed ({test}), and CI=true: scripts/test must install it"
+        ))
+    } else {
+        Peer::Skip(format!("SKIPPED: {what} not installed ({test})"))
+    }
+}
+
 /// [`require`] for a peer that is not a tool on PATH (a script, pwsh in ~/.dotnet, setpriv as
 /// root): `present` says whether it is there, `what` names it.
 #[track_caller]
 pub fn skip_unless(test: &str, what: &str, present: bool) -> bool {
-    if present {
-        return true;
+    match peer_policy(test, what, present, under_ci()) {
+        Peer::Run => true,
+        Peer::Fail(m) => panic!("{m}"),
+        Peer::Skip(line) => {
+            // Straight to stderr: the test harness captures println!, and a skip must be seen.
+            let _ = writeln!(std::io::stderr(), "{line}");
+            false
+        }
     }
-    assert!(
-        !under_ci(),
-        "{what} not installed ({test}), and CI=true: scripts/test must install it"
-    );
-    // Straight to stderr: the test harness captures println!, and a skip must be seen.
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {what} not installed ({test})");
-    false
 }
 
 /// A loopback port nobody listens on right now.
