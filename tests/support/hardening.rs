@@ -2,37 +2,16 @@
 //! `fe.contoso.com`, JSON error records), an rcgen test CA, and direct looks into the store.
 
 use super::{Sandbox, TestCa};
-use std::ops::{Deref, DerefMut};
 
 /// The computer every run acts as.
 pub const COMPUTER: &str = "fe.contoso.com";
 
-pub struct H(Sandbox);
-
-impl Default for H {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Deref for H {
-    type Target = Sandbox;
-    fn deref(&self) -> &Sandbox {
-        &self.0
-    }
-}
-
-impl DerefMut for H {
-    fn deref_mut(&mut self) -> &mut Sandbox {
-        &mut self.0
-    }
+lab! {
+    /// The hardening lab.
+    H = ("cscert-hard-", COMPUTER, true)
 }
 
 impl H {
-    pub fn new() -> H {
-        H(Sandbox::lab("cscert-hard-", COMPUTER, true))
-    }
-
     /// See [`Sandbox::exec`].
     pub fn exec(c: std::process::Command, stdin: Option<&[u8]>) -> super::Run {
         Sandbox::exec(c, stdin)

@@ -7,7 +7,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 
 /// The computer every lab acts as (`CSCERT_COMPUTERFQDN`), so results do not depend on the host.
 pub const COMPUTER: &str = "sip.contoso.com";
@@ -116,33 +115,12 @@ impl<'de> Deserialize<'de> for KeyOrder {
     }
 }
 
-/// The lifecycle lab: the one sandbox, acting as [`COMPUTER`], run in its own folder.
-pub struct Lab(Sandbox);
-
-impl Default for Lab {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Deref for Lab {
-    type Target = Sandbox;
-    fn deref(&self) -> &Sandbox {
-        &self.0
-    }
-}
-
-impl DerefMut for Lab {
-    fn deref_mut(&mut self) -> &mut Sandbox {
-        &mut self.0
-    }
+lab! {
+    /// The lifecycle lab: the one sandbox, acting as [`COMPUTER`], run in its own folder.
+    Lab = (".tmp", COMPUTER, true)
 }
 
 impl Lab {
-    pub fn new() -> Lab {
-        Lab(Sandbox::lab(".tmp", COMPUTER, true))
-    }
-
     /// Get-CsCertificate, each line checked for the property order, parsed.
     pub fn get(&self, extra: &[&str]) -> Vec<Assigned> {
         let mut args = vec!["Get-CsCertificate"];

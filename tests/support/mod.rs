@@ -13,6 +13,40 @@
 
 #![allow(dead_code)] // each test crate uses a different part of this library
 
+/// A suite's lab: the one [`Sandbox`] under the suite's own name (so each suite's helpers can
+/// be methods), acting as its own computer.
+macro_rules! lab {
+    ($(#[$m:meta])* $name:ident = ($prefix:expr, $computer:expr, $json_errors:expr)) => {
+        $(#[$m])*
+        pub struct $name(Sandbox);
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Sandbox;
+            fn deref(&self) -> &Sandbox {
+                &self.0
+            }
+        }
+
+        impl std::ops::DerefMut for $name {
+            fn deref_mut(&mut self) -> &mut Sandbox {
+                &mut self.0
+            }
+        }
+
+        impl $name {
+            pub fn new() -> $name {
+                $name(Sandbox::lab($prefix, $computer, $json_errors))
+            }
+        }
+    };
+}
+
 pub mod binder;
 pub mod ca;
 pub mod hardening;

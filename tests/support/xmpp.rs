@@ -8,7 +8,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::TcpStream;
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,28 +25,13 @@ fn run(mut c: Command, what: &str) -> Out {
     )
 }
 
-/// A temp folder (removed at the end) holding the cscert store, the CA, certificates and the
-/// prosody configurations.
-pub struct Lab(Sandbox);
-
-impl Default for Lab {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Deref for Lab {
-    type Target = Sandbox;
-    fn deref(&self) -> &Sandbox {
-        &self.0
-    }
+lab! {
+    /// A temp folder (removed at the end) holding the cscert store, the CA, certificates and
+    /// the prosody configurations; cscert prints the human error format here.
+    Lab = (".tmp", "sip.contoso.com", false)
 }
 
 impl Lab {
-    pub fn new() -> Lab {
-        Lab(Sandbox::lab(".tmp", "sip.contoso.com", false))
-    }
-
     /// The built cscert, with the store in this lab and a fixed computer name.
     pub fn cscert(&self, args: &[&str]) -> Out {
         run(self.command(args), "cscert")
