@@ -4,6 +4,10 @@
 //! ports, kills them at the end and prints their logs when it fails. Without pebble the tests
 //! print a `SKIPPED:` line, except under CI=true, where that is a failure.
 
+mod support;
+
+use support::{free_port, Run, Sandbox};
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -23,35 +27,10 @@ const EAB_KID: &str = "kid-1";
 const EAB_HMAC: &str = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
 const HOOK: &str = include_str!("fixtures/acme/challtestsrv-hook.sh");
 
-fn have(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-}
-
-/// pebble, pebble-challtestsrv and openssl present; otherwise SKIPPED (a failure under CI=true).
+/// pebble, pebble-challtestsrv and openssl present; otherwise SKIPPED (a failure under CI=true:
+/// scripts/test installs the Debian package pebble).
 fn peers_present(test: &str) -> bool {
-    let missing: Vec<&str> = ["pebble", "pebble-challtestsrv", "openssl"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} not installed, and CI=true: scripts/test installs the Debian package pebble ({test})", missing.join(", "));
-    }
-    for m in missing {
-        println!("SKIPPED: {m} not installed ({test})");
-    }
-    false
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    support::require(test, &["pebble", "pebble-challtestsrv", "openssl"])
 }
 
 fn wait_for_port(port: u16, what: &str, logs: &dyn Fn() -> String) {
@@ -66,14 +45,7 @@ fn wait_for_port(port: u16, what: &str, logs: &dyn Fn() -> String) {
     }
 }
 
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
+impl Run {
     fn json(&self) -> serde_json::Value {
         let line = self
             .stdout
@@ -82,30 +54,22 @@ impl Out {
             .unwrap_or_else(|| panic!("no output object:\n{}{}", self.stdout, self.stderr));
         serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
     }
-    fn objects(&self) -> Vec<serde_json::Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
 }
 
-fn run(mut c: Command, what: &str) -> Out {
-    let o = c
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what} runs: {e}"));
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+/// Any process (pebble's tools, openssl, cscert): lossy text, -1 for a signal.
+fn run(mut c: Command, what: &str) -> Run {
+    Run::lossy(
+        c.stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{what} runs: {e}")),
+    )
 }
 
 /// One pebble + challtestsrv pair on loopback, in a temp folder that also holds the cscert
 /// store; killed on drop, logs printed (and the folder kept) when the test failed.
 struct Pebble {
-    dir: tempfile::TempDir,
+    /// The one sandbox: pebble's files and the cscert store.
+    sb: Sandbox,
     pebble: Child,
     cts: Child,
     acme_port: u16,
@@ -117,7 +81,8 @@ struct Pebble {
 
 impl Pebble {
     fn start(eab: bool) -> Pebble {
-        let dir = tempfile::tempdir().unwrap();
+        let sb = Sandbox::lab(".tmp", "sip.contoso.com", false);
+        let dir = &sb.dir;
         let p = |n: &str| dir.path().join(n).display().to_string();
         // The TLS certificate of pebble's own listeners, from a test CA (-AcmeCaBundle).
         let ssl = |args: &[&str]| {
@@ -245,7 +210,7 @@ impl Pebble {
             .spawn()
             .expect("pebble starts");
         let pb = Pebble {
-            dir,
+            sb,
             pebble,
             cts,
             acme_port,
@@ -260,7 +225,7 @@ impl Pebble {
     }
 
     fn path(&self, n: &str) -> PathBuf {
-        self.dir.path().join(n)
+        self.sb.root().join(n)
     }
 
     fn p(&self, n: &str) -> String {
@@ -297,18 +262,11 @@ impl Pebble {
 
     /// cscert with the store in this folder, a fixed computer, the responder on loopback only,
     /// and the hook's settings in its environment.
-    fn cscert_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_cscert"));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("CSCERT_STORE", self.path("store"))
-            .env("CSCERT_COMPUTERFQDN", "sip.contoso.com")
-            .env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1")
+    fn cscert_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.sb.command(args);
+        c.env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1")
             .env("CHALLTESTSRV", format!("127.0.0.1:{}", self.cts_port))
             .env("HOOK_LOG", self.path("hook.log"))
-            .env("TZ", "UTC")
-            .env_remove("CSCERT_NOW")
-            .env_remove("CSCERT_ERROR_FORMAT")
             .env_remove("CSCERT_ACME_EAB_HMAC_KEY")
             .env_remove("HOOK_MODE");
         for (k, v) in env {
@@ -317,11 +275,11 @@ impl Pebble {
         run(c, "cscert")
     }
 
-    fn cscert(&self, args: &[&str]) -> Out {
+    fn cscert(&self, args: &[&str]) -> Run {
         self.cscert_env(args, &[])
     }
 
-    fn cscert_ok(&self, args: &[&str]) -> Out {
+    fn cscert_ok(&self, args: &[&str]) -> Run {
         let o = self.cscert(args);
         assert_eq!(o.code, 0, "cscert {args:?}:\n{}{}", o.stdout, o.stderr);
         o
@@ -380,7 +338,7 @@ impl Pebble {
             "-verify_return_error",
             "-quiet",
         ])
-        .current_dir(self.dir.path())
+        .current_dir(self.sb.root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -406,8 +364,7 @@ impl Pebble {
 
     /// A request without a test of its own: requests of the pending list.
     fn requests(&self) -> Vec<serde_json::Value> {
-        self.cscert_ok(&["Request-CsCertificate", "-List"])
-            .objects()
+        self.cscert_ok(&["Request-CsCertificate", "-List"]).lines()
     }
 }
 
@@ -419,7 +376,7 @@ impl Drop for Pebble {
         let _ = self.cts.wait();
         if std::thread::panicking() {
             eprintln!("pebble and challtestsrv logs:\n{}", self.logs());
-            let kept = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap()).keep();
+            let kept = std::mem::replace(&mut self.sb.dir, tempfile::tempdir().unwrap()).keep();
             eprintln!("test folder kept at {}", kept.display());
         }
     }
@@ -526,7 +483,7 @@ fn edge_certificate_issued_over_http01_is_assigned_tested_and_verified() {
         "-Thumbprint",
         &thumb,
     ]);
-    let got = pb.cscert_ok(&["Get-CsCertificate"]).objects();
+    let got = pb.cscert_ok(&["Get-CsCertificate"]).lines();
     assert_eq!(got.len(), 3, "{got:?}");
     for g in &got {
         assert_eq!(g["Thumbprint"], thumb.as_str());
@@ -577,14 +534,14 @@ fn edge_certificate_issued_over_http01_is_assigned_tested_and_verified() {
         "sslserver",
         "leaf.pem",
     ])
-    .current_dir(pb.dir.path());
+    .current_dir(pb.sb.root());
     let ver = run(c, "openssl verify");
     assert_eq!(ver.code, 0, "{}{}", ver.stdout, ver.stderr);
     assert_eq!(ver.stdout.trim(), "leaf.pem: OK");
     // The key that came out is the one the certificate is for.
     let mut c = Command::new("openssl");
     c.args(["x509", "-in", "leaf.pem", "-noout", "-fingerprint", "-sha1"])
-        .current_dir(pb.dir.path());
+        .current_dir(pb.sb.root());
     let fp = run(c, "openssl x509");
     assert_eq!(
         fp.stdout.trim().split_once('=').unwrap().1.replace(':', ""),

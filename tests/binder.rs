@@ -1,17 +1,18 @@
 //! The PowerShell parameter binder, proven against the built binary with the exact argv elements
 //! pwsh passes (shared/reference/powershell-binding.md, rows 1-19 and the error table).
 
-mod common;
+mod support;
 
-use common::{bound_names, param, Outcome, Sandbox, Trace};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use support::binder::{bound_names, param, Trace};
+use support::{Run, Sandbox};
 
 const RC: &str = "Request-CsCertificate";
 const INVALID_ARGUMENT: &str = "InvalidArgument";
 
 /// `Request-CsCertificate <args>`.
-fn request(sb: &Sandbox, args: &[&str]) -> Outcome {
+fn request(sb: &Sandbox, args: &[&str]) -> Run {
     let mut v = vec![RC];
     v.extend_from_slice(args);
     sb.run(&v)
@@ -55,7 +56,7 @@ fn new_whatif(sb: &Sandbox, args: &[&str]) -> Trace {
 
 /// Binding succeeded (whatever the cmdlet then did): exit is not 2 and the trace is there.
 #[track_caller]
-fn binds(o: &Outcome, cmdlet: &str, set: &str) -> Trace {
+fn binds(o: &Run, cmdlet: &str, set: &str) -> Trace {
     assert_ne!(o.code, 2, "binding failed: {o:#?}");
     let t = o.trace();
     assert_eq!(t.cmdlet, cmdlet);
@@ -101,7 +102,7 @@ fn row01_documented_offline_request() {
     );
     assert_eq!(
         t.common,
-        common::CommonTrace {
+        support::binder::CommonTrace {
             verbose: false,
             debug: false,
             what_if: true,
@@ -569,7 +570,7 @@ fn row19_us_culture_date() {
             "-WhatIf",
         ]);
         c.env("TZ", tz);
-        let o = Outcome::from(c.output().unwrap());
+        let o = Run::from(c.output().unwrap());
         let t = binds(&o, "Set-CsCertificate", "Thumbprint");
         assert_eq!(param(&t, "Roll"), &json!(true));
         param(&t, "EffectiveDate").clone()
@@ -1240,10 +1241,10 @@ fn dispatch_by_program_name() {
     let link = sb.root().join("Request-CsCertificate");
     std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("cscert"), &link).unwrap();
     let run = |args: &[&str]| {
-        let mut c = assert_cmd::Command::new(&link);
-        common::isolate(&mut c, &sb);
+        let mut c = std::process::Command::new(&link);
+        sb.isolate(&mut c);
         c.args(args);
-        Outcome::from(c.output().unwrap())
+        Run::from(c.output().unwrap())
     };
     let o = run(&[
         "-New",

@@ -5,12 +5,13 @@
 //!
 //! `CSCERT_CRASH_SEED=<n>` replays a run. The counts are printed on the real stderr.
 
-mod hardening_support;
+mod support;
 
-use hardening_support::*;
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
+use support::hardening::*;
+use support::*;
 
 struct Rng(u64);
 
@@ -49,19 +50,7 @@ fn temp_files(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn crash_sigkill_writers_at_random_points() {
-    if std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "openssl is missing under CI=true"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: crash test (openssl is not installed)"
-        );
+    if !require("crash_sigkill_writers_at_random_points", &["openssl"]) {
         return;
     }
     let seed = std::env::var("CSCERT_CRASH_SEED")

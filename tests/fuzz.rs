@@ -5,14 +5,15 @@
 //! `CSCERT_FUZZ_SEED=<n>` replays a run; `CSCERT_FUZZ_SCALE=<k>` multiplies the case counts.
 //! The counts are printed (on the real stderr, so they show without `--nocapture`).
 
-mod hardening_support;
+mod support;
 
 use cscert::binder::{bind, CMDLETS};
-use hardening_support::*;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use support::hardening::*;
+use support::*;
 
 /// xorshift64*: small, seeded, reproducible.
 struct Rng(u64);
@@ -286,15 +287,7 @@ fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
 
 /// Seeds for the parsers: a CA, a leaf, PEM/DER forms, a chain, a PKCS#7 and a PFX (openssl).
 fn corpus(h: &H) -> Option<Vec<(&'static str, Vec<u8>)>> {
-    if std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("openssl is missing under CI=true");
-        }
-        report("SKIPPED: fuzz of certificate parsers (openssl is not installed)");
+    if !require("fuzz of certificate parsers", &["openssl"]) {
         return None;
     }
     let ca = h.ca("ca", 3650);

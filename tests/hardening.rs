@@ -4,10 +4,11 @@
 //! `CSCERT_TEST_BIN=<path>` runs the same tests against another build (how each test was seen
 //! failing on the code before its fix).
 
-mod hardening_support;
+mod support;
 
-use hardening_support::*;
 use std::path::Path;
+use support::hardening::*;
+use support::*;
 
 // ---------------------------------------------------------------- defect 1: panics
 
@@ -1108,22 +1109,8 @@ fn defect_11_read_only_store_still_reads() {
     let t = h.issue(&ca, "fe.contoso.com", true);
     h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &t]);
     let root = unsafe { libc::geteuid() } == 0;
-    if root
-        && std::process::Command::new("setpriv")
-            .arg("--version")
-            .output()
-            .is_err()
-    {
-        // Root ignores file permissions: the test needs setpriv (util-linux) to drop them.
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "setpriv is missing under CI=true"
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: read-only store test as root (setpriv is not installed)"
-        );
+    // Root ignores file permissions: the test needs setpriv (util-linux) to drop them.
+    if root && !require("defect_11_read_only_store_still_reads", &["setpriv"]) {
         return;
     }
     // root ignores permissions: the store then belongs to nobody, and cscert runs as nobody.

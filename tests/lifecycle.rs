@@ -2,10 +2,11 @@
 //! runs it: request -> CA -> import -> assign -> get -> export -> roll -> remove, with openssl as
 //! the independent CA and checker.
 
-mod lifecycle_support;
+mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use lifecycle_support::*;
+use support::lifecycle::*;
+use support::*;
 
 const EDGE_USES: &str = "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication";
 const EDGE_USE_LIST: [&str; 3] = [

@@ -1,10 +1,11 @@
 //! Issue 11: Lync behaviour where real scripts notice it. Each test names its item and, for the
 //! behaviour parity items, the Microsoft documentation the expected behaviour comes from.
 
-mod lifecycle_support;
+mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use lifecycle_support::*;
+use support::lifecycle::*;
+use support::*;
 
 const AV: &str = "AudioVideoAuthentication";
 
@@ -625,10 +626,7 @@ fn pwsh(test: &str) -> Option<std::path::PathBuf> {
             return Some(c);
         }
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("pwsh is not installed ({test}); CI must have it");
-    }
-    println!("SKIPPED: pwsh not installed ({test})");
+    skip_unless(test, "pwsh", false);
     None
 }
 
@@ -1127,17 +1125,7 @@ fn in_pty(lab: &Lab, env: &[(&str, &str)], args: &[&str]) -> (String, i32) {
 /// -OutputFormat Json; progress on stderr for a long Test-CsCertificate batch on a terminal only.
 #[test]
 fn item_11_terminal_view_and_json_contract() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "script (util-linux) is missing"
-        );
-        println!("SKIPPED: script not installed (item_11_terminal_view_and_json_contract)");
+    if !require("item_11_terminal_view_and_json_contract", &["script"]) {
         return;
     }
     let lab = Lab::new();

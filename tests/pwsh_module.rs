@@ -3,11 +3,12 @@
 //! `cargo run -- module --out scripts` after changing a table). Also: secrets that the module
 //! passes through the environment bind as if given on argv, and stay out of every trace.
 
-mod common;
+mod support;
 
-use common::{param, Sandbox};
 use serde_json::json;
 use std::path::Path;
+use support::binder::param;
+use support::Sandbox;
 
 #[test]
 fn checked_in_module_equals_generated_module() {
@@ -81,7 +82,7 @@ fn secrets_bind_from_the_environment_and_stay_masked() {
         .env("CSCERT_CA_PASSWORD", "ca-s3cret")
         .output()
         .unwrap();
-    let o = common::Outcome::from(o);
+    let o = support::Run::from(o);
     let t = o.trace();
     assert_eq!(param(&t, "CaPassword"), &json!("********"));
     assert!(!o.stderr.contains("ca-s3cret") && !o.stdout.contains("ca-s3cret"));
@@ -100,7 +101,7 @@ fn secrets_bind_from_the_environment_and_stay_masked() {
         .env("CSCERT_PASSWORD", "pfx-s3cret")
         .output()
         .unwrap();
-    let t = common::Outcome::from(o).trace();
+    let t = support::Run::from(o).trace();
     assert_eq!(t.parameter_set, "Thumbprint");
     assert!(t.parameters.get("Password").is_none());
 }
@@ -131,7 +132,7 @@ fn pwsh_datetime_text_binds_in_cultures_that_cannot_read_it() {
             .env("TZ", "UTC")
             .output()
             .unwrap();
-        let t = common::Outcome::from(o).trace();
+        let t = support::Run::from(o).trace();
         assert_eq!(param(&t, "EffectiveDate"), &json!(want), "{lang}");
     }
     // A date the culture reads keeps the culture's meaning (en-GB: 7 May), as PowerShell binds
@@ -152,6 +153,6 @@ fn pwsh_datetime_text_binds_in_cultures_that_cannot_read_it() {
         .env("TZ", "UTC")
         .output()
         .unwrap();
-    let t = common::Outcome::from(o).trace();
+    let t = support::Run::from(o).trace();
     assert_eq!(param(&t, "EffectiveDate"), &json!("2012-05-07T06:00:00Z"));
 }

@@ -1,11 +1,12 @@
 //! The store, proven across processes: pending requests written by one run of the binary are
 //! seen by the next, -Clear / -WhatIf / -Force behave, and concurrent runs do not collide.
 
-mod common;
+mod support;
 
-use common::{is_json_date, Outcome, Sandbox};
 use serde::Deserialize;
 use std::path::Path;
+use support::binder::is_json_date;
+use support::{Run, Sandbox};
 
 const RC: &str = "Request-CsCertificate";
 
@@ -111,7 +112,7 @@ const EDGE_SANS: [&str; 4] = [
     "contoso.com",
 ];
 
-fn request(sb: &Sandbox, args: &[&str]) -> Outcome {
+fn request(sb: &Sandbox, args: &[&str]) -> Run {
     let mut v = vec![RC];
     v.extend_from_slice(args);
     sb.run(&v)
@@ -588,7 +589,7 @@ fn race(sb: &Sandbox) -> Vec<i64> {
     let mut ids: Vec<i64> = children
         .into_iter()
         .map(|c| {
-            let o = Outcome::from(c.wait_with_output().unwrap());
+            let o = Run::from(c.wait_with_output().unwrap());
             o.assert_code(0);
             let v: Vec<Offline> = o.objects();
             assert_eq!(v.len(), 1);

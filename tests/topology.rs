@@ -1,10 +1,10 @@
 //! Names from the topology, through the built binary: Publish-CsTopology, Get-CsTopology, and
 //! the subject/SANs Request-CsCertificate computes, checked in the written request with openssl.
 
-mod common;
+mod support;
 
-use common::{Outcome, Sandbox};
 use std::path::{Path, PathBuf};
+use support::{Run, Sandbox};
 
 fn own(name: &str) -> String {
     format!(
@@ -14,14 +14,14 @@ fn own(name: &str) -> String {
 }
 
 /// Runs cscert acting as `computer` (CSCERT_COMPUTERFQDN).
-fn run_as(sb: &Sandbox, computer: &str, args: &[&str]) -> Outcome {
+fn run_as(sb: &Sandbox, computer: &str, args: &[&str]) -> Run {
     let mut c = sb.cmd(args);
     c.env("CSCERT_COMPUTERFQDN", computer);
-    Outcome::from(c.output().expect("cscert runs"))
+    Run::from(c.output().expect("cscert runs"))
 }
 
 /// Publishes without a prompt: replacing a published topology asks unless -Force (issue 10).
-fn publish(sb: &Sandbox, file: &str) -> Outcome {
+fn publish(sb: &Sandbox, file: &str) -> Run {
     sb.run(&["Publish-CsTopology", "-FileName", file, "-Force"])
 }
 

@@ -1,92 +1,19 @@
 //! Test-CsCertificate and the checks Request-CsCertificate runs, through the built binary.
 
-mod common;
+mod support;
 
-use common::{Outcome, Sandbox};
 use std::path::Path;
+use support::{Run, Sandbox, TestCa};
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA and a leaf with the given SANs (EC P-256), signed by openssl; returns the leaf's file name.
-fn leaf(dir: &Path, name: &str, sans: &str) -> String {
-    if !dir.join("ca.pem").exists() {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-noenc",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-subj",
-                "/CN=Test CA",
-                "-days",
-                "3650",
-            ],
-        );
-    }
-    let ext = format!("{name}.ext");
-    std::fs::write(dir.join(&ext), format!("subjectAltName={sans}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature\nbasicConstraints=CA:FALSE\n")).unwrap();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-noenc",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            "/CN=sip.contoso.com",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "365",
-            "-extfile",
-            &ext,
-            "-out",
-            &format!("{name}.cer"),
-        ],
-    );
-    std::fs::remove_file(dir.join(format!("{name}.csr"))).unwrap();
+/// A CA (`ca.pem`, one per folder) and a leaf for sip.contoso.com with the given DNS SANs (EC
+/// P-256, rcgen); returns the leaf's file name.
+fn leaf(dir: &Path, name: &str, dns: &[&str]) -> String {
+    let ca = TestCa::open_or_create(dir, "ca.pem", &[("CN", "Test CA")], 3650);
+    ca.leaf(dir, name, "sip.contoso.com", dns, 365);
     format!("{name}.cer")
 }
 
-fn results(o: &Outcome) -> Vec<serde_json::Value> {
+fn results(o: &Run) -> Vec<serde_json::Value> {
     o.stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
@@ -191,8 +118,8 @@ fn store_backed_checks_report_a_non_exportable_edge_key() {
 fn topology_supplies_the_expected_xmpp_and_sip_domains() {
     let sb = Sandbox::new();
     let dir = sb.work();
-    let full = leaf(&dir, "full", "DNS:sip.contoso.com,DNS:contoso.com");
-    let short = leaf(&dir, "short", "DNS:sip.contoso.com");
+    let full = leaf(&dir, "full", &["sip.contoso.com", "contoso.com"]);
+    let short = leaf(&dir, "short", &["sip.contoso.com"]);
     let topo = format!(
         "{}/tests/fixtures/topology/single-edge.published.xml",
         env!("CARGO_MANIFEST_DIR")
@@ -208,7 +135,7 @@ fn topology_supplies_the_expected_xmpp_and_sip_domains() {
         "-Verbose",
     ]);
     c.env("CSCERT_COMPUTERFQDN", "Edge.contoso.com");
-    let o = Outcome::from(c.output().unwrap());
+    let o = Run::from(c.output().unwrap());
     o.assert_code(3);
     assert!(
         o.stderr.contains("XMPP domains [contoso.com]"),
@@ -240,7 +167,7 @@ fn topology_supplies_the_expected_xmpp_and_sip_domains() {
         "corp.contoso.com",
     ]);
     c.env("CSCERT_COMPUTERFQDN", "Edge.contoso.com");
-    let o = Outcome::from(c.output().unwrap());
+    let o = Run::from(c.output().unwrap());
     o.assert_code(3);
     let r = &results(&o)[0];
     let domains: Vec<&str> = r["XmppDomains"]
@@ -258,8 +185,8 @@ fn folders_are_searched_in_order_and_bad_files_are_errors() {
     let sb = Sandbox::new();
     let dir = sb.work().join("certs");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    leaf(&dir, "b", "DNS:sip.contoso.com,DNS:contoso.com");
-    leaf(&dir.join("sub"), "a", "DNS:sip.contoso.com");
+    leaf(&dir, "b", &["sip.contoso.com", "contoso.com"]);
+    leaf(&dir.join("sub"), "a", &["sip.contoso.com"]);
     std::fs::write(
         dir.join("notes.txt"),
         "not a certificate, and not looked at",
@@ -320,7 +247,7 @@ fn folders_are_searched_in_order_and_bad_files_are_errors() {
 #[test]
 fn verification_time_decides_expiry() {
     let sb = Sandbox::new();
-    let f = leaf(&sb.work(), "t", "DNS:sip.contoso.com");
+    let f = leaf(&sb.work(), "t", &["sip.contoso.com"]);
     sb.run(&["Test-CsCertificate", "-Path", &f]).assert_code(0);
     let o = sb.run(&[
         "Test-CsCertificate",

@@ -3,9 +3,10 @@
 //! `openssl x509 -checkhost`. Skips (with a `SKIPPED:` line) only when prosody or openssl is
 //! not installed; `scripts/test` installs them.
 
-mod xmpp_support;
+mod support;
 
-use xmpp_support::*;
+use support::xmpp::*;
+use support::*;
 
 const EDGE_USES: &str = "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication";
 // The admin's -DomainName order, kept since it lists the subject (issue 11 item 6).
@@ -60,9 +61,9 @@ fn edge_certificate_served_by_prosody_agrees_with_test_cscertificate() {
         "-in",
         &req,
         "-CA",
-        &ca.cert,
+        &ca.cert_s(),
         "-CAkey",
-        &ca.key,
+        &ca.key_s(),
         "-set_serial",
         "0x4564676531",
         "-days",
@@ -157,8 +158,8 @@ fn edge_certificate_served_by_prosody_agrees_with_test_cscertificate() {
     );
     let mut prosody = Prosody::start(&cfg, port, lab.path("edge-prosody/prosody.log"));
 
-    let ok = lab.s_client(port, "contoso.com", &ca.cert);
-    let bad = lab.s_client(port, "corp.contoso.com", &ca.cert);
+    let ok = lab.s_client(port, "contoso.com", &ca.cert_s());
+    let bad = lab.s_client(port, "corp.contoso.com", &ca.cert_s());
     let log = prosody.log_text();
     assert!(prosody.stop(), "prosody pid {} still running", prosody.pid);
 
@@ -560,9 +561,9 @@ fn make_case(lab: &Lab, ca: &TestCa, key: &str, case: &Case) -> (String, String)
         "-in",
         &csr,
         "-CA",
-        &ca.cert,
+        &ca.cert_s(),
         "-CAkey",
-        &ca.key,
+        &ca.key_s(),
         "-CAcreateserial",
         "-days",
         "60",

@@ -1,121 +1,40 @@
-//! Helpers of the prosody / openssl s_client integration test: a lab folder that runs the built
-//! `cscert`, openssl and prosodyctl; an openssl test CA; prosody run on loopback under a guard
-//! that always kills it; parsers of `prosodyctl check certs` and `openssl s_client` output; the
-//! shape of Test-CsCertificate's object.
+//! The prosody / openssl s_client lab (`Lab`: a [`Sandbox`] acting as `sip.contoso.com`, the
+//! human error format), an rcgen test CA, prosody run on loopback under a guard that always
+//! kills it, parsers of `prosodyctl check certs` and `openssl s_client` output, and the shape of
+//! Test-CsCertificate's object.
 
-#![allow(dead_code)]
-
+use super::{Run as Out, Sandbox, TestCa};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Whether `tool` is on PATH.
-pub fn have(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| {
-            let p = d.join(tool);
-            p.is_file()
-        })
-    })
-}
-
-/// True when prosody, prosodyctl and openssl are all installed; otherwise prints one clear
-/// `SKIPPED:` line naming what is missing (the only reason these tests skip).
+/// prosody, prosodyctl and openssl, or SKIPPED (a failure under CI=true).
 pub fn peers_present(test: &str) -> bool {
-    let missing: Vec<&str> = ["prosody", "prosodyctl", "openssl"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    for m in &missing {
-        println!("SKIPPED: {m} not installed ({test})");
-    }
-    false
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
-}
-
-/// What one process run gave.
-#[derive(Debug)]
-pub struct Out {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Out {
-    pub fn both(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
+    super::require(test, &["prosody", "prosodyctl", "openssl"])
 }
 
 fn run(mut c: Command, what: &str) -> Out {
-    let o = c
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what} runs: {e}"));
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    Out::lossy(
+        c.stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{what} runs: {e}")),
+    )
 }
 
-/// A temp folder (removed at the end) holding the cscert store, the CA, certificates and the
-/// prosody configurations.
-pub struct Lab {
-    pub dir: tempfile::TempDir,
-}
-
-impl Default for Lab {
-    fn default() -> Self {
-        Self::new()
-    }
+lab! {
+    /// A temp folder (removed at the end) holding the cscert store, the CA, certificates and
+    /// the prosody configurations; cscert prints the human error format here.
+    Lab = (".tmp", "sip.contoso.com", false)
 }
 
 impl Lab {
-    pub fn new() -> Lab {
-        Lab {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    pub fn p(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    pub fn write(&self, name: &str, text: &str) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
-        p.display().to_string()
-    }
-
     /// The built cscert, with the store in this lab and a fixed computer name.
     pub fn cscert(&self, args: &[&str]) -> Out {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_cscert"));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env("CSCERT_STORE", self.path("store"))
-            .env("CSCERT_COMPUTERFQDN", "sip.contoso.com")
-            .env("TZ", "UTC")
-            .env_remove("CSCERT_NOW")
-            .env_remove("CSCERT_PASSWORD")
-            .env_remove("CSCERT_ERROR_FORMAT");
-        run(c, "cscert")
+        run(self.command(args), "cscert")
     }
 
     /// cscert that must exit 0; returns stdout.
@@ -145,48 +64,15 @@ impl Lab {
         (o.code, r)
     }
 
-    pub fn openssl_out(&self, args: &[&str]) -> Out {
-        let mut c = Command::new("openssl");
-        c.args(args).current_dir(self.dir.path());
-        run(c, "openssl")
-    }
-
-    /// openssl that must succeed; returns stdout.
-    pub fn openssl(&self, args: &[&str]) -> String {
-        let o = self.openssl_out(args);
-        assert_eq!(o.code, 0, "openssl {args:?} failed:\n{}", o.both());
-        o.stdout
-    }
-
-    /// An EC P-256 test CA made by openssl: `ca/ca.pem` and `ca/ca.key`.
+    /// An EC P-256 test CA (rcgen): `ca/ca.pem` and `ca/ca.key`, subject
+    /// `CN=Contoso XMPP Test Root CA, O=Contoso`, 30 days.
     pub fn make_ca(&self) -> TestCa {
-        std::fs::create_dir_all(self.path("ca")).unwrap();
-        let cnf = self.write(
-            "ca.cnf",
-            "[req]\ndistinguished_name=dn\nx509_extensions=v3_ca\nprompt=no\n\
-             [dn]\nCN=Contoso XMPP Test Root CA\nO=Contoso\n\
-             [v3_ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
-             subjectKeyIdentifier=hash\n",
-        );
-        let (cert, key) = (self.p("ca/ca.pem"), self.p("ca/ca.key"));
-        self.openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-days",
-            "30",
-            "-config",
-            &cnf,
-        ]);
-        TestCa { cert, key }
+        TestCa::create(
+            &self.path("ca"),
+            "ca.pem",
+            &[("CN", "Contoso XMPP Test Root CA"), ("O", "Contoso")],
+            30,
+        )
     }
 
     /// `openssl x509 -checkhost host`: true when openssl says the certificate matches.
@@ -225,11 +111,6 @@ impl Lab {
         let o = run(c, "openssl s_client");
         SClient::parse(o)
     }
-}
-
-pub struct TestCa {
-    pub cert: String,
-    pub key: String,
 }
 
 /// What `openssl s_client` said about the server's certificate.
