@@ -7,6 +7,7 @@ pub mod cmdlets;
 pub mod completions;
 pub mod error;
 pub mod model;
+pub mod ops;
 pub mod output;
 pub mod pki;
 pub mod psmodule;

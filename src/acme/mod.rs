@@ -7,8 +7,8 @@ mod client;
 mod flow;
 
 use crate::binder::{Bound, Value};
-use crate::cmdlets::Ctx;
 use crate::error::{Category, CsError, CsResult};
+use crate::ops::Ctx;
 use crate::store::{AcmeAccountRow, AcmeOrderRow, CertRow, NewRequest, StoreError};
 use challenge::{Challenges, Responder};
 use client::Http;
@@ -277,18 +277,17 @@ fn read_bundle(
         return Ok((None, None));
     };
     // Bounded like every input (issue 10): a CA bundle is a few KiB.
-    let pem =
-        crate::cmdlets::read_limited(&path, crate::cmdlets::CERT_FILE_LIMIT).map_err(|e| {
-            CsError::failed(
-                "AcmeCaBundleUnreadable",
-                Category::ReadError,
-                format!(
-                    "The -AcmeCaBundle '{}' cannot be read: {e}.",
-                    path.display()
-                ),
-            )
-            .with_target(path.display().to_string())
-        })?;
+    let pem = crate::ops::read_limited(&path, crate::ops::CERT_FILE_LIMIT).map_err(|e| {
+        CsError::failed(
+            "AcmeCaBundleUnreadable",
+            Category::ReadError,
+            format!(
+                "The -AcmeCaBundle '{}' cannot be read: {e}.",
+                path.display()
+            ),
+        )
+        .with_target(path.display().to_string())
+    })?;
     Ok((Some(path), Some(pem)))
 }
 

@@ -266,8 +266,19 @@ impl State {
     }
 }
 
-/// Binds argv (the elements after the cmdlet name) to `cmdlet`.
+/// Binds argv (the elements after the cmdlet name) to `cmdlet`, secrets not on argv from the
+/// process environment.
 pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
+    bind_with(cmdlet, args, &|k| std::env::var(k).ok())
+}
+
+/// [`bind`] with the environment given: `env(name)` is the value of a secret's variable
+/// (`CSCERT_PASSWORD`, ...), as `cli::Settings` read it once.
+pub fn bind_with(
+    cmdlet: &'static CmdletDef,
+    args: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> CsResult<Bound> {
     let mut st = State {
         values: Vec::new(),
         common: Common::default(),
@@ -384,10 +395,7 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
     // CSCERT_CA_PASSWORD): the pwsh module passes SecureStrings there, never on a command line.
     for p in cmdlet.params.iter() {
         if p.ty == PType::Password && p.in_set(set) && !st.bound(p.name) {
-            if let Some(v) = std::env::var(secret_env(p.name))
-                .ok()
-                .filter(|v| !v.is_empty())
-            {
+            if let Some(v) = env(&secret_env(p.name)).filter(|v| !v.is_empty()) {
                 st.values.push((p.name, Value::Str(v)));
             }
         }

@@ -1,10 +1,10 @@
 //! Export-CsCertificate [cscert]: a certificate with its private key, as PFX (modern or
 //! -Legacy) or PEM with an encrypted key, for the other members of an Edge pool.
 
-use super::certs;
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
+use crate::ops::certs;
 use crate::output::file::Existing;
 use crate::pki::pfx::{write_encrypted_pem_bundle, write_pfx};
 
@@ -20,7 +20,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             "-Legacy applies to PFX files only; leave it out with -Format Pem.",
         ));
     }
-    let Some(password) = certs::password(b) else {
+    let Some(password) = ctx.password(b.str("Password")) else {
         return Err(CsError::failed(
             "PasswordRequired",
             Category::SecurityError,

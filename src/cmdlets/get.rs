@@ -1,9 +1,9 @@
 //! Get-CsCertificate: one object per assigned use, resolved at the current time.
 
-use super::certs;
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
+use crate::ops::certs;
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let scopes = certs::scopes_for_reading(ctx, b.str("Identity"));

@@ -1,11 +1,11 @@
 //! Import-CsCertificate: brings a CA's answer (or a PFX) into the store, joining a certificate to
 //! the pending request whose key it carries; the Cms set also assigns it.
 
-use super::certs::{self, Assignment};
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
+use crate::ops::certs::{self, Assignment};
 use crate::pki::certfile::{read_certificates, CertFileError};
 use crate::pki::inspect::inspect_der_certificate;
 use crate::store::CertRow;
@@ -49,7 +49,7 @@ pub type AssignRequest<'a> = (
 pub fn import_file(ctx: &mut Ctx, b: &Bound, assign: Option<AssignRequest<'_>>) -> CsResult<()> {
     let path = b.str("Path").expect("mandatory");
     let bytes = certs::read_input(ctx, path, certs::CERT_FILE_LIMIT)?;
-    let password = certs::password(b);
+    let password = ctx.password(b.str("Password"));
     let loaded = read_certificates(&bytes, password.as_deref()).map_err(|e| file_error(path, e))?;
     let leaf = inspect_der_certificate(&loaded.leaf)
         .map_err(|e| file_error(path, CertFileError::NotACertificate(e.to_string())))?;

@@ -1,11 +1,11 @@
 //! Remove-CsCertificate: unassigns the current (or -Previous) certificate of each use; the
 //! certificate itself stays in the store.
 
-use super::certs;
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
+use crate::ops::certs;
 
 /// One use's removal: the use, its scope, the assignment rows to delete, the thumbprint.
 type Removal = (CertType, String, Vec<i64>, String);

@@ -1,10 +1,10 @@
 //! Request-CsCertificate: new requests (offline PKCS#10 or a lab CA), -List, -Retrieve, -Clear.
 
-use super::certs;
 use super::Ctx;
 use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::model::join_uses;
+use crate::ops::certs;
 use crate::output::file::Existing;
 use crate::output::objects::{ser_date, IssuedCertificate};
 use crate::pki::inspect::inspect_der_certificate;

@@ -1,11 +1,11 @@
 //! Set-CsCertificate: assigns a stored certificate (Thumbprint or Reference set) or a PFX
 //! (Path set) to uses, now or staged with -Roll -EffectiveDate.
 
-use super::certs::{self, Assignment};
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::join_uses;
+use crate::ops::certs::{self, Assignment};
 
 /// `-Reference` arrives through the module as the JSON of a certificate object, or as a bare
 /// thumbprint.

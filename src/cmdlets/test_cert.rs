@@ -302,13 +302,14 @@ fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let mut exp = expectations(b, ctx)?;
-    let anchors = super::certs::trusted_roots(ctx, b)?;
+    let anchors = crate::ops::certs::trusted_roots(ctx, b)?;
     let results: Vec<(bool, String)> = match b.set {
         "Thumbprint" => {
-            let t = super::certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
+            let t =
+                crate::ops::certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
             let (row, c, pool) = ctx.store()?.read(|tx| -> CsResult<_> {
-                let (row, c) = super::certs::load(tx, &t)?;
-                Ok((row, c, super::certs::store_pool(tx)?))
+                let (row, c) = crate::ops::certs::load(tx, &t)?;
+                Ok((row, c, crate::ops::certs::store_pool(tx)?))
             })?;
             exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
             let mut pool = pool;
@@ -342,7 +343,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         }
         _ => {
             let files = collect(ctx, &b.list("Path"))?;
-            let store_certs = super::certs::store_pool_if_any(ctx)?;
+            let store_certs = crate::ops::certs::store_pool_if_any(ctx)?;
             let password = std::env::var("CSCERT_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty());
@@ -356,8 +357,9 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                         p.inc(1);
                     }
                     let shown = path.display().to_string();
-                    let bytes = super::certs::read_limited(path, super::certs::CERT_FILE_LIMIT)
-                        .map_err(|e| {
+                    let bytes =
+                        crate::ops::certs::read_limited(path, crate::ops::certs::CERT_FILE_LIMIT)
+                            .map_err(|e| {
                             CsError::failed(
                                 "FileNotRead",
                                 Category::ReadError,

@@ -1,9 +1,9 @@
 //! Test-CsCertificateConfiguration: checks every assigned certificate at the current time.
 
-use super::certs;
 use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult, Exit};
+use crate::ops::certs;
 use serde::Serialize;
 
 #[derive(Serialize)]

@@ -53,7 +53,7 @@ pub fn names_error(e: NamesError) -> CsError {
 
 pub fn publish(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let file = b.str("FileName").expect("mandatory");
-    let bytes = super::certs::read_input(ctx, file, super::certs::TOPOLOGY_LIMIT)?;
+    let bytes = crate::ops::certs::read_input(ctx, file, crate::ops::certs::TOPOLOGY_LIMIT)?;
     let text = String::from_utf8(bytes).map_err(|_| {
         CsError::failed("TopologyNotUtf8", Category::InvalidData, format!("'{file}' is not a UTF-8 text document; export it with Get-CsTopology -AsXml | Out-File -Encoding utf8 {file}."))
             .with_target(file)

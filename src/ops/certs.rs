@@ -135,16 +135,6 @@ pub fn known_chain(tx: &Tx<'_>, row: &CertRow, c: &Inspected) -> CsResult<Vec<Ve
     Ok(chain)
 }
 
-/// The password of a PFX: `-Password`, else `$env:CSCERT_PASSWORD` (so it need not appear in a
-/// process list).
-pub fn password(b: &Bound) -> Option<String> {
-    b.str("Password").map(str::to_string).or_else(|| {
-        std::env::var("CSCERT_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty())
-    })
-}
-
 /// The most a certificate, PFX, PKCS#7 or request file may hold (real ones are a few KiB).
 pub const CERT_FILE_LIMIT: u64 = 4 << 20;
 /// The most a topology document may hold (large deployments export a few MiB).

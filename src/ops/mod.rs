@@ -1,0 +1,9 @@
+//! The work behind the cmdlets (cargo's `ops`): typed inputs, typed results, no argv and no
+//! environment. A cmdlet file reads its bound parameters, calls one operation here and emits
+//! what it returns.
+
+pub mod certs;
+mod ctx;
+
+pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
+pub use ctx::{default_store_dir, machine_fqdn, now, Ctx, Settings};
