@@ -223,7 +223,7 @@ fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
     let mut exp = Expectations::new(now);
     exp.uses = b.uses("Type");
     if !exp.uses.is_empty() {
-        if let Some(topo) = super::topology::published(ctx)? {
+        if let Some(topo) = crate::ops::topology::published(ctx)? {
             let given = match b.get("ComputerFqdn") {
                 Some(crate::binder::Value::Str(s)) if !s.trim().is_empty() => {
                     Some(s.trim().to_string())
@@ -231,7 +231,7 @@ fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
                 _ => None,
             };
             let computer = given.clone().unwrap_or_else(|| ctx.this_computer());
-            match super::topology::expected_names(&topo, &computer, &exp.uses, true, &[]) {
+            match crate::ops::topology::expected_names(&topo, &computer, &exp.uses, true, &[]) {
                 Ok(names) => {
                     ctx.host.verbose(format!(
                         "Expected names from the published topology for {} on {}: XMPP domains [{}], SIP domains [{}], Access Edge {}.",
@@ -302,7 +302,7 @@ fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let mut exp = expectations(b, ctx)?;
-    let anchors = crate::ops::certs::trusted_roots(ctx, b)?;
+    let anchors = crate::ops::certs::trusted_roots(ctx, &b.list("TrustedRoot"))?;
     let results: Vec<(bool, String)> = match b.set {
         "Thumbprint" => {
             let t =

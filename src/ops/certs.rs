@@ -1,17 +1,13 @@
-//! What the certificate cmdlets share: thumbprints, store look-ups, scopes, and the
-//! current/previous/staged resolution of assignments.
+//! What the operations share about certificates: thumbprints, store look-ups, bounded input
+//! files, the issuers the store knows, -TrustedRoot.
 
 use super::Ctx;
-use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
-use crate::output::objects::{AssignedCertificate, CertificateCore, StoredCertificate};
+use crate::output::objects::{CertificateCore, StoredCertificate};
 use crate::pki::inspect::{inspect_der_certificate, Inspected};
-use crate::store::{AssignmentRow, CertRow, Tx};
-use chrono::{DateTime, Utc};
+use crate::store::{CertRow, Tx};
 use std::path::Path;
-
-pub const GLOBAL: &str = "Global";
 
 /// Accepts thumbprints as Windows shows them (spaces, a stray U+200E from the certificate
 /// dialog, lower case) and requires 40 hex digits.
@@ -217,13 +213,12 @@ pub fn store_pool_if_any(ctx: &mut Ctx) -> CsResult<Vec<Vec<u8>>> {
 }
 
 /// `-TrustedRoot <file or folder>,...`: the trusted root certificates, or `None` when not given.
-pub fn trusted_roots(ctx: &mut Ctx, b: &Bound) -> CsResult<Option<Vec<Vec<u8>>>> {
-    let paths = b.list("TrustedRoot");
+pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> CsResult<Option<Vec<Vec<u8>>>> {
     if paths.is_empty() {
         return Ok(None);
     }
     let mut roots = Vec::new();
-    for p in &paths {
+    for p in paths {
         let full = ctx.full_path(p);
         let mut files = Vec::new();
         if full.is_dir() {
@@ -266,307 +261,9 @@ pub fn trusted_roots(ctx: &mut Ctx, b: &Bound) -> CsResult<Option<Vec<Vec<u8>>>>
     Ok(Some(roots))
 }
 
-/// The scope an assignment belongs to: Global for `-Identity Global` and for global uses
-/// (OAuthTokenIssuer), else the computer named by -Identity, else this computer.
-pub fn scope_for(ctx: &mut Ctx, identity: Option<&str>, use_: CertType) -> String {
-    match identity.map(str::trim) {
-        Some(i) if i.eq_ignore_ascii_case(GLOBAL) => GLOBAL.to_string(),
-        _ if use_.is_global() => GLOBAL.to_string(),
-        Some(i) if !i.is_empty() => i.strip_prefix("service:").unwrap_or(i).to_string(),
-        _ => ctx.this_computer(),
-    }
-}
-
-/// The scopes Get-CsCertificate and Test-CsCertificateConfiguration look at.
-pub fn scopes_for_reading(ctx: &mut Ctx, identity: Option<&str>) -> Vec<String> {
-    match identity.map(str::trim) {
-        Some(i) if i.eq_ignore_ascii_case(GLOBAL) => vec![GLOBAL.to_string()],
-        Some(i) if !i.is_empty() => vec![i.to_string()],
-        _ => vec![ctx.this_computer(), GLOBAL.to_string()],
-    }
-}
-
-/// The assignments of one use at one scope, resolved at a time.
-#[derive(Debug, Clone)]
-pub struct UseState {
-    pub current: Option<AssignmentRow>,
-    pub previous: Option<AssignmentRow>,
-    /// Rolls that take effect later, soonest first.
-    pub staged: Vec<AssignmentRow>,
-    /// Rows older than the previous one (superseded; pruned on the next write).
-    pub older: Vec<AssignmentRow>,
-}
-
-/// Current = the latest row effective at `now`; previous = the one before it.
-pub fn resolve(rows: &[AssignmentRow], now: DateTime<Utc>) -> UseState {
-    let mut sorted: Vec<&AssignmentRow> = rows.iter().collect();
-    sorted.sort_by_key(|r| (r.effective, r.id));
-    let (past, future): (Vec<&AssignmentRow>, Vec<&AssignmentRow>) =
-        sorted.into_iter().partition(|r| r.effective <= now);
-    let mut past = past.into_iter().rev();
-    let current = past.next().cloned();
-    let previous = past.next().cloned();
-    UseState {
-        current,
-        previous,
-        staged: future.into_iter().cloned().collect(),
-        older: past.cloned().collect(),
-    }
-}
-
-/// All uses at the given scopes, each resolved at `now`, in CertType order.
-pub fn states(
-    tx: &Tx<'_>,
-    scopes: &[String],
-    now: DateTime<Utc>,
-) -> CsResult<Vec<(String, CertType, UseState)>> {
-    let mut out = Vec::new();
-    for scope in scopes {
-        let rows = tx.assignments(Some(scope))?;
-        let mut uses: Vec<CertType> = rows
-            .iter()
-            .filter_map(|r| CertType::parse(&r.use_name))
-            .collect();
-        uses.sort();
-        uses.dedup();
-        for u in uses {
-            let mine: Vec<AssignmentRow> = rows
-                .iter()
-                .filter(|r| r.use_name == u.name())
-                .cloned()
-                .collect();
-            out.push((scope.clone(), u, resolve(&mine, now)));
-        }
-    }
-    Ok(out)
-}
-
-/// The one row Get-CsCertificate shows for a use, and its previous thumbprint: a staged roll
-/// is shown at once, with its future EffectiveTime and the serving certificate as
-/// PreviousThumbprint (Lync keeps two copies per use, current and previous, and a roll makes the
-/// new one current "co-active" with the old from -EffectiveDate: assign-a-server-to-server-
-/// certificate.md, stage-av-and-oauth-certificates.md). Never a second object for one use.
-pub fn shown(st: &UseState) -> Option<(&AssignmentRow, Option<&AssignmentRow>)> {
-    match (st.staged.last(), &st.current) {
-        (Some(staged), cur) => Some((staged, cur.as_ref())),
-        (None, Some(cur)) => Some((cur, st.previous.as_ref())),
-        (None, None) => None,
-    }
-}
-
-pub fn assigned_object(
-    scope: &str,
-    use_: CertType,
-    shown: &AssignmentRow,
-    previous: Option<&AssignmentRow>,
-    c: &Inspected,
-) -> AssignedCertificate {
-    AssignedCertificate {
-        core: CertificateCore {
-            thumbprint: shown.thumbprint.clone(),
-            ..CertificateCore::of(c)
-        },
-        effective_time: shown.rolled.then_some(shown.effective),
-        previous_thumbprint: previous.map(|p| p.thumbprint.clone()),
-        update_time: (shown.rolled || previous.is_some()).then_some(shown.updated),
-        use_name: use_.name().to_string(),
-        source_scope: (scope == GLOBAL).then(|| GLOBAL.to_string()),
-    }
-}
-
-/// What to assign: one certificate to uses (each with its scope), now or staged.
-pub struct Assignment<'a> {
-    pub thumbprint: &'a str,
-    pub targets: Vec<(CertType, String)>,
-    pub roll: bool,
-    pub effective: Option<DateTime<Utc>>,
-}
-
-impl<'a> Assignment<'a> {
-    /// Resolves each use's scope (this computer, -Identity, or Global).
-    pub fn new(
-        ctx: &mut Ctx,
-        thumbprint: &'a str,
-        uses: &[CertType],
-        identity: Option<&str>,
-        roll: bool,
-        effective: Option<DateTime<Utc>>,
-    ) -> Self {
-        let targets = uses
-            .iter()
-            .map(|&u| (u, scope_for(ctx, identity, u)))
-            .collect();
-        Assignment {
-            thumbprint,
-            targets,
-            roll,
-            effective,
-        }
-    }
-}
-
-/// Checks that a certificate can be assigned: it has its private key and has not expired.
-pub fn check_assignable(row: &CertRow, c: &Inspected, now: DateTime<Utc>) -> CsResult<()> {
-    if row.key_pkcs8.is_none() {
-        return Err(CsError::failed(
-            "CertificateWithoutPrivateKey",
-            Category::InvalidOperation,
-            format!("The certificate \"{}\" ({}) has no private key in the store, so no server could use it. Import the certificate that answers a pending request, or a PFX with its key.", row.thumbprint, c.subject),
-        )
-        .with_target(row.thumbprint.clone()));
-    }
-    if let Some(na) = c.not_after {
-        if na < now {
-            return Err(CsError::failed(
-                "CertificateExpired",
-                Category::InvalidOperation,
-                format!(
-                    "The certificate \"{}\" ({}) expired on {}.",
-                    row.thumbprint,
-                    c.subject,
-                    na.format("%m/%d/%Y %H:%M:%S UTC")
-                ),
-            )
-            .with_target(row.thumbprint.clone()));
-        }
-    }
-    Ok(())
-}
-
-/// A staged certificate must still be valid when it becomes current; otherwise the roll would
-/// put an expired certificate in service at the effective time.
-pub fn check_valid_when_effective(
-    thumbprint: &str,
-    c: &Inspected,
-    effective: DateTime<Utc>,
-) -> CsResult<()> {
-    match c.not_after {
-        Some(na) if na <= effective => Err(CsError::failed(
-            "CertificateExpiresBeforeEffectiveDate",
-            Category::InvalidOperation,
-            format!(
-                "The certificate \"{thumbprint}\" ({}) expires on {}, before the effective date {}: it would be expired when it becomes current. Choose an earlier -EffectiveDate or a newer certificate.",
-                c.subject,
-                na.format("%m/%d/%Y %H:%M:%S UTC"),
-                effective.format("%m/%d/%Y %H:%M:%S UTC")
-            ),
-        )
-        .with_target(thumbprint)),
-        _ => Ok(()),
-    }
-}
-
-/// Validates the -Roll / -EffectiveDate combination.
-pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> CsResult<()> {
-    match (roll, effective) {
-        (true, None) => Err(CsError::failed(
-            "RollWithoutEffectiveDate",
-            Category::InvalidArgument,
-            "-Roll needs -EffectiveDate: the time at which the new certificate becomes current.",
-        )),
-        (false, Some(_)) => Err(CsError::failed(
-            "EffectiveDateWithoutRoll",
-            Category::InvalidArgument,
-            "-EffectiveDate is used only with -Roll. Add -Roll to stage the certificate, or leave out -EffectiveDate to assign it now.",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Writes the assignment rows inside the caller's transaction and returns Lync's lines to print
-/// once it has committed. Lync keeps two copies per use, current and previous
-/// (assign-a-server-to-server-certificate.md): a plain assignment makes the new certificate
-/// current and the replaced one previous; a roll stages the new one beside the serving one
-/// (which becomes previous at the effective time), replacing any earlier staged roll. A roll
-/// whose effective date has already passed puts the new certificate in service at once, with the
-/// serving one as previous (Set-CsCertificate's own example date, 7/22/2012, is in the past).
-pub fn apply(
-    tx: &Tx<'_>,
-    a: &Assignment<'_>,
-    c: &Inspected,
-    now: DateTime<Utc>,
-) -> CsResult<Vec<String>> {
-    if a.roll {
-        check_valid_when_effective(a.thumbprint, c, a.effective.unwrap_or(now))?;
-    }
-    let mut lines = Vec::new();
-    for (u, scope) in &a.targets {
-        let rows: Vec<AssignmentRow> = tx
-            .assignments(Some(scope))?
-            .into_iter()
-            .filter(|r| r.use_name == u.name())
-            .collect();
-        let st = resolve(&rows, now);
-        // Only the serving certificate stays (it becomes previous); staged rolls, the old
-        // previous and anything older go: two copies per use.
-        for r in rows
-            .iter()
-            .filter(|r| st.current.as_ref().is_none_or(|cur| cur.id != r.id))
-        {
-            tx.delete_assignment(r.id)?;
-        }
-        let effective = match a.effective {
-            Some(e) if a.roll && e > now => e,
-            _ => now,
-        };
-        tx.assign(scope, u.name(), a.thumbprint, effective, a.roll, now)?;
-        let cn = c.subject_cn.first().cloned().unwrap_or_default();
-        let when = match a.effective {
-            Some(e) if a.roll && e > now => {
-                format!(" (staged; effective {})", e.format("%m/%d/%Y %H:%M:%S UTC"))
-            }
-            Some(e) if a.roll => format!(
-                " (the effective date {} has passed: in service now)",
-                e.format("%m/%d/%Y %H:%M:%S UTC")
-            ),
-            _ => String::new(),
-        };
-        lines.push(format!(
-            "The following certificate was assigned for the type \"{u}\"{when}:"
-        ));
-        lines.push(format!(
-            "{u}: {} {cn} {} {} {}",
-            a.thumbprint,
-            c.not_after
-                .map(|d| d.format("%m/%d/%Y").to_string())
-                .unwrap_or_default(),
-            c.issuer.clone().unwrap_or_default(),
-            c.serial.clone().unwrap_or_default()
-        ));
-    }
-    Ok(lines)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn row(id: i64, thumb: &str, day: u32) -> AssignmentRow {
-        let t = Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap();
-        AssignmentRow {
-            id,
-            scope: "s".into(),
-            use_name: "Default".into(),
-            thumbprint: thumb.into(),
-            effective: t,
-            rolled: true,
-            updated: t,
-        }
-    }
-
-    #[test]
-    fn roll_resolves_by_time() {
-        let rows = vec![row(1, "OLD", 1), row(2, "NEW", 10)];
-        let before = resolve(&rows, Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap());
-        assert_eq!(before.current.unwrap().thumbprint, "OLD");
-        assert!(before.previous.is_none());
-        assert_eq!(before.staged.len(), 1);
-        let after = resolve(&rows, Utc.with_ymd_and_hms(2026, 1, 10, 0, 0, 0).unwrap());
-        assert_eq!(after.current.unwrap().thumbprint, "NEW");
-        assert_eq!(after.previous.unwrap().thumbprint, "OLD");
-        assert!(after.staged.is_empty());
-    }
 
     #[test]
     fn thumbprints_are_normalized_or_refused() {

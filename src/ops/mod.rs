@@ -2,8 +2,14 @@
 //! environment. A cmdlet file reads its bound parameters, calls one operation here and emits
 //! what it returns.
 
+pub mod assign;
 pub mod certs;
+pub mod configuration;
 mod ctx;
+pub mod export;
+pub mod import;
+pub mod request;
+pub mod topology;
 
 pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 pub use ctx::{default_store_dir, machine_fqdn, now, Ctx, Settings};
