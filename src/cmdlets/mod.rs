@@ -1,5 +1,6 @@
-//! One file per cmdlet: bound parameters in, a call of library code, objects out.
-//! This module holds what they share: the invocation context and the dispatch table.
+//! One file per cmdlet: bound parameters in, one call of `crate::ops`, objects out.
+//! This module holds the one table of (definition, exec) and what runs around every cmdlet
+//! (-Report, the clock, the exit status).
 
 mod export;
 mod get;
@@ -13,10 +14,71 @@ mod topology;
 
 pub use crate::ops::{read_limited, Ctx, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 
-use crate::binder::Bound;
-use crate::error::{Category, CsError, Exit};
+use crate::binder::{table, Bound, CmdletDef};
+use crate::error::{Category, CsError, CsResult, Exit};
 use crate::output::file::Existing;
 use crate::output::report;
+
+/// What runs a cmdlet: its bound parameters and the context in, objects out through the host.
+pub type Exec = fn(&Bound, &mut Ctx) -> CsResult<()>;
+
+/// One cmdlet: its parameter table and help (`binder::table`), and its `exec`.
+pub struct Cmdlet {
+    pub def: &'static CmdletDef,
+    pub exec: Exec,
+}
+
+/// Every cmdlet, in the order help lists them (`binder::CMDLETS`).
+pub static CMDLETS: &[Cmdlet] = &[
+    Cmdlet {
+        def: &table::REQUEST,
+        exec: request::exec,
+    },
+    Cmdlet {
+        def: &table::IMPORT,
+        exec: import::exec,
+    },
+    Cmdlet {
+        def: &table::SET,
+        exec: set::exec,
+    },
+    Cmdlet {
+        def: &table::GET,
+        exec: get::exec,
+    },
+    Cmdlet {
+        def: &table::REMOVE,
+        exec: remove::exec,
+    },
+    Cmdlet {
+        def: &table::TEST_CONFIGURATION,
+        exec: test_config::exec,
+    },
+    Cmdlet {
+        def: &table::EXPORT,
+        exec: export::exec,
+    },
+    Cmdlet {
+        def: &table::TEST_CERTIFICATE,
+        exec: test_cert::exec,
+    },
+    Cmdlet {
+        def: &table::PUBLISH_TOPOLOGY,
+        exec: topology::publish,
+    },
+    Cmdlet {
+        def: &table::GET_TOPOLOGY,
+        exec: topology::get,
+    },
+];
+
+/// The `exec` of a cmdlet definition.
+pub fn exec_of(def: &CmdletDef) -> Option<Exec> {
+    CMDLETS
+        .iter()
+        .find(|c| std::ptr::eq(c.def, def))
+        .map(|c| c.exec)
+}
 
 /// Runs a bound cmdlet: its `exec`, then `-Report`; returns the exit status.
 pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
@@ -39,19 +101,8 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
     };
     let result = crate::ops::now(ctx.settings.now.as_deref()).and_then(|n| {
         ctx.now = n;
-        match bound.cmdlet.name {
-            "Request-CsCertificate" => request::exec(bound, ctx),
-            "Import-CsCertificate" => import::exec(bound, ctx),
-            "Set-CsCertificate" => set::exec(bound, ctx),
-            "Get-CsCertificate" => get::exec(bound, ctx),
-            "Remove-CsCertificate" => remove::exec(bound, ctx),
-            "Test-CsCertificateConfiguration" => test_config::exec(bound, ctx),
-            "Export-CsCertificate" => export::exec(bound, ctx),
-            "Test-CsCertificate" => test_cert::exec(bound, ctx),
-            "Publish-CsTopology" => topology::publish(bound, ctx),
-            "Get-CsTopology" => topology::get(bound, ctx),
-            other => unreachable!("{other} is in the parameter table but has no exec"),
-        }
+        let exec = exec_of(bound.cmdlet).expect("every cmdlet definition has an exec");
+        exec(bound, ctx)
     });
     let exit = match result {
         Ok(()) => ctx.host.worst(),
@@ -105,15 +156,15 @@ impl Exit {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn every_cmdlet_in_the_table_is_dispatched() {
-        let src = include_str!("mod.rs");
-        for c in crate::binder::CMDLETS {
-            assert!(
-                src.contains(&format!("\"{}\" =>", c.name)),
-                "{} has no exec",
-                c.name
-            );
+    fn every_cmdlet_definition_has_one_exec_in_help_order() {
+        let defs: Vec<&str> = CMDLETS.iter().map(|c| c.def.name).collect();
+        let listed: Vec<&str> = crate::binder::CMDLETS.iter().map(|c| c.name).collect();
+        assert_eq!(defs, listed);
+        for d in crate::binder::CMDLETS {
+            assert!(exec_of(d).is_some(), "{} has no exec", d.name);
         }
     }
 }

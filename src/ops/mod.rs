@@ -4,6 +4,7 @@
 
 pub mod assign;
 pub mod certs;
+pub mod check;
 pub mod configuration;
 mod ctx;
 pub mod export;
