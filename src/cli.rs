@@ -288,3 +288,100 @@ fn write_module(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// A stream the test reads back.
+    #[derive(Clone, Default)]
+    struct Sink(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Sink {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    fn run_in(args: &[&str], settings: Settings) -> (i32, String, String) {
+        let (out, err) = (Sink::default(), Sink::default());
+        let argv = std::iter::once("cscert")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let code = run_with(argv, Box::new(out.clone()), Box::new(err.clone()), settings);
+        (code, out.text(), err.text())
+    }
+
+    fn in_temp_store(dir: &tempfile::TempDir) -> Settings {
+        Settings {
+            ops: ops::Settings {
+                store_dir: dir.path().join("store"),
+                computer: Some("fe01.contoso.com".into()),
+                ..Default::default()
+            },
+            output: Some("json".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_clock_comes_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = in_temp_store(&dir);
+        s.ops.now = Some("not a date".into());
+        let (code, out, err) = run_in(&["Get-CsCertificate"], s);
+        assert_eq!(code, Exit::Failed as i32, "{err}");
+        assert_eq!(out, "");
+        assert!(err.contains("CSCERT_NOW is set to 'not a date'"), "{err}");
+        // A fixed clock that parses runs the cmdlet (an empty store: no object, exit 0).
+        let mut s = in_temp_store(&dir);
+        s.ops.now = Some("2027-01-01T00:00:00Z".into());
+        let (code, out, err) = run_in(&["Get-CsCertificate"], s);
+        assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    }
+
+    #[test]
+    fn secrets_and_error_format_come_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = in_temp_store(&dir);
+        s.secrets = vec![("CSCERT_PASSWORD".into(), "from-settings".into())];
+        s.json_errors = true;
+        s.debug_binding = true;
+        let (code, _, err) = run_in(
+            &[
+                "Export-CsCertificate",
+                "-Thumbprint",
+                "00",
+                "-Path",
+                "x.pfx",
+            ],
+            s,
+        );
+        // Bound from the settings (masked in the trace), then refused: not a thumbprint.
+        assert!(err.contains("\"Password\":\"********\""), "{err}");
+        assert!(!err.contains("from-settings"), "{err}");
+        assert_eq!(code, Exit::Failed as i32);
+        let record = err
+            .lines()
+            .find(|l| l.contains("FullyQualifiedErrorId"))
+            .expect("a JSON error record");
+        let j: serde_json::Value = serde_json::from_str(record).unwrap();
+        assert_eq!(
+            j["FullyQualifiedErrorId"],
+            "InvalidThumbprint,Export-CsCertificate"
+        );
+    }
+}

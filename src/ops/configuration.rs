@@ -3,6 +3,8 @@
 
 use super::{assign, certs, Ctx};
 use crate::error::{Category, CsError, CsResult, Exit};
+use crate::pki::identity::dns_id_matches;
+use crate::pki::validate::{validate, Expectations};
 use serde::Serialize;
 
 /// A use whose certificate is in order.
@@ -28,6 +30,15 @@ const EXPIRY_WARNING_DAYS: i64 = 30;
 
 fn problem(id: &str, msg: String, target: &str) -> CsError {
     CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(target)
+}
+
+/// The names `needed` that none of the certificate's DNS names covers, matched as the
+/// validator matches them (RFC 6125: case-insensitive, a wildcard covers one left-most label).
+fn missing_names<'a>(needed: &'a [String], dns_names: &[String]) -> Vec<&'a String> {
+    needed
+        .iter()
+        .filter(|n| !dns_names.iter().any(|d| dns_id_matches(d, n).is_some()))
+        .collect()
 }
 
 /// Checks every assigned use at this computer and Global, in CertType order; `trusted_roots`:
@@ -113,28 +124,35 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
             )));
             ok = false;
         }
+        // Expired / not yet valid: the validator's EXPIRED and NOT-YET-VALID rules decide (the
+        // same as Test-CsCertificate); the records keep this cmdlet's ids and words.
+        let mut exp = Expectations::new(now);
+        exp.uses = vec![u];
+        let verdict = validate(&c, &exp);
+        let fired = |rule: &str| verdict.findings.iter().any(|f| f.rule_id == rule);
         if let Some(na) = c.not_after {
-            if na < now {
+            if fired("EXPIRED") {
                 outcomes.push(Outcome::Problem(problem("AssignedCertificateExpired", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expired on {}.", na.format("%Y-%m-%d %H:%M:%S UTC")), &thumb)));
                 ok = false;
             } else if na - now < chrono::Duration::days(EXPIRY_WARNING_DAYS) {
                 outcomes.push(Outcome::Warning(format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expires on {} (in {} days).", na.format("%Y-%m-%d %H:%M:%S UTC"), (na - now).num_days())));
             }
         }
-        if let Some(nb) = c.not_before {
-            if nb > now {
-                outcomes.push(Outcome::Problem(problem("AssignedCertificateNotYetValid", format!("The certificate {thumb} assigned for the type \"{u}\" is not valid before {}.", nb.format("%Y-%m-%d %H:%M:%S UTC")), &thumb)));
-                ok = false;
-            }
+        if let (Some(nb), true) = (c.not_before, fired("NOT-YET-VALID")) {
+            outcomes.push(Outcome::Problem(problem(
+                "AssignedCertificateNotYetValid",
+                format!(
+                    "The certificate {thumb} assigned for the type \"{u}\" is not valid before {}.",
+                    nb.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                &thumb,
+            )));
+            ok = false;
         }
         if let (Some(topo), false) = (&topology, scope == assign::GLOBAL) {
             match super::topology::expected_names(topo, &scope, &[u], false, &[]) {
                 Ok(names) => {
-                    let missing: Vec<&String> = names
-                        .sans
-                        .iter()
-                        .filter(|n| !c.dns_names.iter().any(|d| d.eq_ignore_ascii_case(n)))
-                        .collect();
+                    let missing = missing_names(&names.sans, &c.dns_names);
                     if !missing.is_empty() {
                         let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
                         outcomes.push(Outcome::Problem(problem("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {thumb} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", list.join(", ")), &thumb)));
@@ -155,4 +173,29 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
         }
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn topology_names_are_covered_as_the_validator_matches_them() {
+        let needed = v(&[
+            "sip.contoso.com",
+            "webcon.contoso.com",
+            "pool.corp.contoso.com",
+        ]);
+        // Case differs, a wildcard covers one label: only the two-label-deep name is missing.
+        let missing = missing_names(&needed, &v(&["SIP.contoso.com", "*.contoso.com"]));
+        assert_eq!(missing, vec!["pool.corp.contoso.com"]);
+        assert!(missing_names(&needed, &v(&["*.contoso.com", "*.corp.contoso.com"])).is_empty());
+        // A wildcard under a public suffix covers nothing.
+        assert_eq!(missing_names(&v(&["contoso.com"]), &v(&["*.com"])).len(), 1);
+        assert_eq!(missing_names(&needed, &[]).len(), 3);
+    }
 }
