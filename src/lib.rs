@@ -1,6 +1,5 @@
 //! cscert: the Lync Server / Skype for Business certificate cmdlets as a portable library and binary.
 
-pub mod acme;
 pub mod binder;
 pub mod cli;
 pub mod cmdlets;

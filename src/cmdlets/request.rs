@@ -6,13 +6,13 @@ use crate::error::CsResult;
 use crate::ops::request::{self, AcmeParams, Cleared, NewArgs, NewResult};
 use crate::ops::Ctx;
 
-/// The ACME parameters stay bound until -CA names an ACME directory (crate::acme reads them).
+/// The ACME parameters stay bound until -CA names an ACME directory (crate::ops::acme reads them).
 impl AcmeParams for Bound {
-    fn options(&self, ctx: &Ctx, ca: &str) -> CsResult<crate::acme::Options> {
-        crate::acme::Options::from_bound(self, ctx, ca)
+    fn options(&self, ctx: &Ctx, ca: &str) -> CsResult<crate::ops::acme::Options> {
+        crate::ops::acme::Options::from_bound(self, ctx, ca)
     }
     fn refuse(&self) -> CsResult<()> {
-        crate::acme::refuse_without_directory(self)
+        crate::ops::acme::refuse_without_directory(self)
     }
 }
 
@@ -65,7 +65,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         }
         _ => {
             // Requests made through an ACME CA: finish their orders first (no-op without any).
-            crate::acme::finish_pending(ctx, b, id)?;
+            crate::ops::acme::finish_pending(ctx, b, id)?;
             for r in request::retrieve(ctx, id)? {
                 ctx.host.emit(&r);
             }

@@ -2,6 +2,7 @@
 //! environment. A cmdlet file reads its bound parameters, calls one operation here and emits
 //! what it returns.
 
+pub mod acme;
 pub mod assign;
 pub mod certs;
 pub mod check;

@@ -16,11 +16,11 @@ use crate::store::{NewRequest, RequestRow, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The ACME parameters, read only when -CA is an ACME directory (`crate::acme` reads them from
+/// The ACME parameters, read only when -CA is an ACME directory (`crate::ops::acme` reads them from
 /// the bound parameters, so that they are checked in the order they always were).
 pub trait AcmeParams {
     /// The order's options for the directory `ca`.
-    fn options(&self, ctx: &Ctx, ca: &str) -> CsResult<crate::acme::Options>;
+    fn options(&self, ctx: &Ctx, ca: &str) -> CsResult<crate::ops::acme::Options>;
     /// Refuses ACME parameters given without an ACME directory.
     fn refuse(&self) -> CsResult<()>;
 }
@@ -313,9 +313,9 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
             .with_target(ca.clone()));
         }
     }
-    // An https:// -CA is an ACME directory (crate::acme); its options are checked before a key is made.
+    // An https:// -CA is an ACME directory (crate::ops::acme); its options are checked before a key is made.
     let acme = match &ca {
-        Some(ca) if crate::acme::is_directory_url(ca) => Some(b.acme.options(ctx, ca)?),
+        Some(ca) if crate::ops::acme::is_directory_url(ca) => Some(b.acme.options(ctx, ca)?),
         _ => {
             b.acme.refuse()?;
             None
@@ -396,7 +396,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
         uses: uses.clone(),
     };
     if acme.is_some() {
-        crate::acme::subject_first(&mut spec.sans, &spec.subject_cn);
+        crate::ops::acme::subject_first(&mut spec.sans, &spec.subject_cn);
     }
     let force = b.force;
     let out_target = match output.as_deref() {
@@ -468,7 +468,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
             ctx.host
                 .warning("-ValidityDays is ignored: the ACME CA decides the validity.");
         }
-        let issued = crate::acme::order_certificate(ctx, acme, &new_request)?;
+        let issued = crate::ops::acme::order_certificate(ctx, acme, &new_request)?;
         let c = inspect_der_certificate(&issued.der).map_err(|e| {
             CsError::failed(
                 "IssueFailed",
