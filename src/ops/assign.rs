@@ -161,32 +161,89 @@ impl<'a> Assignment<'a> {
     }
 }
 
-/// Checks that a certificate can be assigned: it has its private key and has not expired.
-pub fn check_assignable(row: &CertRow, c: &Inspected, now: DateTime<Utc>) -> CsResult<()> {
-    if row.key_pkcs8.is_none() {
-        return Err(CsError::failed(
-            "CertificateWithoutPrivateKey",
-            Category::InvalidOperation,
-            format!("The certificate \"{}\" ({}) has no private key in the store, so no server could use it. Import the certificate that answers a pending request, or a PFX with its key.", row.thumbprint, c.subject),
-        )
-        .with_target(row.thumbprint.clone()));
-    }
-    if let Some(na) = c.not_after {
-        if na < now {
-            return Err(CsError::failed(
+/// Why a certificate cannot be assigned (or rolled) as asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignError {
+    WithoutPrivateKey {
+        thumbprint: String,
+        subject: String,
+    },
+    Expired {
+        thumbprint: String,
+        subject: String,
+        not_after: DateTime<Utc>,
+    },
+    /// A roll whose certificate would be expired when it becomes current.
+    ExpiresBeforeEffective {
+        thumbprint: String,
+        subject: String,
+        not_after: DateTime<Utc>,
+        effective: DateTime<Utc>,
+    },
+    RollWithoutEffectiveDate,
+    EffectiveDateWithoutRoll,
+}
+
+impl From<AssignError> for CsError {
+    fn from(e: AssignError) -> CsError {
+        let day = |d: DateTime<Utc>| d.format("%m/%d/%Y %H:%M:%S UTC").to_string();
+        match e {
+            AssignError::WithoutPrivateKey { thumbprint, subject } => CsError::failed(
+                "CertificateWithoutPrivateKey",
+                Category::InvalidOperation,
+                format!("The certificate \"{thumbprint}\" ({subject}) has no private key in the store, so no server could use it. Import the certificate that answers a pending request, or a PFX with its key."),
+            )
+            .with_target(thumbprint),
+            AssignError::Expired { thumbprint, subject, not_after } => CsError::failed(
                 "CertificateExpired",
                 Category::InvalidOperation,
+                format!("The certificate \"{thumbprint}\" ({subject}) expired on {}.", day(not_after)),
+            )
+            .with_target(thumbprint),
+            AssignError::ExpiresBeforeEffective { thumbprint, subject, not_after, effective } => CsError::failed(
+                "CertificateExpiresBeforeEffectiveDate",
+                Category::InvalidOperation,
                 format!(
-                    "The certificate \"{}\" ({}) expired on {}.",
-                    row.thumbprint,
-                    c.subject,
-                    na.format("%m/%d/%Y %H:%M:%S UTC")
+                    "The certificate \"{thumbprint}\" ({subject}) expires on {}, before the effective date {}: it would be expired when it becomes current. Choose an earlier -EffectiveDate or a newer certificate.",
+                    day(not_after),
+                    day(effective)
                 ),
             )
-            .with_target(row.thumbprint.clone()));
+            .with_target(thumbprint),
+            AssignError::RollWithoutEffectiveDate => CsError::failed(
+                "RollWithoutEffectiveDate",
+                Category::InvalidArgument,
+                "-Roll needs -EffectiveDate: the time at which the new certificate becomes current.",
+            ),
+            AssignError::EffectiveDateWithoutRoll => CsError::failed(
+                "EffectiveDateWithoutRoll",
+                Category::InvalidArgument,
+                "-EffectiveDate is used only with -Roll. Add -Roll to stage the certificate, or leave out -EffectiveDate to assign it now.",
+            ),
         }
     }
-    Ok(())
+}
+
+/// Checks that a certificate can be assigned: it has its private key and has not expired.
+pub fn check_assignable(
+    row: &CertRow,
+    c: &Inspected,
+    now: DateTime<Utc>,
+) -> Result<(), AssignError> {
+    if row.key_pkcs8.is_none() {
+        return Err(AssignError::WithoutPrivateKey {
+            thumbprint: row.thumbprint.clone(),
+            subject: c.subject.clone(),
+        });
+    }
+    match c.not_after {
+        Some(na) if na < now => Err(AssignError::Expired {
+            thumbprint: row.thumbprint.clone(),
+            subject: c.subject.clone(),
+            not_after: na,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A staged certificate must still be valid when it becomes current; otherwise the roll would
@@ -195,36 +252,23 @@ pub fn check_valid_when_effective(
     thumbprint: &str,
     c: &Inspected,
     effective: DateTime<Utc>,
-) -> CsResult<()> {
+) -> Result<(), AssignError> {
     match c.not_after {
-        Some(na) if na <= effective => Err(CsError::failed(
-            "CertificateExpiresBeforeEffectiveDate",
-            Category::InvalidOperation,
-            format!(
-                "The certificate \"{thumbprint}\" ({}) expires on {}, before the effective date {}: it would be expired when it becomes current. Choose an earlier -EffectiveDate or a newer certificate.",
-                c.subject,
-                na.format("%m/%d/%Y %H:%M:%S UTC"),
-                effective.format("%m/%d/%Y %H:%M:%S UTC")
-            ),
-        )
-        .with_target(thumbprint)),
+        Some(na) if na <= effective => Err(AssignError::ExpiresBeforeEffective {
+            thumbprint: thumbprint.to_string(),
+            subject: c.subject.clone(),
+            not_after: na,
+            effective,
+        }),
         _ => Ok(()),
     }
 }
 
 /// Validates the -Roll / -EffectiveDate combination.
-pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> CsResult<()> {
+pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> Result<(), AssignError> {
     match (roll, effective) {
-        (true, None) => Err(CsError::failed(
-            "RollWithoutEffectiveDate",
-            Category::InvalidArgument,
-            "-Roll needs -EffectiveDate: the time at which the new certificate becomes current.",
-        )),
-        (false, Some(_)) => Err(CsError::failed(
-            "EffectiveDateWithoutRoll",
-            Category::InvalidArgument,
-            "-EffectiveDate is used only with -Roll. Add -Roll to stage the certificate, or leave out -EffectiveDate to assign it now.",
-        )),
+        (true, None) => Err(AssignError::RollWithoutEffectiveDate),
+        (false, Some(_)) => Err(AssignError::EffectiveDateWithoutRoll),
         _ => Ok(()),
     }
 }
@@ -577,5 +621,21 @@ mod tests {
         assert_eq!(after.current.unwrap().thumbprint, "NEW");
         assert_eq!(after.previous.unwrap().thumbprint, "OLD");
         assert!(after.staged.is_empty());
+    }
+
+    #[test]
+    fn roll_and_effective_date_go_together() {
+        let t = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            check_roll(true, None),
+            Err(AssignError::RollWithoutEffectiveDate)
+        );
+        assert_eq!(
+            check_roll(false, Some(t)),
+            Err(AssignError::EffectiveDateWithoutRoll)
+        );
+        assert!(check_roll(true, Some(t)).is_ok() && check_roll(false, None).is_ok());
+        let e: CsError = AssignError::RollWithoutEffectiveDate.into();
+        assert_eq!(e.error_id, "RollWithoutEffectiveDate");
     }
 }

@@ -25,6 +25,89 @@ pub trait AcmeParams {
     fn refuse(&self) -> CsResult<()>;
 }
 
+/// Why a request was refused before anything was made (the store's and writers' errors aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// An RSA -KeySize other than 2048, 3072, 4096.
+    UnsupportedKeySize(i32),
+    InvalidCountry(String),
+    /// A -DomainName that is not a valid IDN.
+    InvalidDomainName(String),
+    /// -CA names an AD CS authority (`host\CAName`).
+    AdcsNotAvailable(String),
+    NoOutputOrCa,
+    LabCaNotUsable {
+        ca: String,
+        reason: String,
+    },
+    /// No topology, no -ComputerFqdn, no -DomainName: nothing names the certificate.
+    NoNames,
+    /// The validator's Error findings on the request about to be made (without -Force).
+    FailsValidation(Vec<String>),
+    NotFound(i64),
+}
+
+impl From<RequestError> for CsError {
+    fn from(e: RequestError) -> CsError {
+        match e {
+            RequestError::UnsupportedKeySize(size) => {
+                let why = if size == 1024 {
+                    "A 1024-bit RSA key is too weak and cscert does not make one (Lync accepts it, but no current CA or peer should)."
+                } else {
+                    "cscert makes RSA keys of 2048, 3072 or 4096 bits."
+                };
+                invalid(
+                    "UnsupportedKeySize",
+                    format!("-KeySize {size} is not supported. {why} Use -KeySize 2048, 3072 or 4096."),
+                )
+                .with_target(size.to_string())
+            }
+            RequestError::InvalidCountry(c) => invalid(
+                "InvalidCountry",
+                format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
+            )
+            .with_target(c),
+            RequestError::InvalidDomainName(n) => invalid(
+                "InvalidDomainName",
+                format!("-DomainName \"{n}\" is not a valid internationalized domain name."),
+            )
+            .with_target(n),
+            RequestError::AdcsNotAvailable(ca) => CsError::failed(
+                "AdcsNotAvailable",
+                Category::NotInstalled,
+                format!("-CA \"{ca}\" names an AD CS certification authority. Enrollment with AD CS needs a Windows server that is a member of the domain; cscert does not speak DCOM. Use -Output <file> to make an offline request for that CA, or -CA <PEM file or folder> with a lab CA's certificate and key."),
+            )
+            .with_target(ca),
+            RequestError::NoOutputOrCa => invalid(
+                "NoOutputOrCa",
+                "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)",
+            ),
+            RequestError::LabCaNotUsable { ca, reason } => CsError::failed(
+                "LabCaNotUsable",
+                Category::InvalidArgument,
+                format!("The CA \"{ca}\" cannot issue certificates: {reason}."),
+            )
+            .with_target(ca),
+            RequestError::NoNames => invalid(
+                "NoNamesForRequest",
+                "No topology is published and neither -ComputerFqdn nor -DomainName names the certificate. Publish the topology (Publish-CsTopology -FileName <file>) or give -ComputerFqdn.",
+            ),
+            RequestError::FailsValidation(errors) => CsError::new(
+                Exit::ValidationFailed,
+                "RequestFailsValidation",
+                Category::InvalidData,
+                format!("The request was not made: it has {} error(s) for its uses. {} Fix the names or options, or use -Force to request it anyway.", errors.len(), errors.join(" ")),
+            ),
+            RequestError::NotFound(id) => CsError::failed(
+                "RequestNotFound",
+                Category::ObjectNotFound,
+                format!("No pending request has the ID {id}."),
+            )
+            .with_target(id.to_string()),
+        }
+    }
+}
+
 /// A new request's parameters (the New set).
 pub struct NewArgs<'a> {
     pub uses: Vec<CertType>,
@@ -184,12 +267,7 @@ fn names_without_topology(
 ) -> CsResult<(String, Vec<String>)> {
     let subject = match computer.or(extra.first().map(String::as_str)) {
         Some(s) => s.to_string(),
-        None => {
-            return Err(invalid(
-                "NoNamesForRequest",
-                "No topology is published and neither -ComputerFqdn nor -DomainName names the certificate. Publish the topology (Publish-CsTopology -FileName <file>) or give -ComputerFqdn.",
-            ))
-        }
+        None => return Err(RequestError::NoNames.into()),
     };
     // When -DomainName itself lists the subject, the admin's order is kept exactly (the
     // certificate summary gives the Edge SANs in an order, subject second); otherwise the
@@ -230,13 +308,8 @@ fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> CsResult<Vec<String>> {
             if n.is_ascii() {
                 return Ok(n);
             }
-            let a = idna::domain_to_ascii_strict(n.trim()).map_err(|_| {
-                invalid(
-                    "InvalidDomainName",
-                    format!("-DomainName \"{n}\" is not a valid internationalized domain name."),
-                )
-                .with_target(n.clone())
-            })?;
+            let a = idna::domain_to_ascii_strict(n.trim())
+                .map_err(|_| RequestError::InvalidDomainName(n.clone()))?;
             ctx.host.verbose(format!(
                 "-DomainName \"{n}\" is an internationalized name: it is requested as its A-label \"{a}\" (certificates hold DNS names in ASCII)."
             ));
@@ -252,16 +325,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
     let key_alg = b.key_alg.and_then(KeyAlg::parse).unwrap_or(KeyAlg::Rsa);
     let key_size = b.key_size.unwrap_or(2048);
     if key_alg == KeyAlg::Rsa && ![2048, 3072, 4096].contains(&key_size) {
-        let why = if key_size == 1024 {
-            "A 1024-bit RSA key is too weak and cscert does not make one (Lync accepts it, but no current CA or peer should)."
-        } else {
-            "cscert makes RSA keys of 2048, 3072 or 4096 bits."
-        };
-        return Err(invalid(
-            "UnsupportedKeySize",
-            format!("-KeySize {key_size} is not supported. {why} Use -KeySize 2048, 3072 or 4096."),
-        )
-        .with_target(key_size.to_string()));
+        return Err(RequestError::UnsupportedKeySize(key_size).into());
     }
     check_subject_fields(&b)?;
     if key_alg != KeyAlg::Rsa {
@@ -275,11 +339,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
     }
     if let Some(c) = b.country {
         if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(invalid(
-                "InvalidCountry",
-                format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
-            )
-            .with_target(c));
+            return Err(RequestError::InvalidCountry(c.to_string()).into());
         }
     }
     // [ValidateRange(1, 36500)]: a hundred years is beyond any CA already.
@@ -305,12 +365,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
 
     if let Some(ca) = &ca {
         if is_adcs(ca) {
-            return Err(CsError::failed(
-                "AdcsNotAvailable",
-                Category::NotInstalled,
-                format!("-CA \"{ca}\" names an AD CS certification authority. Enrollment with AD CS needs a Windows server that is a member of the domain; cscert does not speak DCOM. Use -Output <file> to make an offline request for that CA, or -CA <PEM file or folder> with a lab CA's certificate and key."),
-            )
-            .with_target(ca.clone()));
+            return Err(RequestError::AdcsNotAvailable(ca.clone()).into());
         }
     }
     // An https:// -CA is an ACME directory (crate::ops::acme); its options are checked before a key is made.
@@ -322,22 +377,19 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
         }
     };
     if output.is_none() && ca.is_none() {
-        return Err(invalid(
-            "NoOutputOrCa",
-            "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)",
-        ));
+        return Err(RequestError::NoOutputOrCa.into());
     }
     // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
     let lab_ca = match &ca {
         Some(_) if acme.is_some() => None,
-        Some(ca) => Some(load_ca(&ctx.full_path(ca)).map_err(|e| {
-            CsError::failed(
-                "LabCaNotUsable",
-                Category::InvalidArgument,
-                format!("The CA \"{ca}\" cannot issue certificates: {e}."),
+        Some(ca) => {
+            Some(
+                load_ca(&ctx.full_path(ca)).map_err(|e| RequestError::LabCaNotUsable {
+                    ca: ca.clone(),
+                    reason: e.to_string(),
+                })?,
             )
-            .with_target(ca.clone())
-        })?),
+        }
         None => None,
     };
 
@@ -650,12 +702,7 @@ fn check_request(ctx: &mut Ctx, csr: &[u8], expect: &Expectations, force: bool) 
         }
         return Ok(());
     }
-    Err(CsError::new(
-        Exit::ValidationFailed,
-        "RequestFailsValidation",
-        Category::InvalidData,
-        format!("The request was not made: it has {} error(s) for its uses. {} Fix the names or options, or use -Force to request it anyway.", errors.len(), errors.join(" ")),
-    ))
+    Err(RequestError::FailsValidation(errors).into())
 }
 
 /// Key bytes are wiped when dropped.
@@ -682,12 +729,7 @@ impl Drop for Zeroizing {
 }
 
 fn not_found(id: i64) -> CsError {
-    CsError::failed(
-        "RequestNotFound",
-        Category::ObjectNotFound,
-        format!("No pending request has the ID {id}."),
-    )
-    .with_target(id.to_string())
+    RequestError::NotFound(id).into()
 }
 
 /// The pending requests (one with `id`).
