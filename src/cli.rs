@@ -48,7 +48,7 @@ fn outer_command() -> clap::Command {
 
 /// Everything cscert takes from the environment, read once per run here: the operations get
 /// `ops`, the binder the secrets, the host its formats. Nothing else reads `CSCERT_*` (except
-/// the culture of dates in `binder::dates`, and `CSCERT_ACME_HTTP_ADDRESS` in the ACME server).
+/// the culture of dates in `binder::dates`).
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub ops: ops::Settings,
@@ -109,6 +109,7 @@ pub fn read_settings() -> Settings {
             now: var("CSCERT_NOW"),
             store_password: var("CSCERT_STORE_PASSWORD"),
             password: var("CSCERT_PASSWORD"),
+            acme_http_address: var("CSCERT_ACME_HTTP_ADDRESS"),
         },
         json_errors: var("CSCERT_ERROR_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
         debug_binding: std::env::var_os("CSCERT_DEBUG_BINDING").is_some(),
@@ -189,7 +190,7 @@ pub fn run_with(
                 bound.common.output_format,
                 &|k| settings.var(k),
             ));
-            let mut ctx = Ctx::new(host, &bound, settings.ops.clone());
+            let mut ctx = Ctx::new(host, bound.common.clone(), settings.ops.clone());
             let code = cmdlets::run(&bound, &mut ctx, rest);
             host = ctx.into_host();
             code

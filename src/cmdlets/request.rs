@@ -3,16 +3,28 @@
 
 use crate::binder::{Bound, Value};
 use crate::error::CsResult;
-use crate::ops::request::{self, AcmeParams, Cleared, NewArgs, NewResult};
+use crate::ops::acme::{acme_parameter_names, AcmeArgs};
+use crate::ops::request::{self, Cleared, NewArgs, NewResult};
 use crate::ops::Ctx;
 
-/// The ACME parameters stay bound until -CA names an ACME directory (crate::ops::acme reads them).
-impl AcmeParams for Bound {
-    fn options(&self, ctx: &Ctx, ca: &str) -> CsResult<crate::ops::acme::Options> {
-        crate::ops::acme::Options::from_bound(self, ctx, ca)
-    }
-    fn refuse(&self) -> CsResult<()> {
-        crate::ops::acme::refuse_without_directory(self)
+fn acme_args(b: &Bound) -> AcmeArgs<'_> {
+    AcmeArgs {
+        agree_tos: b.switch("AcmeAgreeTos"),
+        ca_bundle: b.str("AcmeCaBundle"),
+        challenge: b.enum_value("AcmeChallenge"),
+        contact: b.list("AcmeContact"),
+        dns_hook: b.str("AcmeDnsHook"),
+        dns_wait_sec: b.int("AcmeDnsWaitSec"),
+        eab_hmac_key: b.str("AcmeEabHmacKey"),
+        eab_key_id: b.str("AcmeEabKeyId"),
+        http_port: b.int("AcmeHttpPort"),
+        timeout_sec: b.int("AcmeTimeoutSec"),
+        web_root: b.str("AcmeWebRoot"),
+        given: acme_parameter_names()
+            .iter()
+            .copied()
+            .filter(|p| b.has(p))
+            .collect(),
     }
 }
 
@@ -40,7 +52,7 @@ fn new_args(b: &Bound) -> NewArgs<'_> {
         template: b.str("Template"),
         friendly_name: b.str("FriendlyName"),
         force: b.switch("Force"),
-        acme: b,
+        acme: acme_args(b),
     }
 }
 
@@ -65,7 +77,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
         }
         _ => {
             // Requests made through an ACME CA: finish their orders first (no-op without any).
-            crate::ops::acme::finish_pending(ctx, b, id)?;
+            crate::ops::acme::finish_pending(ctx, &acme_args(b), id)?;
             for r in request::retrieve(ctx, id)? {
                 ctx.host.emit(&r);
             }

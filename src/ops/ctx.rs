@@ -1,7 +1,7 @@
 //! What an operation runs with: the host streams, the clock, the store, "this computer", and
 //! the settings read once from the environment (see `cli::read_settings`).
 
-use crate::binder::{Bound, Common};
+use crate::binder::Common;
 use crate::error::{Category, CsError, CsResult};
 use crate::output::file::{Existing, Target};
 use crate::output::Host;
@@ -44,6 +44,8 @@ pub struct Settings {
     pub store_password: Option<String>,
     /// `$CSCERT_PASSWORD`: the PFX password when `-Password` is not given.
     pub password: Option<String>,
+    /// `$CSCERT_ACME_HTTP_ADDRESS`: the one address the ACME http-01 responder binds.
+    pub acme_http_address: Option<String>,
 }
 
 /// The platform data folder, where the store lives without `$CSCERT_STORE`.
@@ -104,8 +106,7 @@ pub fn now(fixed: Option<&str>) -> CsResult<DateTime<Utc>> {
 }
 
 impl Ctx {
-    pub fn new(mut host: Host, bound: &Bound, settings: Settings) -> Ctx {
-        let common = bound.common.clone();
+    pub fn new(mut host: Host, common: Common, settings: Settings) -> Ctx {
         host.verbose = common.verbose || common.debug;
         host.what_if = common.what_if;
         if matches!(common.warning_action, Some("SilentlyContinue" | "Ignore")) {

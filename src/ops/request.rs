@@ -16,15 +16,6 @@ use crate::store::{NewRequest, RequestRow, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The ACME parameters, read only when -CA is an ACME directory (`crate::ops::acme` reads them from
-/// the bound parameters, so that they are checked in the order they always were).
-pub trait AcmeParams {
-    /// The order's options for the directory `ca`.
-    fn options(&self, ctx: &Ctx, ca: &str) -> CsResult<crate::ops::acme::Options>;
-    /// Refuses ACME parameters given without an ACME directory.
-    fn refuse(&self) -> CsResult<()>;
-}
-
 /// Why a request was refused before anything was made (the store's and writers' errors aside).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestError {
@@ -131,7 +122,8 @@ pub struct NewArgs<'a> {
     pub template: Option<&'a str>,
     pub friendly_name: Option<&'a str>,
     pub force: bool,
-    pub acme: &'a dyn AcmeParams,
+    /// The -Acme* parameters: checked only when -CA is an ACME directory, refused otherwise.
+    pub acme: crate::ops::acme::AcmeArgs<'a>,
 }
 
 /// What a new request made.
@@ -370,9 +362,11 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
     }
     // An https:// -CA is an ACME directory (crate::ops::acme); its options are checked before a key is made.
     let acme = match &ca {
-        Some(ca) if crate::ops::acme::is_directory_url(ca) => Some(b.acme.options(ctx, ca)?),
+        Some(ca) if crate::ops::acme::is_directory_url(ca) => {
+            Some(crate::ops::acme::Options::from_args(&b.acme, ctx, ca)?)
+        }
         _ => {
-            b.acme.refuse()?;
+            crate::ops::acme::refuse_without_directory(&b.acme)?;
             None
         }
     };
