@@ -515,31 +515,17 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
                 .warning("-ValidityDays is ignored: the ACME CA decides the validity.");
         }
         let issued = crate::ops::acme::order_certificate(ctx, acme, &new_request)?;
-        let c = inspect_der_certificate(&issued.der).map_err(|e| {
-            CsError::failed(
-                "IssueFailed",
-                Category::InvalidOperation,
-                format!("The issued certificate cannot be read: {e}"),
-            )
-        })?;
-        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
-        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
-            let row = CertRow {
-                thumbprint: thumbprint.clone(),
-                der: issued.der.clone(),
-                chain: issued.chain.clone(),
-                key_pkcs8: Some(key_der.to_vec()),
-                exportable,
-                friendly_name: friendly.map(str::to_string),
-                request_id: Some(issued.request_id),
-                added: created,
-                spki_der: spki.clone(),
-            };
-            tx.put_certificate(&row)?;
-            tx.complete_request(issued.request_id, &thumbprint)?;
-            tx.commit()?;
-            Ok(row)
-        })?;
+        let stored = Issued {
+            der: &issued.der,
+            chain: &issued.chain,
+            key_pkcs8: &key_der,
+            exportable,
+            friendly_name: friendly,
+            added: created,
+            spki_der: &spki,
+        };
+        let (row, c) = store_issued(ctx, &stored, Some(issued.request_id), &new_request)?;
+        let thumbprint = &row.thumbprint;
         ctx.host.verbose(format!(
             "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{}\" (ACME).",
             c.issuer.as_deref().unwrap_or_default()
@@ -572,32 +558,17 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
                 format!("The lab CA could not issue the certificate: {e}."),
             )
         })?;
-        let c = inspect_der_certificate(&issued.der).map_err(|e| {
-            CsError::failed(
-                "IssueFailed",
-                Category::InvalidOperation,
-                format!("The issued certificate cannot be read: {e}"),
-            )
-        })?;
-        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
-        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
-            let id = tx.insert_request(&new_request)?;
-            let row = CertRow {
-                thumbprint: thumbprint.clone(),
-                der: issued.der.clone(),
-                chain: issued.chain.clone(),
-                key_pkcs8: Some(key_der.to_vec()),
-                exportable,
-                friendly_name: friendly.map(str::to_string),
-                request_id: Some(id),
-                added: created,
-                spki_der: spki.clone(),
-            };
-            tx.put_certificate(&row)?;
-            tx.complete_request(id, &thumbprint)?;
-            tx.commit()?;
-            Ok(row)
-        })?;
+        let stored = Issued {
+            der: &issued.der,
+            chain: &issued.chain,
+            key_pkcs8: &key_der,
+            exportable,
+            friendly_name: friendly,
+            added: created,
+            spki_der: &spki,
+        };
+        let (row, c) = store_issued(ctx, &stored, None, &new_request)?;
+        let thumbprint = &row.thumbprint;
         let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der())
             .map(|c| c.subject)
             .unwrap_or_default();
@@ -661,6 +632,57 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
         thumbprint: None,
         created,
     })))
+}
+
+/// A certificate a CA issued for a request made now, with the request's key.
+struct Issued<'a> {
+    der: &'a [u8],
+    chain: &'a [Vec<u8>],
+    key_pkcs8: &'a [u8],
+    exportable: bool,
+    friendly_name: Option<&'a str>,
+    added: DateTime<Utc>,
+    spki_der: &'a [u8],
+}
+
+/// Stores an issued certificate with its key in one transaction and completes its request:
+/// the ACME order's (`request_id`), or, for a lab CA, `new_request` inserted now.
+fn store_issued(
+    ctx: &mut Ctx,
+    issued: &Issued<'_>,
+    request_id: Option<i64>,
+    new_request: &NewRequest<'_>,
+) -> CsResult<(CertRow, crate::pki::inspect::Inspected)> {
+    let c = inspect_der_certificate(issued.der).map_err(|e| {
+        CsError::failed(
+            "IssueFailed",
+            Category::InvalidOperation,
+            format!("The issued certificate cannot be read: {e}"),
+        )
+    })?;
+    let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
+    let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
+        let id = match request_id {
+            Some(id) => id,
+            None => tx.insert_request(new_request)?,
+        };
+        let row = CertRow {
+            thumbprint: thumbprint.clone(),
+            der: issued.der.to_vec(),
+            chain: issued.chain.to_vec(),
+            key_pkcs8: Some(issued.key_pkcs8.to_vec()),
+            exportable: issued.exportable,
+            friendly_name: issued.friendly_name.map(str::to_string),
+            request_id: Some(id),
+            added: issued.added,
+            spki_der: issued.spki_der.to_vec(),
+        };
+        tx.put_certificate(&row)?;
+        tx.complete_request(id, &thumbprint)?;
+        tx.commit()?;
+        Ok(row)
+    })?;
+    Ok((row, c))
 }
 
 /// Runs Test-CsCertificate's rules on the request about to be made: warnings are shown, and
