@@ -4,6 +4,7 @@
 use crate::binder::{self, help, CmdletDef};
 use crate::cmdlets::{self, Ctx};
 use crate::error::Exit;
+use crate::ops;
 use crate::output::Host;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -45,6 +46,80 @@ fn outer_command() -> clap::Command {
         )
 }
 
+/// Everything cscert takes from the environment, read once per run here: the operations get
+/// `ops`, the binder the secrets, the host its formats. Nothing else reads `CSCERT_*` (except
+/// the culture of dates in `binder::dates`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub ops: ops::Settings,
+    /// `CSCERT_ERROR_FORMAT=json`: one JSON error record per line on stderr (the pwsh module).
+    pub json_errors: bool,
+    /// `CSCERT_DEBUG_BINDING`: print the bound parameters as with -Debug.
+    pub debug_binding: bool,
+    /// `CSCERT_OUTPUT`, `NO_COLOR`, `TERM`: what `output::terminal::mode` looks at.
+    pub output: Option<String>,
+    pub no_color: Option<String>,
+    pub term: Option<String>,
+    /// The secrets a Password parameter may come from (`CSCERT_PASSWORD`, ...), by variable.
+    pub secrets: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// The value of one of the variables above, as `binder` and `output` look them up.
+    pub fn var(&self, name: &str) -> Option<String> {
+        match name {
+            "CSCERT_OUTPUT" => self.output.clone(),
+            "NO_COLOR" => self.no_color.clone(),
+            "TERM" => self.term.clone(),
+            _ => self
+                .secrets
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+        }
+    }
+}
+
+/// Reads the settings from the process environment (a few `getenv` calls: no file, no lookup;
+/// this computer's FQDN is only looked up when a cmdlet needs it).
+pub fn read_settings() -> Settings {
+    let var = |k: &str| std::env::var(k).ok();
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    for c in binder::CMDLETS {
+        for p in c.params {
+            if p.ty == binder::table::PType::Password {
+                let name = binder::table::secret_env(p.name);
+                if !secrets.iter().any(|(k, _)| *k == name) {
+                    if let Some(v) = var(&name) {
+                        secrets.push((name, v));
+                    }
+                }
+            }
+        }
+    }
+    Settings {
+        ops: ops::Settings {
+            store_dir: std::env::var_os("CSCERT_STORE")
+                .filter(|d| !d.is_empty())
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(ops::default_store_dir),
+            computer: var("CSCERT_COMPUTERFQDN")
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty()),
+            now: var("CSCERT_NOW"),
+            store_password: var("CSCERT_STORE_PASSWORD"),
+            password: var("CSCERT_PASSWORD"),
+            acme_http_address: var("CSCERT_ACME_HTTP_ADDRESS"),
+        },
+        json_errors: var("CSCERT_ERROR_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+        debug_binding: std::env::var_os("CSCERT_DEBUG_BINDING").is_some(),
+        output: var("CSCERT_OUTPUT"),
+        no_color: var("NO_COLOR"),
+        term: var("TERM"),
+        secrets,
+    }
+}
+
 /// The cmdlet named by the program's own file name, when it was started through a link.
 fn cmdlet_from_program(argv0: &OsString) -> Option<&'static CmdletDef> {
     let stem = Path::new(argv0).file_stem()?.to_str()?;
@@ -62,7 +137,17 @@ fn asks_for_help(cmdlet: &CmdletDef, arg: &str) -> bool {
 }
 
 /// Runs one invocation and returns its exit status.
-pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
+pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, err: Box<dyn Write>) -> i32 {
+    run_with(argv, out, err, read_settings())
+}
+
+/// [`run`] with the settings given (in-process tests build them instead of the environment).
+pub fn run_with(
+    argv: Vec<OsString>,
+    out: Box<dyn Write>,
+    mut err: Box<dyn Write>,
+    settings: Settings,
+) -> i32 {
     let argv0 = argv.first().cloned().unwrap_or_default();
     let mut args: Vec<String> = Vec::with_capacity(argv.len());
     for a in argv.iter().skip(1) {
@@ -87,13 +172,14 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
         return 0;
     }
     let mut host = Host::new(cmdlet.name, out, err);
-    let code = match binder::bind(cmdlet, rest) {
+    host.json_errors = settings.json_errors;
+    let code = match binder::bind_with(cmdlet, rest, &|k| settings.var(k)) {
         Err(e) => {
             host.error(&e);
             e.exit
         }
         Ok(bound) => {
-            if bound.common.debug || std::env::var_os("CSCERT_DEBUG_BINDING").is_some() {
+            if bound.common.debug || settings.debug_binding {
                 host.debug(format!(
                     "Bound: {}",
                     crate::output::to_ascii_json(&bound.to_json())
@@ -102,9 +188,9 @@ pub fn run(argv: Vec<OsString>, out: Box<dyn Write>, mut err: Box<dyn Write>) ->
             host.set_mode(crate::output::terminal::mode(
                 std::io::stdout().is_terminal(),
                 bound.common.output_format,
-                &|k| std::env::var(k).ok(),
+                &|k| settings.var(k),
             ));
-            let mut ctx = Ctx::new(host, &bound);
+            let mut ctx = Ctx::new(host, bound.common.clone(), settings.ops.clone());
             let code = cmdlets::run(&bound, &mut ctx, rest);
             host = ctx.into_host();
             code
@@ -202,4 +288,101 @@ fn write_module(dir: &Path) -> std::io::Result<()> {
         crate::output::file::write_atomic(&dir.join(name), text.as_bytes(), true, false)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// A stream the test reads back.
+    #[derive(Clone, Default)]
+    struct Sink(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Sink {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        }
+    }
+
+    fn run_in(args: &[&str], settings: Settings) -> (i32, String, String) {
+        let (out, err) = (Sink::default(), Sink::default());
+        let argv = std::iter::once("cscert")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let code = run_with(argv, Box::new(out.clone()), Box::new(err.clone()), settings);
+        (code, out.text(), err.text())
+    }
+
+    fn in_temp_store(dir: &tempfile::TempDir) -> Settings {
+        Settings {
+            ops: ops::Settings {
+                store_dir: dir.path().join("store"),
+                computer: Some("fe01.contoso.com".into()),
+                ..Default::default()
+            },
+            output: Some("json".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_clock_comes_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = in_temp_store(&dir);
+        s.ops.now = Some("not a date".into());
+        let (code, out, err) = run_in(&["Get-CsCertificate"], s);
+        assert_eq!(code, Exit::Failed as i32, "{err}");
+        assert_eq!(out, "");
+        assert!(err.contains("CSCERT_NOW is set to 'not a date'"), "{err}");
+        // A fixed clock that parses runs the cmdlet (an empty store: no object, exit 0).
+        let mut s = in_temp_store(&dir);
+        s.ops.now = Some("2027-01-01T00:00:00Z".into());
+        let (code, out, err) = run_in(&["Get-CsCertificate"], s);
+        assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    }
+
+    #[test]
+    fn secrets_and_error_format_come_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = in_temp_store(&dir);
+        s.secrets = vec![("CSCERT_PASSWORD".into(), "from-settings".into())];
+        s.json_errors = true;
+        s.debug_binding = true;
+        let (code, _, err) = run_in(
+            &[
+                "Export-CsCertificate",
+                "-Thumbprint",
+                "00",
+                "-Path",
+                "x.pfx",
+            ],
+            s,
+        );
+        // Bound from the settings (masked in the trace), then refused: not a thumbprint.
+        assert!(err.contains("\"Password\":\"********\""), "{err}");
+        assert!(!err.contains("from-settings"), "{err}");
+        assert_eq!(code, Exit::Failed as i32);
+        let record = err
+            .lines()
+            .find(|l| l.contains("FullyQualifiedErrorId"))
+            .expect("a JSON error record");
+        let j: serde_json::Value = serde_json::from_str(record).unwrap();
+        assert_eq!(
+            j["FullyQualifiedErrorId"],
+            "InvalidThumbprint,Export-CsCertificate"
+        );
+    }
 }

@@ -1,12 +1,12 @@
 //! cscert: the Lync Server / Skype for Business certificate cmdlets as a portable library and binary.
 
-pub mod acme;
 pub mod binder;
 pub mod cli;
 pub mod cmdlets;
 pub mod completions;
 pub mod error;
 pub mod model;
+pub mod ops;
 pub mod output;
 pub mod pki;
 pub mod psmodule;

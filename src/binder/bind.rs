@@ -266,8 +266,19 @@ impl State {
     }
 }
 
-/// Binds argv (the elements after the cmdlet name) to `cmdlet`.
+/// Binds argv (the elements after the cmdlet name) to `cmdlet`, secrets not on argv from the
+/// process environment.
 pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
+    bind_with(cmdlet, args, &|k| std::env::var(k).ok())
+}
+
+/// [`bind`] with the environment given: `env(name)` is the value of a secret's variable
+/// (`CSCERT_PASSWORD`, ...), as `cli::Settings` read it once.
+pub fn bind_with(
+    cmdlet: &'static CmdletDef,
+    args: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> CsResult<Bound> {
     let mut st = State {
         values: Vec::new(),
         common: Common::default(),
@@ -384,10 +395,7 @@ pub fn bind(cmdlet: &'static CmdletDef, args: &[String]) -> CsResult<Bound> {
     // CSCERT_CA_PASSWORD): the pwsh module passes SecureStrings there, never on a command line.
     for p in cmdlet.params.iter() {
         if p.ty == PType::Password && p.in_set(set) && !st.bound(p.name) {
-            if let Some(v) = std::env::var(secret_env(p.name))
-                .ok()
-                .filter(|v| !v.is_empty())
-            {
+            if let Some(v) = env(&secret_env(p.name)).filter(|v| !v.is_empty()) {
                 st.values.push((p.name, Value::Str(v)));
             }
         }
@@ -623,4 +631,199 @@ pub fn mask_secrets(cmdlet: &'static CmdletDef, args: &[String]) -> Vec<String> 
         }
     }
     out
+}
+
+/// `bind()` in-process, without spawning the binary (tests/binder.rs checks the same rules
+/// end to end, with the argv pwsh sends).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binder::table::{EXPORT, GET, IMPORT, REQUEST, SET};
+
+    fn argv(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    /// Binds with an empty environment (no secret comes from outside).
+    fn bind0(c: &'static CmdletDef, args: &[&str]) -> CsResult<Bound> {
+        bind_with(c, &argv(args), &|_| None)
+    }
+
+    #[test]
+    fn prefixes_aliases_and_colon_values() {
+        let b = bind0(
+            &SET,
+            &[
+                "-Thu",
+                "AB",
+                "-Ty:Default",
+                "-EffectiveTime:2027-01-01",
+                "-Roll",
+            ],
+        )
+        .unwrap();
+        assert_eq!(b.set, "Thumbprint");
+        assert_eq!(b.str("Thumbprint"), Some("AB"));
+        assert_eq!(b.uses("Type"), vec![CertType::Default]);
+        assert!(b.date("EffectiveDate").is_some());
+        assert!(b.switch("Roll"));
+        // `-D` is -DomainName (a declared parameter beats -Debug), `-Output:` takes the next element.
+        let b = bind0(
+            &REQUEST,
+            &[
+                "-New",
+                "-Type",
+                "Default",
+                "-D",
+                "a.contoso.com",
+                "-Output:",
+                "x.req",
+            ],
+        )
+        .unwrap();
+        assert_eq!(b.list("DomainName"), vec!["a.contoso.com"]);
+        assert_eq!(b.str("Output"), Some("x.req"));
+        assert!(!b.common.debug);
+    }
+
+    #[test]
+    fn comma_lists_in_the_forms_pwsh_passes() {
+        for args in [
+            &["-New", "-Type", "Default,WebServicesInternal"][..],
+            &["-New", "-Type", "Default,", "WebServicesInternal"],
+            &["-New", "-Type", "Default", ",WebServicesInternal"],
+            &["-New", "-Type", "\"Default\",\"WebServicesInternal\""],
+            &["-New", "-Type:Default", "-Type:WebServicesInternal"],
+            &["-New", "-Type", "Default,default,WebServicesInternal"],
+        ] {
+            let b = bind0(&REQUEST, args).unwrap();
+            assert_eq!(
+                b.uses("Type"),
+                vec![CertType::Default, CertType::WebServicesInternal],
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_switches_and_enums_convert_as_powershell_does() {
+        for (v, want) in [
+            ("$true", true),
+            ("False", false),
+            ("1", true),
+            ("0", false),
+            ("-2.5", true),
+        ] {
+            let b = bind0(&IMPORT, &["-Path", "a.pfx", "-PrivateKeyExportable", v]).unwrap();
+            assert_eq!(b.bool("PrivateKeyExportable"), Some(want), "{v}");
+        }
+        let e = bind0(&IMPORT, &["-Path", "a.pfx", "-PrivateKeyExportable", "NaN"]).unwrap_err();
+        assert_eq!(e.error_id, "ParameterArgumentTransformationError");
+        let b = bind0(&SET, &["-Thumbprint", "AB", "-Force:$false"]).unwrap();
+        assert_eq!(b.get("Force"), Some(&Value::Switch(false)));
+        let b = bind0(
+            &EXPORT,
+            &["-Thumbprint", "AB", "-Path", "x", "-Format", "pem"],
+        )
+        .unwrap();
+        assert_eq!(b.enum_value("Format"), Some("Pem"));
+        let e = bind0(
+            &EXPORT,
+            &["-Thumbprint", "AB", "-Path", "x", "-Format", "zip"],
+        )
+        .unwrap_err();
+        assert_eq!(e.exit, crate::error::Exit::Binding);
+    }
+
+    #[test]
+    fn parameter_sets_positions_and_common_parameters() {
+        let b = bind0(
+            &REQUEST,
+            &["-List", "-RequestId", "7", "-vb", "-ea", "silentlycontinue"],
+        )
+        .unwrap();
+        assert_eq!(b.set, "List");
+        assert_eq!(b.int("RequestId"), Some(7));
+        assert!(b.common.verbose);
+        assert_eq!(b.common.error_action, Some("SilentlyContinue"));
+        // Import's -Identity is at position 0 and selects the Cms set.
+        let b = bind0(
+            &IMPORT,
+            &["Global", "-Path", "a.pfx", "-Type", "OAuthTokenIssuer"],
+        )
+        .unwrap();
+        assert_eq!(b.set, "Cms");
+        assert_eq!(b.str("Identity"), Some("Global"));
+        let b = bind0(&GET, &["global"]).unwrap();
+        assert_eq!(b.str("Identity"), Some("global"));
+        let b = bind0(&SET, &["-Thumbprint", "AB", "-WhatIf", "-Confirm:$false"]).unwrap();
+        assert!(b.common.what_if);
+        assert_eq!(b.common.confirm, Some(false));
+    }
+
+    #[test]
+    fn binding_errors_carry_powershell_ids() {
+        let id = |c, a: &[&str]| bind0(c, a).unwrap_err().error_id;
+        assert_eq!(id(&REQUEST, &["-New"]), "MissingMandatoryParameter");
+        assert_eq!(
+            id(&REQUEST, &["-New", "-Type", "Default", "-Bogus"]),
+            "NamedParameterNotFound"
+        );
+        assert_eq!(
+            id(&REQUEST, &["-New", "-Type", "Default", "-C", "x"]),
+            "AmbiguousParameter"
+        );
+        assert_eq!(id(&REQUEST, &["-New", "-List"]), "AmbiguousParameterSet");
+        assert_eq!(id(&REQUEST, &["-New", "-Type"]), "MissingArgument");
+        assert_eq!(
+            id(&SET, &["-Thumbprint", "A", "-Thumbprint", "B"]),
+            "ParameterAlreadyBound"
+        );
+        assert_eq!(
+            id(&REQUEST, &["-List", "stray"]),
+            "PositionalParameterNotFound"
+        );
+        assert_eq!(
+            id(&REQUEST, &["-New", "-Type", "Defualt"]),
+            "CannotConvertArgumentNoMessage"
+        );
+        assert_eq!(
+            id(
+                &EXPORT,
+                &[
+                    "-Thumbprint",
+                    "AB",
+                    "-Path",
+                    "x",
+                    "-Password",
+                    "System.Security.SecureString"
+                ]
+            ),
+            "SecureStringNotSupported"
+        );
+    }
+
+    #[test]
+    fn secrets_come_from_the_given_environment_never_the_process() {
+        let env = |k: &str| (k == "CSCERT_PASSWORD").then(|| "s3cret".to_string());
+        let b = bind_with(&EXPORT, &argv(&["-Thumbprint", "AB", "-Path", "x"]), &env).unwrap();
+        assert_eq!(b.str("Password"), Some("s3cret"));
+        // The trace masks it.
+        assert_eq!(b.to_json()["Parameters"]["Password"], SECRET_MASK);
+        // -Password on argv wins over the variable.
+        let b = bind_with(
+            &EXPORT,
+            &argv(&["-Thumbprint", "AB", "-Path", "x", "-Password", "p"]),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(b.str("Password"), Some("p"));
+        // Set's -Password belongs to the Path set only: the variable does not bind elsewhere.
+        let b = bind_with(&SET, &argv(&["-Thumbprint", "AB"]), &env).unwrap();
+        assert_eq!(b.str("Password"), None);
+        assert_eq!(
+            mask_secrets(&EXPORT, &argv(&["-Password", "p", "-Path:x"])),
+            argv(&["-Password", SECRET_MASK, "-Path:x"])
+        );
+    }
 }

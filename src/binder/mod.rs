@@ -9,5 +9,7 @@ pub mod errors;
 pub mod help;
 pub mod table;
 
-pub use bind::{bind, is_parameter_token, mask_secrets, Bound, Common, Value, SECRET_MASK};
+pub use bind::{
+    bind, bind_with, is_parameter_token, mask_secrets, Bound, Common, Value, SECRET_MASK,
+};
 pub use table::{find_cmdlet, has_parameter_prefix, CmdletDef, CMDLETS};

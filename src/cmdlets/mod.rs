@@ -1,7 +1,7 @@
-//! One file per cmdlet: bound parameters in, a call of library code, objects out.
-//! This module holds what they share: the invocation context and the dispatch table.
+//! One file per cmdlet: bound parameters in, one call of `crate::ops`, objects out.
+//! This module holds the one table of (definition, exec) and what runs around every cmdlet
+//! (-Report, the clock, the exit status).
 
-mod certs;
 mod export;
 mod get;
 mod import;
@@ -12,261 +12,72 @@ mod test_cert;
 mod test_config;
 mod topology;
 
-pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
+pub use crate::ops::{read_limited, Ctx, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 
-use crate::binder::{Bound, Common};
+use crate::binder::{table, Bound, CmdletDef};
 use crate::error::{Category, CsError, CsResult, Exit};
-use crate::output::file::{Existing, Target};
-use crate::output::{report, Host};
-use crate::store::{Store, StoreError};
-use chrono::{DateTime, Utc};
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use crate::output::file::Existing;
+use crate::output::report;
 
-impl From<StoreError> for CsError {
-    fn from(e: StoreError) -> Self {
-        CsError::failed("StoreFailure", Category::ResourceUnavailable, e.to_string())
-    }
+/// What runs a cmdlet: its bound parameters and the context in, objects out through the host.
+pub type Exec = fn(&Bound, &mut Ctx) -> CsResult<()>;
+
+/// One cmdlet: its parameter table and help (`binder::table`), and its `exec`.
+pub struct Cmdlet {
+    pub def: &'static CmdletDef,
+    pub exec: Exec,
 }
 
-/// What a cmdlet runs with: the host streams, the clock, the store and "this computer".
-pub struct Ctx {
-    pub host: Host,
-    pub now: DateTime<Utc>,
-    pub common: Common,
-    store_dir: PathBuf,
-    store: Option<Store>,
-    computer: Option<String>,
-    /// "Yes to All" / "No to All" answered in this run.
-    yes_to_all: bool,
-    no_to_all: bool,
-}
+/// Every cmdlet, in the order help lists them (`binder::CMDLETS`).
+pub static CMDLETS: &[Cmdlet] = &[
+    Cmdlet {
+        def: &table::REQUEST,
+        exec: request::exec,
+    },
+    Cmdlet {
+        def: &table::IMPORT,
+        exec: import::exec,
+    },
+    Cmdlet {
+        def: &table::SET,
+        exec: set::exec,
+    },
+    Cmdlet {
+        def: &table::GET,
+        exec: get::exec,
+    },
+    Cmdlet {
+        def: &table::REMOVE,
+        exec: remove::exec,
+    },
+    Cmdlet {
+        def: &table::TEST_CONFIGURATION,
+        exec: test_config::exec,
+    },
+    Cmdlet {
+        def: &table::EXPORT,
+        exec: export::exec,
+    },
+    Cmdlet {
+        def: &table::TEST_CERTIFICATE,
+        exec: test_cert::exec,
+    },
+    Cmdlet {
+        def: &table::PUBLISH_TOPOLOGY,
+        exec: topology::publish,
+    },
+    Cmdlet {
+        def: &table::GET_TOPOLOGY,
+        exec: topology::get,
+    },
+];
 
-/// The store folder: `$CSCERT_STORE`, else the platform data folder.
-pub fn store_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CSCERT_STORE").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    directories::ProjectDirs::from("", "", "cscert")
-        .map(|p| p.data_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".cscert"))
-}
-
-/// "This computer": `$CSCERT_COMPUTERFQDN` (so a lab or CI can act as several servers of one
-/// deployment), else this machine's FQDN.
-pub fn this_computer() -> String {
-    if let Ok(c) = std::env::var("CSCERT_COMPUTERFQDN") {
-        if !c.trim().is_empty() {
-            return c.trim().to_string();
-        }
-    }
-    if cfg!(windows) {
-        let host = std::env::var("COMPUTERNAME").unwrap_or_default();
-        return match std::env::var("USERDNSDOMAIN") {
-            Ok(d) if !d.is_empty() => format!("{host}.{d}").to_ascii_lowercase(),
-            _ => host.to_ascii_lowercase(),
-        };
-    }
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .ok()
-            .map(|s| s.trim().to_string())
-    };
-    let host = read("/proc/sys/kernel/hostname")
-        .or_else(|| read("/etc/hostname"))
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::process::Command::new("hostname")
-                .output()
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        })
-        .unwrap_or_else(|| "localhost".into());
-    if host.contains('.') {
-        return host;
-    }
-    match read("/proc/sys/kernel/domainname") {
-        Some(d) if !d.is_empty() && d != "(none)" => format!("{host}.{d}"),
-        _ => host,
-    }
-}
-
-/// The current time, or `$CSCERT_NOW` (tests and labs fix the clock with it).
-pub fn now() -> CsResult<DateTime<Utc>> {
-    match std::env::var("CSCERT_NOW") {
-        Ok(v) if !v.is_empty() => crate::binder::dates::parse_datetime(&v)
-            // Certificates, the store and .NET all end with the year 9999.
-            .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
-            .ok_or_else(|| {
-                CsError::failed(
-                    "InvalidClock",
-                    Category::InvalidArgument,
-                    format!("CSCERT_NOW is set to '{v}', which is not a date and time between the years 1 and 9999 (use ISO 8601, e.g. 2026-01-01T00:00:00Z)."),
-                )
-            }),
-        _ => Ok(Utc::now()),
-    }
-}
-
-impl Ctx {
-    pub fn new(mut host: Host, bound: &Bound) -> Ctx {
-        let common = bound.common.clone();
-        host.verbose = common.verbose || common.debug;
-        host.what_if = common.what_if;
-        if matches!(common.warning_action, Some("SilentlyContinue" | "Ignore")) {
-            host.warnings = false;
-        }
-        if matches!(common.error_action, Some("SilentlyContinue" | "Ignore")) {
-            host.show_errors = false;
-        }
-        Ctx {
-            host,
-            now: Utc::now(),
-            common,
-            store_dir: store_dir(),
-            store: None,
-            computer: None,
-            yes_to_all: false,
-            no_to_all: false,
-        }
-    }
-
-    pub fn into_host(self) -> Host {
-        self.host
-    }
-
-    /// The store, opened (and created) on first use.
-    pub fn store(&mut self) -> CsResult<&mut Store> {
-        if self.store.is_none() {
-            self.store = Some(Store::open(&self.store_dir)?);
-        }
-        Ok(self.store.as_mut().expect("just opened"))
-    }
-
-    pub fn store_dir(&self) -> &Path {
-        &self.store_dir
-    }
-
-    pub fn this_computer(&mut self) -> String {
-        self.computer.get_or_insert_with(this_computer).clone()
-    }
-
-    /// A path as the user gave it, made absolute against the current folder.
-    pub fn full_path(&self, p: &str) -> PathBuf {
-        let path = Path::new(p);
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(path)
-        }
-    }
-
-    /// Checks an output path (`-Output`, `-Path`, `-Report`) before anything is done.
-    pub fn output_target(
-        &self,
-        param: &str,
-        shown: &str,
-        force: bool,
-        existing: Existing,
-    ) -> CsResult<Target> {
-        let full = if shown.trim().is_empty() {
-            PathBuf::new()
-        } else {
-            self.full_path(shown)
-        };
-        crate::output::file::check(param, shown, &full, force, existing, &self.store_dir)
-    }
-
-    /// PowerShell's ShouldProcess for an operation below the confirm threshold: `-WhatIf` says
-    /// what would happen and declines; `-Confirm` asks.
-    pub fn should_process(&mut self, target: &str, action: &str) -> CsResult<bool> {
-        if self.common.what_if {
-            self.host.info(format!(
-                "What if: Performing the operation \"{action}\" on target \"{target}\"."
-            ));
-            return Ok(false);
-        }
-        if self.common.confirm == Some(true) {
-            return self.confirm(target, action);
-        }
-        Ok(true)
-    }
-
-    /// ShouldProcess for an operation at the confirm threshold (ConfirmImpact High: deleting
-    /// keys, unassigning, replacing the topology): asks unless `-Force` or `-Confirm:$false`.
-    pub fn should_process_high(
-        &mut self,
-        force: bool,
-        target: &str,
-        action: &str,
-    ) -> CsResult<bool> {
-        if self.common.what_if || self.common.confirm == Some(true) {
-            return self.should_process(target, action);
-        }
-        if force || self.common.confirm == Some(false) {
-            return Ok(true);
-        }
-        self.confirm(target, action)
-    }
-
-    /// PowerShell's prompt on stderr; the answer is read from stdin (typed on a terminal or
-    /// piped). `A` / `L` answer every later prompt of this run. End of input with no answer is
-    /// an error: nothing is done, and the message says how to run without a prompt.
-    pub fn confirm(&mut self, target: &str, action: &str) -> CsResult<bool> {
-        if self.yes_to_all {
-            return Ok(true);
-        }
-        if self.no_to_all {
-            return Ok(false);
-        }
-        let mut err = std::io::stderr();
-        let _ = write!(
-            err,
-            "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\".\n"
-        );
-        // Bounded: an answer that is not one of the choices asks again, a few times.
-        for _ in 0..20 {
-            let _ = write!(
-                err,
-                "[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is \"Y\"): "
-            );
-            let _ = err.flush();
-            let mut line = String::new();
-            let read = std::io::stdin().lock().read_line(&mut line);
-            match read {
-                Ok(0) | Err(_) => {
-                    let _ = writeln!(err);
-                    return Err(CsError::failed(
-                        "ConfirmationNotAnswered",
-                        Category::InvalidOperation,
-                        format!("The operation \"{action}\" on target \"{target}\" was not performed: it asks for confirmation and no answer came (end of input). Answer the prompt (Y, A, N or L on stdin), or run it with -Force or -Confirm:$false to proceed without asking."),
-                    )
-                    .with_target(target.to_string()));
-                }
-                Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
-                    "" | "y" | "yes" => return Ok(true),
-                    "a" => {
-                        self.yes_to_all = true;
-                        return Ok(true);
-                    }
-                    "n" | "no" => return Ok(false),
-                    "l" => {
-                        self.no_to_all = true;
-                        return Ok(false);
-                    }
-                    "?" => {
-                        let _ = writeln!(err, "Y - Continue with only the next step of the operation.\nA - Continue with all the steps of the operation.\nN - Skip this operation and proceed with the next operation.\nL - Skip this operation and all subsequent operations.");
-                    }
-                    _ => {}
-                },
-            }
-        }
-        Err(CsError::failed(
-            "ConfirmationNotAnswered",
-            Category::InvalidOperation,
-            format!("The operation \"{action}\" on target \"{target}\" was not performed: no valid answer (Y, A, N, L) was given."),
-        ))
-    }
+/// The `exec` of a cmdlet definition.
+pub fn exec_of(def: &CmdletDef) -> Option<Exec> {
+    CMDLETS
+        .iter()
+        .find(|c| std::ptr::eq(c.def, def))
+        .map(|c| c.exec)
 }
 
 /// Runs a bound cmdlet: its `exec`, then `-Report`; returns the exit status.
@@ -288,21 +99,10 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
         },
         None => None,
     };
-    let result = now().and_then(|n| {
+    let result = crate::ops::now(ctx.settings.now.as_deref()).and_then(|n| {
         ctx.now = n;
-        match bound.cmdlet.name {
-            "Request-CsCertificate" => request::exec(bound, ctx),
-            "Import-CsCertificate" => import::exec(bound, ctx),
-            "Set-CsCertificate" => set::exec(bound, ctx),
-            "Get-CsCertificate" => get::exec(bound, ctx),
-            "Remove-CsCertificate" => remove::exec(bound, ctx),
-            "Test-CsCertificateConfiguration" => test_config::exec(bound, ctx),
-            "Export-CsCertificate" => export::exec(bound, ctx),
-            "Test-CsCertificate" => test_cert::exec(bound, ctx),
-            "Publish-CsTopology" => topology::publish(bound, ctx),
-            "Get-CsTopology" => topology::get(bound, ctx),
-            other => unreachable!("{other} is in the parameter table but has no exec"),
-        }
+        let exec = exec_of(bound.cmdlet).expect("every cmdlet definition has an exec");
+        exec(bound, ctx)
     });
     let exit = match result {
         Ok(()) => ctx.host.worst(),
@@ -356,15 +156,15 @@ impl Exit {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn every_cmdlet_in_the_table_is_dispatched() {
-        let src = include_str!("mod.rs");
-        for c in crate::binder::CMDLETS {
-            assert!(
-                src.contains(&format!("\"{}\" =>", c.name)),
-                "{} has no exec",
-                c.name
-            );
+    fn every_cmdlet_definition_has_one_exec_in_help_order() {
+        let defs: Vec<&str> = CMDLETS.iter().map(|c| c.def.name).collect();
+        let listed: Vec<&str> = crate::binder::CMDLETS.iter().map(|c| c.name).collect();
+        assert_eq!(defs, listed);
+        for d in crate::binder::CMDLETS {
+            assert!(exec_of(d).is_some(), "{} has no exec", d.name);
         }
     }
 }

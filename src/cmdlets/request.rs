@@ -1,771 +1,87 @@
-//! Request-CsCertificate: new requests (offline PKCS#10 or a lab CA), -List, -Retrieve, -Clear.
+//! Request-CsCertificate: new requests (offline PKCS#10, a lab CA or an ACME CA), -List,
+//! -Retrieve, -Clear (ops::request).
 
-use super::certs;
-use super::Ctx;
 use crate::binder::{Bound, Value};
-use crate::error::{Category, CsError, CsResult, Exit};
-use crate::model::join_uses;
-use crate::output::file::Existing;
-use crate::output::objects::{ser_date, IssuedCertificate};
-use crate::pki::inspect::inspect_der_certificate;
-use crate::pki::inspect::inspect_der_request;
-use crate::pki::issue::{issue, load_ca};
-use crate::pki::request::{generate_key, request_spki, windows_request_pem, KeyAlg, Spec};
-use crate::pki::validate::{validate, Expectations, Severity};
-use crate::store::CertRow;
-use crate::store::{NewRequest, RequestRow, StoreError};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use crate::error::CsResult;
+use crate::ops::acme::{acme_parameter_names, AcmeArgs};
+use crate::ops::request::{self, Cleared, NewArgs, NewResult};
+use crate::ops::Ctx;
 
-/// What an offline request returns.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OfflineRequest {
-    pub request_status: &'static str,
-    pub request_id: i64,
-    pub output: String,
-    pub subject: String,
-    pub alternative_names: Vec<String>,
-    #[serde(rename = "Use")]
-    pub uses: Vec<&'static str>,
-    pub computer_fqdn: Option<String>,
-    pub key_size: u32,
-    pub key_alg: &'static str,
-    pub private_key_exportable: bool,
-    #[serde(rename = "ClientEKU")]
-    pub client_eku: bool,
-    pub friendly_name: Option<String>,
-    pub template: Option<String>,
-    pub thumbprint: Option<String>,
-    #[serde(serialize_with = "ser_date")]
-    pub created: DateTime<Utc>,
+fn acme_args(b: &Bound) -> AcmeArgs<'_> {
+    AcmeArgs {
+        agree_tos: b.switch("AcmeAgreeTos"),
+        ca_bundle: b.str("AcmeCaBundle"),
+        challenge: b.enum_value("AcmeChallenge"),
+        contact: b.list("AcmeContact"),
+        dns_hook: b.str("AcmeDnsHook"),
+        dns_wait_sec: b.int("AcmeDnsWaitSec"),
+        eab_hmac_key: b.str("AcmeEabHmacKey"),
+        eab_key_id: b.str("AcmeEabKeyId"),
+        http_port: b.int("AcmeHttpPort"),
+        timeout_sec: b.int("AcmeTimeoutSec"),
+        web_root: b.str("AcmeWebRoot"),
+        given: acme_parameter_names()
+            .iter()
+            .copied()
+            .filter(|p| b.has(p))
+            .collect(),
+    }
 }
 
-/// One pending request, as -List shows it.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PendingRequest {
-    pub request_id: i64,
-    pub certificate_uses: Vec<String>,
-    pub subject: String,
-    pub alternative_names: Vec<String>,
-    pub output: Option<String>,
-    pub request_status: String,
-    #[serde(serialize_with = "ser_date")]
-    pub created: DateTime<Utc>,
-    pub computer_fqdn: Option<String>,
-    pub key_size: i64,
-    pub key_alg: String,
-    pub private_key_exportable: bool,
-    pub friendly_name: Option<String>,
-    pub template: Option<String>,
-    pub thumbprint: Option<String>,
-}
-
-impl From<RequestRow> for PendingRequest {
-    fn from(r: RequestRow) -> Self {
-        PendingRequest {
-            request_id: r.id,
-            certificate_uses: r
-                .uses
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-            subject: r.subject,
-            alternative_names: r.sans,
-            output: r.output,
-            request_status: r.status,
-            created: r.created,
-            computer_fqdn: r.computer,
-            key_size: r.key_size,
-            key_alg: r.key_alg,
-            private_key_exportable: r.exportable,
-            friendly_name: r.friendly_name,
-            template: r.template,
-            thumbprint: r.thumbprint,
-        }
+fn new_args(b: &Bound) -> NewArgs<'_> {
+    NewArgs {
+        uses: b.uses("Type"),
+        key_alg: b.enum_value("KeyAlg"),
+        key_size: b.int("KeySize"),
+        organization: b.str("Organization"),
+        ou: b.str("OU"),
+        city: b.str("City"),
+        state: b.str("State"),
+        country: b.str("Country"),
+        validity_days: b.int("ValidityDays"),
+        exportable: b.bool("PrivateKeyExportable").unwrap_or(false),
+        computer: match b.get("ComputerFqdn") {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        },
+        domain_names: b.list("DomainName"),
+        all_sip_domain: b.switch("AllSipDomain"),
+        output: b.str("Output"),
+        ca: b.str("CA"),
+        client_eku: b.bool("ClientEKU").unwrap_or(false),
+        template: b.str("Template"),
+        friendly_name: b.str("FriendlyName"),
+        force: b.switch("Force"),
+        acme: acme_args(b),
     }
 }
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let id = b.int("RequestId").map(i64::from);
     match b.set {
-        "New" => new(b, ctx),
-        "List" => list(b, ctx),
-        "Clear" => clear(b, ctx),
-        _ => retrieve(b, ctx),
-    }
-}
-
-/// The subject fields a request may carry, with their X.520 upper bounds (RFC 5280, Appendix A).
-const SUBJECT_FIELDS: &[(&str, usize, &str)] = &[
-    ("Organization", 64, "ub-organization-name"),
-    ("OU", 64, "ub-organizational-unit-name"),
-    ("City", 128, "ub-locality-name"),
-    ("State", 128, "ub-state-name"),
-];
-
-/// Refuses control characters (a newline would be written into the request) and values longer
-/// than X.520 allows (CAs refuse them), in PowerShell's validation words.
-fn check_subject_fields(b: &Bound) -> CsResult<()> {
-    for (name, bound, ub) in SUBJECT_FIELDS {
-        let Some(v) = b.str(name) else { continue };
-        if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
-            return Err(CsError::binding(
-                "ParameterArgumentValidationError",
-                Category::InvalidData,
-                format!("Cannot validate argument on parameter '{name}'. The argument contains the control character U+{:04X} at position {}; a subject name cannot hold line breaks or control characters. Remove it and try the command again.", c as u32, i + 1),
-            )
-            .with_target(*name));
-        }
-        let len = v.chars().count();
-        if len > *bound {
-            return Err(CsError::binding(
-                "ParameterArgumentValidationError",
-                Category::InvalidData,
-                format!("Cannot validate argument on parameter '{name}'. The argument is {len} characters long; X.520 allows at most {bound} ({ub}). Shorten it to {bound} characters or fewer and try the command again."),
-            )
-            .with_target(*name));
-        }
-    }
-    Ok(())
-}
-
-/// The longest -ValidityDays accepted (days in a hundred years).
-const MAX_VALIDITY_DAYS: i32 = 36500;
-
-fn invalid(id: &str, msg: impl Into<String>) -> CsError {
-    CsError::failed(id, Category::InvalidArgument, msg)
-}
-
-/// An AD CS config string (`host\CAName`), as opposed to a lab CA given as files.
-fn is_adcs(ca: &str) -> bool {
-    ca.contains('\\') && !std::path::Path::new(ca).exists() || ca.starts_with('<')
-}
-
-/// The names (subject, SANs) for the request: without a topology, the subject is -ComputerFqdn
-/// (or the first -DomainName name) and the SANs are the subject followed by -DomainName.
-fn names_without_topology(
-    ctx: &mut Ctx,
-    computer: Option<&str>,
-    extra: &[String],
-) -> CsResult<(String, Vec<String>)> {
-    let subject = match computer.or(extra.first().map(String::as_str)) {
-        Some(s) => s.to_string(),
-        None => {
-            return Err(invalid(
-                "NoNamesForRequest",
-                "No topology is published and neither -ComputerFqdn nor -DomainName names the certificate. Publish the topology (Publish-CsTopology -FileName <file>) or give -ComputerFqdn.",
-            ))
-        }
-    };
-    // When -DomainName itself lists the subject, the admin's order is kept exactly (the
-    // certificate summary gives the Edge SANs in an order, subject second); otherwise the
-    // subject goes first.
-    let listed = extra.iter().any(|n| n.eq_ignore_ascii_case(&subject));
-    let mut sans: Vec<String> = Vec::with_capacity(extra.len() + 1);
-    let first = (!listed).then_some(&subject);
-    for n in first.into_iter().chain(extra) {
-        if !sans.iter().any(|s| s.eq_ignore_ascii_case(n)) {
-            sans.push(n.clone());
-        }
-    }
-    ctx.host.verbose(format!(
-        "No topology is published: the subject is {} and the subject alternative names are {}.",
-        if computer.is_some() {
-            "-ComputerFqdn"
-        } else {
-            "the first -DomainName name"
+        "New" => match request::new(ctx, new_args(b))? {
+            Some(NewResult::Issued(c)) => ctx.host.emit(&c),
+            Some(NewResult::Offline(r)) => ctx.host.emit(&r),
+            None => {}
         },
-        if listed {
-            "the -DomainName names in their order (they include the subject)"
-        } else {
-            "the subject followed by the -DomainName names"
-        }
-    ));
-    for n in &sans {
-        ctx.host.verbose(format!("Subject alternative name: {n}"));
-    }
-    Ok((subject, sans))
-}
-
-/// An internationalized name in -DomainName (`bücher.contoso.com`) is requested as its A-label:
-/// a dNSName holds ASCII only (RFC 5280, RFC 9549).
-fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> CsResult<Vec<String>> {
-    names
-        .into_iter()
-        .map(|n| {
-            if n.is_ascii() {
-                return Ok(n);
+        "List" => {
+            for r in request::list(ctx, id)? {
+                ctx.host.emit(&r);
             }
-            let a = idna::domain_to_ascii_strict(n.trim()).map_err(|_| {
-                invalid(
-                    "InvalidDomainName",
-                    format!("-DomainName \"{n}\" is not a valid internationalized domain name."),
-                )
-                .with_target(n.clone())
-            })?;
-            ctx.host.verbose(format!(
-                "-DomainName \"{n}\" is an internationalized name: it is requested as its A-label \"{a}\" (certificates hold DNS names in ASCII)."
-            ));
-            Ok(a)
-        })
-        .collect()
-}
-
-fn new(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let uses = b.uses("Type");
-    let key_alg = b
-        .enum_value("KeyAlg")
-        .and_then(KeyAlg::parse)
-        .unwrap_or(KeyAlg::Rsa);
-    let key_size = b.int("KeySize").unwrap_or(2048);
-    if key_alg == KeyAlg::Rsa && ![2048, 3072, 4096].contains(&key_size) {
-        let why = if key_size == 1024 {
-            "A 1024-bit RSA key is too weak and cscert does not make one (Lync accepts it, but no current CA or peer should)."
-        } else {
-            "cscert makes RSA keys of 2048, 3072 or 4096 bits."
-        };
-        return Err(invalid(
-            "UnsupportedKeySize",
-            format!("-KeySize {key_size} is not supported. {why} Use -KeySize 2048, 3072 or 4096."),
-        )
-        .with_target(key_size.to_string()));
-    }
-    check_subject_fields(b)?;
-    if key_alg != KeyAlg::Rsa {
-        if let Some(size) = b.int("KeySize") {
-            ctx.host.warning(format!(
-                "-KeySize {size} applies to RSA keys only; it is ignored for -KeyAlg {}, whose key size is {} bits.",
-                key_alg.name(),
-                key_alg.effective_size(0)
-            ));
         }
-    }
-    if let Some(c) = b.str("Country") {
-        if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(invalid(
-                "InvalidCountry",
-                format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
-            )
-            .with_target(c));
-        }
-    }
-    // [ValidateRange(1, 36500)]: a hundred years is beyond any CA already.
-    if let Some(d) = b.int("ValidityDays") {
-        if !(1..=MAX_VALIDITY_DAYS).contains(&d) {
-            return Err(crate::binder::errors::out_of_range(
-                "ValidityDays",
-                d.into(),
-                1,
-                MAX_VALIDITY_DAYS.into(),
-            ));
-        }
-    }
-    let exportable = b.bool("PrivateKeyExportable").unwrap_or(false);
-    let computer_arg: Option<String> = match b.get("ComputerFqdn") {
-        Some(Value::Str(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    };
-    let extra = a_labels(ctx, b.list("DomainName"))?;
-    let output = b.str("Output").map(str::to_string);
-    let ca = b.str("CA").map(str::to_string);
-
-    if let Some(ca) = &ca {
-        if is_adcs(ca) {
-            return Err(CsError::failed(
-                "AdcsNotAvailable",
-                Category::NotInstalled,
-                format!("-CA \"{ca}\" names an AD CS certification authority. Enrollment with AD CS needs a Windows server that is a member of the domain; cscert does not speak DCOM. Use -Output <file> to make an offline request for that CA, or -CA <PEM file or folder> with a lab CA's certificate and key."),
-            )
-            .with_target(ca.clone()));
-        }
-    }
-    // An https:// -CA is an ACME directory (crate::acme); its options are checked before a key is made.
-    let acme = match &ca {
-        Some(ca) if crate::acme::is_directory_url(ca) => {
-            Some(crate::acme::Options::from_bound(b, ctx, ca)?)
+        "Clear" => {
+            if let Cleared::Deleted(n) = request::clear(ctx, id, b.switch("Force"))? {
+                ctx.host.verbose(format!("Cleared {n} request(s)."));
+                ctx.host.summary(format!("Cleared {n} request(s)."));
+            }
         }
         _ => {
-            crate::acme::refuse_without_directory(b)?;
-            None
-        }
-    };
-    if output.is_none() && ca.is_none() {
-        return Err(invalid(
-            "NoOutputOrCa",
-            "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)",
-        ));
-    }
-    // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
-    let lab_ca = match &ca {
-        Some(_) if acme.is_some() => None,
-        Some(ca) => Some(load_ca(&ctx.full_path(ca)).map_err(|e| {
-            CsError::failed(
-                "LabCaNotUsable",
-                Category::InvalidArgument,
-                format!("The CA \"{ca}\" cannot issue certificates: {e}."),
-            )
-            .with_target(ca.clone())
-        })?),
-        None => None,
-    };
-
-    let mut expect = Expectations::new(ctx.now);
-    expect.uses = uses.clone();
-    // Exportability is not judged here (a single Edge server may keep its key); a warning says
-    // what a pool needs, and Test-CsCertificate -RequestId reports it as an error.
-    if uses.iter().any(|u| u.needs_exportable_key()) && !exportable {
-        ctx.host.warning(format!(
-            "The private key will not be exportable, but the members of an Edge pool share one key for {}: add -PrivateKeyExportable $true unless this Edge Server stands alone.",
-            join_uses(&uses.iter().copied().filter(|u| u.needs_exportable_key()).collect::<Vec<_>>())
-        ));
-    }
-    let (subject, sans, computer) = match super::topology::published(ctx)? {
-        Some(topo) => {
-            let computer = computer_arg.clone().unwrap_or_else(|| ctx.this_computer());
-            let names = super::topology::expected_names(
-                &topo,
-                &computer,
-                &uses,
-                b.switch("AllSipDomain"),
-                &extra,
-            )?;
-            ctx.host.verbose(format!(
-                "Names computed from the published topology for {} on {} (pool {}):",
-                join_uses(&uses),
-                names.computer,
-                names.pool
-            ));
-            for s in &names.sources {
-                let role = match s.role {
-                    crate::topology::NameRole::Subject => "subject",
-                    crate::topology::NameRole::San => "SAN",
-                };
-                ctx.host
-                    .verbose(format!("  {role} {}: {}", s.name, s.source));
-            }
-            for n in &names.notes {
-                ctx.host.warning(n);
-            }
-            expect.xmpp_domains = names.xmpp_domains;
-            expect.sip_domains = names.sip_domains;
-            expect.access_edge_fqdn = names.access_edge_fqdn;
-            (names.subject, names.sans, Some(names.computer))
-        }
-        None => {
-            let (subject, sans) = names_without_topology(ctx, computer_arg.as_deref(), &extra)?;
-            (subject, sans, computer_arg.clone())
-        }
-    };
-    let mut spec = Spec {
-        subject_cn: subject,
-        organization: b.str("Organization").map(str::to_string),
-        ou: b.str("OU").map(str::to_string),
-        city: b.str("City").map(str::to_string),
-        state: b.str("State").map(str::to_string),
-        country: b.str("Country").map(|c| c.to_ascii_uppercase()),
-        sans,
-        client_eku: b.bool("ClientEKU").unwrap_or(false),
-        template: b.str("Template").map(str::to_string),
-        uses: uses.clone(),
-    };
-    if acme.is_some() {
-        crate::acme::subject_first(&mut spec.sans, &spec.subject_cn);
-    }
-    let force = b.switch("Force");
-    let out_target = match output.as_deref() {
-        Some(o) => Some(ctx.output_target("-Output", o, force, Existing::NeedsForce)?),
-        None => None,
-    };
-    let path = out_target.as_ref().map(|t| t.path.clone());
-    let target = match (&path, &ca) {
-        (Some(p), _) => p.display().to_string(),
-        (None, Some(ca)) => format!("CA {ca}"),
-        (None, None) => unreachable!("checked above"),
-    };
-    let action = if path.is_some() {
-        "Write a certificate request"
-    } else {
-        "Issue a certificate"
-    };
-    if !ctx.should_process(
-        &target,
-        &format!(
-            "{action} for \"{}\" ({})",
-            join_uses(&uses),
-            spec.subject_cn
-        ),
-    )? {
-        return Ok(());
-    }
-
-    let key = generate_key(key_alg, key_size as i64).map_err(|e| {
-        CsError::failed(
-            "KeyGenerationFailed",
-            Category::InvalidOperation,
-            e.to_string(),
-        )
-    })?;
-    let csr = spec.request_der(&key).map_err(|e| {
-        invalid(
-            "RequestNotMade",
-            format!("The request could not be made: {e}."),
-        )
-    })?;
-    let spki = request_spki(&csr).expect("a request we just made parses");
-    check_request(ctx, &csr, &expect, force)?;
-    let key_der = zeroizing(key.serialize_der());
-    let created = ctx.now;
-    let uses_text = join_uses(&uses);
-    let subject_dn = spec.windows_subject();
-    let output_text = path.as_ref().map(|p| p.display().to_string());
-    let friendly = b.str("FriendlyName");
-    let new_request = NewRequest {
-        created,
-        computer: computer.as_deref(),
-        uses: &uses_text,
-        subject: &subject_dn,
-        sans: &spec.sans,
-        output: output_text.as_deref(),
-        key_alg: key_alg.name(),
-        key_size: key_alg.effective_size(key_size as u32) as i64,
-        exportable,
-        friendly_name: friendly,
-        template: b.str("Template"),
-        csr_der: &csr,
-        spki_der: &spki,
-        key_pkcs8: &key_der,
-    };
-
-    if let Some(acme) = &acme {
-        if b.has("ValidityDays") {
-            ctx.host
-                .warning("-ValidityDays is ignored: the ACME CA decides the validity.");
-        }
-        let issued = crate::acme::order_certificate(ctx, acme, &new_request)?;
-        let c = inspect_der_certificate(&issued.der).map_err(|e| {
-            CsError::failed(
-                "IssueFailed",
-                Category::InvalidOperation,
-                format!("The issued certificate cannot be read: {e}"),
-            )
-        })?;
-        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
-        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
-            let row = CertRow {
-                thumbprint: thumbprint.clone(),
-                der: issued.der.clone(),
-                chain: issued.chain.clone(),
-                key_pkcs8: Some(key_der.to_vec()),
-                exportable,
-                friendly_name: friendly.map(str::to_string),
-                request_id: Some(issued.request_id),
-                added: created,
-                spki_der: spki.clone(),
-            };
-            tx.put_certificate(&row)?;
-            tx.complete_request(issued.request_id, &thumbprint)?;
-            tx.commit()?;
-            Ok(row)
-        })?;
-        ctx.host.verbose(format!(
-            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{}\" (ACME).",
-            c.issuer.as_deref().unwrap_or_default()
-        ));
-        ctx.host
-            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        // The same object as a lab CA's issue.
-        ctx.host.emit(&IssuedCertificate::new(
-            certs::stored_object(&row, &c),
-            uses.iter().map(|u| u.name()).collect(),
-        ));
-        return Ok(());
-    }
-
-    if let Some(lab_ca) = lab_ca {
-        let validity = b.int("ValidityDays").map_or(365, |d| d as u32);
-        let now =
-            ::time::OffsetDateTime::from_unix_timestamp(created.timestamp()).map_err(|_| {
-                invalid(
-                    "InvalidClock",
-                    format!(
-                        "The current time {} cannot be written into a certificate.",
-                        created.format("%Y-%m-%d")
-                    ),
-                )
-            })?;
-        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now).map_err(|e| {
-            CsError::failed(
-                "IssueFailed",
-                Category::InvalidOperation,
-                format!("The lab CA could not issue the certificate: {e}."),
-            )
-        })?;
-        let c = inspect_der_certificate(&issued.der).map_err(|e| {
-            CsError::failed(
-                "IssueFailed",
-                Category::InvalidOperation,
-                format!("The issued certificate cannot be read: {e}"),
-            )
-        })?;
-        let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
-        let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
-            let id = tx.insert_request(&new_request)?;
-            let row = CertRow {
-                thumbprint: thumbprint.clone(),
-                der: issued.der.clone(),
-                chain: issued.chain.clone(),
-                key_pkcs8: Some(key_der.to_vec()),
-                exportable,
-                friendly_name: friendly.map(str::to_string),
-                request_id: Some(id),
-                added: created,
-                spki_der: spki.clone(),
-            };
-            tx.put_certificate(&row)?;
-            tx.complete_request(id, &thumbprint)?;
-            tx.commit()?;
-            Ok(row)
-        })?;
-        let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der())
-            .map(|c| c.subject)
-            .unwrap_or_default();
-        ctx.host.verbose(format!(
-            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{ca_name}\"."
-        ));
-        ctx.host
-            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        ctx.host.emit(&IssuedCertificate::new(
-            certs::stored_object(&row, &c),
-            uses.iter().map(|u| u.name()).collect(),
-        ));
-        return Ok(());
-    }
-
-    let path = path.expect("offline request");
-    let pem = windows_request_pem(&csr);
-    let id = ctx.store()?.write(|tx| -> CsResult<i64> {
-        let id = tx.insert_request(&new_request)?;
-        // The file is written inside the transaction: if it cannot be written, nothing is stored;
-        // if the commit fails, the file is removed again.
-        let target = out_target.as_ref().expect("offline request");
-        target.write(pem.as_bytes(), false).map_err(|e| {
-            CsError::failed(
-                "OutputNotWritten",
-                Category::WriteError,
-                format!(
-                    "The request could not be written to '{}': {e}",
-                    path.display()
-                ),
-            )
-        })?;
-        if let Err(e) = tx.commit() {
-            if !target.is_special() {
-                let _ = std::fs::remove_file(&path);
-            }
-            return Err(e.into());
-        }
-        Ok(id)
-    })?;
-    let output_text = output_text.expect("offline request");
-    ctx.host.verbose(format!(
-        "Wrote request {id} to {output_text}; its private key is pending in the store {}.",
-        ctx.store_dir().display()
-    ));
-    ctx.host
-        .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-    ctx.host.emit(&OfflineRequest {
-        request_status: "Offline",
-        request_id: id,
-        output: output_text,
-        subject: subject_dn,
-        alternative_names: spec.sans.clone(),
-        uses: uses.iter().map(|u| u.name()).collect(),
-        computer_fqdn: computer,
-        key_size: key_alg.effective_size(key_size as u32),
-        key_alg: key_alg.name(),
-        private_key_exportable: exportable,
-        client_eku: spec.client_eku,
-        friendly_name: friendly.map(str::to_string),
-        template: spec.template.clone(),
-        thumbprint: None,
-        created,
-    });
-    Ok(())
-}
-
-/// Runs Test-CsCertificate's rules on the request about to be made: warnings are shown, and
-/// Error findings refuse the request unless -Force.
-fn check_request(ctx: &mut Ctx, csr: &[u8], expect: &Expectations, force: bool) -> CsResult<()> {
-    let item = inspect_der_request(csr).map_err(|e| {
-        CsError::failed(
-            "RequestNotMade",
-            Category::InvalidOperation,
-            format!("The request cannot be read back: {e}"),
-        )
-    })?;
-    let verdict = validate(&item, expect);
-    let mut errors = Vec::new();
-    for f in &verdict.findings {
-        match f.severity {
-            Severity::Error => errors.push(format!(
-                "{}: {}{}",
-                f.rule_id,
-                f.message,
-                if f.message.ends_with('.') { "" } else { "." }
-            )),
-            Severity::Warning => ctx.host.warning(format!("{}: {}", f.rule_id, f.message)),
-            Severity::Information => ctx.host.verbose(format!("{}: {}", f.rule_id, f.message)),
-        }
-    }
-    if errors.is_empty() {
-        return Ok(());
-    }
-    if force {
-        for e in &errors {
-            ctx.host.warning(format!("{e} (requested anyway: -Force)"));
-        }
-        return Ok(());
-    }
-    Err(CsError::new(
-        Exit::ValidationFailed,
-        "RequestFailsValidation",
-        Category::InvalidData,
-        format!("The request was not made: it has {} error(s) for its uses. {} Fix the names or options, or use -Force to request it anyway.", errors.len(), errors.join(" ")),
-    ))
-}
-
-/// Key bytes are wiped when dropped.
-fn zeroizing(v: Vec<u8>) -> Zeroizing {
-    Zeroizing(v)
-}
-
-struct Zeroizing(Vec<u8>);
-
-impl std::ops::Deref for Zeroizing {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for Zeroizing {
-    fn drop(&mut self) {
-        for b in self.0.iter_mut() {
-            // volatile so the wipe is not optimised away
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
-    }
-}
-
-fn request_id(b: &Bound) -> Option<i64> {
-    b.int("RequestId").map(i64::from)
-}
-
-fn not_found(id: i64) -> CsError {
-    CsError::failed(
-        "RequestNotFound",
-        Category::ObjectNotFound,
-        format!("No pending request has the ID {id}."),
-    )
-    .with_target(id.to_string())
-}
-
-fn list(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let id = request_id(b);
-    let rows = ctx.store()?.read(|tx| tx.requests(id))?;
-    if rows.is_empty() {
-        if let Some(id) = id {
-            return Err(not_found(id));
-        }
-    }
-    for r in rows {
-        ctx.host.emit(&PendingRequest::from(r));
-    }
-    Ok(())
-}
-
-fn clear(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let id = request_id(b);
-    let rows = ctx.store()?.read(|tx| tx.requests(id))?;
-    if rows.is_empty() {
-        if let Some(id) = id {
-            return Err(not_found(id));
-        }
-        ctx.host.verbose("There are no pending requests to clear.");
-        return Ok(());
-    }
-    let target = match id {
-        Some(id) => format!("request {id}"),
-        None => format!("{} requests", rows.len()),
-    };
-    // Clearing every pending request deletes every pending private key: that asks (ConfirmImpact
-    // High) unless -Force or -Confirm:$false; one -RequestId asks only with -Confirm.
-    let go = if id.is_none() {
-        ctx.should_process_high(
-            b.switch("Force"),
-            &target,
-            "Clear pending certificate request",
-        )?
-    } else {
-        ctx.should_process(&target, "Clear pending certificate request")?
-    };
-    if !go {
-        return Ok(());
-    }
-    let n = ctx.store()?.write(|tx| -> Result<usize, StoreError> {
-        let n = tx.delete_requests(id)?;
-        tx.commit()?;
-        Ok(n)
-    })?;
-    // No copy of the deleted keys stays in the write-ahead log.
-    ctx.store()?.forget_deleted();
-    ctx.host.verbose(format!("Cleared {n} request(s)."));
-    ctx.host.summary(format!("Cleared {n} request(s)."));
-    Ok(())
-}
-
-/// Completes pending requests whose certificate is in the store (imported, or issued by a lab
-/// CA) and reports the others as still pending.
-fn retrieve(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let id = request_id(b);
-    // Requests made through an ACME CA: finish their orders first (no-op without any).
-    crate::acme::finish_pending(ctx, b, id)?;
-    let rows = ctx.store()?.write(|tx| -> CsResult<Vec<RequestRow>> {
-        let rows = tx.requests(id)?;
-        if rows.is_empty() {
-            if let Some(id) = id {
-                return Err(not_found(id));
+            // Requests made through an ACME CA: finish their orders first (no-op without any).
+            crate::ops::acme::finish_pending(ctx, &acme_args(b), id)?;
+            for r in request::retrieve(ctx, id)? {
+                ctx.host.emit(&r);
             }
         }
-        let mut out = Vec::with_capacity(rows.len());
-        for mut r in rows {
-            if r.status == "Pending" {
-                if let Some(c) = tx.certificate_by_spki(&r.spki_der)? {
-                    if c.key_pkcs8.is_none() {
-                        // The certificate was stored without its key (-Force): join them now.
-                        let mut joined = c.clone();
-                        joined.key_pkcs8 = tx.request_key(r.id)?;
-                        joined.exportable = r.exportable;
-                        joined.request_id = Some(r.id);
-                        tx.put_certificate(&joined)?;
-                    }
-                    tx.complete_request(r.id, &c.thumbprint)?;
-                    r.status = "Completed".into();
-                    r.thumbprint = Some(c.thumbprint);
-                }
-            }
-            out.push(r);
-        }
-        tx.commit()?;
-        Ok(out)
-    })?;
-    for r in rows {
-        if r.status == "Pending" {
-            ctx.host.verbose(format!("Request {} is still pending: no certificate for its key is in the store. Import the CA's answer with Import-CsCertificate -Path <file>.", r.id));
-        }
-        ctx.host.emit(&PendingRequest::from(r));
     }
     Ok(())
 }

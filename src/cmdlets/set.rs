@@ -1,11 +1,49 @@
 //! Set-CsCertificate: assigns a stored certificate (Thumbprint or Reference set) or a PFX
-//! (Path set) to uses, now or staged with -Roll -EffectiveDate.
+//! (Path set) to uses, now or staged with -Roll -EffectiveDate (ops::assign, ops::import).
 
-use super::certs::{self, Assignment};
-use super::Ctx;
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
-use crate::model::join_uses;
+use crate::model::{join_uses, CertType};
+use crate::ops::assign::{assign_stored, check_roll, AssignTo};
+use crate::ops::certs::normalize_thumbprint;
+use crate::ops::import::{import_file, ImportArgs};
+use crate::ops::Ctx;
+use chrono::{DateTime, Utc};
+
+/// Which certificate, by parameter set.
+enum Source<'a> {
+    Thumbprint(&'a str),
+    Reference(&'a str),
+    /// A .pfx file and its password.
+    Path(&'a str, Option<&'a str>),
+}
+
+struct Params<'a> {
+    source: Source<'a>,
+    uses: Vec<CertType>,
+    identity: Option<&'a str>,
+    roll: bool,
+    effective: Option<DateTime<Utc>>,
+    force: bool,
+}
+
+impl<'a> Params<'a> {
+    fn of(b: &'a Bound) -> Self {
+        let source = match b.set {
+            "Path" => Source::Path(b.str("Path").expect("mandatory"), b.str("Password")),
+            "Reference" => Source::Reference(b.str("Reference").expect("mandatory")),
+            _ => Source::Thumbprint(b.str("Thumbprint").expect("mandatory")),
+        };
+        Params {
+            source,
+            uses: b.uses("Type"),
+            identity: b.str("Identity"),
+            roll: b.switch("Roll"),
+            effective: b.date("EffectiveDate"),
+            force: b.switch("Force"),
+        }
+    }
+}
 
 /// `-Reference` arrives through the module as the JSON of a certificate object, or as a bare
 /// thumbprint.
@@ -32,60 +70,59 @@ fn reference_thumbprint(r: &str) -> CsResult<String> {
 }
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let roll = b.switch("Roll");
-    let effective = b.date("EffectiveDate");
-    certs::check_roll(roll, effective)?;
-    let uses = b.uses("Type");
-    if b.set == "Path" {
-        return super::import::import_file(
-            ctx,
-            b,
-            Some((&uses, b.str("Identity"), roll, effective)),
-        );
-    }
-    if uses.is_empty() {
-        return Err(CsError::failed(
-            "NoUseGiven",
-            Category::InvalidArgument,
-            "Specify the uses to assign the certificate to with -Type (for example -Type Default,WebServicesInternal,WebServicesExternal).",
-        ));
-    }
-    let raw = match b.set {
-        "Reference" => reference_thumbprint(b.str("Reference").expect("mandatory"))?,
-        _ => b.str("Thumbprint").expect("mandatory").to_string(),
+    let p = Params::of(b);
+    check_roll(p.roll, p.effective)?;
+    let to = AssignTo {
+        uses: &p.uses,
+        identity: p.identity,
+        roll: p.roll,
+        effective: p.effective,
     };
-    let thumbprint = certs::normalize_thumbprint(&raw)?;
-    let now = ctx.now;
-    let assignment = Assignment::new(ctx, &thumbprint, &uses, b.str("Identity"), roll, effective);
-    let (row, c) = ctx.store()?.read(|tx| certs::load(tx, &thumbprint))?;
-    certs::check_assignable(&row, &c, now)?;
-    let action = if roll {
-        "Stage certificate assignment"
-    } else {
-        "Assign certificate"
+    let raw = match p.source {
+        Source::Path(path, password) => {
+            let args = ImportArgs {
+                path,
+                password: ctx.password(password),
+                force: p.force,
+                exportable: None,
+                assign: Some(to),
+            };
+            if let Some(done) = import_file(ctx, args)? {
+                for l in done.lines {
+                    ctx.host.info(l);
+                }
+                ctx.host.emit(&done.object);
+            }
+            return Ok(());
+        }
+        _ if p.uses.is_empty() => {
+            return Err(CsError::failed(
+                "NoUseGiven",
+                Category::InvalidArgument,
+                "Specify the uses to assign the certificate to with -Type (for example -Type Default,WebServicesInternal,WebServicesExternal).",
+            ))
+        }
+        Source::Reference(r) => reference_thumbprint(r)?,
+        Source::Thumbprint(t) => t.to_string(),
     };
-    if !ctx.should_process(&format!("{thumbprint} for {}", join_uses(&uses)), action)? {
+    let thumbprint = normalize_thumbprint(&raw)?;
+    let Some(lines) = assign_stored(ctx, &thumbprint, to)? else {
         return Ok(());
-    }
-    let lines = ctx.store()?.write(|tx| -> CsResult<Vec<String>> {
-        // Re-read inside the write transaction: another process may have removed it meanwhile.
-        let (row, c) = certs::load(&tx, &thumbprint)?;
-        certs::check_assignable(&row, &c, now)?;
-        let lines = certs::apply(&tx, &assignment, &c, now)?;
-        tx.commit()?;
-        Ok(lines)
-    })?;
+    };
     for l in lines {
         ctx.host.info(l);
     }
-    let when = match effective {
-        Some(e) if roll && e > now => format!(", effective {}", e.format("%Y-%m-%d %H:%M:%SZ")),
+    let now = ctx.now;
+    let when = match p.effective {
+        Some(e) if p.roll && e > now => {
+            format!(", effective {}", e.format("%Y-%m-%d %H:%M:%SZ"))
+        }
         _ => String::new(),
     };
     ctx.host.summary(format!(
         "{} {thumbprint} for {}{when}.",
-        if roll { "Staged" } else { "Assigned" },
-        join_uses(&uses)
+        if p.roll { "Staged" } else { "Assigned" },
+        join_uses(&p.uses)
     ));
     ctx.host
         .verbose("\"Set-CsCertificate\" processing has completed successfully.");

@@ -1,428 +1,38 @@
 //! Test-CsCertificate [cscert]: validates requests and certificates (files, folders, or store
-//! items) for CI. One object per item; exit 3 when any item has an Error finding.
+//! items) for CI (ops::check). One object per item; exit 3 when any item has an Error finding.
 
-use super::Ctx;
-use crate::binder::Bound;
+use crate::binder::{Bound, Value};
 use crate::error::{Category, CsError, CsResult, Exit};
-use crate::model::CertType;
-use crate::output::objects::ser_opt_date;
-use crate::output::to_ascii_json;
-use crate::pki::chain::{certificates_in, check as check_chain, ChainReport};
-use crate::pki::inspect::{
-    inspect_bytes, inspect_der_certificate, inspect_der_request, Inspected, Kind,
-};
-use crate::pki::validate::{validate, with_chain, DomainCoverage, Expectations, Finding};
-use chrono::{DateTime, Utc};
-use rayon::prelude::*;
-use serde::Serialize;
-use std::path::{Path, PathBuf};
+use crate::ops::check::{check, CheckArgs, Items};
+use crate::ops::Ctx;
 
-/// Files a folder is searched for: certificates and requests as CAs and Windows write them.
-const EXTENSIONS: &[&str] = &[
-    "cer", "crt", "pem", "der", "req", "csr", "p10", "p7b", "p7c",
-];
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TestResult {
-    pub path: Option<String>,
-    pub kind: Kind,
-    pub subject: String,
-    pub alternative_names: Vec<String>,
-    pub thumbprint: Option<String>,
-    #[serde(serialize_with = "ser_opt_date")]
-    pub not_after: Option<DateTime<Utc>>,
-    pub xmpp_domains: Vec<DomainCoverage>,
-    pub sip_domains: Vec<DomainCoverage>,
-    pub findings: Vec<Finding>,
-    pub passed: bool,
-}
-
-fn result(
-    path: Option<String>,
-    item: &Inspected,
-    exp: &Expectations,
-    chain: Option<&ChainReport>,
-) -> TestResult {
-    let v = validate(item, exp);
-    let v = match chain {
-        Some(c) => with_chain(v, c),
-        None => v,
-    };
-    TestResult {
-        path,
-        kind: item.kind,
-        subject: item.subject.clone(),
-        alternative_names: item.dns_names.clone(),
-        thumbprint: item.thumbprint.clone(),
-        not_after: item.not_after,
-        xmpp_domains: v.xmpp_domains,
-        sip_domains: v.sip_domains,
-        findings: v.findings,
-        passed: v.passed,
+fn args(b: &Bound) -> CheckArgs<'_> {
+    CheckArgs {
+        items: match b.set {
+            "Thumbprint" => Items::Thumbprint(b.str("Thumbprint").expect("mandatory")),
+            "RequestId" => Items::RequestId(b.int("RequestId").expect("mandatory").into()),
+            _ => Items::Paths(b.list("Path")),
+        },
+        uses: b.uses("Type"),
+        computer: match b.get("ComputerFqdn") {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        },
+        xmpp_domains: b.list("XmppDomain"),
+        sip_domains: b.list("SipDomain"),
+        verification_time: b.date("VerificationTime"),
+        trusted_roots: b.list("TrustedRoot"),
     }
-}
-
-/// Expands files and folders (recursively, certificate extensions only) in a stable order.
-fn collect(ctx: &mut Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let full = ctx.full_path(p);
-        if full.is_dir() {
-            let mut found = Vec::new();
-            let mut skipped = Vec::new();
-            walk(&full, &mut found, &mut skipped).map_err(|e| {
-                CsError::failed(
-                    "FolderNotRead",
-                    Category::ReadError,
-                    format!("Cannot read the folder '{}': {e}", full.display()),
-                )
-                .with_target(p.clone())
-            })?;
-            for (p, what) in skipped {
-                ctx.host
-                    .verbose(format!("Skipped '{}': {what}.", p.display()));
-            }
-            sort_paths(&mut found);
-            out.extend(found.into_iter().map(|f| (f, false)));
-        } else if full.exists() {
-            out.push((full, true));
-        } else {
-            return Err(CsError::failed(
-                "PathNotFound",
-                Category::ObjectNotFound,
-                format!(
-                    "Cannot find path '{}' because it does not exist.",
-                    full.display()
-                ),
-            )
-            .with_target(p.clone()));
-        }
-    }
-    Ok(out)
-}
-
-/// `paths.sort()`, comparing each path's components once instead of re-parsing them in every
-/// comparison (Path's order is the order of its component sequence).
-fn sort_paths(paths: &mut Vec<PathBuf>) {
-    let mut keyed: Vec<(Vec<std::path::Component<'_>>, usize)> = paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.components().collect(), i))
-        .collect();
-    keyed.sort();
-    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-    let mut taken: Vec<Option<PathBuf>> = std::mem::take(paths).into_iter().map(Some).collect();
-    paths.extend(
-        order
-            .into_iter()
-            .map(|i| taken[i].take().expect("each index once")),
-    );
-}
-
-/// Collects certificate files under `dir`. Only regular files are read (a FIFO would block, a
-/// device never ends); anything else is listed in `skipped` with what it is. Links to regular
-/// files are followed, links to folders are not (no cycles).
-fn walk(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    skipped: &mut Vec<(PathBuf, &'static str)>,
-) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let mut ft = entry.file_type()?;
-        if ft.is_dir() {
-            walk(&path, out, skipped)?;
-            continue;
-        }
-        let wanted = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)));
-        if !wanted {
-            continue;
-        }
-        if ft.is_symlink() {
-            match std::fs::metadata(&path) {
-                Ok(m) => ft = m.file_type(),
-                Err(_) => {
-                    skipped.push((path, "a link to nothing"));
-                    continue;
-                }
-            }
-        }
-        if ft.is_file() {
-            out.push(path);
-        } else {
-            skipped.push((path, special_name(&ft)));
-        }
-    }
-    Ok(())
-}
-
-fn special_name(ft: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a FIFO, not a regular file";
-        }
-        if ft.is_socket() {
-            return "a socket, not a regular file";
-        }
-        if ft.is_char_device() || ft.is_block_device() {
-            return "a device, not a regular file";
-        }
-    }
-    if ft.is_dir() {
-        return "a link to a folder (not followed)";
-    }
-    "not a regular file"
-}
-
-/// The items of one file, in the formats Import-CsCertificate reads: PEM/DER certificates and
-/// requests, PKCS#7 (.p7b) chains, and PFX (opened with $env:CSCERT_PASSWORD or no password).
-fn read_items(bytes: &[u8]) -> Result<Vec<Inspected>, String> {
-    match inspect_bytes(bytes) {
-        Ok(items) => Ok(items),
-        Err(first) => {
-            let password = std::env::var("CSCERT_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty());
-            match crate::pki::certfile::read_certificates(bytes, password.as_deref()) {
-                Ok(loaded) => std::iter::once(&loaded.leaf)
-                    .chain(&loaded.chain)
-                    .map(|d| inspect_der_certificate(d).map_err(|e| e.to_string()))
-                    .collect(),
-                Err(crate::pki::certfile::CertFileError::NotACertificate(_)) => {
-                    Err(first.to_string())
-                }
-                Err(e) => Err(e.to_string()),
-            }
-        }
-    }
-}
-
-/// The leaf items of a file: a PEM chain (leaf + CA certificates) is judged by its leaf.
-fn leaves(items: Vec<Inspected>) -> Vec<Inspected> {
-    if items.len() > 1 && items.iter().any(|i| i.basic_constraints_ca != Some(true)) {
-        items
-            .into_iter()
-            .filter(|i| i.basic_constraints_ca != Some(true))
-            .collect()
-    } else {
-        items
-    }
-}
-
-/// What the item should cover: from the published topology for -Type on the computer, plus
-/// -XmppDomain / -SipDomain.
-fn expectations(b: &Bound, ctx: &mut Ctx) -> CsResult<Expectations> {
-    let now = b.date("VerificationTime").unwrap_or(ctx.now);
-    let mut exp = Expectations::new(now);
-    exp.uses = b.uses("Type");
-    if !exp.uses.is_empty() {
-        if let Some(topo) = super::topology::published(ctx)? {
-            let given = match b.get("ComputerFqdn") {
-                Some(crate::binder::Value::Str(s)) if !s.trim().is_empty() => {
-                    Some(s.trim().to_string())
-                }
-                _ => None,
-            };
-            let computer = given.clone().unwrap_or_else(|| ctx.this_computer());
-            match super::topology::expected_names(&topo, &computer, &exp.uses, true, &[]) {
-                Ok(names) => {
-                    ctx.host.verbose(format!(
-                        "Expected names from the published topology for {} on {}: XMPP domains [{}], SIP domains [{}], Access Edge {}.",
-                        crate::model::join_uses(&exp.uses),
-                        names.computer,
-                        names.xmpp_domains.join(", "),
-                        names.sip_domains.join(", "),
-                        names.access_edge_fqdn.as_deref().unwrap_or("-")
-                    ));
-                    exp.xmpp_domains = names.xmpp_domains;
-                    exp.sip_domains = names.sip_domains;
-                    exp.access_edge_fqdn = names.access_edge_fqdn;
-                }
-                // An explicit computer must be in the topology; "this computer" may be a CI runner.
-                Err(e) if given.is_some() => return Err(e),
-                Err(e) => ctx
-                    .host
-                    .verbose(format!("No names from the published topology: {e}")),
-            }
-        }
-    }
-    for d in b.list("XmppDomain") {
-        if !exp.xmpp_domains.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
-            exp.xmpp_domains.push(d);
-        }
-    }
-    for d in b.list("SipDomain") {
-        if !exp.sip_domains.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
-            exp.sip_domains.push(d);
-        }
-    }
-    Ok(exp)
-}
-
-/// One result as its output line, with whether it passed.
-fn line(
-    path: Option<String>,
-    item: &Inspected,
-    exp: &Expectations,
-    chain: Option<&ChainReport>,
-) -> (bool, String) {
-    let r = result(path, item, exp, chain);
-    (r.passed, to_ascii_json(&r))
-}
-
-/// SHA-1 thumbprint of DER, as [`Inspected::thumbprint`] holds it.
-fn thumbprint_of(der: &[u8]) -> Option<String> {
-    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
-    Some(crate::pki::dn::hex_upper(sha1.as_ref()))
-}
-
-/// Batches this large show progress on stderr when a person watches it (stderr a terminal);
-/// scripts, pipes and CI logs get none.
-const PROGRESS_FROM: usize = 200;
-
-fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if files < PROGRESS_FROM || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let p = indicatif::ProgressBar::new(files as u64);
-    p.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files checked ({elapsed})")
-            .expect("a valid template"),
-    );
-    Some(p)
 }
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let mut exp = expectations(b, ctx)?;
-    let anchors = super::certs::trusted_roots(ctx, b)?;
-    let results: Vec<(bool, String)> = match b.set {
-        "Thumbprint" => {
-            let t = super::certs::normalize_thumbprint(b.str("Thumbprint").expect("mandatory"))?;
-            let (row, c, pool) = ctx.store()?.read(|tx| -> CsResult<_> {
-                let (row, c) = super::certs::load(tx, &t)?;
-                Ok((row, c, super::certs::store_pool(tx)?))
-            })?;
-            exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
-            let mut pool = pool;
-            pool.extend(row.chain.iter().cloned());
-            let chain = check_chain(&row.der, &pool, anchors.as_deref());
-            vec![line(None, &c, &exp, Some(&chain))]
-        }
-        "RequestId" => {
-            let id = b.int("RequestId").expect("mandatory") as i64;
-            let rows = ctx.store()?.read(|tx| tx.requests(Some(id)))?;
-            let Some(r) = rows.into_iter().next() else {
-                return Err(CsError::failed(
-                    "RequestNotFound",
-                    Category::ObjectNotFound,
-                    format!("No pending request has the ID {id}."),
-                )
-                .with_target(id.to_string()));
-            };
-            if exp.uses.is_empty() {
-                exp.uses = r.uses.split(',').filter_map(CertType::parse).collect();
-            }
-            exp.key_exportable = Some(r.exportable);
-            let item = inspect_der_request(&r.csr_der).map_err(|e| {
-                CsError::failed(
-                    "StoredRequestUnreadable",
-                    Category::InvalidData,
-                    format!("Request {id} cannot be read: {e}"),
-                )
-            })?;
-            vec![line(r.output, &item, &exp, None)]
-        }
-        _ => {
-            let files = collect(ctx, &b.list("Path"))?;
-            let store_certs = super::certs::store_pool_if_any(ctx)?;
-            let password = std::env::var("CSCERT_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty());
-            // Reading and checking are independent per file: spread them over the cores, then
-            // write the results in the order of the files.
-            let progress = progress_bar(files.len());
-            let per_file: Vec<Result<Vec<(bool, String)>, CsError>> = files
-                .par_iter()
-                .map(|(path, _)| {
-                    if let Some(p) = &progress {
-                        p.inc(1);
-                    }
-                    let shown = path.display().to_string();
-                    let bytes = super::certs::read_limited(path, super::certs::CERT_FILE_LIMIT)
-                        .map_err(|e| {
-                            CsError::failed(
-                                "FileNotRead",
-                                Category::ReadError,
-                                format!("Cannot read '{shown}': {e}"),
-                            )
-                            .with_target(shown.clone())
-                        })?;
-                    let items = read_items(&bytes).map_err(|e| {
-                        CsError::failed(
-                            "NotACertificateOrRequest",
-                            Category::InvalidData,
-                            format!("'{shown}' is not a certificate or certificate request: {e}"),
-                        )
-                        .with_target(shown.clone())
-                    })?;
-                    // Signatures are checked when an issuer can be known: another certificate
-                    // in the file, the store, -TrustedRoot, or the certificate itself.
-                    let certs_in_file =
-                        items.iter().filter(|i| i.kind == Kind::Certificate).count();
-                    let self_signed =
-                        |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
-                    let wanted = certs_in_file > 1
-                        || !store_certs.is_empty()
-                        || anchors.is_some()
-                        || items.iter().any(self_signed);
-                    let file_certs = if wanted {
-                        certificates_in(&bytes, password.as_deref())
-                    } else {
-                        Vec::new()
-                    };
-                    Ok(leaves(items)
-                        .iter()
-                        .map(|i| {
-                            let der = (i.kind == Kind::Certificate)
-                                .then(|| {
-                                    file_certs.iter().find(|d| thumbprint_of(d) == i.thumbprint)
-                                })
-                                .flatten();
-                            let chain = der.map(|d| {
-                                let mut pool: Vec<Vec<u8>> =
-                                    file_certs.iter().filter(|o| *o != d).cloned().collect();
-                                pool.extend(store_certs.iter().cloned());
-                                check_chain(d, &pool, anchors.as_deref())
-                            });
-                            line(Some(shown.clone()), i, &exp, chain.as_ref())
-                        })
-                        .collect())
-                })
-                .collect();
-            if let Some(p) = progress {
-                p.finish();
-            }
-            let mut all = Vec::with_capacity(per_file.len());
-            for r in per_file {
-                match r {
-                    Ok(v) => all.extend(v),
-                    Err(e) => ctx.host.error(&e),
-                }
-            }
-            all
-        }
-    };
-    let failed = results.iter().filter(|(passed, _)| !passed).count();
-    let total = results.len();
-    for (_, l) in results {
+    let checked = check(ctx, args(b))?;
+    for e in &checked.errors {
+        ctx.host.error(e);
+    }
+    let failed = checked.results.iter().filter(|(passed, _)| !passed).count();
+    let total = checked.results.len();
+    for (_, l) in checked.results {
         ctx.host.emit_line(l);
     }
     if failed > 0 {
@@ -430,10 +40,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             Exit::ValidationFailed,
             "ValidationFailed",
             Category::InvalidData,
-            format!(
-                "{failed} of {} item(s) did not pass: see the Error findings.",
-                total
-            ),
+            format!("{failed} of {total} item(s) did not pass: see the Error findings."),
         );
         ctx.host.error(&e);
     }

@@ -1,145 +1,17 @@
-//! Test-CsCertificateConfiguration: checks every assigned certificate at the current time.
+//! Test-CsCertificateConfiguration: checks every assigned certificate at the current time
+//! (ops::configuration).
 
-use super::certs;
-use super::Ctx;
 use crate::binder::Bound;
-use crate::error::{Category, CsError, CsResult, Exit};
-use serde::Serialize;
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct InOrder {
-    thumbprint: String,
-    #[serde(rename = "Use")]
-    use_name: &'static str,
-}
-
-/// Certificates that expire within this many days get a warning.
-const EXPIRY_WARNING_DAYS: i64 = 30;
-
-fn problem(id: &str, msg: String, target: &str) -> CsError {
-    CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(target)
-}
+use crate::error::CsResult;
+use crate::ops::configuration::{check, Outcome};
+use crate::ops::Ctx;
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
-    let anchors = certs::trusted_roots(ctx, b)?;
-    let scopes = certs::scopes_for_reading(ctx, None);
-    let now = ctx.now;
-    let computer = ctx.this_computer();
-    let topology = super::topology::published(ctx)?;
-    // One bad row is an error record of its own (exit 1); the other rows are still checked.
-    let checked = ctx.store()?.read(|tx| -> CsResult<_> {
-        let mut out = Vec::new();
-        let pool = certs::store_pool(tx)?;
-        for (scope, u, st) in certs::states(tx, &scopes, now)? {
-            let Some(cur) = st.current else { continue };
-            let row = match certs::row_of(tx, &cur.thumbprint) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.push(Err(certs::row_error(e, &cur.thumbprint, u, &scope)));
-                    continue;
-                }
-            };
-            let parsed = match &row {
-                Some(r) => match certs::parse(r) {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        out.push(Err(certs::row_error(e, &cur.thumbprint, u, &scope)));
-                        continue;
-                    }
-                },
-                None => None,
-            };
-            // The signature against its issuer (always, when the issuer is known) and, with
-            // -TrustedRoot, the chain up to a trusted root.
-            let chain = row.as_ref().map(|r| {
-                let mut p = r.chain.clone();
-                p.extend(pool.iter().cloned());
-                crate::pki::chain::check(&r.der, &p, anchors.as_deref())
-            });
-            out.push(Ok((
-                scope,
-                u,
-                cur.thumbprint,
-                row.map(|r| r.key_pkcs8.is_some()),
-                parsed,
-                chain,
-            )));
-        }
-        Ok(out)
-    })?;
-    for item in checked {
-        let (scope, u, thumb, has_key, parsed, chain) = match item {
-            Ok(v) => v,
-            Err(e) => {
-                ctx.host.error(&e);
-                continue;
-            }
-        };
-        let Some(c) = parsed else {
-            ctx.host.error(&problem("AssignedCertificateMissing", format!("Assigned certificate not found or untrusted: {thumb} is assigned for the type \"{u}\" at {scope} but is not in the store."), &thumb));
-            continue;
-        };
-        let mut ok = true;
-        for p in chain.iter().flat_map(|c| &c.problems) {
-            use crate::pki::chain::ChainProblem;
-            let (id, msg) = match p {
-                ChainProblem::BadSignature { subject, issuer } => ("AssignedCertificateSignatureInvalid", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} does not verify: the signature of {subject} fails with the key of its issuer {issuer}. It was altered or forged; import it again from the CA.")),
-                ChainProblem::Incomplete { last, issuer } => ("AssignedCertificateChainIncomplete", format!("The chain of the certificate {thumb} assigned for the type \"{u}\" stops at {last}: its issuer {issuer} is not in the store or the trusted roots.")),
-                ChainProblem::UntrustedRoot { root } => ("AssignedCertificateRootUntrusted", format!("The certificate {thumb} assigned for the type \"{u}\" chains to {root}, which is not one of the trusted roots.")),
-            };
-            ctx.host.error(&problem(id, msg, &thumb));
-            ok = false;
-        }
-        if has_key != Some(true) {
-            ctx.host.error(&problem(
-                "AssignedCertificateWithoutKey",
-                format!(
-                    "The certificate {thumb} assigned for the type \"{u}\" has no private key."
-                ),
-                &thumb,
-            ));
-            ok = false;
-        }
-        if let Some(na) = c.not_after {
-            if na < now {
-                ctx.host.error(&problem("AssignedCertificateExpired", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expired on {}.", na.format("%Y-%m-%d %H:%M:%S UTC")), &thumb));
-                ok = false;
-            } else if na - now < chrono::Duration::days(EXPIRY_WARNING_DAYS) {
-                ctx.host.warning(format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expires on {} (in {} days).", na.format("%Y-%m-%d %H:%M:%S UTC"), (na - now).num_days()));
-            }
-        }
-        if let Some(nb) = c.not_before {
-            if nb > now {
-                ctx.host.error(&problem("AssignedCertificateNotYetValid", format!("The certificate {thumb} assigned for the type \"{u}\" is not valid before {}.", nb.format("%Y-%m-%d %H:%M:%S UTC")), &thumb));
-                ok = false;
-            }
-        }
-        if let (Some(topo), false) = (&topology, scope == certs::GLOBAL) {
-            match super::topology::expected_names(topo, &scope, &[u], false, &[]) {
-                Ok(names) => {
-                    let missing: Vec<&String> = names
-                        .sans
-                        .iter()
-                        .filter(|n| !c.dns_names.iter().any(|d| d.eq_ignore_ascii_case(n)))
-                        .collect();
-                    if !missing.is_empty() {
-                        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-                        ctx.host.error(&problem("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {thumb} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", list.join(", ")), &thumb));
-                        ok = false;
-                    }
-                }
-                Err(e) if scope.eq_ignore_ascii_case(&computer) => {
-                    ctx.host.warning(format!("The names for \"{u}\" could not be computed from the published topology: {e}"));
-                }
-                Err(_) => {}
-            }
-        }
-        if ok {
-            ctx.host.emit(&InOrder {
-                thumbprint: thumb,
-                use_name: u.name(),
-            });
+    for o in check(ctx, &b.list("TrustedRoot"))? {
+        match o {
+            Outcome::Problem(e) => ctx.host.error(&e),
+            Outcome::Warning(w) => ctx.host.warning(w),
+            Outcome::InOrder(x) => ctx.host.emit(&x),
         }
     }
     Ok(())

@@ -76,8 +76,8 @@ impl Host {
             verbose: false,
             warnings: true,
             show_errors: true,
-            json_errors: std::env::var("CSCERT_ERROR_FORMAT")
-                .is_ok_and(|v| v.eq_ignore_ascii_case("json")),
+            // Set by the caller from `CSCERT_ERROR_FORMAT` (cli::Settings).
+            json_errors: false,
             transcript: Vec::new(),
             worst: Exit::Success,
             view: None,

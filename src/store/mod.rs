@@ -276,10 +276,16 @@ impl Store {
     /// An existing folder or database that other users can get at is refused; a read-only
     /// folder is opened read-only (reads work, writes say why they cannot).
     pub fn open(dir: &Path) -> StoreResult<Store> {
-        let password = match std::env::var("CSCERT_STORE_PASSWORD") {
-            Ok(p) if p.is_empty() => return Err(StoreError::KeyPasswordEmpty),
-            Ok(p) => Some(p),
-            Err(_) => None,
+        Store::open_with(dir, std::env::var("CSCERT_STORE_PASSWORD").ok().as_deref())
+    }
+
+    /// [`Store::open`] with the password of the keys at rest given (`CSCERT_STORE_PASSWORD` as
+    /// the command line read it once); an empty one is refused.
+    pub fn open_with(dir: &Path, password: Option<&str>) -> StoreResult<Store> {
+        let password = match password {
+            Some("") => return Err(StoreError::KeyPasswordEmpty),
+            Some(p) => Some(p.to_string()),
+            None => None,
         };
         if dir.exists() {
             check_private(dir, true)?;

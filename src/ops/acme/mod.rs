@@ -6,9 +6,8 @@ mod challenge;
 mod client;
 mod flow;
 
-use crate::binder::{Bound, Value};
-use crate::cmdlets::Ctx;
 use crate::error::{Category, CsError, CsResult};
+use crate::ops::Ctx;
 use crate::store::{AcmeAccountRow, AcmeOrderRow, CertRow, NewRequest, StoreError};
 use challenge::{Challenges, Responder};
 use client::Http;
@@ -52,6 +51,8 @@ pub struct Options {
     pub eab: Option<(String, Vec<u8>)>,
     pub challenge: ChallengeKind,
     pub http_port: u16,
+    /// The one address the http-01 responder binds (`CSCERT_ACME_HTTP_ADDRESS`), else all.
+    pub http_address: Option<String>,
     pub web_root: Option<PathBuf>,
     pub dns_hook: Option<PathBuf>,
     pub dns_wait: Duration,
@@ -70,8 +71,48 @@ fn invalid(id: &str, msg: impl Into<String>) -> CsError {
     CsError::failed(id, Category::InvalidArgument, msg)
 }
 
+/// Request-CsCertificate's -Acme* parameters, typed.
+#[derive(Debug, Clone, Default)]
+pub struct AcmeArgs<'a> {
+    pub agree_tos: bool,
+    pub ca_bundle: Option<&'a str>,
+    /// `Http01` (default) or `Dns01`.
+    pub challenge: Option<&'a str>,
+    pub contact: Vec<String>,
+    pub dns_hook: Option<&'a str>,
+    pub dns_wait_sec: Option<i32>,
+    pub eab_hmac_key: Option<&'a str>,
+    pub eab_key_id: Option<&'a str>,
+    pub http_port: Option<i32>,
+    pub timeout_sec: Option<i32>,
+    pub web_root: Option<&'a str>,
+    /// The -Acme* parameters that were given at all (even `-AcmeAgreeTos:$false`), by name:
+    /// a parameter out of place is refused, not ignored.
+    pub given: Vec<&'static str>,
+}
+
+impl AcmeArgs<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.given.contains(&name)
+    }
+
+    fn int(&self, name: &str) -> Option<i32> {
+        match name {
+            "AcmeHttpPort" => self.http_port,
+            "AcmeDnsWaitSec" => self.dns_wait_sec,
+            "AcmeTimeoutSec" => self.timeout_sec,
+            _ => None,
+        }
+    }
+}
+
+/// The names of the -Acme* parameters, for [`AcmeArgs::given`].
+pub fn acme_parameter_names() -> &'static [&'static str] {
+    ACME_PARAMS
+}
+
 /// ACME parameters given without an ACME -CA are refused rather than silently ignored.
-pub fn refuse_without_directory(b: &Bound) -> CsResult<()> {
+pub fn refuse_without_directory(b: &AcmeArgs<'_>) -> CsResult<()> {
     if let Some(p) = ACME_PARAMS.iter().find(|p| b.has(p)) {
         return Err(invalid(
             "AcmeParameterWithoutAcmeCa",
@@ -82,7 +123,7 @@ pub fn refuse_without_directory(b: &Bound) -> CsResult<()> {
     Ok(())
 }
 
-fn int_param(b: &Bound, name: &str, default: i32, min: i32, max: i32) -> CsResult<i32> {
+fn int_param(b: &AcmeArgs<'_>, name: &str, default: i32, min: i32, max: i32) -> CsResult<i32> {
     match b.int(name) {
         None => Ok(default),
         Some(v) if v >= min && v <= max => Ok(v),
@@ -116,7 +157,7 @@ fn decode_hmac(s: &str) -> Option<Vec<u8>> {
 
 impl Options {
     /// Reads and checks the ACME parameters (no network; the CA bundle file is read now).
-    pub fn from_bound(b: &Bound, ctx: &Ctx, ca: &str) -> CsResult<Options> {
+    pub fn from_args(b: &AcmeArgs<'_>, ctx: &Ctx, ca: &str) -> CsResult<Options> {
         let directory = ca.trim().to_string();
         let uri: http::Uri = directory.parse().map_err(|e| {
             invalid(
@@ -133,8 +174,8 @@ impl Options {
             .with_target(directory));
         }
         let contacts = b
-            .list("AcmeContact")
-            .into_iter()
+            .contact
+            .iter()
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty())
             .map(|c| {
@@ -151,11 +192,7 @@ impl Options {
                 }
             })
             .collect::<CsResult<Vec<_>>>()?;
-        let eab = match b
-            .str("AcmeEabKeyId")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let eab = match b.eab_key_id.map(str::trim).filter(|s| !s.is_empty()) {
             None => {
                 if b.has("AcmeEabHmacKey") {
                     return Err(invalid(
@@ -166,10 +203,10 @@ impl Options {
                 None
             }
             Some(kid) => {
+                // $env:CSCERT_ACME_EAB_HMAC_KEY arrives here through the binder (cli::Settings).
                 let key = b
-                    .str("AcmeEabHmacKey")
+                    .eab_hmac_key
                     .map(str::to_string)
-                    .or_else(|| std::env::var(EAB_HMAC_ENV).ok())
                     .filter(|k| !k.trim().is_empty())
                     .ok_or_else(|| {
                         invalid(
@@ -186,12 +223,12 @@ impl Options {
                 Some((kid.to_string(), raw))
             }
         };
-        let challenge = match b.enum_value("AcmeChallenge") {
+        let challenge = match b.challenge {
             Some("Dns01") => ChallengeKind::Dns01,
             _ => ChallengeKind::Http01,
         };
-        let web_root = b.str("AcmeWebRoot").map(|p| ctx.full_path(p));
-        let dns_hook = b.str("AcmeDnsHook").map(|h| {
+        let web_root = b.web_root.map(|p| ctx.full_path(p));
+        let dns_hook = b.dns_hook.map(|h| {
             // A bare name is looked up on PATH, as a shell would.
             if h.contains('/') || h.contains('\\') {
                 ctx.full_path(h)
@@ -245,10 +282,11 @@ impl Options {
         Ok(Options {
             directory,
             contacts,
-            agree_tos: b.switch("AcmeAgreeTos"),
+            agree_tos: b.agree_tos,
             eab,
             challenge,
             http_port,
+            http_address: ctx.settings.acme_http_address.clone(),
             web_root,
             dns_hook,
             dns_wait: Duration::from_secs(dns_wait),
@@ -265,11 +303,11 @@ impl Options {
 
 /// -AcmeCaBundle (or the bundle an order was made with), read and parsed now.
 fn read_bundle(
-    b: &Bound,
+    b: &AcmeArgs<'_>,
     ctx: &Ctx,
     stored: Option<&str>,
 ) -> CsResult<(Option<PathBuf>, Option<Vec<u8>>)> {
-    let path = match b.str("AcmeCaBundle") {
+    let path = match b.ca_bundle {
         Some(p) => Some(ctx.full_path(p)),
         None => stored.map(PathBuf::from),
     };
@@ -277,18 +315,17 @@ fn read_bundle(
         return Ok((None, None));
     };
     // Bounded like every input (issue 10): a CA bundle is a few KiB.
-    let pem =
-        crate::cmdlets::read_limited(&path, crate::cmdlets::CERT_FILE_LIMIT).map_err(|e| {
-            CsError::failed(
-                "AcmeCaBundleUnreadable",
-                Category::ReadError,
-                format!(
-                    "The -AcmeCaBundle '{}' cannot be read: {e}.",
-                    path.display()
-                ),
-            )
-            .with_target(path.display().to_string())
-        })?;
+    let pem = crate::ops::read_limited(&path, crate::ops::CERT_FILE_LIMIT).map_err(|e| {
+        CsError::failed(
+            "AcmeCaBundleUnreadable",
+            Category::ReadError,
+            format!(
+                "The -AcmeCaBundle '{}' cannot be read: {e}.",
+                path.display()
+            ),
+        )
+        .with_target(path.display().to_string())
+    })?;
     Ok((Some(path), Some(pem)))
 }
 
@@ -454,7 +491,7 @@ pub fn order_certificate(ctx: &mut Ctx, opts: &Options, req: &NewRequest<'_>) ->
         let responder = match (opts.challenge, &opts.web_root, &opts.dns_hook) {
             (ChallengeKind::Dns01, _, Some(h)) => Responder::DnsHook(h.clone()),
             (_, Some(w), _) => Responder::WebRoot(w.clone()),
-            _ => challenge::bind_http(opts.http_port).await.map_err(|e| {
+            _ => challenge::bind_http(opts.http_port, opts.http_address.as_deref()).await.map_err(|e| {
                 CsError::failed(
                     "AcmeHttpPortUnavailable",
                     Category::ResourceUnavailable,
@@ -533,7 +570,7 @@ fn split_chain(pem: &str, spki: &[u8]) -> CsResult<(Vec<u8>, Vec<Vec<u8>>)> {
 /// `-Retrieve`: finishes the stored ACME orders of pending requests (one with -RequestId). A
 /// ready order is finalized with the stored request, a valid one downloaded; the certificate
 /// is stored with the pending key, so the ordinary -Retrieve then shows the request Completed.
-pub fn finish_pending(ctx: &mut Ctx, b: &Bound, id: Option<i64>) -> CsResult<()> {
+pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> CsResult<()> {
     let rows = ctx.store()?.read(|tx| tx.pending_acme_orders(id))?;
     if rows.is_empty() {
         return Ok(());
@@ -619,11 +656,6 @@ pub fn finish_pending(ctx: &mut Ctx, b: &Bound, id: Option<i64>) -> CsResult<()>
         }
     }
     Ok(())
-}
-
-/// Whether the bound -CA is an ACME directory (used by Request-CsCertificate's dispatch).
-pub fn ca_is_acme(b: &Bound) -> bool {
-    matches!(b.get("CA"), Some(Value::Str(s)) if is_directory_url(s))
 }
 
 #[cfg(test)]

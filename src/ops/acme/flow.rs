@@ -605,5 +605,5 @@ mod tests {
     }
 
     // Any CA certificate will do for building a client in unit tests (no connection is made).
-    const TEST_ROOT: &str = include_str!("../../tests/fixtures/acme/test-root.pem");
+    const TEST_ROOT: &str = include_str!("../../../tests/fixtures/acme/test-root.pem");
 }

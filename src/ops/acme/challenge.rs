@@ -46,11 +46,11 @@ pub struct Challenges {
     made_dirs: Vec<PathBuf>,
 }
 
-/// Binds the http-01 responder: on `[::]` (dual stack) or 0.0.0.0, or on the address in
-/// `CSCERT_ACME_HTTP_ADDRESS` (tests and multi-homed hosts bind one address).
-pub async fn bind_http(port: u16) -> Result<Responder, String> {
-    let addrs: Vec<String> = match std::env::var("CSCERT_ACME_HTTP_ADDRESS") {
-        Ok(a) if !a.trim().is_empty() => vec![a.trim().to_string()],
+/// Binds the http-01 responder: on `[::]` (dual stack) or 0.0.0.0, or on `address`
+/// (`CSCERT_ACME_HTTP_ADDRESS`: tests and multi-homed hosts bind one address).
+pub async fn bind_http(port: u16, address: Option<&str>) -> Result<Responder, String> {
+    let addrs: Vec<String> = match address.map(str::trim) {
+        Some(a) if !a.is_empty() => vec![a.to_string()],
         _ => vec!["[::]".into(), "0.0.0.0".into()],
     };
     let mut last = String::new();

@@ -1,0 +1,641 @@
+//! Assignments: scopes, the current/previous/staged resolution of a use, assigning and
+//! rolling (Set-/Import-CsCertificate), removing (Remove-CsCertificate), listing
+//! (Get-CsCertificate).
+
+use super::certs;
+use super::Ctx;
+use crate::error::{Category, CsError, CsResult};
+use crate::model::CertType;
+use crate::output::objects::{AssignedCertificate, CertificateCore};
+use crate::pki::inspect::Inspected;
+use crate::store::{AssignmentRow, CertRow, Tx};
+use chrono::{DateTime, Utc};
+
+pub const GLOBAL: &str = "Global";
+
+/// An assignment asked for with a command: the uses, `-Identity`, `-Roll`, `-EffectiveDate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AssignTo<'a> {
+    pub uses: &'a [CertType],
+    pub identity: Option<&'a str>,
+    pub roll: bool,
+    pub effective: Option<DateTime<Utc>>,
+}
+
+/// The scope an assignment belongs to: Global for `-Identity Global` and for global uses
+/// (OAuthTokenIssuer), else the computer named by -Identity, else this computer.
+pub fn scope_for(ctx: &mut Ctx, identity: Option<&str>, use_: CertType) -> String {
+    match identity.map(str::trim) {
+        Some(i) if i.eq_ignore_ascii_case(GLOBAL) => GLOBAL.to_string(),
+        _ if use_.is_global() => GLOBAL.to_string(),
+        Some(i) if !i.is_empty() => i.strip_prefix("service:").unwrap_or(i).to_string(),
+        _ => ctx.this_computer(),
+    }
+}
+
+/// The scopes Get-CsCertificate and Test-CsCertificateConfiguration look at.
+pub fn scopes_for_reading(ctx: &mut Ctx, identity: Option<&str>) -> Vec<String> {
+    match identity.map(str::trim) {
+        Some(i) if i.eq_ignore_ascii_case(GLOBAL) => vec![GLOBAL.to_string()],
+        Some(i) if !i.is_empty() => vec![i.to_string()],
+        _ => vec![ctx.this_computer(), GLOBAL.to_string()],
+    }
+}
+
+/// The assignments of one use at one scope, resolved at a time.
+#[derive(Debug, Clone)]
+pub struct UseState {
+    pub current: Option<AssignmentRow>,
+    pub previous: Option<AssignmentRow>,
+    /// Rolls that take effect later, soonest first.
+    pub staged: Vec<AssignmentRow>,
+    /// Rows older than the previous one (superseded; pruned on the next write).
+    pub older: Vec<AssignmentRow>,
+}
+
+/// Current = the latest row effective at `now`; previous = the one before it.
+pub fn resolve(rows: &[AssignmentRow], now: DateTime<Utc>) -> UseState {
+    let mut sorted: Vec<&AssignmentRow> = rows.iter().collect();
+    sorted.sort_by_key(|r| (r.effective, r.id));
+    let (past, future): (Vec<&AssignmentRow>, Vec<&AssignmentRow>) =
+        sorted.into_iter().partition(|r| r.effective <= now);
+    let mut past = past.into_iter().rev();
+    let current = past.next().cloned();
+    let previous = past.next().cloned();
+    UseState {
+        current,
+        previous,
+        staged: future.into_iter().cloned().collect(),
+        older: past.cloned().collect(),
+    }
+}
+
+/// All uses at the given scopes, each resolved at `now`, in CertType order.
+pub fn states(
+    tx: &Tx<'_>,
+    scopes: &[String],
+    now: DateTime<Utc>,
+) -> CsResult<Vec<(String, CertType, UseState)>> {
+    let mut out = Vec::new();
+    for scope in scopes {
+        let rows = tx.assignments(Some(scope))?;
+        let mut uses: Vec<CertType> = rows
+            .iter()
+            .filter_map(|r| CertType::parse(&r.use_name))
+            .collect();
+        uses.sort();
+        uses.dedup();
+        for u in uses {
+            let mine: Vec<AssignmentRow> = rows
+                .iter()
+                .filter(|r| r.use_name == u.name())
+                .cloned()
+                .collect();
+            out.push((scope.clone(), u, resolve(&mine, now)));
+        }
+    }
+    Ok(out)
+}
+
+/// The one row Get-CsCertificate shows for a use, and its previous thumbprint: a staged roll
+/// is shown at once, with its future EffectiveTime and the serving certificate as
+/// PreviousThumbprint (Lync keeps two copies per use, current and previous, and a roll makes the
+/// new one current "co-active" with the old from -EffectiveDate: assign-a-server-to-server-
+/// certificate.md, stage-av-and-oauth-certificates.md). Never a second object for one use.
+pub fn shown(st: &UseState) -> Option<(&AssignmentRow, Option<&AssignmentRow>)> {
+    match (st.staged.last(), &st.current) {
+        (Some(staged), cur) => Some((staged, cur.as_ref())),
+        (None, Some(cur)) => Some((cur, st.previous.as_ref())),
+        (None, None) => None,
+    }
+}
+
+pub fn assigned_object(
+    scope: &str,
+    use_: CertType,
+    shown: &AssignmentRow,
+    previous: Option<&AssignmentRow>,
+    c: &Inspected,
+) -> AssignedCertificate {
+    AssignedCertificate {
+        core: CertificateCore {
+            thumbprint: shown.thumbprint.clone(),
+            ..CertificateCore::of(c)
+        },
+        effective_time: shown.rolled.then_some(shown.effective),
+        previous_thumbprint: previous.map(|p| p.thumbprint.clone()),
+        update_time: (shown.rolled || previous.is_some()).then_some(shown.updated),
+        use_name: use_.name().to_string(),
+        source_scope: (scope == GLOBAL).then(|| GLOBAL.to_string()),
+    }
+}
+
+/// What to assign: one certificate to uses (each with its scope), now or staged.
+pub struct Assignment<'a> {
+    pub thumbprint: &'a str,
+    pub targets: Vec<(CertType, String)>,
+    pub roll: bool,
+    pub effective: Option<DateTime<Utc>>,
+}
+
+impl<'a> Assignment<'a> {
+    /// Resolves each use's scope (this computer, -Identity, or Global).
+    pub fn new(
+        ctx: &mut Ctx,
+        thumbprint: &'a str,
+        uses: &[CertType],
+        identity: Option<&str>,
+        roll: bool,
+        effective: Option<DateTime<Utc>>,
+    ) -> Self {
+        let targets = uses
+            .iter()
+            .map(|&u| (u, scope_for(ctx, identity, u)))
+            .collect();
+        Assignment {
+            thumbprint,
+            targets,
+            roll,
+            effective,
+        }
+    }
+}
+
+/// Why a certificate cannot be assigned (or rolled) as asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignError {
+    WithoutPrivateKey {
+        thumbprint: String,
+        subject: String,
+    },
+    Expired {
+        thumbprint: String,
+        subject: String,
+        not_after: DateTime<Utc>,
+    },
+    /// A roll whose certificate would be expired when it becomes current.
+    ExpiresBeforeEffective {
+        thumbprint: String,
+        subject: String,
+        not_after: DateTime<Utc>,
+        effective: DateTime<Utc>,
+    },
+    RollWithoutEffectiveDate,
+    EffectiveDateWithoutRoll,
+}
+
+impl From<AssignError> for CsError {
+    fn from(e: AssignError) -> CsError {
+        let day = |d: DateTime<Utc>| d.format("%m/%d/%Y %H:%M:%S UTC").to_string();
+        match e {
+            AssignError::WithoutPrivateKey { thumbprint, subject } => CsError::failed(
+                "CertificateWithoutPrivateKey",
+                Category::InvalidOperation,
+                format!("The certificate \"{thumbprint}\" ({subject}) has no private key in the store, so no server could use it. Import the certificate that answers a pending request, or a PFX with its key."),
+            )
+            .with_target(thumbprint),
+            AssignError::Expired { thumbprint, subject, not_after } => CsError::failed(
+                "CertificateExpired",
+                Category::InvalidOperation,
+                format!("The certificate \"{thumbprint}\" ({subject}) expired on {}.", day(not_after)),
+            )
+            .with_target(thumbprint),
+            AssignError::ExpiresBeforeEffective { thumbprint, subject, not_after, effective } => CsError::failed(
+                "CertificateExpiresBeforeEffectiveDate",
+                Category::InvalidOperation,
+                format!(
+                    "The certificate \"{thumbprint}\" ({subject}) expires on {}, before the effective date {}: it would be expired when it becomes current. Choose an earlier -EffectiveDate or a newer certificate.",
+                    day(not_after),
+                    day(effective)
+                ),
+            )
+            .with_target(thumbprint),
+            AssignError::RollWithoutEffectiveDate => CsError::failed(
+                "RollWithoutEffectiveDate",
+                Category::InvalidArgument,
+                "-Roll needs -EffectiveDate: the time at which the new certificate becomes current.",
+            ),
+            AssignError::EffectiveDateWithoutRoll => CsError::failed(
+                "EffectiveDateWithoutRoll",
+                Category::InvalidArgument,
+                "-EffectiveDate is used only with -Roll. Add -Roll to stage the certificate, or leave out -EffectiveDate to assign it now.",
+            ),
+        }
+    }
+}
+
+/// Checks that a certificate can be assigned: it has its private key and has not expired.
+pub fn check_assignable(
+    row: &CertRow,
+    c: &Inspected,
+    now: DateTime<Utc>,
+) -> Result<(), AssignError> {
+    if row.key_pkcs8.is_none() {
+        return Err(AssignError::WithoutPrivateKey {
+            thumbprint: row.thumbprint.clone(),
+            subject: c.subject.clone(),
+        });
+    }
+    match c.not_after {
+        Some(na) if na < now => Err(AssignError::Expired {
+            thumbprint: row.thumbprint.clone(),
+            subject: c.subject.clone(),
+            not_after: na,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A staged certificate must still be valid when it becomes current; otherwise the roll would
+/// put an expired certificate in service at the effective time.
+pub fn check_valid_when_effective(
+    thumbprint: &str,
+    c: &Inspected,
+    effective: DateTime<Utc>,
+) -> Result<(), AssignError> {
+    match c.not_after {
+        Some(na) if na <= effective => Err(AssignError::ExpiresBeforeEffective {
+            thumbprint: thumbprint.to_string(),
+            subject: c.subject.clone(),
+            not_after: na,
+            effective,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Validates the -Roll / -EffectiveDate combination.
+pub fn check_roll(roll: bool, effective: Option<DateTime<Utc>>) -> Result<(), AssignError> {
+    match (roll, effective) {
+        (true, None) => Err(AssignError::RollWithoutEffectiveDate),
+        (false, Some(_)) => Err(AssignError::EffectiveDateWithoutRoll),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the assignment rows inside the caller's transaction and returns Lync's lines to print
+/// once it has committed. Lync keeps two copies per use, current and previous
+/// (assign-a-server-to-server-certificate.md): a plain assignment makes the new certificate
+/// current and the replaced one previous; a roll stages the new one beside the serving one
+/// (which becomes previous at the effective time), replacing any earlier staged roll. A roll
+/// whose effective date has already passed puts the new certificate in service at once, with the
+/// serving one as previous (Set-CsCertificate's own example date, 7/22/2012, is in the past).
+pub fn apply(
+    tx: &Tx<'_>,
+    a: &Assignment<'_>,
+    c: &Inspected,
+    now: DateTime<Utc>,
+) -> CsResult<Vec<String>> {
+    if a.roll {
+        check_valid_when_effective(a.thumbprint, c, a.effective.unwrap_or(now))?;
+    }
+    let mut lines = Vec::new();
+    for (u, scope) in &a.targets {
+        let rows: Vec<AssignmentRow> = tx
+            .assignments(Some(scope))?
+            .into_iter()
+            .filter(|r| r.use_name == u.name())
+            .collect();
+        let st = resolve(&rows, now);
+        // Only the serving certificate stays (it becomes previous); staged rolls, the old
+        // previous and anything older go: two copies per use.
+        for r in rows
+            .iter()
+            .filter(|r| st.current.as_ref().is_none_or(|cur| cur.id != r.id))
+        {
+            tx.delete_assignment(r.id)?;
+        }
+        let effective = match a.effective {
+            Some(e) if a.roll && e > now => e,
+            _ => now,
+        };
+        tx.assign(scope, u.name(), a.thumbprint, effective, a.roll, now)?;
+        let cn = c.subject_cn.first().cloned().unwrap_or_default();
+        let when = match a.effective {
+            Some(e) if a.roll && e > now => {
+                format!(" (staged; effective {})", e.format("%m/%d/%Y %H:%M:%S UTC"))
+            }
+            Some(e) if a.roll => format!(
+                " (the effective date {} has passed: in service now)",
+                e.format("%m/%d/%Y %H:%M:%S UTC")
+            ),
+            _ => String::new(),
+        };
+        lines.push(format!(
+            "The following certificate was assigned for the type \"{u}\"{when}:"
+        ));
+        lines.push(format!(
+            "{u}: {} {cn} {} {} {}",
+            a.thumbprint,
+            c.not_after
+                .map(|d| d.format("%m/%d/%Y").to_string())
+                .unwrap_or_default(),
+            c.issuer.clone().unwrap_or_default(),
+            c.serial.clone().unwrap_or_default()
+        ));
+    }
+    Ok(lines)
+}
+
+/// Get-CsCertificate's answer: one object per assigned use, and an error record per row that
+/// cannot be shown (the others are still shown).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub objects: Vec<AssignedCertificate>,
+    pub errors: Vec<CsError>,
+}
+
+/// The assigned certificates at `-Identity` (default this computer and Global), `only` these
+/// uses when not empty, resolved at the current time.
+pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResult<Listing> {
+    let scopes = scopes_for_reading(ctx, identity);
+    let now = ctx.now;
+    // One bad row (a damaged certificate) is an error record of its own; the others are shown.
+    let (objects, missing, broken) = ctx.store()?.read(|tx| -> CsResult<_> {
+        let mut objects = Vec::new();
+        let mut missing = Vec::new();
+        let mut broken = Vec::new();
+        for (scope, u, st) in states(tx, &scopes, now)? {
+            if !only.is_empty() && !only.contains(&u) {
+                continue;
+            }
+            let Some((shown, previous)) = shown(&st) else {
+                continue;
+            };
+            match certs::row_of(tx, &shown.thumbprint) {
+                Ok(Some(row)) => match certs::parse(&row) {
+                    Ok(c) => objects.push(assigned_object(&scope, u, shown, previous, &c)),
+                    Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
+                },
+                Ok(None) => missing.push((u, shown.thumbprint.clone())),
+                Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
+            }
+        }
+        Ok((objects, missing, broken))
+    })?;
+    let mut errors = broken;
+    for (u, t) in missing {
+        errors.push(
+            CsError::failed(
+                "CertificateNotFound",
+                Category::ObjectNotFound,
+                format!("Assigned certificate not found or untrusted: {t} (use {u})."),
+            )
+            .with_target(t),
+        );
+    }
+    Ok(Listing { objects, errors })
+}
+
+/// Assigns a certificate already in the store. `Ok(None)`: -WhatIf or declined; else Lync's
+/// lines, to print.
+pub fn assign_stored(
+    ctx: &mut Ctx,
+    thumbprint: &str,
+    to: AssignTo<'_>,
+) -> CsResult<Option<Vec<String>>> {
+    let now = ctx.now;
+    let assignment = Assignment::new(ctx, thumbprint, to.uses, to.identity, to.roll, to.effective);
+    let (row, c) = ctx.store()?.read(|tx| certs::load(tx, thumbprint))?;
+    check_assignable(&row, &c, now)?;
+    let action = if to.roll {
+        "Stage certificate assignment"
+    } else {
+        "Assign certificate"
+    };
+    let target = format!("{thumbprint} for {}", crate::model::join_uses(to.uses));
+    if !ctx.should_process(&target, action)? {
+        return Ok(None);
+    }
+    let lines = ctx.store()?.write(|tx| -> CsResult<Vec<String>> {
+        // Re-read inside the write transaction: another process may have removed it meanwhile.
+        let (row, c) = certs::load(&tx, thumbprint)?;
+        check_assignable(&row, &c, now)?;
+        let lines = apply(&tx, &assignment, &c, now)?;
+        tx.commit()?;
+        Ok(lines)
+    })?;
+    Ok(Some(lines))
+}
+
+/// One use's assignment that Remove-CsCertificate took away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    pub use_: CertType,
+    pub scope: String,
+    pub thumbprint: String,
+}
+
+/// Why nothing was removed for a use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RemoveError {
+    /// `-Previous` while a roll is staged: the previous certificate still serves.
+    PreviousStillServing {
+        use_: CertType,
+        serving: String,
+        staged: String,
+        effective: DateTime<Utc>,
+    },
+    NoPrevious {
+        use_: CertType,
+        scope: String,
+    },
+    NoCurrent {
+        use_: CertType,
+        scope: String,
+    },
+}
+
+impl From<RemoveError> for CsError {
+    fn from(e: RemoveError) -> CsError {
+        match e {
+            RemoveError::PreviousStillServing { use_: u, serving, staged, effective } => CsError::failed(
+                "PreviousStillServing",
+                Category::InvalidOperation,
+                format!(
+                    "The previous certificate {serving} of the type \"{u}\" still serves until the staged certificate {staged} takes effect on {}. Remove it after that time.",
+                    effective.format("%m/%d/%Y %H:%M:%S UTC")
+                ),
+            )
+            .with_target(u.name()),
+            RemoveError::NoPrevious { use_: u, scope } => CsError::failed(
+                "NoPreviousCertificate",
+                Category::ObjectNotFound,
+                format!("No previous certificate is assigned for the type \"{u}\" at {scope}."),
+            )
+            .with_target(u.name()),
+            RemoveError::NoCurrent { use_: u, scope } => CsError::failed(
+                "NoCertificateAssigned",
+                Category::ObjectNotFound,
+                format!("No certificate is assigned for the type \"{u}\" at {scope}."),
+            )
+            .with_target(u.name()),
+        }
+    }
+}
+
+/// What Remove-CsCertificate takes away.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RemoveArgs<'a> {
+    pub uses: &'a [CertType],
+    pub identity: Option<&'a str>,
+    /// The rolled-out previous certificate instead of the current one.
+    pub previous: bool,
+    pub force: bool,
+}
+
+/// The assignment rows to delete for one use: the current one (or previous) and what it
+/// replaced; a staged roll stays.
+fn removal(
+    st: &UseState,
+    u: CertType,
+    scope: &str,
+    previous: bool,
+) -> Result<(Vec<i64>, String), RemoveError> {
+    if previous {
+        // While a roll is staged, Get-CsCertificate shows the serving certificate as
+        // PreviousThumbprint: removing it would leave the use without a certificate until the
+        // staged one takes effect.
+        if let (Some(staged), Some(cur)) = (st.staged.last(), &st.current) {
+            return Err(RemoveError::PreviousStillServing {
+                use_: u,
+                serving: cur.thumbprint.clone(),
+                staged: staged.thumbprint.clone(),
+                effective: staged.effective,
+            });
+        }
+        match &st.previous {
+            Some(p) => Ok((
+                std::iter::once(p.id)
+                    .chain(st.older.iter().map(|r| r.id))
+                    .collect(),
+                p.thumbprint.clone(),
+            )),
+            None => Err(RemoveError::NoPrevious {
+                use_: u,
+                scope: scope.to_string(),
+            }),
+        }
+    } else {
+        match &st.current {
+            // The current one and everything it replaced go; a staged roll stays.
+            Some(c) => Ok((
+                std::iter::once(c.id)
+                    .chain(st.previous.iter().map(|r| r.id))
+                    .chain(st.older.iter().map(|r| r.id))
+                    .collect(),
+                c.thumbprint.clone(),
+            )),
+            None => Err(RemoveError::NoCurrent {
+                use_: u,
+                scope: scope.to_string(),
+            }),
+        }
+    }
+}
+
+/// Unassigns each use (asking per use unless -Force); returns what was removed.
+pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
+    let now = ctx.now;
+    let targets: Vec<(CertType, String)> = args
+        .uses
+        .iter()
+        .map(|&u| (u, scope_for(ctx, args.identity, u)))
+        .collect();
+    // Look first, so that a use with nothing to remove is an error before anything changes.
+    let plan = ctx
+        .store()?
+        .read(|tx| -> CsResult<Vec<(Removed, Vec<i64>)>> {
+            let mut plan = Vec::new();
+            for (u, scope) in &targets {
+                let rows: Vec<_> = tx
+                    .assignments(Some(scope))?
+                    .into_iter()
+                    .filter(|r| r.use_name == u.name())
+                    .collect();
+                let st = resolve(&rows, now);
+                let (ids, thumbprint) = removal(&st, *u, scope, args.previous)?;
+                plan.push((
+                    Removed {
+                        use_: *u,
+                        scope: scope.clone(),
+                        thumbprint,
+                    },
+                    ids,
+                ));
+            }
+            Ok(plan)
+        })?;
+    let which = if args.previous { "previous " } else { "" };
+    let mut confirmed = Vec::new();
+    for (r, ids) in plan {
+        if ctx.should_process_high(
+            args.force,
+            &format!("{} ({} at {})", r.thumbprint, r.use_, r.scope),
+            &format!("Remove {which}certificate assignment"),
+        )? {
+            confirmed.push((r, ids));
+        }
+    }
+    if confirmed.is_empty() {
+        return Ok(Vec::new());
+    }
+    ctx.store()?.write(|tx| -> CsResult<()> {
+        for (_, ids) in &confirmed {
+            for id in ids {
+                tx.delete_assignment(*id)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    })?;
+    Ok(confirmed.into_iter().map(|(r, _)| r).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(id: i64, thumb: &str, day: u32) -> AssignmentRow {
+        let t = Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap();
+        AssignmentRow {
+            id,
+            scope: "s".into(),
+            use_name: "Default".into(),
+            thumbprint: thumb.into(),
+            effective: t,
+            rolled: true,
+            updated: t,
+        }
+    }
+
+    #[test]
+    fn roll_resolves_by_time() {
+        let rows = vec![row(1, "OLD", 1), row(2, "NEW", 10)];
+        let before = resolve(&rows, Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap());
+        assert_eq!(before.current.unwrap().thumbprint, "OLD");
+        assert!(before.previous.is_none());
+        assert_eq!(before.staged.len(), 1);
+        let after = resolve(&rows, Utc.with_ymd_and_hms(2026, 1, 10, 0, 0, 0).unwrap());
+        assert_eq!(after.current.unwrap().thumbprint, "NEW");
+        assert_eq!(after.previous.unwrap().thumbprint, "OLD");
+        assert!(after.staged.is_empty());
+    }
+
+    #[test]
+    fn roll_and_effective_date_go_together() {
+        let t = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            check_roll(true, None),
+            Err(AssignError::RollWithoutEffectiveDate)
+        );
+        assert_eq!(
+            check_roll(false, Some(t)),
+            Err(AssignError::EffectiveDateWithoutRoll)
+        );
+        assert!(check_roll(true, Some(t)).is_ok() && check_roll(false, None).is_ok());
+        let e: CsError = AssignError::RollWithoutEffectiveDate.into();
+        assert_eq!(e.error_id, "RollWithoutEffectiveDate");
+    }
+}

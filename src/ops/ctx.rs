@@ -1,0 +1,284 @@
+//! What an operation runs with: the host streams, the clock, the store, "this computer", and
+//! the settings read once from the environment (see `cli::read_settings`).
+
+use crate::binder::Common;
+use crate::error::{Category, CsError, CsResult};
+use crate::output::file::{Existing, Target};
+use crate::output::Host;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+impl From<StoreError> for CsError {
+    fn from(e: StoreError) -> Self {
+        CsError::failed("StoreFailure", Category::ResourceUnavailable, e.to_string())
+    }
+}
+
+/// What a cmdlet runs with: the host streams, the clock, the store and "this computer".
+pub struct Ctx {
+    pub host: Host,
+    pub now: DateTime<Utc>,
+    pub common: Common,
+    pub settings: Settings,
+    store: Option<Store>,
+    computer: Option<String>,
+    /// "Yes to All" / "No to All" answered in this run.
+    yes_to_all: bool,
+    no_to_all: bool,
+}
+
+/// The `CSCERT_*` environment, read once per run by `cli::read_settings` (and built directly by
+/// in-process tests): nothing below `cli` reads the environment for these.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `$CSCERT_STORE`, else the platform data folder.
+    pub store_dir: PathBuf,
+    /// `$CSCERT_COMPUTERFQDN` (so a lab or CI can act as several servers of one deployment);
+    /// `None`: this machine's FQDN, looked up when first needed.
+    pub computer: Option<String>,
+    /// `$CSCERT_NOW` as given: tests and labs fix the clock with it (checked when a cmdlet runs).
+    pub now: Option<String>,
+    /// `$CSCERT_STORE_PASSWORD`: the password of the keys at rest (`Some("")` is refused).
+    pub store_password: Option<String>,
+    /// `$CSCERT_PASSWORD`: the PFX password when `-Password` is not given.
+    pub password: Option<String>,
+    /// `$CSCERT_ACME_HTTP_ADDRESS`: the one address the ACME http-01 responder binds.
+    pub acme_http_address: Option<String>,
+}
+
+/// The platform data folder, where the store lives without `$CSCERT_STORE`.
+pub fn default_store_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "cscert")
+        .map(|p| p.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".cscert"))
+}
+
+/// "This computer" when `$CSCERT_COMPUTERFQDN` is not set: this machine's FQDN.
+pub fn machine_fqdn() -> String {
+    if cfg!(windows) {
+        let host = std::env::var("COMPUTERNAME").unwrap_or_default();
+        return match std::env::var("USERDNSDOMAIN") {
+            Ok(d) if !d.is_empty() => format!("{host}.{d}").to_ascii_lowercase(),
+            _ => host.to_ascii_lowercase(),
+        };
+    }
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    let host = read("/proc/sys/kernel/hostname")
+        .or_else(|| read("/etc/hostname"))
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::process::Command::new("hostname")
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        })
+        .unwrap_or_else(|| "localhost".into());
+    if host.contains('.') {
+        return host;
+    }
+    match read("/proc/sys/kernel/domainname") {
+        Some(d) if !d.is_empty() && d != "(none)" => format!("{host}.{d}"),
+        _ => host,
+    }
+}
+
+/// The current time, or the fixed clock of `$CSCERT_NOW`.
+pub fn now(fixed: Option<&str>) -> CsResult<DateTime<Utc>> {
+    match fixed {
+        Some(v) if !v.is_empty() => crate::binder::dates::parse_datetime(v)
+            // Certificates, the store and .NET all end with the year 9999.
+            .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                CsError::failed(
+                    "InvalidClock",
+                    Category::InvalidArgument,
+                    format!("CSCERT_NOW is set to '{v}', which is not a date and time between the years 1 and 9999 (use ISO 8601, e.g. 2026-01-01T00:00:00Z)."),
+                )
+            }),
+        _ => Ok(Utc::now()),
+    }
+}
+
+impl Ctx {
+    pub fn new(mut host: Host, common: Common, settings: Settings) -> Ctx {
+        host.verbose = common.verbose || common.debug;
+        host.what_if = common.what_if;
+        if matches!(common.warning_action, Some("SilentlyContinue" | "Ignore")) {
+            host.warnings = false;
+        }
+        if matches!(common.error_action, Some("SilentlyContinue" | "Ignore")) {
+            host.show_errors = false;
+        }
+        Ctx {
+            host,
+            now: Utc::now(),
+            common,
+            computer: settings.computer.clone(),
+            settings,
+            store: None,
+            yes_to_all: false,
+            no_to_all: false,
+        }
+    }
+
+    pub fn into_host(self) -> Host {
+        self.host
+    }
+
+    /// The store, opened (and created) on first use.
+    pub fn store(&mut self) -> CsResult<&mut Store> {
+        if self.store.is_none() {
+            self.store = Some(Store::open_with(
+                &self.settings.store_dir,
+                self.settings.store_password.as_deref(),
+            )?);
+        }
+        Ok(self.store.as_mut().expect("just opened"))
+    }
+
+    pub fn store_dir(&self) -> &Path {
+        &self.settings.store_dir
+    }
+
+    pub fn this_computer(&mut self) -> String {
+        self.computer.get_or_insert_with(machine_fqdn).clone()
+    }
+
+    /// The PFX password: `-Password`, else `$CSCERT_PASSWORD` (so it need not appear in a
+    /// process list).
+    pub fn password(&self, given: Option<&str>) -> Option<String> {
+        given
+            .map(str::to_string)
+            .or_else(|| self.settings.password.clone().filter(|p| !p.is_empty()))
+    }
+
+    /// A path as the user gave it, made absolute against the current folder.
+    pub fn full_path(&self, p: &str) -> PathBuf {
+        let path = Path::new(p);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(path)
+        }
+    }
+
+    /// Checks an output path (`-Output`, `-Path`, `-Report`) before anything is done.
+    pub fn output_target(
+        &self,
+        param: &str,
+        shown: &str,
+        force: bool,
+        existing: Existing,
+    ) -> CsResult<Target> {
+        let full = if shown.trim().is_empty() {
+            PathBuf::new()
+        } else {
+            self.full_path(shown)
+        };
+        crate::output::file::check(
+            param,
+            shown,
+            &full,
+            force,
+            existing,
+            &self.settings.store_dir,
+        )
+    }
+
+    /// PowerShell's ShouldProcess for an operation below the confirm threshold: `-WhatIf` says
+    /// what would happen and declines; `-Confirm` asks.
+    pub fn should_process(&mut self, target: &str, action: &str) -> CsResult<bool> {
+        if self.common.what_if {
+            self.host.info(format!(
+                "What if: Performing the operation \"{action}\" on target \"{target}\"."
+            ));
+            return Ok(false);
+        }
+        if self.common.confirm == Some(true) {
+            return self.confirm(target, action);
+        }
+        Ok(true)
+    }
+
+    /// ShouldProcess for an operation at the confirm threshold (ConfirmImpact High: deleting
+    /// keys, unassigning, replacing the topology): asks unless `-Force` or `-Confirm:$false`.
+    pub fn should_process_high(
+        &mut self,
+        force: bool,
+        target: &str,
+        action: &str,
+    ) -> CsResult<bool> {
+        if self.common.what_if || self.common.confirm == Some(true) {
+            return self.should_process(target, action);
+        }
+        if force || self.common.confirm == Some(false) {
+            return Ok(true);
+        }
+        self.confirm(target, action)
+    }
+
+    /// PowerShell's prompt on stderr; the answer is read from stdin (typed on a terminal or
+    /// piped). `A` / `L` answer every later prompt of this run. End of input with no answer is
+    /// an error: nothing is done, and the message says how to run without a prompt.
+    pub fn confirm(&mut self, target: &str, action: &str) -> CsResult<bool> {
+        if self.yes_to_all {
+            return Ok(true);
+        }
+        if self.no_to_all {
+            return Ok(false);
+        }
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
+            "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\".\n"
+        );
+        // Bounded: an answer that is not one of the choices asks again, a few times.
+        for _ in 0..20 {
+            let _ = write!(
+                err,
+                "[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is \"Y\"): "
+            );
+            let _ = err.flush();
+            let mut line = String::new();
+            let read = std::io::stdin().lock().read_line(&mut line);
+            match read {
+                Ok(0) | Err(_) => {
+                    let _ = writeln!(err);
+                    return Err(CsError::failed(
+                        "ConfirmationNotAnswered",
+                        Category::InvalidOperation,
+                        format!("The operation \"{action}\" on target \"{target}\" was not performed: it asks for confirmation and no answer came (end of input). Answer the prompt (Y, A, N or L on stdin), or run it with -Force or -Confirm:$false to proceed without asking."),
+                    )
+                    .with_target(target.to_string()));
+                }
+                Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
+                    "" | "y" | "yes" => return Ok(true),
+                    "a" => {
+                        self.yes_to_all = true;
+                        return Ok(true);
+                    }
+                    "n" | "no" => return Ok(false),
+                    "l" => {
+                        self.no_to_all = true;
+                        return Ok(false);
+                    }
+                    "?" => {
+                        let _ = writeln!(err, "Y - Continue with only the next step of the operation.\nA - Continue with all the steps of the operation.\nN - Skip this operation and proceed with the next operation.\nL - Skip this operation and all subsequent operations.");
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Err(CsError::failed(
+            "ConfirmationNotAnswered",
+            Category::InvalidOperation,
+            format!("The operation \"{action}\" on target \"{target}\" was not performed: no valid answer (Y, A, N, L) was given."),
+        ))
+    }
+}

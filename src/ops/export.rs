@@ -1,0 +1,145 @@
+//! Exporting a certificate with its private key (PFX, modern or legacy, or PEM with an
+//! encrypted key) for another server, e.g. the other members of an Edge pool.
+
+use super::{certs, Ctx};
+use crate::error::{Category, CsError, CsResult};
+use crate::output::file::Existing;
+use crate::output::objects::StoredCertificate;
+use crate::pki::pfx::{write_encrypted_pem_bundle, write_pfx};
+
+/// What to export, where, and how.
+#[derive(Debug, Clone, Default)]
+pub struct ExportArgs<'a> {
+    /// As given: normalised here.
+    pub thumbprint: &'a str,
+    pub path: &'a str,
+    /// PEM (certificate, chain, encrypted PKCS#8) instead of PFX.
+    pub pem: bool,
+    /// A PFX that Windows Server 2012 R2 / 2016 opens (3DES + SHA-1).
+    pub legacy: bool,
+    /// `-Password`, else `$CSCERT_PASSWORD` (`Ctx::password`).
+    pub password: Option<String>,
+    pub force: bool,
+}
+
+/// Why nothing was exported (besides store, path and writer errors).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportError {
+    LegacyIsForPfx,
+    PasswordRequired,
+    WithoutPrivateKey { thumbprint: String, subject: String },
+    NotExportable { thumbprint: String, subject: String },
+}
+
+impl From<ExportError> for CsError {
+    fn from(e: ExportError) -> CsError {
+        match e {
+            ExportError::LegacyIsForPfx => CsError::failed(
+                "LegacyIsForPfx",
+                Category::InvalidArgument,
+                "-Legacy applies to PFX files only; leave it out with -Format Pem.",
+            ),
+            ExportError::PasswordRequired => CsError::failed(
+                "PasswordRequired",
+                Category::SecurityError,
+                "A private key is exported only with a password: give -Password, or set $env:CSCERT_PASSWORD so that it does not appear in the process list.",
+            ),
+            ExportError::WithoutPrivateKey { thumbprint, subject } => CsError::failed(
+                "CertificateWithoutPrivateKey",
+                Category::InvalidOperation,
+                format!("The certificate \"{thumbprint}\" ({subject}) has no private key in the store, so there is nothing to export with it."),
+            )
+            .with_target(thumbprint),
+            ExportError::NotExportable { thumbprint, subject } => CsError::failed(
+                "PrivateKeyNotExportable",
+                Category::SecurityError,
+                format!("The private key of \"{thumbprint}\" ({subject}) was not made exportable. Request the certificate again with -PrivateKeyExportable $true (Edge pools need it), or import it with -PrivateKeyExportable $true."),
+            )
+            .with_target(thumbprint),
+        }
+    }
+}
+
+/// Writes the file; `Ok(None)`: -WhatIf or declined. Returns the exported certificate.
+pub fn export(ctx: &mut Ctx, args: ExportArgs<'_>) -> CsResult<Option<StoredCertificate>> {
+    let thumbprint = certs::normalize_thumbprint(args.thumbprint)?;
+    let path_arg = args.path;
+    let (pem, legacy) = (args.pem, args.legacy);
+    if pem && legacy {
+        return Err(ExportError::LegacyIsForPfx.into());
+    }
+    let Some(password) = args.password else {
+        return Err(ExportError::PasswordRequired.into());
+    };
+    let (row, c, chain, key) = ctx.store()?.read(|tx| -> CsResult<_> {
+        let (row, c) = certs::load(tx, &thumbprint)?;
+        let chain = certs::known_chain(tx, &row, &c)?;
+        // Keys encrypted at rest are opened here, and only here.
+        let key = match row.key_pkcs8.as_deref() {
+            Some(k) => Some(tx.open_key(k)?),
+            None => None,
+        };
+        Ok((row, c, chain, key))
+    })?;
+    let Some(key) = key.as_deref() else {
+        return Err(ExportError::WithoutPrivateKey {
+            thumbprint,
+            subject: c.subject,
+        }
+        .into());
+    };
+    if !row.exportable {
+        return Err(ExportError::NotExportable {
+            thumbprint,
+            subject: c.subject,
+        }
+        .into());
+    }
+    let target = ctx.output_target("-Path", path_arg, args.force, Existing::NeedsForce)?;
+    let path = target.path.clone();
+    let what = match (pem, legacy) {
+        (true, _) => "PEM (certificate, chain, encrypted PKCS#8 key)",
+        (false, true) => "PFX (3DES + SHA-1, for Windows Server 2012 R2 / 2016)",
+        (false, false) => "PFX (AES-256 + SHA-256)",
+    };
+    if !ctx.should_process(
+        &path.display().to_string(),
+        &format!("Export {thumbprint} with its private key as {what}"),
+    )? {
+        return Ok(None);
+    }
+    let bytes = if pem {
+        write_encrypted_pem_bundle(&row.der, &chain, key, &password).map(String::into_bytes)
+    } else {
+        write_pfx(
+            &row.der,
+            &chain,
+            key,
+            &password,
+            row.friendly_name.as_deref(),
+            legacy,
+        )
+    }
+    .map_err(|e| {
+        CsError::failed(
+            "ExportFailed",
+            Category::InvalidOperation,
+            format!("The certificate could not be exported: {e}"),
+        )
+    })?;
+    // Owner-only: the file holds the (encrypted) private key.
+    target.write(&bytes, true).map_err(|e| {
+        CsError::failed(
+            "ExportNotWritten",
+            Category::WriteError,
+            format!("'{}' could not be written: {e}", path.display()),
+        )
+        .with_target(path_arg)
+    })?;
+    ctx.host.verbose(format!(
+        "Exported {thumbprint} to {} as {what}, with {} chain certificate(s).",
+        path.display(),
+        chain.len()
+    ));
+    Ok(Some(certs::stored_object(&row, &c)))
+}
