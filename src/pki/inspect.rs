@@ -11,6 +11,7 @@ use x509_parser::der_parser::asn1_rs::{FromDer, Oid};
 use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
 use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
+use super::der::{expect_tlv, split_tlv};
 use super::dn::{attribute_value, hex_upper, windows_dn};
 
 /// DER content bytes of the OIDs this module looks for (compared without allocating).
@@ -457,34 +458,6 @@ fn parse_legacy_extensions(set: &[u8]) -> Result<Vec<X509Extension<'_>>, String>
         seq = rest;
     }
     Ok(out)
-}
-
-/// Content of a DER TLV with the given tag that fills `input` up to its own length.
-fn expect_tlv(input: &[u8], tag: u8) -> Option<&[u8]> {
-    let (t, content, _) = split_tlv(input)?;
-    (t == tag).then_some(content)
-}
-
-/// One DER TLV: (tag byte, content, rest). Only single-byte tags, definite lengths.
-fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (first as usize, rest)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

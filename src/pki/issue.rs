@@ -14,9 +14,9 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
-use super::certfile::{
-    der_elements, der_single, der_tlv, ec_sec1_to_pkcs8, issued_by, public_key_of_pkcs8,
-    rsa_pkcs1_to_pkcs8, subject_key_id,
+use super::chain::{issued_by, subject_key_id};
+use super::der::{
+    der_elements, der_single, der_tlv, ec_sec1_to_pkcs8, public_key_of_pkcs8, rsa_pkcs1_to_pkcs8,
 };
 
 /// How far notBefore is set back from `now`, so that a server whose clock is a little

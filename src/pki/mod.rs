@@ -2,7 +2,9 @@
 
 pub mod certfile;
 pub mod chain;
+pub mod der;
 pub mod dn;
+pub mod export;
 pub mod identity;
 pub mod inspect;
 pub mod issue;
