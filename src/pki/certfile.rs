@@ -6,8 +6,8 @@ use x509_parser::asn1_rs::FromDer;
 use x509_parser::certification_request::X509CertificationRequest;
 
 use super::chain::{self, OrderError, Ordered};
-use super::der::{ec_sec1_to_pkcs8, rsa_pkcs1_to_pkcs8};
 use super::p7b::{self, P7bError};
+use super::pem;
 use super::pfx::{self, PfxContents, PfxError};
 
 /// The contents of a certificate file: one end-entity certificate, the others, and a key if the file held one.
@@ -118,7 +118,7 @@ pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded,
     if bytes.is_empty() {
         return Err(CertFileError::NotACertificate("the file is empty".into()));
     }
-    if let Some(text) = pem_text(bytes) {
+    if let Some(text) = pem::pem_text(bytes) {
         return read_pem(text);
     }
     if let Some(der) = single_der_certificate(bytes) {
@@ -155,55 +155,47 @@ pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded,
     ))
 }
 
-/// The text of a PEM file, if the bytes are text holding at least one PEM block.
-fn pem_text(bytes: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.contains("-----BEGIN ").then_some(text)
-}
-
 fn read_pem(text: &str) -> Result<Loaded, CertFileError> {
-    let blocks = pem::parse_many(text)
+    let blocks = pem::parse_many(text.as_bytes())
         .map_err(|e| CertFileError::NotACertificate(format!("broken pem data ({e})")))?;
     let mut certs = Vec::new();
     let mut keys = Vec::new();
     let mut saw_request = false;
     for block in &blocks {
-        match block.tag() {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                if parses_as_certificate(block.contents()) {
-                    certs.push(block.contents().to_vec());
-                } else if p7b::looks_like_pkcs7(block.contents()) {
-                    // Some CAs hand out a PKCS#7 chain under a CERTIFICATE label.
-                    certs.extend(p7b::read_p7b(block.contents()).map_err(CertFileError::Pkcs7)?);
-                } else {
-                    return Err(CertFileError::NotACertificate(
-                        "a pem certificate block does not hold an x.509 certificate".into(),
-                    ));
-                }
+        if block.is_certificate() {
+            if parses_as_certificate(&block.contents) {
+                certs.push(block.contents.clone());
+            } else if p7b::looks_like_pkcs7(&block.contents) {
+                // Some CAs hand out a PKCS#7 chain under a CERTIFICATE label.
+                certs.extend(p7b::read_p7b(&block.contents).map_err(CertFileError::Pkcs7)?);
+            } else {
+                return Err(CertFileError::NotACertificate(
+                    "a pem certificate block does not hold an x.509 certificate".into(),
+                ));
             }
+            continue;
+        }
+        if block.is_request() {
+            saw_request = true;
+            continue;
+        }
+        match block.tag.as_str() {
             "PKCS7" | "CMS" => {
-                certs.extend(p7b::read_p7b(block.contents()).map_err(CertFileError::Pkcs7)?)
+                certs.extend(p7b::read_p7b(&block.contents).map_err(CertFileError::Pkcs7)?)
             }
-            "PRIVATE KEY" => keys.push(block.contents().to_vec()),
+            "PRIVATE KEY" => keys.push(block.contents.clone()),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
-                if block.headers().get("Proc-Type").is_some() {
+                if block.proc_type {
                     return Err(CertFileError::EncryptedKey);
                 }
-                let pkcs8 = if block.tag() == "RSA PRIVATE KEY" {
-                    rsa_pkcs1_to_pkcs8(block.contents())
-                } else {
-                    ec_sec1_to_pkcs8(block.contents())
-                };
-                keys.push(pkcs8.ok_or_else(|| {
+                keys.push(block.legacy_key_pkcs8().ok_or_else(|| {
                     CertFileError::NotACertificate(format!(
                         "the pem {} block is not a valid key",
-                        block.tag().to_lowercase()
+                        block.tag.to_lowercase()
                     ))
                 })?);
             }
             "ENCRYPTED PRIVATE KEY" => return Err(CertFileError::EncryptedKey),
-            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => saw_request = true,
             _ => {}
         }
     }
@@ -262,19 +254,11 @@ pub fn certificates_in(bytes: &[u8], password: Option<&str>) -> Vec<Vec<u8>> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         if text.contains("-----BEGIN ") {
             let mut out = Vec::new();
-            if let Ok(blocks) = pem::parse_many(text) {
-                for b in blocks {
-                    match b.tag() {
-                        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                            if p7b::looks_like_pkcs7(b.contents()) {
-                                out.extend(p7b::read_p7b(b.contents()).unwrap_or_default());
-                            } else {
-                                out.push(b.contents().to_vec());
-                            }
-                        }
-                        "PKCS7" => out.extend(p7b::read_p7b(b.contents()).unwrap_or_default()),
-                        _ => {}
-                    }
+            for b in pem::parse_many(bytes).unwrap_or_default() {
+                if b.is_certificate() && !p7b::looks_like_pkcs7(&b.contents) {
+                    out.push(b.contents);
+                } else if b.is_certificate() || b.tag == "PKCS7" {
+                    out.extend(p7b::read_p7b(&b.contents).unwrap_or_default());
                 }
             }
             return out;
@@ -437,7 +421,7 @@ pub(crate) mod tests {
             ],
         );
         let der = |name: &str| {
-            pem::parse(std::fs::read(d.join(name)).unwrap())
+            ::pem::parse(std::fs::read(d.join(name)).unwrap())
                 .unwrap()
                 .into_contents()
         };
@@ -451,7 +435,7 @@ pub(crate) mod tests {
     }
 
     fn pem_of(der: &[u8]) -> String {
-        pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+        ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec()))
     }
 
     #[test]
@@ -490,7 +474,10 @@ pub(crate) mod tests {
         let loaded = read_certificates(text.as_bytes(), None).unwrap();
         assert_eq!(loaded.leaf, c.leaf);
         let pkcs8 = loaded.private_key_pkcs8.clone().unwrap();
-        assert_eq!(pkcs8, pem::parse(&c.leaf_key_pem).unwrap().into_contents());
+        assert_eq!(
+            pkcs8,
+            ::pem::parse(&c.leaf_key_pem).unwrap().into_contents()
+        );
         // Traditional RSA PRIVATE KEY is converted to the same PKCS#8.
         let rsa = openssl(d, &["pkey", "-in", "leaf.key", "-traditional"]);
         let text = format!("{}{}", pem_of(&c.leaf), String::from_utf8(rsa).unwrap());
@@ -591,7 +578,7 @@ pub(crate) mod tests {
         let text = format!(
             "{}{}",
             cert.cert.pem(),
-            pem::encode(&pem::Pem::new("ENCRYPTED PRIVATE KEY", vec![0x30, 0x00]))
+            ::pem::encode(&::pem::Pem::new("ENCRYPTED PRIVATE KEY", vec![0x30, 0x00]))
         );
         let err = read_certificates(text.as_bytes(), None).unwrap_err();
         assert!(matches!(err, CertFileError::EncryptedKey));

@@ -15,9 +15,8 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use super::chain::{issued_by, subject_key_id};
-use super::der::{
-    der_elements, der_single, der_tlv, ec_sec1_to_pkcs8, public_key_of_pkcs8, rsa_pkcs1_to_pkcs8,
-};
+use super::der::{der_elements, der_single, der_tlv, public_key_of_pkcs8};
+use super::pem;
 
 /// How far notBefore is set back from `now`, so that a server whose clock is a little
 /// behind the issuing machine does not reject a fresh certificate as "not yet valid".
@@ -198,9 +197,7 @@ impl From<rcgen::Error> for IssueError {
     }
 }
 
-/// Loads a lab CA from a PEM file holding certificate and key, or from a folder of such files
-/// (`ca.pem` + `ca.key`, `*.crt` + `*.key`, ...). The certificate that the key belongs to is
-/// the CA; other certificates found are kept as its chain when they issued it.
+/// The bytes of a file, refused when larger than `limit`.
 fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut v = Vec::new();
@@ -216,6 +213,9 @@ fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// Loads a lab CA from a PEM file holding certificate and key, or from a folder of such files
+/// (`ca.pem` + `ca.key`, `*.crt` + `*.key`, ...): reads them (each at most 4 MiB, a folder's
+/// files in name order) and calls [`load_ca_bytes`].
 pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
     let io = |source| IssueError::Io {
         path: path.to_path_buf(),
@@ -234,16 +234,28 @@ pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
         files.push(path.to_path_buf());
     }
 
+    let mut contents = Vec::with_capacity(files.len());
+    for file in &files {
+        // Bounded like every input: a CA file is a few KiB.
+        contents.push(
+            read_at_most(file, 4 << 20).map_err(|source| IssueError::Io {
+                path: file.clone(),
+                source,
+            })?,
+        );
+    }
+    load_ca_bytes(&contents, path)
+}
+
+/// Loads a lab CA from the contents of its files (PEM, or a DER certificate), read by the
+/// caller; `path` is only named in errors. The certificate that a key belongs to is the CA;
+/// other certificates found are kept as its chain when they issued it.
+pub fn load_ca_bytes(files: &[Vec<u8>], path: &Path) -> Result<LabCa, IssueError> {
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut encrypted = false;
-    for file in &files {
-        // Bounded like every input: a CA file is a few KiB.
-        let bytes = read_at_most(file, 4 << 20).map_err(|source| IssueError::Io {
-            path: file.clone(),
-            source,
-        })?;
-        collect_pem(&bytes, &mut certs, &mut keys, &mut encrypted);
+    for bytes in files {
+        collect_pem(bytes, &mut certs, &mut keys, &mut encrypted);
     }
     if certs.is_empty() {
         return Err(IssueError::NoCertificate(path.to_path_buf()));
@@ -348,29 +360,18 @@ fn collect_pem(
         return;
     };
     for b in blocks {
-        match b.tag() {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                if !certs.iter().any(|c| c == b.contents()) =>
-            {
-                certs.push(b.contents().to_vec())
-            }
-            "PRIVATE KEY" => keys.push(b.contents().to_vec()),
-            "RSA PRIVATE KEY" | "EC PRIVATE KEY" if b.headers().get("Proc-Type").is_some() => {
-                *encrypted = true
-            }
-            "RSA PRIVATE KEY" => keys.extend(rsa_pkcs1_to_pkcs8(b.contents())),
-            "EC PRIVATE KEY" => keys.extend(ec_sec1_to_pkcs8(b.contents())),
+        match b.tag.as_str() {
+            _ if b.is_certificate() && !certs.contains(&b.contents) => certs.push(b.contents),
+            _ if b.is_certificate() => {}
+            "PRIVATE KEY" => keys.push(b.contents),
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" if b.proc_type => *encrypted = true,
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" => keys.extend(b.legacy_key_pkcs8()),
             "ENCRYPTED PRIVATE KEY" => *encrypted = true,
             _ => {}
         }
     }
 }
 
-/// Issues a server certificate for `subject_key` signed by the lab CA.
-///
-/// notBefore is `now` minus [`CLOCK_SKEW_ALLOWANCE`]; notAfter is `now + validity_days`,
-/// capped at the CA's notAfter. The signature algorithm follows the CA key (SHA-256 for RSA
-/// and P-256, SHA-384 for P-384).
 /// The subject of a request or certificate, in X.500 order (least specific first), so that
 /// Windows shows it reversed, CN first. Empty parts are left out.
 pub fn subject_dn(req: &IssueRequest) -> DistinguishedName {
@@ -396,6 +397,11 @@ pub fn template_extension(name: &str) -> CustomExtension {
     CustomExtension::from_oid_content(OID_MS_CERT_TEMPLATE_NAME, der_tlv(0x1e, &bmp))
 }
 
+/// Issues a server certificate for `subject_key` signed by the lab CA.
+///
+/// notBefore is `now` minus [`CLOCK_SKEW_ALLOWANCE`]; notAfter is `now + validity_days`,
+/// capped at the CA's notAfter. The signature algorithm follows the CA key (SHA-256 for RSA
+/// and P-256, SHA-384 for P-384).
 pub fn issue(
     ca: &LabCa,
     req: &IssueRequest,
@@ -654,7 +660,7 @@ mod tests {
     fn write_pem(dir: &Path, name: &str, der: &[u8]) {
         std::fs::write(
             dir.join(name),
-            pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec())),
+            ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec())),
         )
         .unwrap();
     }

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod inspect;
 pub mod issue;
 pub mod p7b;
+pub mod pem;
 pub mod pfx;
 pub mod request;
 pub mod validate;
