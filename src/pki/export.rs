@@ -8,6 +8,7 @@ use p12_keystore::{
     PrivateKeyChain,
 };
 use x509_parser::asn1_rs::Tag;
+use zeroize::Zeroize;
 
 use super::der::{der_first, public_key_of_pkcs8};
 
@@ -227,13 +228,13 @@ pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, Ex
     let cipher = UnboundCipherKey::new(&AES_256, &key)
         .and_then(PaddedBlockDecryptingKey::cbc_pkcs7)
         .map_err(|_| ExportError::InvalidKey);
-    key.fill(0);
+    key.zeroize();
     let mut buf = data.content.to_vec();
     let plain = cipher?
         .decrypt(&mut buf, DecryptionContext::Iv128(iv.into()))
         .map_err(|_| ExportError::WrongPassword)?
         .to_vec();
-    buf.fill(0);
+    buf.zeroize();
     public_key_of_pkcs8(&plain).ok_or(ExportError::WrongPassword)?;
     Ok(plain)
 }
@@ -260,7 +261,7 @@ pub fn encrypt_pkcs8_der(key_pkcs8_der: &[u8], password: &str) -> Result<Vec<u8>
     let cipher = UnboundCipherKey::new(&AES_256, &key)
         .and_then(PaddedBlockEncryptingKey::cbc_pkcs7)
         .map_err(|_| ExportError::Encrypt(pkcs5::Error::EncryptFailed));
-    key.fill(0);
+    key.zeroize();
     let cipher = cipher?;
     // AES-256-CBC with PKCS#7 padding (RFC 8018 B.2.5); aws-lc draws a random 16-byte IV.
     let mut encrypted = key_pkcs8_der.to_vec();
