@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use rcgen::{
     CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber,
@@ -20,7 +22,33 @@ use super::pem;
 
 /// How far notBefore is set back from `now`, so that a server whose clock is a little
 /// behind the issuing machine does not reject a fresh certificate as "not yet valid".
-pub const CLOCK_SKEW_ALLOWANCE: ::time::Duration = ::time::Duration::minutes(5);
+pub const CLOCK_SKEW_ALLOWANCE: TimeDelta = TimeDelta::minutes(5);
+
+/// The instant of issuance. Dates are chrono everywhere; `time` appears only where rcgen's
+/// parameters take it ([`rcgen_time`]). `time::OffsetDateTime` is still accepted so that
+/// callers that convert to it keep working while they move to chrono.
+pub trait IssueInstant {
+    /// The instant in UTC, to the second (certificates hold no fractions).
+    fn utc(self) -> Option<DateTime<Utc>>;
+}
+
+impl IssueInstant for DateTime<Utc> {
+    fn utc(self) -> Option<DateTime<Utc>> {
+        Some(self)
+    }
+}
+
+impl IssueInstant for ::time::OffsetDateTime {
+    fn utc(self) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(self.unix_timestamp(), self.nanosecond())
+    }
+}
+
+/// The one conversion to `time`, for rcgen's validity fields.
+fn rcgen_time(t: DateTime<Utc>) -> Result<::time::OffsetDateTime, IssueError> {
+    ::time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+        .map_err(|_| IssueError::InvalidRequest("the current time is out of range".into()))
+}
 
 /// Microsoft's certificate template name extension (szOID_ENROLL_CERTTYPE_EXTENSION).
 const OID_MS_CERT_TEMPLATE_NAME: &[u64] = &[1, 3, 6, 1, 4, 1, 311, 20, 2];
@@ -32,7 +60,7 @@ pub struct LabCa {
     chain: Vec<Vec<u8>>,
     key: KeyPair,
     key_id: Vec<u8>,
-    not_after: ::time::OffsetDateTime,
+    not_after: DateTime<Utc>,
 }
 
 impl LabCa {
@@ -47,7 +75,7 @@ impl LabCa {
     }
 
     /// The CA certificate's notAfter; issued certificates never outlive it.
-    pub fn not_after(&self) -> ::time::OffsetDateTime {
+    pub fn not_after(&self) -> DateTime<Utc> {
         self.not_after
     }
 
@@ -128,7 +156,7 @@ pub enum IssueError {
     /// The CA's keyUsage does not allow keyCertSign.
     CannotSign(String),
     /// The CA certificate has expired at the time of issuance.
-    CaExpired(::time::OffsetDateTime),
+    CaExpired(DateTime<Utc>),
     /// The request is not acceptable; the text says why.
     InvalidRequest(String),
     /// The PKCS#10 request is unreadable or its signature is wrong.
@@ -173,7 +201,11 @@ impl fmt::Display for IssueError {
                 f,
                 "the ca certificate \"{s}\" may not sign certificates (keyUsage lacks keyCertSign)"
             ),
-            IssueError::CaExpired(t) => write!(f, "the ca certificate expired on {t}"),
+            IssueError::CaExpired(t) => write!(
+                f,
+                "the ca certificate expired on {}",
+                t.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
             IssueError::InvalidRequest(why) => write!(f, "cannot issue: {why}"),
             IssueError::InvalidCsr(why) => write!(f, "invalid certificate request: {why}"),
             IssueError::Rcgen(e) => write!(f, "certificate generation failed: {e}"),
@@ -333,9 +365,8 @@ pub fn load_ca_bytes(files: &[Vec<u8>], path: &Path) -> Result<LabCa, IssueError
         .as_ref()
         .to_vec()
     });
-    let not_after =
-        ::time::OffsetDateTime::from_unix_timestamp(ca.validity().not_after.timestamp())
-            .map_err(|e| IssueError::InvalidRequest(format!("ca notafter out of range ({e})")))?;
+    let not_after = DateTime::from_timestamp(ca.validity().not_after.timestamp(), 0)
+        .ok_or_else(|| IssueError::InvalidRequest("ca notafter out of range".into()))?;
     Ok(LabCa {
         cert_der: certs[ci].clone(),
         chain: chain_idx.iter().map(|&i| certs[i].clone()).collect(),
@@ -406,8 +437,11 @@ pub fn issue(
     ca: &LabCa,
     req: &IssueRequest,
     subject_key: &KeyPair,
-    now: ::time::OffsetDateTime,
+    now: impl IssueInstant,
 ) -> Result<Issued, IssueError> {
+    let now = now
+        .utc()
+        .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
     if req.subject_cn.trim().is_empty() {
         return Err(IssueError::InvalidRequest(
             "the subject common name is empty".into(),
@@ -456,8 +490,11 @@ pub fn issue_for_csr(
     ca: &LabCa,
     csr_der: &[u8],
     validity_days: u32,
-    now: ::time::OffsetDateTime,
+    now: impl IssueInstant,
 ) -> Result<Issued, IssueError> {
+    let now = now
+        .utc()
+        .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
     let (rest, csr) = X509CertificationRequest::from_der(csr_der)
         .map_err(|e| IssueError::InvalidCsr(format!("not a pkcs#10 request ({e})")))?;
     if !rest.is_empty() {
@@ -514,7 +551,7 @@ impl Profile {
         self,
         ca: &LabCa,
         dn: DistinguishedName,
-        now: ::time::OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<CertificateParams, IssueError> {
         if self.validity_days == 0 {
             return Err(IssueError::InvalidRequest(
@@ -527,13 +564,14 @@ impl Profile {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn;
         params.subject_alt_names = self.sans;
-        params.not_before = now
-            .checked_sub(CLOCK_SKEW_ALLOWANCE)
-            .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
+        params.not_before = rcgen_time(now.checked_sub_signed(CLOCK_SKEW_ALLOWANCE).ok_or_else(
+            || IssueError::InvalidRequest("the current time is out of range".into()),
+        )?)?;
         // Never beyond the CA: a validity past the end of time is the CA's end as well.
-        params.not_after = now
-            .checked_add(::time::Duration::days(i64::from(self.validity_days)))
-            .map_or(ca.not_after, |t| t.min(ca.not_after));
+        params.not_after = rcgen_time(
+            now.checked_add_signed(TimeDelta::days(i64::from(self.validity_days)))
+                .map_or(ca.not_after, |t| t.min(ca.not_after)),
+        )?;
         params.serial_number = Some(random_serial()?);
         params.is_ca = IsCa::ExplicitNoCa; // writes basicConstraints CA:FALSE and the SKI
         params.use_authority_key_identifier_extension = true;
@@ -622,8 +660,8 @@ mod tests {
     use super::*;
     use crate::pki::certfile::tests::{have_openssl, openssl, openssl_chain};
 
-    fn now() -> ::time::OffsetDateTime {
-        ::time::OffsetDateTime::now_utc()
+    fn now() -> DateTime<Utc> {
+        Utc::now()
     }
 
     fn request() -> IssueRequest {
@@ -649,8 +687,9 @@ mod tests {
             .push(DnType::CommonName, "Lab Root CA");
         params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.not_before = now() - ::time::Duration::days(1);
-        params.not_after = now() + ::time::Duration::days(3650);
+        let rcgen_now = ::time::OffsetDateTime::now_utc();
+        params.not_before = rcgen_now - ::time::Duration::days(1);
+        params.not_after = rcgen_now + ::time::Duration::days(3650);
         let cert = params.self_signed(&key).unwrap();
         let path = dir.join("ca.pem");
         std::fs::write(&path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
@@ -785,13 +824,13 @@ mod tests {
         // 365 days asked, the CA ends in 20 days: capped to the CA's notAfter.
         assert_eq!(leaf.validity().not_after, inter.validity().not_after);
         let nb = leaf.validity().not_before.timestamp();
-        assert_eq!(nb, (t - CLOCK_SKEW_ALLOWANCE).unix_timestamp());
+        assert_eq!(nb, (t - CLOCK_SKEW_ALLOWANCE).timestamp());
         let sig =
             String::from_utf8(openssl(d, &["x509", "-in", "new.pem", "-noout", "-text"])).unwrap();
         assert!(sig.contains("sha256WithRSAEncryption"), "{sig}");
 
         // Past the CA's end, nothing is issued.
-        let late = ca.not_after() + ::time::Duration::days(1);
+        let late = ca.not_after() + TimeDelta::days(1);
         assert!(matches!(
             issue(&ca, &request(), &key, late),
             Err(IssueError::CaExpired(_))
