@@ -145,6 +145,11 @@ pub fn write_pfx(
 
 /// A PEM text: the leaf certificate, the chain certificates, then the key as PKCS#8 `PRIVATE KEY`.
 pub fn write_pem_bundle(leaf: &[u8], chain: &[Vec<u8>], key_pkcs8: &[u8]) -> String {
+    pem_blocks(leaf, chain, Some(key_pkcs8))
+}
+
+/// `CERTIFICATE` blocks for the leaf and the chain, then an optional `PRIVATE KEY`, LF endings.
+fn pem_blocks(leaf: &[u8], chain: &[Vec<u8>], key_pkcs8: Option<&[u8]>) -> String {
     let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
     let mut blocks = vec![pem::Pem::new("CERTIFICATE", leaf.to_vec())];
     blocks.extend(
@@ -152,7 +157,7 @@ pub fn write_pem_bundle(leaf: &[u8], chain: &[Vec<u8>], key_pkcs8: &[u8]) -> Str
             .iter()
             .map(|c| pem::Pem::new("CERTIFICATE", c.clone())),
     );
-    blocks.push(pem::Pem::new("PRIVATE KEY", key_pkcs8.to_vec()));
+    blocks.extend(key_pkcs8.map(|k| pem::Pem::new("PRIVATE KEY", k.to_vec())));
     pem::encode_many_config(&blocks, config)
 }
 
@@ -314,14 +319,7 @@ pub fn write_encrypted_pem_bundle(
     if *parsed.public_key().subject_public_key.data != public[..] {
         return Err(ExportError::KeyDoesNotMatch);
     }
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    let mut blocks = vec![pem::Pem::new("CERTIFICATE", leaf.to_vec())];
-    blocks.extend(
-        chain
-            .iter()
-            .map(|c| pem::Pem::new("CERTIFICATE", c.clone())),
-    );
-    let mut text = pem::encode_many_config(&blocks, config);
+    let mut text = pem_blocks(leaf, chain, None);
     text.push_str(&encrypt_pkcs8_pem(key_pkcs8, password)?);
     Ok(text)
 }
