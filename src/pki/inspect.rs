@@ -9,13 +9,18 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::cri_attributes::ParsedCriAttribute;
 use x509_parser::der_parser::asn1_rs::{FromDer, Oid};
 use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
+use x509_parser::oid_registry::{
+    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
+    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS,
+};
 use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
 use super::der::{expect_tlv, split_tlv};
 use super::dn::{attribute_value, hex_upper, windows_dn};
 use super::pem;
 
-/// DER content bytes of the OIDs this module looks for (compared without allocating).
+/// DER content bytes of the OIDs this module looks for that `oid_registry` does not name
+/// (compared without allocating; the others come from `x509_parser::oid_registry`).
 mod oid {
     /// 1.3.6.1.5.5.7.8.5 id-on-xmppAddr
     pub const XMPP_ADDR: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x05];
@@ -24,15 +29,6 @@ mod oid {
     /// 1.3.6.1.4.1.311.2.1.14 Microsoft's legacy "certificate extensions" request attribute
     pub const MS_CERT_EXTENSIONS: &[u8] =
         &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0e];
-    /// 1.2.840.113549.1.1.1 rsaEncryption
-    pub const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    /// 1.2.840.113549.1.1.10 id-RSASSA-PSS
-    pub const RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-    /// 1.2.840.10045.2.1 id-ecPublicKey
-    pub const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    pub const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    pub const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-    pub const P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 }
 
 /// Whether the item was a PKCS#10 request or an issued certificate.
@@ -308,28 +304,35 @@ fn empty(kind: Kind, subject: &X509Name, spki: &SubjectPublicKeyInfo) -> Inspect
 fn key_info(spki: &SubjectPublicKeyInfo) -> KeyInfo {
     let alg = spki.algorithm.algorithm.as_bytes();
     let key = spki.subject_public_key.data.as_ref();
-    if alg == oid::RSA || alg == oid::RSA_PSS {
+    let (rsa_oid, rsa_pss_oid) = (OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS);
+    let (rsa, rsa_pss) = (rsa_oid.as_bytes(), rsa_pss_oid.as_bytes());
+    if alg == rsa || alg == rsa_pss {
         let bits = split_tlv(key)
             .and_then(|(_, seq, _)| split_tlv(seq))
             .map(|(_, modulus, _)| unsigned_bits(modulus))
             .unwrap_or(0);
-        let name = if alg == oid::RSA { "RSA" } else { "RSASSA-PSS" };
+        let name = if alg == rsa { "RSA" } else { "RSASSA-PSS" };
         KeyInfo {
             algorithm: name.into(),
             bits,
             curve: None,
         }
-    } else if alg == oid::EC {
+    } else if alg == OID_KEY_TYPE_EC_PUBLIC_KEY.as_bytes() {
         let curve_oid = spki
             .algorithm
             .parameters
             .as_ref()
             .and_then(|p| p.as_oid().ok());
-        let (curve, bits) = match curve_oid.as_ref().map(Oid::as_bytes) {
-            Some(oid::P256) => (Some("P-256".to_string()), 256),
-            Some(oid::P384) => (Some("P-384".to_string()), 384),
-            Some(oid::P521) => (Some("P-521".to_string()), 521),
-            _ => (
+        let named = [
+            (OID_EC_P256, "P-256", 256),
+            (OID_NIST_EC_P384, "P-384", 384),
+            (OID_NIST_EC_P521, "P-521", 521),
+        ]
+        .into_iter()
+        .find(|(o, _, _)| curve_oid.as_ref() == Some(o));
+        let (curve, bits) = match named {
+            Some((_, name, bits)) => (Some(name.to_string()), bits),
+            None => (
                 curve_oid.map(|o| o.to_id_string()),
                 // Uncompressed point: 0x04 || X || Y.
                 (key.len().saturating_sub(1) * 4) as u32,

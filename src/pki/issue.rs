@@ -52,7 +52,6 @@ fn rcgen_time(t: DateTime<Utc>) -> Result<::time::OffsetDateTime, IssueError> {
 
 /// Microsoft's certificate template name extension (szOID_ENROLL_CERTTYPE_EXTENSION).
 const OID_MS_CERT_TEMPLATE_NAME: &[u64] = &[1, 3, 6, 1, 4, 1, 311, 20, 2];
-const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
 /// A CA certificate with its private key, loaded from PEM files.
 pub struct LabCa {
@@ -642,8 +641,9 @@ fn finish(ca: &LabCa, der: &[u8], subject_raw: Option<&[u8]>) -> Result<Issued, 
 }
 
 fn is_rsa_spki(spki_der: &[u8]) -> bool {
-    x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
-        .is_ok_and(|(_, s)| s.algorithm.algorithm.to_id_string() == OID_RSA_ENCRYPTION)
+    x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der).is_ok_and(|(_, s)| {
+        s.algorithm.algorithm == x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION
+    })
 }
 
 /// 16 random bytes, top bit clear (positive) and next bit set (no leading zero, so always 16).
