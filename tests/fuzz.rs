@@ -447,7 +447,7 @@ fn fuzz_parsers_with_mutated_files() {
             });
         }
         run_parser("chain", i, &input, limit, |b| {
-            let certs = chain::certificates_in(b, Some("pw"));
+            let certs = certfile::certificates_in(b, Some("pw"));
             if let Some(leaf) = certs.first() {
                 let _ = chain::check(leaf, &certs, Some(&all));
             }

@@ -244,7 +244,7 @@ pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> CsResult<Option<Vec<Vec
         for f in &files {
             let shown = f.display().to_string();
             let bytes = read_input(ctx, &shown, CERT_FILE_LIMIT)?;
-            roots.extend(crate::pki::chain::certificates_in(&bytes, None));
+            roots.extend(crate::pki::certfile::certificates_in(&bytes, None));
         }
         if roots.len() == before {
             return Err(CsError::failed(

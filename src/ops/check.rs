@@ -6,7 +6,8 @@ use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
 use crate::output::to_ascii_json;
-use crate::pki::chain::{certificates_in, check as check_chain, ChainReport};
+use crate::pki::certfile::certificates_in;
+use crate::pki::chain::{check as check_chain, ChainReport};
 use crate::pki::inspect::{
     inspect_bytes, inspect_der_certificate, inspect_der_request, Inspected, Kind,
 };

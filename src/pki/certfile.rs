@@ -2,13 +2,13 @@
 
 use std::fmt;
 
-use x509_parser::asn1_rs::{Any, Class, FromBer, FromDer, Tag};
-use x509_parser::certificate::X509Certificate;
+use x509_parser::asn1_rs::FromDer;
 use x509_parser::certification_request::X509CertificationRequest;
-use x509_parser::extensions::ParsedExtension;
 
+use super::chain::{self, OrderError, Ordered};
 use super::p7b::{self, P7bError};
-use super::pfx::{self, PfxError};
+use super::pem;
+use super::pfx::{self, PfxContents, PfxError};
 
 /// The contents of a certificate file: one end-entity certificate, the others, and a key if the file held one.
 #[derive(Clone, PartialEq, Eq)]
@@ -105,7 +105,6 @@ impl From<PfxError> for CertFileError {
         match e {
             PfxError::WrongPassword => CertFileError::WrongPassword,
             PfxError::KeyDoesNotMatch => CertFileError::KeyDoesNotMatch,
-            PfxError::Contents(inner) => *inner,
             other => CertFileError::Pfx(other),
         }
     }
@@ -119,7 +118,7 @@ pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded,
     if bytes.is_empty() {
         return Err(CertFileError::NotACertificate("the file is empty".into()));
     }
-    if let Some(text) = pem_text(bytes) {
+    if let Some(text) = pem::pem_text(bytes) {
         return read_pem(text);
     }
     if let Some(der) = single_der_certificate(bytes) {
@@ -130,14 +129,16 @@ pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded,
         return assemble(certs, None);
     }
     if pfx::looks_like_pfx(bytes) {
-        return match password {
-            Some(p) => Ok(pfx::read_pfx(bytes, p)?),
+        let opened = match password {
+            Some(p) => pfx::read_pfx(bytes, p)?,
             None => match pfx::read_pfx(bytes, "") {
-                Ok(loaded) => Ok(loaded),
-                Err(PfxError::WrongPassword) => Err(CertFileError::PasswordRequired),
-                Err(e) => Err(e.into()),
+                Ok(contents) => contents,
+                Err(PfxError::WrongPassword) => return Err(CertFileError::PasswordRequired),
+                Err(e) => return Err(e.into()),
             },
         };
+        let PfxContents { certs, key } = opened;
+        return assemble(certs, key);
     }
     if X509CertificationRequest::from_der(bytes).is_ok() {
         return Err(CertFileError::NotACertificate(
@@ -154,55 +155,47 @@ pub fn read_certificates(bytes: &[u8], password: Option<&str>) -> Result<Loaded,
     ))
 }
 
-/// The text of a PEM file, if the bytes are text holding at least one PEM block.
-fn pem_text(bytes: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.contains("-----BEGIN ").then_some(text)
-}
-
 fn read_pem(text: &str) -> Result<Loaded, CertFileError> {
-    let blocks = pem::parse_many(text)
+    let blocks = pem::parse_many(text.as_bytes())
         .map_err(|e| CertFileError::NotACertificate(format!("broken pem data ({e})")))?;
     let mut certs = Vec::new();
     let mut keys = Vec::new();
     let mut saw_request = false;
     for block in &blocks {
-        match block.tag() {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                if parses_as_certificate(block.contents()) {
-                    certs.push(block.contents().to_vec());
-                } else if p7b::looks_like_pkcs7(block.contents()) {
-                    // Some CAs hand out a PKCS#7 chain under a CERTIFICATE label.
-                    certs.extend(p7b::read_p7b(block.contents()).map_err(CertFileError::Pkcs7)?);
-                } else {
-                    return Err(CertFileError::NotACertificate(
-                        "a pem certificate block does not hold an x.509 certificate".into(),
-                    ));
-                }
+        if block.is_certificate() {
+            if parses_as_certificate(&block.contents) {
+                certs.push(block.contents.clone());
+            } else if p7b::looks_like_pkcs7(&block.contents) {
+                // Some CAs hand out a PKCS#7 chain under a CERTIFICATE label.
+                certs.extend(p7b::read_p7b(&block.contents).map_err(CertFileError::Pkcs7)?);
+            } else {
+                return Err(CertFileError::NotACertificate(
+                    "a pem certificate block does not hold an x.509 certificate".into(),
+                ));
             }
+            continue;
+        }
+        if block.is_request() {
+            saw_request = true;
+            continue;
+        }
+        match block.tag.as_str() {
             "PKCS7" | "CMS" => {
-                certs.extend(p7b::read_p7b(block.contents()).map_err(CertFileError::Pkcs7)?)
+                certs.extend(p7b::read_p7b(&block.contents).map_err(CertFileError::Pkcs7)?)
             }
-            "PRIVATE KEY" => keys.push(block.contents().to_vec()),
+            "PRIVATE KEY" => keys.push(block.contents.clone()),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
-                if block.headers().get("Proc-Type").is_some() {
+                if block.proc_type {
                     return Err(CertFileError::EncryptedKey);
                 }
-                let pkcs8 = if block.tag() == "RSA PRIVATE KEY" {
-                    rsa_pkcs1_to_pkcs8(block.contents())
-                } else {
-                    ec_sec1_to_pkcs8(block.contents())
-                };
-                keys.push(pkcs8.ok_or_else(|| {
+                keys.push(block.legacy_key_pkcs8().ok_or_else(|| {
                     CertFileError::NotACertificate(format!(
                         "the pem {} block is not a valid key",
-                        block.tag().to_lowercase()
+                        block.tag.to_lowercase()
                     ))
                 })?);
             }
             "ENCRYPTED PRIVATE KEY" => return Err(CertFileError::EncryptedKey),
-            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => saw_request = true,
             _ => {}
         }
     }
@@ -231,251 +224,61 @@ fn parses_as_certificate(der: &[u8]) -> bool {
     matches!(x509_parser::parse_x509_certificate(der), Ok((rest, _)) if rest.is_empty())
 }
 
-/// Orders a set of certificates into leaf + issuer chain and checks the key, if any.
-///
-/// The leaf is the certificate whose public key matches the key; without a key, the one
-/// that issued none of the others (preferring non-CA certificates).
+/// Orders a set of certificates into leaf + issuer chain ([`chain::assemble`]) and checks the
+/// key, if any, in this module's error words.
 pub(crate) fn assemble(certs: Vec<Vec<u8>>, key: Option<Vec<u8>>) -> Result<Loaded, CertFileError> {
-    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(certs.len());
-    for c in certs {
-        if !unique.contains(&c) {
-            unique.push(c);
-        }
-    }
-    let parsed: Vec<X509Certificate<'_>> = unique
-        .iter()
-        .map(|der| {
-            x509_parser::parse_x509_certificate(der)
-                .map(|(_, c)| c)
-                .map_err(|e| {
-                    CertFileError::NotACertificate(format!("invalid x.509 certificate ({e})"))
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    if parsed.is_empty() {
-        return Err(CertFileError::NotACertificate(
+    match chain::assemble(certs, key.as_deref()) {
+        Ok(Ordered { leaf, chain }) => Ok(Loaded {
+            leaf,
+            chain,
+            private_key_pkcs8: key,
+        }),
+        Err(OrderError::InvalidCertificate(e)) => Err(CertFileError::NotACertificate(format!(
+            "invalid x.509 certificate ({e})"
+        ))),
+        Err(OrderError::NoCertificate) => Err(CertFileError::NotACertificate(
             "no certificate found".into(),
-        ));
+        )),
+        Err(OrderError::InvalidKey) => Err(CertFileError::NotACertificate(
+            "the private key is not a valid pkcs#8 key".into(),
+        )),
+        Err(OrderError::KeyDoesNotMatch) => Err(CertFileError::KeyDoesNotMatch),
+        Err(OrderError::AmbiguousLeaf(n)) => Err(CertFileError::AmbiguousLeaf(n)),
     }
+}
 
-    let leaf_index = match &key {
-        Some(k) => {
-            let public = public_key_of_pkcs8(k).ok_or_else(|| {
-                CertFileError::NotACertificate("the private key is not a valid pkcs#8 key".into())
-            })?;
-            parsed
-                .iter()
-                .position(|c| *c.public_key().subject_public_key.data == public[..])
-                .ok_or(CertFileError::KeyDoesNotMatch)?
-        }
-        None => {
-            let candidates: Vec<usize> = (0..parsed.len())
-                .filter(|&i| {
-                    !parsed
-                        .iter()
-                        .enumerate()
-                        .any(|(j, other)| j != i && issued_by(other, &parsed[i]))
-                })
-                .collect();
-            let end_entities: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|&i| !parsed[i].is_ca())
-                .collect();
-            match (end_entities.len(), candidates.len()) {
-                (1, _) => end_entities[0],
-                (0, 1) => candidates[0],
-                (0, 0) => 0, // a cycle (cross-signed pair): keep file order
-                (0, n) | (n, _) => return Err(CertFileError::AmbiguousLeaf(n)),
+/// The certificates (DER) in the bytes of a file: PEM blocks, one DER certificate, a PKCS#7
+/// chain, or a PFX (opened with `password` or none). Used as issuers and trusted roots, so
+/// broken parts are skipped rather than reported.
+pub fn certificates_in(bytes: &[u8], password: Option<&str>) -> Vec<Vec<u8>> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if text.contains("-----BEGIN ") {
+            let mut out = Vec::new();
+            for b in pem::parse_many(bytes).unwrap_or_default() {
+                if b.is_certificate() && !p7b::looks_like_pkcs7(&b.contents) {
+                    out.push(b.contents);
+                } else if b.is_certificate() || b.tag == "PKCS7" {
+                    out.extend(p7b::read_p7b(&b.contents).unwrap_or_default());
+                }
             }
-        }
-    };
-
-    let mut order = vec![leaf_index];
-    let mut current = leaf_index;
-    while let Some(next) = (0..parsed.len())
-        .filter(|i| !order.contains(i))
-        .find(|&i| issued_by(&parsed[current], &parsed[i]))
-    {
-        order.push(next);
-        current = next;
-    }
-    let rest: Vec<usize> = (0..parsed.len()).filter(|i| !order.contains(i)).collect();
-    order.extend(rest);
-
-    let mut ders = order.iter().map(|&i| unique[i].clone());
-    let leaf = ders.next().unwrap_or_default();
-    Ok(Loaded {
-        leaf,
-        chain: ders.collect(),
-        private_key_pkcs8: key,
-    })
-}
-
-/// Whether `issuer` is the issuer of `cert`: names match, key identifiers match when both
-/// are present, and the signature verifies (names alone confuse a renewed CA, or two
-/// self-signed certificates that happen to share a subject).
-pub(crate) fn issued_by(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
-    if cert.issuer().as_raw() != issuer.subject().as_raw() || cert.as_raw() == issuer.as_raw() {
-        return false;
-    }
-    if let (Some(aki), Some(ski)) = (authority_key_id(cert), subject_key_id(issuer)) {
-        if aki != ski {
-            return false;
+            return out;
         }
     }
-    cert.verify_signature(Some(issuer.public_key())).is_ok()
-}
-
-pub(crate) fn subject_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
-    cert.iter_extensions()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
-            _ => None,
-        })
-}
-
-fn authority_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
-    cert.iter_extensions()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|k| k.0),
-            _ => None,
-        })
-}
-
-// --- small DER helpers shared by the pki files -------------------------------------------
-
-/// Encodes one DER TLV with a single-byte tag.
-pub(crate) fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+    if x509_parser::parse_x509_certificate(bytes).is_ok() {
+        return vec![bytes.to_vec()];
     }
-    out.extend_from_slice(content);
-    out
-}
-
-/// One parsed element: its universal/context tag, class, full raw encoding and content.
-pub(crate) struct Element<'a> {
-    pub tag: Tag,
-    pub class: Class,
-    pub raw: &'a [u8],
-    pub content: &'a [u8],
-}
-
-/// Splits `input` into consecutive BER/DER elements.
-pub(crate) fn der_elements(mut input: &[u8]) -> Option<Vec<Element<'_>>> {
-    let mut out = Vec::new();
-    while !input.is_empty() {
-        let (rest, any) = Any::from_ber(input).ok()?;
-        let raw = &input[..input.len() - rest.len()];
-        out.push(Element {
-            tag: any.header.tag(),
-            class: any.header.class(),
-            raw,
-            content: any.data,
-        });
-        input = rest;
+    if p7b::looks_like_pkcs7(bytes) {
+        return p7b::read_p7b(bytes).unwrap_or_default();
     }
-    Some(out)
-}
-
-/// The first BER/DER element of `input`, ignoring whatever follows it.
-pub(crate) fn der_first(input: &[u8]) -> Option<Element<'_>> {
-    let (rest, any) = Any::from_ber(input).ok()?;
-    Some(Element {
-        tag: any.header.tag(),
-        class: any.header.class(),
-        raw: &input[..input.len() - rest.len()],
-        content: any.data,
-    })
-}
-
-/// The content of the single DER element that makes up `input`.
-pub(crate) fn der_single(input: &[u8]) -> Option<Element<'_>> {
-    let (rest, any) = Any::from_der(input).ok()?;
-    if !rest.is_empty() {
-        return None;
+    match read_certificates(bytes, password) {
+        Ok(l) => std::iter::once(l.leaf).chain(l.chain).collect(),
+        Err(_) => Vec::new(),
     }
-    Some(Element {
-        tag: any.header.tag(),
-        class: any.header.class(),
-        raw: input,
-        content: any.data,
-    })
 }
-
-const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-
-/// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8.
-pub(crate) fn rsa_pkcs1_to_pkcs8(pkcs1: &[u8]) -> Option<Vec<u8>> {
-    let seq = der_single(pkcs1)?;
-    if seq.tag != Tag::Sequence || der_elements(seq.content)?.len() < 9 {
-        return None;
-    }
-    let mut alg = der_tlv(0x06, OID_RSA_ENCRYPTION);
-    alg.extend_from_slice(&[0x05, 0x00]);
-    Some(pkcs8_of(&alg, pkcs1))
-}
-
-/// Wraps a SEC1 `ECPrivateKey` into PKCS#8, taking the curve from its parameters.
-pub(crate) fn ec_sec1_to_pkcs8(sec1: &[u8]) -> Option<Vec<u8>> {
-    let seq = der_single(sec1)?;
-    if seq.tag != Tag::Sequence {
-        return None;
-    }
-    let parts = der_elements(seq.content)?;
-    let params = parts
-        .iter()
-        .find(|e| e.class == Class::ContextSpecific && e.tag == Tag(0))?;
-    let curve = der_single(params.content)?;
-    if curve.tag != Tag::Oid {
-        return None; // explicit curve parameters: not supported by any consumer here
-    }
-    let mut alg = der_tlv(0x06, OID_EC_PUBLIC_KEY);
-    alg.extend_from_slice(curve.raw);
-    Some(pkcs8_of(&alg, sec1))
-}
-
-fn pkcs8_of(alg_content: &[u8], private_key: &[u8]) -> Vec<u8> {
-    let mut body = vec![0x02, 0x01, 0x00];
-    body.extend(der_tlv(0x30, alg_content));
-    body.extend(der_tlv(0x04, private_key));
-    der_tlv(0x30, &body)
-}
-
-/// The subjectPublicKey bits that belong to a PKCS#8 private key.
-///
-/// RSA is read structurally (modulus and exponent are in the private key), so keys the
-/// crypto library would refuse (e.g. 1024-bit ones in old PFX files) still match their
-/// certificate; other algorithms go through rcgen.
-pub(crate) fn public_key_of_pkcs8(pkcs8: &[u8]) -> Option<Vec<u8>> {
-    let seq = der_single(pkcs8)?;
-    let parts = der_elements(seq.content)?;
-    let alg = parts.get(1)?;
-    let alg_oid = der_elements(alg.content)?.into_iter().next()?;
-    if alg_oid.content == OID_RSA_ENCRYPTION {
-        let pkcs1 = der_single(parts.get(2)?.content)?;
-        let fields = der_elements(pkcs1.content)?;
-        let (n, e) = (fields.get(1)?, fields.get(2)?);
-        let mut body = n.raw.to_vec();
-        body.extend_from_slice(e.raw);
-        return Some(der_tlv(0x30, &body));
-    }
-    let pair = rcgen::KeyPair::try_from(pkcs8).ok()?;
-    Some(pair.public_key_raw().to_vec())
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::pki::der::{der_single, der_tlv};
     use std::path::Path;
     use std::process::Command;
 
@@ -618,7 +421,7 @@ pub(crate) mod tests {
             ],
         );
         let der = |name: &str| {
-            pem::parse(std::fs::read(d.join(name)).unwrap())
+            ::pem::parse(std::fs::read(d.join(name)).unwrap())
                 .unwrap()
                 .into_contents()
         };
@@ -632,7 +435,7 @@ pub(crate) mod tests {
     }
 
     fn pem_of(der: &[u8]) -> String {
-        pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+        ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec()))
     }
 
     #[test]
@@ -671,7 +474,10 @@ pub(crate) mod tests {
         let loaded = read_certificates(text.as_bytes(), None).unwrap();
         assert_eq!(loaded.leaf, c.leaf);
         let pkcs8 = loaded.private_key_pkcs8.clone().unwrap();
-        assert_eq!(pkcs8, pem::parse(&c.leaf_key_pem).unwrap().into_contents());
+        assert_eq!(
+            pkcs8,
+            ::pem::parse(&c.leaf_key_pem).unwrap().into_contents()
+        );
         // Traditional RSA PRIVATE KEY is converted to the same PKCS#8.
         let rsa = openssl(d, &["pkey", "-in", "leaf.key", "-traditional"]);
         let text = format!("{}{}", pem_of(&c.leaf), String::from_utf8(rsa).unwrap());
@@ -772,7 +578,7 @@ pub(crate) mod tests {
         let text = format!(
             "{}{}",
             cert.cert.pem(),
-            pem::encode(&pem::Pem::new("ENCRYPTED PRIVATE KEY", vec![0x30, 0x00]))
+            ::pem::encode(&::pem::Pem::new("ENCRYPTED PRIVATE KEY", vec![0x30, 0x00]))
         );
         let err = read_certificates(text.as_bytes(), None).unwrap_err();
         assert!(matches!(err, CertFileError::EncryptedKey));

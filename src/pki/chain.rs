@@ -6,10 +6,17 @@
 //! the certificate's issuer (and whose key identifier, when both carry one, matches); the first
 //! whose key verifies the signature is the issuer. Signatures are checked with x509-parser's
 //! `verify` (aws-lc). Time, EKU and name checks are other rules, so they are not mixed in here.
+//!
+//! Also the ordering of a file's certificates into leaf + issuer chain ([`assemble`]) and the
+//! issuer / key-identifier matching both use. A leaf module below `certfile`, `p7b` and `pfx`:
+//! it imports only `der` and `dn`.
 
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer;
+
+use super::der::public_key_of_pkcs8;
+use super::dn::windows_dn;
 
 /// What the walk found wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,27 +52,12 @@ fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
     X509Certificate::from_der(der).ok().map(|(_, c)| c)
 }
 
-fn key_ids(c: &X509Certificate<'_>) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-    let mut aki = None;
-    let mut ski = None;
-    for e in c.extensions() {
-        match e.parsed_extension() {
-            ParsedExtension::AuthorityKeyIdentifier(a) => {
-                aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
-            }
-            ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
-            _ => {}
-        }
-    }
-    (aki, ski)
-}
-
 fn name(c: &X509Certificate<'_>) -> String {
-    crate::pki::dn::windows_dn(c.subject())
+    windows_dn(c.subject())
 }
 
 fn issuer_name(c: &X509Certificate<'_>) -> String {
-    crate::pki::dn::windows_dn(c.issuer())
+    windows_dn(c.issuer())
 }
 
 /// Walks from `leaf` up through `pool` (the file's other certificates, the chain, the store).
@@ -92,14 +84,14 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> Chai
             return report;
         }
         seen.push(cur.as_ref().to_vec());
-        let (aki, _) = key_ids(&cur);
+        let aki = authority_key_id(&cur);
         let self_signed = cur.subject().as_raw() == cur.issuer().as_raw();
         let candidates: Vec<&X509Certificate<'_>> = known
             .iter()
             .chain(trusted.iter())
             .filter(|c| c.subject().as_raw() == cur.issuer().as_raw())
-            .filter(|c| match (&aki, key_ids(c).1) {
-                (Some(a), Some(s)) => *a == s,
+            .filter(|c| match (aki, subject_key_id(c)) {
+                (Some(a), Some(s)) => a == s,
                 _ => true,
             })
             .collect();
@@ -149,40 +141,138 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> Chai
     report
 }
 
-/// The certificates (DER) in the bytes of a file: PEM blocks, one DER certificate, a PKCS#7
-/// chain, or a PFX (opened with `password` or none). Used as issuers and trusted roots.
-pub fn certificates_in(bytes: &[u8], password: Option<&str>) -> Vec<Vec<u8>> {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if text.contains("-----BEGIN ") {
-            let mut out = Vec::new();
-            if let Ok(blocks) = pem::parse_many(text) {
-                for b in blocks {
-                    match b.tag() {
-                        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                            if super::p7b::looks_like_pkcs7(b.contents()) {
-                                out.extend(super::p7b::read_p7b(b.contents()).unwrap_or_default());
-                            } else {
-                                out.push(b.contents().to_vec());
-                            }
-                        }
-                        "PKCS7" => {
-                            out.extend(super::p7b::read_p7b(b.contents()).unwrap_or_default())
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            return out;
+/// A file's certificates put in order: the end-entity certificate and its issuers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ordered {
+    /// DER of the end-entity certificate.
+    pub leaf: Vec<u8>,
+    /// DER of the other certificates, issuer order (leaf's issuer first); unrelated extras follow.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// Why a set of certificates could not be put in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderError {
+    /// A certificate is not valid X.509; the text is the parser's.
+    InvalidCertificate(String),
+    /// The set is empty.
+    NoCertificate,
+    /// The key given is not a valid PKCS#8 key.
+    InvalidKey,
+    /// The key belongs to none of the certificates.
+    KeyDoesNotMatch,
+    /// Several end-entity certificates (the count), so the leaf is not defined.
+    AmbiguousLeaf(usize),
+}
+
+/// Orders a set of certificates into leaf + issuer chain (duplicates dropped).
+///
+/// The leaf is the certificate whose public key matches `key` (PKCS#8 DER); without a key, the
+/// one that issued none of the others (preferring non-CA certificates).
+pub fn assemble(certs: Vec<Vec<u8>>, key: Option<&[u8]>) -> Result<Ordered, OrderError> {
+    let mut unique: Vec<Vec<u8>> = Vec::with_capacity(certs.len());
+    for c in certs {
+        if !unique.contains(&c) {
+            unique.push(c);
         }
     }
-    if parse(bytes).is_some() {
-        return vec![bytes.to_vec()];
+    let parsed: Vec<X509Certificate<'_>> = unique
+        .iter()
+        .map(|der| {
+            x509_parser::parse_x509_certificate(der)
+                .map(|(_, c)| c)
+                .map_err(|e| OrderError::InvalidCertificate(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    if parsed.is_empty() {
+        return Err(OrderError::NoCertificate);
     }
-    if super::p7b::looks_like_pkcs7(bytes) {
-        return super::p7b::read_p7b(bytes).unwrap_or_default();
+
+    let leaf_index = match key {
+        Some(k) => {
+            let public = public_key_of_pkcs8(k).ok_or(OrderError::InvalidKey)?;
+            parsed
+                .iter()
+                .position(|c| *c.public_key().subject_public_key.data == public[..])
+                .ok_or(OrderError::KeyDoesNotMatch)?
+        }
+        None => {
+            let candidates: Vec<usize> = (0..parsed.len())
+                .filter(|&i| {
+                    !parsed
+                        .iter()
+                        .enumerate()
+                        .any(|(j, other)| j != i && issued_by(other, &parsed[i]))
+                })
+                .collect();
+            let end_entities: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| !parsed[i].is_ca())
+                .collect();
+            match (end_entities.len(), candidates.len()) {
+                (1, _) => end_entities[0],
+                (0, 1) => candidates[0],
+                (0, 0) => 0, // a cycle (cross-signed pair): keep file order
+                (0, n) | (n, _) => return Err(OrderError::AmbiguousLeaf(n)),
+            }
+        }
+    };
+
+    let order = issuer_order(&parsed, leaf_index);
+    let mut ders = order.iter().map(|&i| unique[i].clone());
+    let leaf = ders.next().unwrap_or_default();
+    Ok(Ordered {
+        leaf,
+        chain: ders.collect(),
+    })
+}
+
+/// `start`, then its issuer, that one's issuer, ... among `parsed`; the rest in given order.
+pub(crate) fn issuer_order(parsed: &[X509Certificate<'_>], start: usize) -> Vec<usize> {
+    let mut order = vec![start];
+    let mut current = start;
+    while let Some(next) = (0..parsed.len())
+        .filter(|i| !order.contains(i))
+        .find(|&i| issued_by(&parsed[current], &parsed[i]))
+    {
+        order.push(next);
+        current = next;
     }
-    match super::certfile::read_certificates(bytes, password) {
-        Ok(l) => std::iter::once(l.leaf).chain(l.chain).collect(),
-        Err(_) => Vec::new(),
+    let rest: Vec<usize> = (0..parsed.len()).filter(|i| !order.contains(i)).collect();
+    order.extend(rest);
+    order
+}
+
+/// Whether `issuer` is the issuer of `cert`: names match, key identifiers match when both
+/// are present, and the signature verifies (names alone confuse a renewed CA, or two
+/// self-signed certificates that happen to share a subject).
+pub(crate) fn issued_by(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
+    if cert.issuer().as_raw() != issuer.subject().as_raw() || cert.as_raw() == issuer.as_raw() {
+        return false;
     }
+    if let (Some(aki), Some(ski)) = (authority_key_id(cert), subject_key_id(issuer)) {
+        if aki != ski {
+            return false;
+        }
+    }
+    cert.verify_signature(Some(issuer.public_key())).is_ok()
+}
+
+/// The subjectKeyIdentifier, if the certificate has one.
+pub(crate) fn subject_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
+    cert.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
+            _ => None,
+        })
+}
+
+/// The keyIdentifier of the authorityKeyIdentifier, if the certificate has one.
+pub(crate) fn authority_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
+    cert.iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|k| k.0),
+            _ => None,
+        })
 }

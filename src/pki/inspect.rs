@@ -9,11 +9,18 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::cri_attributes::ParsedCriAttribute;
 use x509_parser::der_parser::asn1_rs::{FromDer, Oid};
 use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
+use x509_parser::oid_registry::{
+    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
+    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS,
+};
 use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
+use super::der::{expect_tlv, split_tlv};
 use super::dn::{attribute_value, hex_upper, windows_dn};
+use super::pem;
 
-/// DER content bytes of the OIDs this module looks for (compared without allocating).
+/// DER content bytes of the OIDs this module looks for that `oid_registry` does not name
+/// (compared without allocating; the others come from `x509_parser::oid_registry`).
 mod oid {
     /// 1.3.6.1.5.5.7.8.5 id-on-xmppAddr
     pub const XMPP_ADDR: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x05];
@@ -22,15 +29,6 @@ mod oid {
     /// 1.3.6.1.4.1.311.2.1.14 Microsoft's legacy "certificate extensions" request attribute
     pub const MS_CERT_EXTENSIONS: &[u8] =
         &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0e];
-    /// 1.2.840.113549.1.1.1 rsaEncryption
-    pub const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    /// 1.2.840.113549.1.1.10 id-RSASSA-PSS
-    pub const RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-    /// 1.2.840.10045.2.1 id-ecPublicKey
-    pub const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    pub const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    pub const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-    pub const P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 }
 
 /// Whether the item was a PKCS#10 request or an issued certificate.
@@ -144,25 +142,14 @@ impl std::error::Error for InspectError {}
 /// `CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST` blocks; keys and other blocks are
 /// skipped) or a single DER certificate or request.
 pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<Inspected>, InspectError> {
-    if looks_like_pem(bytes) {
-        let blocks = match fast_pem::parse_many(bytes) {
-            Some(blocks) => blocks,
-            None => pem::parse_many(bytes)
-                .map_err(|e| InspectError::Pem(e.to_string()))?
-                .into_iter()
-                .map(|b| (b.tag().to_string(), b.into_contents()))
-                .collect(),
-        };
+    if pem::looks_like_pem(bytes) {
+        let blocks = pem::parse_many(bytes).map_err(InspectError::Pem)?;
         let mut out = Vec::with_capacity(blocks.len());
-        for (tag, contents) in &blocks {
-            match tag.as_str() {
-                "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                    out.push(inspect_der_certificate(contents)?)
-                }
-                "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
-                    out.push(inspect_der_request(contents)?)
-                }
-                _ => {}
+        for block in &blocks {
+            if block.is_certificate() {
+                out.push(inspect_der_certificate(&block.contents)?)
+            } else if block.is_request() {
+                out.push(inspect_der_request(&block.contents)?)
             }
         }
         if out.is_empty() {
@@ -178,187 +165,6 @@ pub fn inspect_bytes(bytes: &[u8]) -> Result<Vec<Inspected>, InspectError> {
             Err(_) => Err(InspectError::NothingUsable),
         },
     }
-}
-
-/// `pem::parse_many` for the common case, several times faster (it dominated the time of
-/// Test-CsCertificate on large folders). It finds the blocks exactly as `pem` does (the same
-/// marker search, quirks included) and returns `None` for anything it does not handle the same
-/// way — RFC 1421 headers, non-ASCII, base64 that is not canonical, bad or mismatched labels —
-/// so that the caller falls back to `pem` itself, which then decides (and words the error).
-mod fast_pem {
-    /// (tag, contents) of every block, or `None`: ask `pem`.
-    pub fn parse_many(mut input: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
-        let mut out = Vec::new();
-        while !input.is_empty() {
-            // pem's parser_inner: BEGIN label, whitespace, payload up to "-----END ", label.
-            let Some((rest, _)) = read_until(input, b"-----BEGIN ") else {
-                break;
-            };
-            let Some((rest, label)) = read_until(rest, b"-----") else {
-                break;
-            };
-            let rest = skip_whitespace(rest);
-            let Some((rest, payload)) = read_until(rest, b"-----END ") else {
-                break;
-            };
-            let Some((rest, end)) = read_until(rest, b"-----") else {
-                break;
-            };
-            input = skip_whitespace(rest);
-            if label.is_empty() || label != end {
-                return None;
-            }
-            let tag = std::str::from_utf8(label).ok()?;
-            out.push((tag.to_string(), decode(payload)?));
-        }
-        Some(out)
-    }
-
-    /// pem's `read_until` (a naive matcher that, after a partial match fails, does not retry
-    /// the failing byte), with the scan for the marker's first byte done a word at a time.
-    /// Returns (after the marker, before the marker).
-    fn read_until<'a>(input: &'a [u8], marker: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
-        let mut index = 0;
-        let mut found = 0;
-        loop {
-            if found == 0 {
-                // While nothing is matched, the naive loop only steps over bytes that are not
-                // the first marker byte.
-                index += find_byte(&input[index..], marker[0])?;
-            }
-            if input.len() - index < marker.len() - found {
-                return None;
-            }
-            if input[index] == marker[found] {
-                found += 1;
-            } else {
-                found = 0;
-            }
-            index += 1;
-            if found == marker.len() {
-                return Some((&input[index..], &input[..index - found]));
-            }
-        }
-    }
-
-    fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
-        const LO: u64 = 0x0101_0101_0101_0101;
-        const HI: u64 = 0x8080_8080_8080_8080;
-        let pattern = LO * b as u64;
-        let mut i = 0;
-        while i + 8 <= hay.len() {
-            let word = u64::from_le_bytes(hay[i..i + 8].try_into().unwrap()) ^ pattern;
-            if (word.wrapping_sub(LO) & !word & HI) != 0 {
-                break;
-            }
-            i += 8;
-        }
-        hay[i..].iter().position(|&x| x == b).map(|p| i + p)
-    }
-
-    fn skip_whitespace(input: &[u8]) -> &[u8] {
-        let n = input
-            .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .count();
-        &input[n..]
-    }
-
-    /// Each byte's base64 value, 0xff for bytes that are not base64 symbols.
-    const SEXTET: [u8; 256] = {
-        let mut t = [0xffu8; 256];
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut i = 0;
-        while i < 64 {
-            t[alphabet[i] as usize] = i as u8;
-            i += 1;
-        }
-        t
-    };
-
-    fn sextet(b: u8) -> Option<u8> {
-        let v = SEXTET[b as usize];
-        (v < 64).then_some(v)
-    }
-
-    /// Canonical, padded standard base64 with ASCII whitespace anywhere (what pem accepts);
-    /// `None` for everything else, including a blank line (pem reads headers before one).
-    fn decode(payload: &[u8]) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(payload.len() / 4 * 3);
-        let mut acc: u32 = 0;
-        let mut n: usize = 0; // base64 symbols, padding included
-        let mut pad = 0;
-        let mut after_newline = false;
-        let mut i = 0;
-        while i < payload.len() {
-            // Whole quads of symbols (most of every line) four bytes at a time.
-            if n.is_multiple_of(4) && pad == 0 && i + 4 <= payload.len() {
-                let q = [
-                    SEXTET[payload[i] as usize],
-                    SEXTET[payload[i + 1] as usize],
-                    SEXTET[payload[i + 2] as usize],
-                    SEXTET[payload[i + 3] as usize],
-                ];
-                if (q[0] | q[1] | q[2] | q[3]) < 64 {
-                    let v = (q[0] as u32) << 18
-                        | (q[1] as u32) << 12
-                        | (q[2] as u32) << 6
-                        | q[3] as u32;
-                    out.extend_from_slice(&v.to_be_bytes()[1..4]);
-                    n += 4;
-                    i += 4;
-                    after_newline = false;
-                    continue;
-                }
-            }
-            let b = payload[i];
-            i += 1;
-            match b {
-                b'\n' => {
-                    if after_newline {
-                        return None;
-                    }
-                    after_newline = true;
-                    continue;
-                }
-                b'\r' => continue,
-                b' ' | b'\t' | 0x0b | 0x0c => {
-                    after_newline = false;
-                    continue;
-                }
-                _ => after_newline = false,
-            }
-            if b == b'=' {
-                pad += 1;
-                if pad > 2 {
-                    return None;
-                }
-                acc <<= 6;
-            } else {
-                if pad > 0 {
-                    return None;
-                }
-                acc = (acc << 6) | sextet(b)? as u32;
-            }
-            n += 1;
-            if n.is_multiple_of(4) {
-                let bytes = acc.to_be_bytes();
-                match pad {
-                    0 => out.extend_from_slice(&bytes[1..4]),
-                    1 if acc & 0xff == 0 => out.extend_from_slice(&bytes[1..3]),
-                    2 if acc & 0xffff == 0 => out.push(bytes[1]),
-                    _ => return None,
-                }
-                acc = 0;
-            }
-        }
-        n.is_multiple_of(4).then_some(out)
-    }
-}
-
-fn looks_like_pem(bytes: &[u8]) -> bool {
-    // DER starts with 0x30; PEM may have leading text (openssl's `x509 -text` style) first.
-    bytes.first() != Some(&0x30) && bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
 /// Reads one DER certificate (trailing bytes are an error).
@@ -459,34 +265,6 @@ fn parse_legacy_extensions(set: &[u8]) -> Result<Vec<X509Extension<'_>>, String>
     Ok(out)
 }
 
-/// Content of a DER TLV with the given tag that fills `input` up to its own length.
-fn expect_tlv(input: &[u8], tag: u8) -> Option<&[u8]> {
-    let (t, content, _) = split_tlv(input)?;
-    (t == tag).then_some(content)
-}
-
-/// One DER TLV: (tag byte, content, rest). Only single-byte tags, definite lengths.
-fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (first as usize, rest)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Source {
     Certificate,
@@ -526,28 +304,35 @@ fn empty(kind: Kind, subject: &X509Name, spki: &SubjectPublicKeyInfo) -> Inspect
 fn key_info(spki: &SubjectPublicKeyInfo) -> KeyInfo {
     let alg = spki.algorithm.algorithm.as_bytes();
     let key = spki.subject_public_key.data.as_ref();
-    if alg == oid::RSA || alg == oid::RSA_PSS {
+    let (rsa_oid, rsa_pss_oid) = (OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS);
+    let (rsa, rsa_pss) = (rsa_oid.as_bytes(), rsa_pss_oid.as_bytes());
+    if alg == rsa || alg == rsa_pss {
         let bits = split_tlv(key)
             .and_then(|(_, seq, _)| split_tlv(seq))
             .map(|(_, modulus, _)| unsigned_bits(modulus))
             .unwrap_or(0);
-        let name = if alg == oid::RSA { "RSA" } else { "RSASSA-PSS" };
+        let name = if alg == rsa { "RSA" } else { "RSASSA-PSS" };
         KeyInfo {
             algorithm: name.into(),
             bits,
             curve: None,
         }
-    } else if alg == oid::EC {
+    } else if alg == OID_KEY_TYPE_EC_PUBLIC_KEY.as_bytes() {
         let curve_oid = spki
             .algorithm
             .parameters
             .as_ref()
             .and_then(|p| p.as_oid().ok());
-        let (curve, bits) = match curve_oid.as_ref().map(Oid::as_bytes) {
-            Some(oid::P256) => (Some("P-256".to_string()), 256),
-            Some(oid::P384) => (Some("P-384".to_string()), 384),
-            Some(oid::P521) => (Some("P-521".to_string()), 521),
-            _ => (
+        let named = [
+            (OID_EC_P256, "P-256", 256),
+            (OID_NIST_EC_P384, "P-384", 384),
+            (OID_NIST_EC_P521, "P-521", 521),
+        ]
+        .into_iter()
+        .find(|(o, _, _)| curve_oid.as_ref() == Some(o));
+        let (curve, bits) = match named {
+            Some((_, name, bits)) => (Some(name.to_string()), bits),
+            None => (
                 curve_oid.map(|o| o.to_id_string()),
                 // Uncompressed point: 0x04 || X || Y.
                 (key.len().saturating_sub(1) * 4) as u32,
@@ -997,7 +782,7 @@ mod tests {
         let (_, req) = X509CertificationRequest::from_der(&der).unwrap();
         req.verify_signature().unwrap();
         // Through PEM too.
-        let pem = pem::encode(&pem::Pem::new("NEW CERTIFICATE REQUEST", der));
+        let pem = ::pem::encode(&::pem::Pem::new("NEW CERTIFICATE REQUEST", der));
         assert_eq!(inspect_bytes(pem.as_bytes()).unwrap(), vec![item]);
     }
 
@@ -1011,8 +796,8 @@ mod tests {
     /// The fast PEM reader agrees with `pem::parse_many` whenever it answers, and answers for
     /// ordinary files.
     fn same_as_pem(input: &[u8]) -> bool {
-        let fast = fast_pem::parse_many(input);
-        let slow = pem::parse_many(input).map(|v| {
+        let fast = crate::pki::pem::fast::parse_many(input);
+        let slow = ::pem::parse_many(input).map(|v| {
             v.into_iter()
                 .map(|b| (b.tag().to_string(), b.into_contents()))
                 .collect::<Vec<_>>()

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use rcgen::{
     CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber,
@@ -14,18 +16,42 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
-use super::certfile::{
-    der_elements, der_single, der_tlv, ec_sec1_to_pkcs8, issued_by, public_key_of_pkcs8,
-    rsa_pkcs1_to_pkcs8, subject_key_id,
-};
+use super::chain::{issued_by, subject_key_id};
+use super::der::{der_elements, der_single, der_tlv, public_key_of_pkcs8};
+use super::pem;
 
 /// How far notBefore is set back from `now`, so that a server whose clock is a little
 /// behind the issuing machine does not reject a fresh certificate as "not yet valid".
-pub const CLOCK_SKEW_ALLOWANCE: ::time::Duration = ::time::Duration::minutes(5);
+pub const CLOCK_SKEW_ALLOWANCE: TimeDelta = TimeDelta::minutes(5);
+
+/// The instant of issuance. Dates are chrono everywhere; `time` appears only where rcgen's
+/// parameters take it ([`rcgen_time`]). `time::OffsetDateTime` is still accepted so that
+/// callers that convert to it keep working while they move to chrono.
+pub trait IssueInstant {
+    /// The instant in UTC, to the second (certificates hold no fractions).
+    fn utc(self) -> Option<DateTime<Utc>>;
+}
+
+impl IssueInstant for DateTime<Utc> {
+    fn utc(self) -> Option<DateTime<Utc>> {
+        Some(self)
+    }
+}
+
+impl IssueInstant for ::time::OffsetDateTime {
+    fn utc(self) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(self.unix_timestamp(), self.nanosecond())
+    }
+}
+
+/// The one conversion to `time`, for rcgen's validity fields.
+fn rcgen_time(t: DateTime<Utc>) -> Result<::time::OffsetDateTime, IssueError> {
+    ::time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+        .map_err(|_| IssueError::InvalidRequest("the current time is out of range".into()))
+}
 
 /// Microsoft's certificate template name extension (szOID_ENROLL_CERTTYPE_EXTENSION).
 const OID_MS_CERT_TEMPLATE_NAME: &[u64] = &[1, 3, 6, 1, 4, 1, 311, 20, 2];
-const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
 /// A CA certificate with its private key, loaded from PEM files.
 pub struct LabCa {
@@ -33,7 +59,7 @@ pub struct LabCa {
     chain: Vec<Vec<u8>>,
     key: KeyPair,
     key_id: Vec<u8>,
-    not_after: ::time::OffsetDateTime,
+    not_after: DateTime<Utc>,
 }
 
 impl LabCa {
@@ -48,7 +74,7 @@ impl LabCa {
     }
 
     /// The CA certificate's notAfter; issued certificates never outlive it.
-    pub fn not_after(&self) -> ::time::OffsetDateTime {
+    pub fn not_after(&self) -> DateTime<Utc> {
         self.not_after
     }
 
@@ -129,7 +155,7 @@ pub enum IssueError {
     /// The CA's keyUsage does not allow keyCertSign.
     CannotSign(String),
     /// The CA certificate has expired at the time of issuance.
-    CaExpired(::time::OffsetDateTime),
+    CaExpired(DateTime<Utc>),
     /// The request is not acceptable; the text says why.
     InvalidRequest(String),
     /// The PKCS#10 request is unreadable or its signature is wrong.
@@ -174,7 +200,11 @@ impl fmt::Display for IssueError {
                 f,
                 "the ca certificate \"{s}\" may not sign certificates (keyUsage lacks keyCertSign)"
             ),
-            IssueError::CaExpired(t) => write!(f, "the ca certificate expired on {t}"),
+            IssueError::CaExpired(t) => write!(
+                f,
+                "the ca certificate expired on {}",
+                t.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
             IssueError::InvalidRequest(why) => write!(f, "cannot issue: {why}"),
             IssueError::InvalidCsr(why) => write!(f, "invalid certificate request: {why}"),
             IssueError::Rcgen(e) => write!(f, "certificate generation failed: {e}"),
@@ -198,9 +228,7 @@ impl From<rcgen::Error> for IssueError {
     }
 }
 
-/// Loads a lab CA from a PEM file holding certificate and key, or from a folder of such files
-/// (`ca.pem` + `ca.key`, `*.crt` + `*.key`, ...). The certificate that the key belongs to is
-/// the CA; other certificates found are kept as its chain when they issued it.
+/// The bytes of a file, refused when larger than `limit`.
 fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut v = Vec::new();
@@ -216,6 +244,9 @@ fn read_at_most(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// Loads a lab CA from a PEM file holding certificate and key, or from a folder of such files
+/// (`ca.pem` + `ca.key`, `*.crt` + `*.key`, ...): reads them (each at most 4 MiB, a folder's
+/// files in name order) and calls [`load_ca_bytes`].
 pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
     let io = |source| IssueError::Io {
         path: path.to_path_buf(),
@@ -234,16 +265,28 @@ pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
         files.push(path.to_path_buf());
     }
 
+    let mut contents = Vec::with_capacity(files.len());
+    for file in &files {
+        // Bounded like every input: a CA file is a few KiB.
+        contents.push(
+            read_at_most(file, 4 << 20).map_err(|source| IssueError::Io {
+                path: file.clone(),
+                source,
+            })?,
+        );
+    }
+    load_ca_bytes(&contents, path)
+}
+
+/// Loads a lab CA from the contents of its files (PEM, or a DER certificate), read by the
+/// caller; `path` is only named in errors. The certificate that a key belongs to is the CA;
+/// other certificates found are kept as its chain when they issued it.
+pub fn load_ca_bytes(files: &[Vec<u8>], path: &Path) -> Result<LabCa, IssueError> {
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut encrypted = false;
-    for file in &files {
-        // Bounded like every input: a CA file is a few KiB.
-        let bytes = read_at_most(file, 4 << 20).map_err(|source| IssueError::Io {
-            path: file.clone(),
-            source,
-        })?;
-        collect_pem(&bytes, &mut certs, &mut keys, &mut encrypted);
+    for bytes in files {
+        collect_pem(bytes, &mut certs, &mut keys, &mut encrypted);
     }
     if certs.is_empty() {
         return Err(IssueError::NoCertificate(path.to_path_buf()));
@@ -321,9 +364,8 @@ pub fn load_ca(path: &Path) -> Result<LabCa, IssueError> {
         .as_ref()
         .to_vec()
     });
-    let not_after =
-        ::time::OffsetDateTime::from_unix_timestamp(ca.validity().not_after.timestamp())
-            .map_err(|e| IssueError::InvalidRequest(format!("ca notafter out of range ({e})")))?;
+    let not_after = DateTime::from_timestamp(ca.validity().not_after.timestamp(), 0)
+        .ok_or_else(|| IssueError::InvalidRequest("ca notafter out of range".into()))?;
     Ok(LabCa {
         cert_der: certs[ci].clone(),
         chain: chain_idx.iter().map(|&i| certs[i].clone()).collect(),
@@ -348,29 +390,18 @@ fn collect_pem(
         return;
     };
     for b in blocks {
-        match b.tag() {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
-                if !certs.iter().any(|c| c == b.contents()) =>
-            {
-                certs.push(b.contents().to_vec())
-            }
-            "PRIVATE KEY" => keys.push(b.contents().to_vec()),
-            "RSA PRIVATE KEY" | "EC PRIVATE KEY" if b.headers().get("Proc-Type").is_some() => {
-                *encrypted = true
-            }
-            "RSA PRIVATE KEY" => keys.extend(rsa_pkcs1_to_pkcs8(b.contents())),
-            "EC PRIVATE KEY" => keys.extend(ec_sec1_to_pkcs8(b.contents())),
+        match b.tag.as_str() {
+            _ if b.is_certificate() && !certs.contains(&b.contents) => certs.push(b.contents),
+            _ if b.is_certificate() => {}
+            "PRIVATE KEY" => keys.push(b.contents),
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" if b.proc_type => *encrypted = true,
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" => keys.extend(b.legacy_key_pkcs8()),
             "ENCRYPTED PRIVATE KEY" => *encrypted = true,
             _ => {}
         }
     }
 }
 
-/// Issues a server certificate for `subject_key` signed by the lab CA.
-///
-/// notBefore is `now` minus [`CLOCK_SKEW_ALLOWANCE`]; notAfter is `now + validity_days`,
-/// capped at the CA's notAfter. The signature algorithm follows the CA key (SHA-256 for RSA
-/// and P-256, SHA-384 for P-384).
 /// The subject of a request or certificate, in X.500 order (least specific first), so that
 /// Windows shows it reversed, CN first. Empty parts are left out.
 pub fn subject_dn(req: &IssueRequest) -> DistinguishedName {
@@ -396,12 +427,20 @@ pub fn template_extension(name: &str) -> CustomExtension {
     CustomExtension::from_oid_content(OID_MS_CERT_TEMPLATE_NAME, der_tlv(0x1e, &bmp))
 }
 
+/// Issues a server certificate for `subject_key` signed by the lab CA.
+///
+/// notBefore is `now` minus [`CLOCK_SKEW_ALLOWANCE`]; notAfter is `now + validity_days`,
+/// capped at the CA's notAfter. The signature algorithm follows the CA key (SHA-256 for RSA
+/// and P-256, SHA-384 for P-384).
 pub fn issue(
     ca: &LabCa,
     req: &IssueRequest,
     subject_key: &KeyPair,
-    now: ::time::OffsetDateTime,
+    now: impl IssueInstant,
 ) -> Result<Issued, IssueError> {
+    let now = now
+        .utc()
+        .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
     if req.subject_cn.trim().is_empty() {
         return Err(IssueError::InvalidRequest(
             "the subject common name is empty".into(),
@@ -450,8 +489,11 @@ pub fn issue_for_csr(
     ca: &LabCa,
     csr_der: &[u8],
     validity_days: u32,
-    now: ::time::OffsetDateTime,
+    now: impl IssueInstant,
 ) -> Result<Issued, IssueError> {
+    let now = now
+        .utc()
+        .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
     let (rest, csr) = X509CertificationRequest::from_der(csr_der)
         .map_err(|e| IssueError::InvalidCsr(format!("not a pkcs#10 request ({e})")))?;
     if !rest.is_empty() {
@@ -508,7 +550,7 @@ impl Profile {
         self,
         ca: &LabCa,
         dn: DistinguishedName,
-        now: ::time::OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<CertificateParams, IssueError> {
         if self.validity_days == 0 {
             return Err(IssueError::InvalidRequest(
@@ -521,13 +563,14 @@ impl Profile {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn;
         params.subject_alt_names = self.sans;
-        params.not_before = now
-            .checked_sub(CLOCK_SKEW_ALLOWANCE)
-            .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
+        params.not_before = rcgen_time(now.checked_sub_signed(CLOCK_SKEW_ALLOWANCE).ok_or_else(
+            || IssueError::InvalidRequest("the current time is out of range".into()),
+        )?)?;
         // Never beyond the CA: a validity past the end of time is the CA's end as well.
-        params.not_after = now
-            .checked_add(::time::Duration::days(i64::from(self.validity_days)))
-            .map_or(ca.not_after, |t| t.min(ca.not_after));
+        params.not_after = rcgen_time(
+            now.checked_add_signed(TimeDelta::days(i64::from(self.validity_days)))
+                .map_or(ca.not_after, |t| t.min(ca.not_after)),
+        )?;
         params.serial_number = Some(random_serial()?);
         params.is_ca = IsCa::ExplicitNoCa; // writes basicConstraints CA:FALSE and the SKI
         params.use_authority_key_identifier_extension = true;
@@ -598,8 +641,9 @@ fn finish(ca: &LabCa, der: &[u8], subject_raw: Option<&[u8]>) -> Result<Issued, 
 }
 
 fn is_rsa_spki(spki_der: &[u8]) -> bool {
-    x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
-        .is_ok_and(|(_, s)| s.algorithm.algorithm.to_id_string() == OID_RSA_ENCRYPTION)
+    x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der).is_ok_and(|(_, s)| {
+        s.algorithm.algorithm == x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION
+    })
 }
 
 /// 16 random bytes, top bit clear (positive) and next bit set (no leading zero, so always 16).
@@ -616,8 +660,8 @@ mod tests {
     use super::*;
     use crate::pki::certfile::tests::{have_openssl, openssl, openssl_chain};
 
-    fn now() -> ::time::OffsetDateTime {
-        ::time::OffsetDateTime::now_utc()
+    fn now() -> DateTime<Utc> {
+        Utc::now()
     }
 
     fn request() -> IssueRequest {
@@ -643,8 +687,9 @@ mod tests {
             .push(DnType::CommonName, "Lab Root CA");
         params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.not_before = now() - ::time::Duration::days(1);
-        params.not_after = now() + ::time::Duration::days(3650);
+        let rcgen_now = ::time::OffsetDateTime::now_utc();
+        params.not_before = rcgen_now - ::time::Duration::days(1);
+        params.not_after = rcgen_now + ::time::Duration::days(3650);
         let cert = params.self_signed(&key).unwrap();
         let path = dir.join("ca.pem");
         std::fs::write(&path, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
@@ -654,7 +699,7 @@ mod tests {
     fn write_pem(dir: &Path, name: &str, der: &[u8]) {
         std::fs::write(
             dir.join(name),
-            pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec())),
+            ::pem::encode(&::pem::Pem::new("CERTIFICATE", der.to_vec())),
         )
         .unwrap();
     }
@@ -779,13 +824,13 @@ mod tests {
         // 365 days asked, the CA ends in 20 days: capped to the CA's notAfter.
         assert_eq!(leaf.validity().not_after, inter.validity().not_after);
         let nb = leaf.validity().not_before.timestamp();
-        assert_eq!(nb, (t - CLOCK_SKEW_ALLOWANCE).unix_timestamp());
+        assert_eq!(nb, (t - CLOCK_SKEW_ALLOWANCE).timestamp());
         let sig =
             String::from_utf8(openssl(d, &["x509", "-in", "new.pem", "-noout", "-text"])).unwrap();
         assert!(sig.contains("sha256WithRSAEncryption"), "{sig}");
 
         // Past the CA's end, nothing is issued.
-        let late = ca.not_after() + ::time::Duration::days(1);
+        let late = ca.not_after() + TimeDelta::days(1);
         assert!(matches!(
             issue(&ca, &request(), &key, late),
             Err(IssueError::CaExpired(_))

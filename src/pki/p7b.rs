@@ -3,11 +3,9 @@
 use std::fmt;
 
 use x509_parser::asn1_rs::{Class, Tag};
+use x509_parser::oid_registry::OID_PKCS7_ID_SIGNED_DATA;
 
-use super::certfile::{der_elements, der_first, Element};
-
-/// DER content of OID 1.2.840.113549.1.7.2 (signedData).
-const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+use super::der::{der_elements, der_first, Element};
 
 /// Why a PKCS#7 structure could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +53,7 @@ fn content_info(der: &[u8]) -> Option<Element<'_>> {
     }
     let mut parts = der_elements(ci.content)?.into_iter();
     let oid = parts.next()?;
-    if oid.tag != Tag::Oid || oid.content != OID_SIGNED_DATA {
+    if oid.tag != Tag::Oid || oid.content != OID_PKCS7_ID_SIGNED_DATA.as_bytes() {
         return None;
     }
     let content = parts.next()?;

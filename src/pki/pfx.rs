@@ -1,62 +1,50 @@
-//! PFX (PKCS#12) writing and reading, and PEM bundles, for exporting a certificate with its key.
+//! Reading PFX (PKCS#12) files into their raw certificates and key; `certfile` puts them in
+//! order. The writers are in `export` (re-exported here for the callers of the old paths).
 
 use std::fmt;
 
-use p12_keystore::{
-    Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, Pkcs12Archive,
-    PrivateKey, PrivateKeyChain,
-};
+use p12_keystore::Pkcs12Archive;
 use x509_parser::asn1_rs::Tag;
+use x509_parser::oid_registry::{OID_PKCS7_ID_DATA, OID_PKCS7_ID_SIGNED_DATA};
 
-use super::certfile::{
-    assemble, der_elements, der_first, public_key_of_pkcs8, CertFileError, Loaded,
+use super::der::{der_elements, der_first, key_matches_certificate, public_key_of_pkcs8};
+pub use super::export::{
+    decrypt_pkcs8_der, encrypt_pkcs8_der, encrypt_pkcs8_pem, is_encrypted_pkcs8,
+    write_encrypted_pem_bundle, write_pem_bundle, write_pfx, ExportError,
 };
 
-/// DER contents of OIDs 1.2.840.113549.1.7.1 (data) and .7.2 (signedData), the PFX authSafe types.
-const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
-const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+/// What a PFX holds: its certificates (file order) and the key that belongs to one of them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PfxContents {
+    /// DER of every certificate in the file.
+    pub certs: Vec<Vec<u8>>,
+    /// PKCS#8 DER of the first key that belongs to one of `certs`.
+    pub key: Option<Vec<u8>>,
+}
 
-/// Iterations for the key derivations. Modern: p12-keystore's default (as Java); legacy: 2000,
-/// what Windows itself writes, so that old servers import quickly.
-const MODERN_ITERATIONS: u32 = 10_000;
-const LEGACY_ITERATIONS: u32 = 2_000;
+// Hand-written so that the private key never reaches a log or an error message.
+impl fmt::Debug for PfxContents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PfxContents")
+            .field("certs", &self.certs.len())
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
 
-/// PBKDF2-HMAC-SHA256 iterations for an encrypted PEM key: OWASP's current recommendation for
-/// that PRF (also pkcs5's own default). Unlike a PFX, a PEM key never has to open on old
-/// Windows, only in OpenSSL-based tools, which accept any count; a file that may sit on a share
-/// for years is worth the ~0.2 s one derivation costs when it is written and when it is opened.
-const PEM_KEY_ITERATIONS: u32 = 600_000;
-const PEM_KEY_ROUNDS: std::num::NonZeroU32 = std::num::NonZeroU32::new(PEM_KEY_ITERATIONS).unwrap();
-/// Salt length for the PEM key's PBKDF2 (RFC 8018 asks for at least 8 bytes).
-const PEM_KEY_SALT_LEN: usize = 16;
-
-/// Why a PFX could not be written or read.
+/// Why a PFX could not be read.
 #[derive(Debug)]
 pub enum PfxError {
     /// The MAC or the decryption failed: the password is not the one the file was made with.
     WrongPassword,
     /// The password opens the key, but the MAC fails: the file was altered or damaged.
     Damaged,
-    /// The private key does not belong to the certificate.
+    /// The file holds keys, but none belongs to any of its certificates.
     KeyDoesNotMatch,
-    /// A certificate given for writing is not valid X.509 (index 0 = leaf, then chain).
-    InvalidCertificate(usize),
-    /// The private key given for writing is not PKCS#8 DER.
-    InvalidKey,
     /// The file opened but holds no certificate.
     NoCertificate,
     /// The file is not a PKCS#12 structure p12-keystore can read.
     Malformed(p12_keystore::error::Error),
-    /// The certificates in the file could not be put in order.
-    Contents(Box<CertFileError>),
-    /// Encoding the PFX failed.
-    Encode(p12_keystore::error::Error),
-    /// The system random generator failed (salt or IV for an encrypted key).
-    Random,
-    /// PBES2 encryption of a PEM key failed.
-    Encrypt(pkcs5::Error),
-    /// DER encoding of an encrypted PEM key failed.
-    EncodeKey(pkcs5::der::Error),
 }
 
 impl fmt::Display for PfxError {
@@ -67,18 +55,8 @@ impl fmt::Display for PfxError {
             PfxError::KeyDoesNotMatch => {
                 f.write_str("the private key does not belong to the certificate")
             }
-            PfxError::InvalidCertificate(0) => f.write_str("the certificate is not valid x.509"),
-            PfxError::InvalidCertificate(i) => {
-                write!(f, "chain certificate #{i} is not valid x.509")
-            }
-            PfxError::InvalidKey => f.write_str("the private key is not pkcs#8 der"),
             PfxError::NoCertificate => f.write_str("the pfx file holds no certificate"),
             PfxError::Malformed(e) => write!(f, "unreadable pfx data ({e})"),
-            PfxError::Contents(e) => write!(f, "{e}"),
-            PfxError::Encode(e) => write!(f, "could not encode the pfx ({e})"),
-            PfxError::Random => f.write_str("the system random generator failed"),
-            PfxError::Encrypt(e) => write!(f, "could not encrypt the private key ({e})"),
-            PfxError::EncodeKey(e) => write!(f, "could not encode the encrypted key ({e})"),
         }
     }
 }
@@ -86,76 +64,10 @@ impl fmt::Display for PfxError {
 impl std::error::Error for PfxError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            PfxError::Malformed(e) | PfxError::Encode(e) => Some(e),
-            PfxError::Contents(e) => Some(e.as_ref()),
-            PfxError::Encrypt(e) => Some(e),
-            PfxError::EncodeKey(e) => Some(e),
+            PfxError::Malformed(e) => Some(e),
             _ => None,
         }
     }
-}
-
-/// Writes a PFX holding the leaf, its chain and its private key.
-///
-/// `legacy = false`: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for keys and certificates,
-/// HMAC-SHA256 MAC; OpenSSL 3 and Windows Server 2019+ read it. `legacy = true`:
-/// pbeWithSHAAnd3-KeyTripleDES-CBC and an HMAC-SHA1 MAC, which Windows Server 2012 R2 / 2016
-/// need; OpenSSL 3 reads it without `-legacy`. RC2-40 is never written.
-///
-/// `friendly_name` labels the key bag (Windows shows it for the key); p12-keystore labels
-/// certificate bags with their subject DN. Without it the key bag gets the leaf's subject too.
-/// The localKeyId is the leaf's SHA-1 thumbprint, as OpenSSL does.
-pub fn write_pfx(
-    leaf_der: &[u8],
-    chain: &[Vec<u8>],
-    key_pkcs8_der: &[u8],
-    password: &str,
-    friendly_name: Option<&str>,
-    legacy: bool,
-) -> Result<Vec<u8>, PfxError> {
-    let leaf = Certificate::from_der(leaf_der).map_err(|_| PfxError::InvalidCertificate(0))?;
-    let (_, parsed) = x509_parser::parse_x509_certificate(leaf_der)
-        .map_err(|_| PfxError::InvalidCertificate(0))?;
-    let public = public_key_of_pkcs8(key_pkcs8_der).ok_or(PfxError::InvalidKey)?;
-    if *parsed.public_key().subject_public_key.data != public[..] {
-        return Err(PfxError::KeyDoesNotMatch);
-    }
-    let key = PrivateKey::from_der(key_pkcs8_der).map_err(|_| PfxError::InvalidKey)?;
-    let mut certs = vec![leaf];
-    for (i, der) in chain.iter().enumerate() {
-        certs.push(Certificate::from_der(der).map_err(|_| PfxError::InvalidCertificate(i + 1))?);
-    }
-    let local_key_id =
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf_der);
-    let alias = friendly_name
-        .map(str::to_owned)
-        .unwrap_or_else(|| certs[0].subject().to_owned());
-    let mut store = KeyStore::new();
-    store.add_entry(
-        &alias,
-        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id.as_ref(), key, certs)),
-    );
-    let (enc, mac, iterations) = if legacy {
-        (
-            EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc,
-            MacAlgorithm::HmacSha1,
-            LEGACY_ITERATIONS,
-        )
-    } else {
-        (
-            EncryptionAlgorithm::PbeWithHmacSha256AndAes256,
-            MacAlgorithm::HmacSha256,
-            MODERN_ITERATIONS,
-        )
-    };
-    store
-        .writer(password)
-        .encryption_algorithm(enc)
-        .encryption_iterations(iterations)
-        .mac_algorithm(mac)
-        .mac_iterations(iterations)
-        .write()
-        .map_err(PfxError::Encode)
 }
 
 /// Whether `der` is shaped like a PFX: SEQUENCE { INTEGER 3, ContentInfo(data|signedData), ... }.
@@ -173,7 +85,9 @@ pub fn looks_like_pfx(der: &[u8]) -> bool {
         return false;
     }
     der_first(auth_safe.content).is_some_and(|oid| {
-        oid.tag == Tag::Oid && (oid.content == OID_DATA || oid.content == OID_SIGNED_DATA)
+        oid.tag == Tag::Oid
+            && (oid.content == OID_PKCS7_ID_DATA.as_bytes()
+                || oid.content == OID_PKCS7_ID_SIGNED_DATA.as_bytes())
     })
 }
 
@@ -190,11 +104,12 @@ pub fn looks_like_cut_pfx(der: &[u8]) -> bool {
     der.get(2 + n..5 + n) == Some(&[0x02, 0x01, 0x03])
 }
 
-/// Reads a PFX: the leaf (the certificate of the key, if there is a key), its chain and key.
+/// Reads a PFX: its certificates and the key that belongs to one of them (see
+/// `certfile::read_certificates` for the leaf and its chain in order).
 ///
 /// Reads what OpenSSL 3 writes by default (PBES2/AES), `-legacy` RC2-40, 3DES, and Windows
 /// exports. A MAC or decryption failure is reported as [`PfxError::WrongPassword`].
-pub fn read_pfx(bytes: &[u8], password: &str) -> Result<Loaded, PfxError> {
+pub fn read_pfx(bytes: &[u8], password: &str) -> Result<PfxContents, PfxError> {
     use p12_keystore::error::Error as P12;
     let archive = Pkcs12Archive::from_pkcs12(bytes, password).map_err(|e| match e {
         // MAC mismatch, or (MAC-less files) bad padding after decryption.
@@ -222,11 +137,7 @@ pub fn read_pfx(bytes: &[u8], password: &str) -> Result<Loaded, PfxError> {
         let Some(public) = public_key_of_pkcs8(der) else {
             continue;
         };
-        let matches = certs.iter().any(|c| {
-            x509_parser::parse_x509_certificate(c)
-                .is_ok_and(|(_, x)| *x.public_key().subject_public_key.data == public[..])
-        });
-        if matches {
+        if certs.iter().any(|c| key_matches_certificate(&public, c)) {
             key = Some(der.to_vec());
             break;
         }
@@ -234,7 +145,7 @@ pub fn read_pfx(bytes: &[u8], password: &str) -> Result<Loaded, PfxError> {
     if key.is_none() && !archive.keys.is_empty() {
         return Err(PfxError::KeyDoesNotMatch);
     }
-    assemble(certs, key).map_err(|e| PfxError::Contents(Box::new(e)))
+    Ok(PfxContents { certs, key })
 }
 
 /// Whether `password` decrypts a PBES2-encrypted private key found anywhere in `bytes`: when the
@@ -271,194 +182,12 @@ fn password_opens_a_key(bytes: &[u8], password: &str) -> bool {
     false
 }
 
-/// A PEM text: the leaf certificate, the chain certificates, then the key as PKCS#8 `PRIVATE KEY`.
-pub fn write_pem_bundle(leaf: &[u8], chain: &[Vec<u8>], key_pkcs8: &[u8]) -> String {
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    let mut blocks = vec![pem::Pem::new("CERTIFICATE", leaf.to_vec())];
-    blocks.extend(
-        chain
-            .iter()
-            .map(|c| pem::Pem::new("CERTIFICATE", c.clone())),
-    );
-    blocks.push(pem::Pem::new("PRIVATE KEY", key_pkcs8.to_vec()));
-    pem::encode_many_config(&blocks, config)
-}
-
-/// PEM "ENCRYPTED PRIVATE KEY": PKCS#8 EncryptedPrivateKeyInfo with PBES2 (PBKDF2-HMAC-SHA256,
-/// [`PEM_KEY_ITERATIONS`] iterations, 16-byte random salt) and AES-256-CBC (random IV).
-///
-/// What `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256` writes; `openssl pkey
-/// -passin` opens it. The password is used as its UTF-8 bytes, as OpenSSL does for PBES2.
-/// An empty password is allowed (OpenSSL opens such a file with `-passin pass:`), but callers
-/// that export keys only on request should insist on one.
-pub fn encrypt_pkcs8_pem(key_pkcs8_der: &[u8], password: &str) -> Result<String, PfxError> {
-    let der = encrypt_pkcs8_der(key_pkcs8_der, password)?;
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    Ok(pem::encode_config(
-        &pem::Pem::new("ENCRYPTED PRIVATE KEY", der),
-        config,
-    ))
-}
-
-/// Whether PKCS#8 DER is an EncryptedPrivateKeyInfo (SEQUENCE { SEQUENCE algorithm, OCTET
-/// STRING }) rather than a PrivateKeyInfo (SEQUENCE { INTEGER version, ... }).
-pub fn is_encrypted_pkcs8(der: &[u8]) -> bool {
-    der_first(der)
-        .filter(|e| e.tag == Tag::Sequence)
-        .and_then(|outer| der_first(outer.content))
-        .is_some_and(|first| first.tag == Tag::Sequence)
-}
-
-/// The most PBKDF2 iterations an encrypted key may ask for (p12-keystore's limit too).
-const MAX_KDF_ITERATIONS: u32 = 1_000_000;
-
-/// Opens what [`encrypt_pkcs8_der`] wrote (PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC).
-/// A wrong password is [`PfxError::WrongPassword`] (bad padding or a result that is no key).
-pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, PfxError> {
-    use aws_lc_rs::cipher::{
-        DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256,
-    };
-    use pkcs5::der::Decode;
-    let outer = der_first(encrypted)
-        .filter(|e| e.tag == Tag::Sequence)
-        .ok_or(PfxError::InvalidKey)?;
-    let alg = der_first(outer.content).ok_or(PfxError::InvalidKey)?;
-    let alg_der = alg.raw;
-    let data = der_first(&outer.content[alg.raw.len()..])
-        .filter(|e| e.tag == Tag::OctetString)
-        .ok_or(PfxError::InvalidKey)?;
-    let scheme = pkcs5::EncryptionScheme::from_der(alg_der).map_err(PfxError::EncodeKey)?;
-    let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
-        return Err(PfxError::InvalidKey);
-    };
-    let pkcs5::pbes2::Kdf::Pbkdf2(kdf) = &params.kdf else {
-        return Err(PfxError::InvalidKey);
-    };
-    let pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv } = params.encryption else {
-        return Err(PfxError::InvalidKey);
-    };
-    if kdf.prf != pkcs5::pbes2::Pbkdf2Prf::HmacWithSha256 {
-        return Err(PfxError::InvalidKey);
-    }
-    // Bounded like p12-keystore's own reader: a hostile count must not stall the process.
-    if kdf.iteration_count > MAX_KDF_ITERATIONS {
-        return Err(PfxError::InvalidKey);
-    }
-    let rounds = std::num::NonZeroU32::new(kdf.iteration_count).ok_or(PfxError::InvalidKey)?;
-    let mut key = [0u8; 32];
-    aws_lc_rs::pbkdf2::derive(
-        aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
-        rounds,
-        kdf.salt.as_bytes(),
-        password.as_bytes(),
-        &mut key,
-    );
-    let cipher = UnboundCipherKey::new(&AES_256, &key)
-        .and_then(PaddedBlockDecryptingKey::cbc_pkcs7)
-        .map_err(|_| PfxError::InvalidKey);
-    key.fill(0);
-    let mut buf = data.content.to_vec();
-    let plain = cipher?
-        .decrypt(&mut buf, DecryptionContext::Iv128(iv.into()))
-        .map_err(|_| PfxError::WrongPassword)?
-        .to_vec();
-    buf.fill(0);
-    public_key_of_pkcs8(&plain).ok_or(PfxError::WrongPassword)?;
-    Ok(plain)
-}
-
-/// PKCS#8 EncryptedPrivateKeyInfo DER, as in [`encrypt_pkcs8_pem`] (the store keeps keys so
-/// when `CSCERT_STORE_PASSWORD` is set).
-pub fn encrypt_pkcs8_der(key_pkcs8_der: &[u8], password: &str) -> Result<Vec<u8>, PfxError> {
-    use aws_lc_rs::cipher::{PaddedBlockEncryptingKey, UnboundCipherKey, AES_256};
-    use pkcs5::der::{asn1::OctetString, Encode, Header, Length, Tag};
-
-    public_key_of_pkcs8(key_pkcs8_der).ok_or(PfxError::InvalidKey)?;
-    // Derivation and cipher run in aws-lc (pkcs5's pure-Rust PBKDF2 takes seconds for 600k
-    // iterations in unoptimised builds); pkcs5 supplies the PBES2 parameter encoding.
-    let mut salt = [0u8; PEM_KEY_SALT_LEN];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| PfxError::Random)?;
-    let mut key = [0u8; 32];
-    aws_lc_rs::pbkdf2::derive(
-        aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
-        PEM_KEY_ROUNDS,
-        &salt,
-        password.as_bytes(),
-        &mut key,
-    );
-    let cipher = UnboundCipherKey::new(&AES_256, &key)
-        .and_then(PaddedBlockEncryptingKey::cbc_pkcs7)
-        .map_err(|_| PfxError::Encrypt(pkcs5::Error::EncryptFailed));
-    key.fill(0);
-    let cipher = cipher?;
-    // AES-256-CBC with PKCS#7 padding (RFC 8018 B.2.5); aws-lc draws a random 16-byte IV.
-    let mut encrypted = key_pkcs8_der.to_vec();
-    let context = cipher
-        .encrypt(&mut encrypted)
-        .map_err(|_| PfxError::Encrypt(pkcs5::Error::EncryptFailed))?;
-    let iv: [u8; 16] = <&[u8]>::try_from(&context)
-        .ok()
-        .and_then(|iv| iv.try_into().ok())
-        .ok_or(PfxError::Encrypt(pkcs5::Error::EncryptFailed))?;
-    let params =
-        pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PEM_KEY_ITERATIONS, &salt, iv)
-            .map_err(PfxError::Encrypt)?;
-
-    // EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier,
-    //                                         encryptedData OCTET STRING }
-    let der_err = PfxError::EncodeKey;
-    let mut body = pkcs5::EncryptionScheme::from(params)
-        .to_der()
-        .map_err(der_err)?;
-    OctetString::new(encrypted)
-        .map_err(der_err)?
-        .encode_to_vec(&mut body)
-        .map_err(der_err)?;
-    let length = Length::try_from(body.len()).map_err(der_err)?;
-    let mut der = Vec::with_capacity(body.len() + 8);
-    Header::new(Tag::Sequence, length)
-        .encode_to_vec(&mut der)
-        .map_err(der_err)?;
-    der.extend_from_slice(&body);
-    Ok(der)
-}
-
-/// Certificate + chain + encrypted key, like [`write_pem_bundle`] but with the key as
-/// [`encrypt_pkcs8_pem`] writes it. Unlike [`write_pem_bundle`] the inputs are checked as
-/// [`write_pfx`] checks them: valid X.509, and a key that belongs to the leaf.
-pub fn write_encrypted_pem_bundle(
-    leaf: &[u8],
-    chain: &[Vec<u8>],
-    key_pkcs8: &[u8],
-    password: &str,
-) -> Result<String, PfxError> {
-    let (_, parsed) =
-        x509_parser::parse_x509_certificate(leaf).map_err(|_| PfxError::InvalidCertificate(0))?;
-    for (i, der) in chain.iter().enumerate() {
-        x509_parser::parse_x509_certificate(der)
-            .map_err(|_| PfxError::InvalidCertificate(i + 1))?;
-    }
-    let public = public_key_of_pkcs8(key_pkcs8).ok_or(PfxError::InvalidKey)?;
-    if *parsed.public_key().subject_public_key.data != public[..] {
-        return Err(PfxError::KeyDoesNotMatch);
-    }
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    let mut blocks = vec![pem::Pem::new("CERTIFICATE", leaf.to_vec())];
-    blocks.extend(
-        chain
-            .iter()
-            .map(|c| pem::Pem::new("CERTIFICATE", c.clone())),
-    );
-    let mut text = pem::encode_many_config(&blocks, config);
-    text.push_str(&encrypt_pkcs8_pem(key_pkcs8, password)?);
-    Ok(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pki::certfile::read_certificates;
     use crate::pki::certfile::tests::{have_openssl, openssl, openssl_chain};
+    use crate::pki::certfile::{read_certificates, CertFileError};
+    use crate::pki::export::PEM_KEY_ITERATIONS;
     use std::path::Path;
 
     const PASS: &str = "S3cret-pass!";
@@ -550,7 +279,7 @@ mod tests {
 
         // And our reader gives back what went in.
         for pfx in [&modern, &legacy] {
-            let loaded = read_pfx(pfx, PASS).unwrap();
+            let loaded = read_certificates(pfx, Some(PASS)).unwrap();
             assert_eq!(loaded.leaf, c.leaf);
             assert_eq!(loaded.chain, chain);
             assert_eq!(loaded.private_key_pkcs8.as_deref(), Some(&key[..]));
@@ -648,11 +377,11 @@ mod tests {
         let a = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
         let b = rcgen::KeyPair::generate().unwrap();
         let err = write_pfx(a.cert.der(), &[], &b.serialize_der(), PASS, None, false).unwrap_err();
-        assert!(matches!(err, PfxError::KeyDoesNotMatch), "{err}");
+        assert!(matches!(err, ExportError::KeyDoesNotMatch), "{err}");
         let err = write_pfx(b"junk", &[], &b.serialize_der(), PASS, None, false).unwrap_err();
-        assert!(matches!(err, PfxError::InvalidCertificate(0)), "{err}");
+        assert!(matches!(err, ExportError::InvalidCertificate(0)), "{err}");
         let err = write_pfx(a.cert.der(), &[], b"junk", PASS, None, false).unwrap_err();
-        assert!(matches!(err, PfxError::InvalidKey), "{err}");
+        assert!(matches!(err, ExportError::InvalidKey), "{err}");
         assert!(!looks_like_pfx(a.cert.der()));
         assert!(matches!(
             read_pfx(b"junk", PASS),
@@ -837,15 +566,15 @@ mod tests {
         let a = rcgen::generate_simple_self_signed(vec!["a.example".into()]).unwrap();
         let b = rcgen::KeyPair::generate().unwrap();
         let err = encrypt_pkcs8_pem(b"junk", PASS).unwrap_err();
-        assert!(matches!(err, PfxError::InvalidKey), "{err}");
+        assert!(matches!(err, ExportError::InvalidKey), "{err}");
         let err =
             write_encrypted_pem_bundle(a.cert.der(), &[], &b.serialize_der(), PASS).unwrap_err();
-        assert!(matches!(err, PfxError::KeyDoesNotMatch), "{err}");
+        assert!(matches!(err, ExportError::KeyDoesNotMatch), "{err}");
         let key = a.signing_key.serialize_der();
         let err = write_encrypted_pem_bundle(b"junk", &[], &key, PASS).unwrap_err();
-        assert!(matches!(err, PfxError::InvalidCertificate(0)), "{err}");
+        assert!(matches!(err, ExportError::InvalidCertificate(0)), "{err}");
         let err =
             write_encrypted_pem_bundle(a.cert.der(), &[b"junk".to_vec()], &key, PASS).unwrap_err();
-        assert!(matches!(err, PfxError::InvalidCertificate(1)), "{err}");
+        assert!(matches!(err, ExportError::InvalidCertificate(1)), "{err}");
     }
 }

@@ -158,13 +158,8 @@ struct Keys {
 
 impl Drop for Keys {
     fn drop(&mut self) {
-        if let Some(p) = self.password.take() {
-            let mut b = p.into_bytes();
-            for x in b.iter_mut() {
-                // volatile so the wipe is not optimised away
-                unsafe { std::ptr::write_volatile(x, 0) };
-            }
-        }
+        // zeroize's writes are volatile, so the wipe is not optimised away.
+        zeroize::Zeroize::zeroize(&mut self.password);
     }
 }
 
