@@ -258,23 +258,12 @@ fn read_tree(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Edges of circles that exist and are being removed by other work (see the test).
-const KNOWN_CIRCLE_EDGES: &[(&str, &str)] = &[("acme", "cmdlets")];
-
 #[test]
 fn no_import_circle_between_modules_under_src() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     read_tree(&root, &root, &mut files);
-    let mut graph = edges(&files);
-    // Known and owned elsewhere: `acme` takes `cmdlets::Ctx` and `cmdlets::read_limited`,
-    // and `cmdlets::request` calls `acme` (issue 8 item 1, the ops layer, removes it). Only
-    // these edges are tolerated; any other circle fails.
-    for (from, to) in KNOWN_CIRCLE_EDGES {
-        if graph.get_mut(*from).is_some_and(|t| t.remove(*to)) {
-            eprintln!("note: known import circle edge {from} -> {to} still present");
-        }
-    }
+    let graph = edges(&files);
     // The edges that issue 8 cut must stay cut, and the check must see the real ones.
     assert!(graph["pki::certfile"].contains("pki::pfx"), "{graph:?}");
     assert!(graph["pki::certfile"].contains("pki::chain"), "{graph:?}");
