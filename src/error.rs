@@ -82,6 +82,29 @@ impl CsError {
         Self::new(Exit::Failed, error_id, category, message)
     }
 
+    /// PowerShell's error for a path that does not exist (one id, one wording, every cmdlet).
+    pub fn path_not_found(full: &std::path::Path, target: impl Into<String>) -> Self {
+        Self::failed(
+            "PathNotFound",
+            Category::ObjectNotFound,
+            format!(
+                "Cannot find path '{}' because it does not exist.",
+                full.display()
+            ),
+        )
+        .with_target(target)
+    }
+
+    /// A stored certificate whose private key cscert does not have, for whatever needs the key.
+    pub fn without_private_key(thumbprint: &str, subject: &str) -> Self {
+        Self::failed(
+            "CertificateWithoutPrivateKey",
+            Category::InvalidOperation,
+            format!("The certificate \"{thumbprint}\" ({subject}) has no private key in the store. Import the certificate that answers a pending request, or a PFX with its key."),
+        )
+        .with_target(thumbprint)
+    }
+
     pub fn with_target(mut self, target: impl Into<String>) -> Self {
         self.target = Some(target.into());
         self

@@ -188,12 +188,7 @@ impl From<AssignError> for CsError {
     fn from(e: AssignError) -> CsError {
         let day = |d: DateTime<Utc>| d.format("%m/%d/%Y %H:%M:%S UTC").to_string();
         match e {
-            AssignError::WithoutPrivateKey { thumbprint, subject } => CsError::failed(
-                "CertificateWithoutPrivateKey",
-                Category::InvalidOperation,
-                format!("The certificate \"{thumbprint}\" ({subject}) has no private key in the store, so no server could use it. Import the certificate that answers a pending request, or a PFX with its key."),
-            )
-            .with_target(thumbprint),
+            AssignError::WithoutPrivateKey { thumbprint, subject } => CsError::without_private_key(&thumbprint, &subject),
             AssignError::Expired { thumbprint, subject, not_after } => CsError::failed(
                 "CertificateExpired",
                 Category::InvalidOperation,

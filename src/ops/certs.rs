@@ -166,15 +166,7 @@ pub fn read_input(ctx: &Ctx, path: &str, limit: u64) -> CsResult<Vec<u8>> {
     let full = ctx.full_path(path);
     read_limited(&full, limit).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            CsError::failed(
-                "PathNotFound",
-                Category::ObjectNotFound,
-                format!(
-                    "Cannot find path '{}' because it does not exist.",
-                    full.display()
-                ),
-            )
-            .with_target(path)
+            CsError::path_not_found(&full, path)
         } else if e.kind() == std::io::ErrorKind::FileTooLarge {
             CsError::failed(
                 "FileTooLarge",

@@ -88,15 +88,7 @@ fn collect(ctx: &mut Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
         } else if full.exists() {
             out.push((full, true));
         } else {
-            return Err(CsError::failed(
-                "PathNotFound",
-                Category::ObjectNotFound,
-                format!(
-                    "Cannot find path '{}' because it does not exist.",
-                    full.display()
-                ),
-            )
-            .with_target(p.clone()));
+            return Err(CsError::path_not_found(&full, p.clone()));
         }
     }
     Ok(out)

@@ -44,12 +44,7 @@ impl From<ExportError> for CsError {
                 Category::SecurityError,
                 "A private key is exported only with a password: give -Password, or set $env:CSCERT_PASSWORD so that it does not appear in the process list.",
             ),
-            ExportError::WithoutPrivateKey { thumbprint, subject } => CsError::failed(
-                "CertificateWithoutPrivateKey",
-                Category::InvalidOperation,
-                format!("The certificate \"{thumbprint}\" ({subject}) has no private key in the store, so there is nothing to export with it."),
-            )
-            .with_target(thumbprint),
+            ExportError::WithoutPrivateKey { thumbprint, subject } => CsError::without_private_key(&thumbprint, &subject),
             ExportError::NotExportable { thumbprint, subject } => CsError::failed(
                 "PrivateKeyNotExportable",
                 Category::SecurityError,

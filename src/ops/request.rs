@@ -541,16 +541,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
 
     if let Some(lab_ca) = lab_ca {
         let validity = b.validity_days.map_or(365, |d| d as u32);
-        let now =
-            ::time::OffsetDateTime::from_unix_timestamp(created.timestamp()).map_err(|_| {
-                invalid(
-                    "InvalidClock",
-                    format!(
-                        "The current time {} cannot be written into a certificate.",
-                        created.format("%Y-%m-%d")
-                    ),
-                )
-            })?;
+        let now = created;
         let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now).map_err(|e| {
             CsError::failed(
                 "IssueFailed",
@@ -722,26 +713,8 @@ fn check_request(ctx: &mut Ctx, csr: &[u8], expect: &Expectations, force: bool) 
 }
 
 /// Key bytes are wiped when dropped.
-fn zeroizing(v: Vec<u8>) -> Zeroizing {
-    Zeroizing(v)
-}
-
-struct Zeroizing(Vec<u8>);
-
-impl std::ops::Deref for Zeroizing {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for Zeroizing {
-    fn drop(&mut self) {
-        for b in self.0.iter_mut() {
-            // volatile so the wipe is not optimised away
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
-    }
+fn zeroizing(v: Vec<u8>) -> zeroize::Zeroizing<Vec<u8>> {
+    zeroize::Zeroizing::new(v)
 }
 
 fn not_found(id: i64) -> CsError {

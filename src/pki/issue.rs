@@ -24,26 +24,6 @@ use super::pem;
 /// behind the issuing machine does not reject a fresh certificate as "not yet valid".
 pub const CLOCK_SKEW_ALLOWANCE: TimeDelta = TimeDelta::minutes(5);
 
-/// The instant of issuance. Dates are chrono everywhere; `time` appears only where rcgen's
-/// parameters take it ([`rcgen_time`]). `time::OffsetDateTime` is still accepted so that
-/// callers that convert to it keep working while they move to chrono.
-pub trait IssueInstant {
-    /// The instant in UTC, to the second (certificates hold no fractions).
-    fn utc(self) -> Option<DateTime<Utc>>;
-}
-
-impl IssueInstant for DateTime<Utc> {
-    fn utc(self) -> Option<DateTime<Utc>> {
-        Some(self)
-    }
-}
-
-impl IssueInstant for ::time::OffsetDateTime {
-    fn utc(self) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp(self.unix_timestamp(), self.nanosecond())
-    }
-}
-
 /// The one conversion to `time`, for rcgen's validity fields.
 fn rcgen_time(t: DateTime<Utc>) -> Result<::time::OffsetDateTime, IssueError> {
     ::time::OffsetDateTime::from_unix_timestamp(t.timestamp())
@@ -436,11 +416,8 @@ pub fn issue(
     ca: &LabCa,
     req: &IssueRequest,
     subject_key: &KeyPair,
-    now: impl IssueInstant,
+    now: DateTime<Utc>,
 ) -> Result<Issued, IssueError> {
-    let now = now
-        .utc()
-        .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
     if req.subject_cn.trim().is_empty() {
         return Err(IssueError::InvalidRequest(
             "the subject common name is empty".into(),
@@ -489,11 +466,8 @@ pub fn issue_for_csr(
     ca: &LabCa,
     csr_der: &[u8],
     validity_days: u32,
-    now: impl IssueInstant,
+    now: DateTime<Utc>,
 ) -> Result<Issued, IssueError> {
-    let now = now
-        .utc()
-        .ok_or_else(|| IssueError::InvalidRequest("the current time is out of range".into()))?;
     let (rest, csr) = X509CertificationRequest::from_der(csr_der)
         .map_err(|e| IssueError::InvalidCsr(format!("not a pkcs#10 request ({e})")))?;
     if !rest.is_empty() {
