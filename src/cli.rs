@@ -20,7 +20,7 @@ fn outer_command() -> clap::Command {
         .override_usage("cscert <Cmdlet-Name> [-Parameter value ...]\n       <Cmdlet-Name> [-Parameter value ...]   (a link named after the cmdlet)\n       cscert <Cmdlet-Name> -?")
         .after_help(format!(
             "CMDLETS\n{}\nOUTPUT\n    JSON Lines on stdout (one object per line); errors, warnings and verbose lines on stderr.\n\n{}\n{ENVIRONMENT}",
-            help::cmdlet_list(),
+            help::cmdlet_list(crate::cmdlets::DEFS),
             help::EXIT_CODES
         ))
         .subcommand(
@@ -85,7 +85,7 @@ impl Settings {
 pub fn read_settings() -> Settings {
     let var = |k: &str| std::env::var(k).ok();
     let mut secrets: Vec<(String, String)> = Vec::new();
-    for c in binder::CMDLETS {
+    for c in crate::cmdlets::DEFS {
         for p in c.params {
             if p.ty == binder::table::PType::Password {
                 let name = binder::table::secret_env(p.name);
@@ -123,7 +123,7 @@ pub fn read_settings() -> Settings {
 /// The cmdlet named by the program's own file name, when it was started through a link.
 fn cmdlet_from_program(argv0: &OsString) -> Option<&'static CmdletDef> {
     let stem = Path::new(argv0).file_stem()?.to_str()?;
-    binder::find_cmdlet(stem)
+    crate::cmdlets::find_cmdlet(stem)
 }
 
 /// `-?` as in PowerShell, and where Unix users look: `--help`, and `-h`/`-help` unless they
@@ -161,7 +161,7 @@ pub fn run_with(
     }
     let (cmdlet, rest) = match cmdlet_from_program(&argv0) {
         Some(c) => (c, &args[..]),
-        None => match args.first().and_then(|a| binder::find_cmdlet(a)) {
+        None => match args.first().and_then(|a| crate::cmdlets::find_cmdlet(a)) {
             Some(c) => (c, &args[1..]),
             None => return run_outer(&args, out, err),
         },
@@ -210,7 +210,7 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
                 writeln!(
                 err,
                 "{first}: The term '{first}' is not recognized as a cmdlet of cscert. Cmdlets: {}.",
-                binder::CMDLETS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                crate::cmdlets::DEFS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
             );
             return Exit::Binding as i32;
         }
@@ -259,7 +259,7 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
             }
         }
         Some(("help", sm)) => match sm.get_one::<String>("cmdlet") {
-            Some(name) => match binder::find_cmdlet(name) {
+            Some(name) => match crate::cmdlets::find_cmdlet(name) {
                 Some(c) => {
                     let _ = out.write_all(help::cmdlet_help(c).as_bytes());
                     0

@@ -1,7 +1,7 @@
 //! Shell completion scripts generated from the parameter tables.
 
 use crate::binder::table::{COMMON, SHOULD_PROCESS};
-use crate::binder::CMDLETS;
+use crate::cmdlets::DEFS as CMDLETS;
 use std::fmt::Write;
 
 fn params(c: &crate::binder::CmdletDef) -> Vec<String> {

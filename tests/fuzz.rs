@@ -7,7 +7,8 @@
 
 mod support;
 
-use cscert::binder::{bind, CMDLETS};
+use cscert::binder::bind;
+use cscert::cmdlets::DEFS as CMDLETS;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;

@@ -39,7 +39,7 @@ fn module_declares_every_cmdlet_and_parameter_of_the_tables() {
         .find(|(n, _)| *n == "CsCertificate.psm1")
         .unwrap()
         .1;
-    for c in cscert::binder::CMDLETS {
+    for c in cscert::cmdlets::DEFS {
         let start = psm1
             .find(&format!("\nfunction {} {{", c.name))
             .unwrap_or_else(|| panic!("no function {}", c.name));

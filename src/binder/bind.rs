@@ -638,7 +638,10 @@ pub fn mask_secrets(cmdlet: &'static CmdletDef, args: &[String]) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binder::table::{EXPORT, GET, IMPORT, REQUEST, SET};
+    use crate::cmdlets::{
+        export::DEF as EXPORT, get::DEF as GET, import::DEF as IMPORT, request::DEF as REQUEST,
+        set::DEF as SET,
+    };
 
     fn argv(s: &[&str]) -> Vec<String> {
         s.iter().map(|a| a.to_string()).collect()

@@ -1,6 +1,6 @@
 //! Get-Help style text generated from the parameter tables: syntax per set, parameters, examples.
 
-use super::table::{CmdletDef, PType, ParamDef, CMDLETS};
+use super::table::{CmdletDef, PType, ParamDef};
 use std::fmt::Write;
 
 pub const EXIT_CODES: &str = "EXIT CODES\n    0  success\n    1  the operation failed\n    2  parameter binding failed (nothing was done)\n    3  a validation ran and found errors\n";
@@ -93,10 +93,10 @@ pub fn cmdlet_help(c: &CmdletDef) -> String {
     s
 }
 
-/// The list of cmdlets for `cscert --help`.
-pub fn cmdlet_list() -> String {
+/// The list of cmdlets for `cscert --help` (the table of cmdlets lives with their code).
+pub fn cmdlet_list(cmdlets: &[&CmdletDef]) -> String {
     let mut s = String::new();
-    for c in CMDLETS {
+    for c in cmdlets {
         let _ = writeln!(s, "    {:<34}{}", c.name, c.synopsis);
     }
     s

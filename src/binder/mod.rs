@@ -12,4 +12,4 @@ pub mod table;
 pub use bind::{
     bind, bind_with, is_parameter_token, mask_secrets, Bound, Common, Value, SECRET_MASK,
 };
-pub use table::{find_cmdlet, has_parameter_prefix, CmdletDef, CMDLETS};
+pub use table::{has_parameter_prefix, CmdletDef};

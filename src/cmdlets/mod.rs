@@ -2,19 +2,19 @@
 //! This module holds the one table of (definition, exec) and what runs around every cmdlet
 //! (-Report, the clock, the exit status).
 
-mod export;
-mod get;
-mod import;
-mod remove;
-mod request;
-mod set;
-mod test_cert;
-mod test_config;
-mod topology;
+pub mod export;
+pub mod get;
+pub mod import;
+pub mod remove;
+pub mod request;
+pub mod set;
+pub mod test_cert;
+pub mod test_config;
+pub mod topology;
 
 pub use crate::ops::{read_limited, Ctx, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 
-use crate::binder::{table, Bound, CmdletDef};
+use crate::binder::{Bound, CmdletDef};
 use crate::error::{Category, CsError, CsResult, Exit};
 use crate::output::file::Existing;
 use crate::output::report;
@@ -22,55 +22,76 @@ use crate::output::report;
 /// What runs a cmdlet: its bound parameters and the context in, objects out through the host.
 pub type Exec = fn(&Bound, &mut Ctx) -> CsResult<()>;
 
-/// One cmdlet: its parameter table and help (`binder::table`), and its `exec`.
+/// One cmdlet: its parameter table and help (beside its code), and its `exec`.
 pub struct Cmdlet {
     pub def: &'static CmdletDef,
     pub exec: Exec,
 }
 
-/// Every cmdlet, in the order help lists them (`binder::CMDLETS`).
+/// Every cmdlet, in the order help lists them.
 pub static CMDLETS: &[Cmdlet] = &[
     Cmdlet {
-        def: &table::REQUEST,
+        def: &request::DEF,
         exec: request::exec,
     },
     Cmdlet {
-        def: &table::IMPORT,
+        def: &import::DEF,
         exec: import::exec,
     },
     Cmdlet {
-        def: &table::SET,
+        def: &set::DEF,
         exec: set::exec,
     },
     Cmdlet {
-        def: &table::GET,
+        def: &get::DEF,
         exec: get::exec,
     },
     Cmdlet {
-        def: &table::REMOVE,
+        def: &remove::DEF,
         exec: remove::exec,
     },
     Cmdlet {
-        def: &table::TEST_CONFIGURATION,
+        def: &test_config::DEF,
         exec: test_config::exec,
     },
     Cmdlet {
-        def: &table::EXPORT,
+        def: &export::DEF,
         exec: export::exec,
     },
     Cmdlet {
-        def: &table::TEST_CERTIFICATE,
+        def: &test_cert::DEF,
         exec: test_cert::exec,
     },
     Cmdlet {
-        def: &table::PUBLISH_TOPOLOGY,
+        def: &topology::PUBLISH_TOPOLOGY,
         exec: topology::publish,
     },
     Cmdlet {
-        def: &table::GET_TOPOLOGY,
+        def: &topology::GET_TOPOLOGY,
         exec: topology::get,
     },
 ];
+
+/// Every cmdlet's definition, in the order help lists them.
+pub static DEFS: &[&CmdletDef] = &[
+    &request::DEF,
+    &import::DEF,
+    &set::DEF,
+    &get::DEF,
+    &remove::DEF,
+    &test_config::DEF,
+    &export::DEF,
+    &test_cert::DEF,
+    &topology::PUBLISH_TOPOLOGY,
+    &topology::GET_TOPOLOGY,
+];
+
+/// Finds a cmdlet by name, case-insensitively.
+pub fn find_cmdlet(name: &str) -> Option<&'static CmdletDef> {
+    DEFS.iter()
+        .copied()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+}
 
 /// The `exec` of a cmdlet definition.
 pub fn exec_of(def: &CmdletDef) -> Option<Exec> {
@@ -161,9 +182,9 @@ mod tests {
     #[test]
     fn every_cmdlet_definition_has_one_exec_in_help_order() {
         let defs: Vec<&str> = CMDLETS.iter().map(|c| c.def.name).collect();
-        let listed: Vec<&str> = crate::binder::CMDLETS.iter().map(|c| c.name).collect();
+        let listed: Vec<&str> = DEFS.iter().map(|c| c.name).collect();
         assert_eq!(defs, listed);
-        for d in crate::binder::CMDLETS {
+        for d in DEFS {
             assert!(exec_of(d).is_some(), "{} has no exec", d.name);
         }
     }

@@ -1,11 +1,78 @@
 //! Request-CsCertificate: new requests (offline PKCS#10, a lab CA or an ACME CA), -List,
 //! -Retrieve, -Clear (ops::request).
 
+use crate::binder::table::{p, CmdletDef, PType, ACME_CHALLENGE, KEY_ALG};
 use crate::binder::{Bound, Value};
 use crate::error::CsResult;
 use crate::ops::acme::{acme_parameter_names, AcmeArgs};
 use crate::ops::request::{self, Cleared, NewArgs, NewResult};
 use crate::ops::Ctx;
+
+/// The parameter table and help of this cmdlet.
+const NEW: &[&str] = &["New"];
+const REQUEST_ID_SETS: &[&str] = &["List", "Retrieve", "Clear"];
+const NEW_RETRIEVE: &[&str] = &["New", "Retrieve"];
+
+pub static DEF: CmdletDef = CmdletDef {
+    name: "Request-CsCertificate",
+    synopsis: "Requests a new certificate (offline PKCS#10 file, or issued at once by a lab CA), and lists, retrieves or clears pending requests.",
+    description: "The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\\CAName needs a Windows domain member and is refused. [cscert] -CA https://<ACME directory> orders the certificate from an ACME CA (RFC 8555): the account is created on first use (-AcmeContact, -AcmeAgreeTos, -AcmeEabKeyId) and kept in the store, the names are proven with http-01 (-AcmeHttpPort, -AcmeWebRoot) or dns-01 (-AcmeDnsHook), and the key and order stay pending in the store if anything fails, for -Retrieve.",
+    sets: &["New", "List", "Retrieve", "Clear"],
+    default_set: None,
+    should_process: true,
+    params: &[
+        p("AcmeAgreeTos", PType::Switch, "[cscert] Agree to the ACME CA's terms of service when an account is created (without it, the error shows the terms' URL).").sets(NEW),
+        p("AcmeCaBundle", PType::Str, "[cscert] PEM certificates to trust for the ACME directory's TLS instead of the system's roots (private ACME CAs).").sets(NEW_RETRIEVE),
+        p("AcmeChallenge", PType::Enum(&ACME_CHALLENGE), "[cscert] Http01 (default) or Dns01.").sets(NEW),
+        p("AcmeContact", PType::StrList, "[cscert] Contact URIs of the ACME account (mailto:admin@contoso.com); one account is kept per CA and contact.").sets(NEW),
+        p("AcmeDnsHook", PType::Str, "[cscert] Dns01: a command run with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD, CSCERT_ACME_VALUE (and those as arguments: action record value) to set and remove the TXT records.").sets(NEW),
+        p("AcmeDnsWaitSec", PType::Int, "[cscert] Dns01: seconds to wait for the TXT records to propagate before validation; default 20.").sets(NEW),
+        p("AcmeEabHmacKey", PType::Password, "[cscert] External account binding: the base64url HMAC key the CA issued (or $env:CSCERT_ACME_EAB_HMAC_KEY, which keeps it off the command line).").sets(NEW),
+        p("AcmeEabKeyId", PType::Str, "[cscert] External account binding: the key id the CA issued.").sets(NEW),
+        p("AcmeHttpPort", PType::Int, "[cscert] Http01: the port cscert answers challenges on for the duration of the order; default 80.").sets(NEW),
+        p("AcmeTimeoutSec", PType::Int, "[cscert] Give up on the ACME order after this many seconds; default 300.").sets(NEW_RETRIEVE),
+        p("AcmeWebRoot", PType::Str, "[cscert] Http01: write the answers under <folder>/.well-known/acme-challenge/ for the web server on port 80 instead of answering on -AcmeHttpPort.").sets(NEW),
+        p("AllSipDomain", PType::Switch, "Add the names of every SIP domain, not only the default one.").sets(NEW),
+        p("CA", PType::Str, "A lab CA: a PEM file (or folder) with the CA certificate and its private key; or [cscert] an ACME directory URL (https://...), which issues through ACME (RFC 8555). AD CS values (host\\CAName) are refused.").sets(NEW),
+        p("CaAccount", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW),
+        p("CaPassword", PType::Password, "Accepted for compatibility; used only by AD CS (or $env:CSCERT_CA_PASSWORD).").sets(NEW),
+        p("City", PType::Str, "Locality (L) of the subject.").sets(NEW),
+        p("Clear", PType::Switch, "Delete pending requests.").sets(&["Clear"]).mandatory(&["Clear"]),
+        p("ClientEKU", PType::Bool, "Add the Client Authentication EKU beside Server Authentication.").sets(NEW),
+        p("ComputerFqdn", PType::NullableStr, "The computer the certificate is for (full or short name); default this computer.").sets(NEW).shown_as("Fqdn"),
+        p("Country", PType::Str, "Two-letter country (C) of the subject.").sets(NEW),
+        p("DomainName", PType::StrList, "Extra FQDNs added to the subject alternative names (comma-separated).").sets(NEW).shown_as("String"),
+        p("Force", PType::Switch, "Overwrite an existing -Output file; request despite validation errors; -Clear every request without asking."),
+        p("FriendlyName", PType::Str, "Friendly name recorded with the request and certificate.").sets(NEW),
+        p("GlobalCatalog", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW).shown_as("Fqdn"),
+        p("GlobalSettingsDomainController", PType::Str, "Accepted for compatibility; used only by AD CS.").sets(NEW).shown_as("Fqdn"),
+        p("KeyAlg", PType::Enum(&KEY_ALG), "RSA (default), ECDH_P256, ECDH_P384 or ECDH_P521.").sets(NEW),
+        p("KeySize", PType::Int, "RSA key size: 2048 (default), 3072 or 4096; ignored with a warning for ECDH_* keys.").sets(NEW),
+        p("List", PType::Switch, "List the pending requests.").sets(&["List"]).mandatory(&["List"]),
+        p("New", PType::Switch, "Make a new request.").sets(NEW).mandatory(NEW),
+        p("Organization", PType::Str, "Organization (O) of the subject.").sets(NEW),
+        p("OU", PType::Str, "Organizational unit (OU) of the subject.").sets(NEW),
+        p("Output", PType::Str, "Write an offline PKCS#10 request to this file.").sets(NEW),
+        p("PrivateKeyExportable", PType::Bool, "Allow Export-CsCertificate to export the private key (Edge pools).").sets(NEW),
+        p("Report", PType::Str, "Write an HTML report of what was done to this file."),
+        p("RequestId", PType::Int, "Narrow -List, -Retrieve or -Clear to one request.").sets(REQUEST_ID_SETS),
+        p("Retrieve", PType::Switch, "Complete pending requests whose certificate is available.").sets(&["Retrieve"]).mandatory(&["Retrieve"]),
+        p("State", PType::Str, "State or province (S) of the subject.").sets(NEW),
+        p("Template", PType::Str, "AD CS template name, recorded in the request's template extension.").sets(NEW),
+        p("Type", PType::CertTypes, "The uses of the certificate.").sets(NEW).mandatory(NEW),
+        p("ValidityDays", PType::Int, "[cscert] Days a lab CA (-CA) issues the certificate for; default 365, never beyond the CA's own expiry.").sets(NEW),
+    ],
+    examples: &[
+        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -Output edge.req", "Makes the offline request for the Edge external certificate with XMPP federation for contoso.com."),
+        ("Request-CsCertificate -New -Type WebServicesExternal -Output 'C:\\Certificates\\WebServicesExternal.cer'", "Makes an offline request for the external web services."),
+        ("Request-CsCertificate -New -Type Default,WebServicesInternal,WebServicesExternal -CA ./lab-ca.pem", "Issues a Front End certificate at once with a lab CA kept as PEM files."),
+        ("Request-CsCertificate -List", "Lists the pending requests."),
+        ("Request-CsCertificate -Clear -RequestId 224", "Deletes pending request 224."),
+        ("Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -CA https://acme-v02.api.letsencrypt.org/directory -AcmeContact mailto:admin@contoso.com -AcmeAgreeTos", "[cscert] Issues the Edge external certificate from an ACME CA, answering http-01 on port 80."),
+        ("Request-CsCertificate -Retrieve -RequestId 7", "Completes request 7: imported certificates, or [cscert] an ACME order that was left unfinished."),
+    ],
+    lync: true,
+};
 
 fn acme_args(b: &Bound) -> AcmeArgs<'_> {
     AcmeArgs {

@@ -1,6 +1,7 @@
 //! Set-CsCertificate: assigns a stored certificate (Thumbprint or Reference set) or a PFX
 //! (Path set) to uses, now or staged with -Roll -EffectiveDate (ops::assign, ops::import).
 
+use crate::binder::table::{p, CmdletDef, PType};
 use crate::binder::Bound;
 use crate::error::{Category, CsError, CsResult};
 use crate::model::{join_uses, CertType};
@@ -9,6 +10,37 @@ use crate::ops::certs::normalize_thumbprint;
 use crate::ops::import::{import_file, ImportArgs};
 use crate::ops::Ctx;
 use chrono::{DateTime, Utc};
+
+/// The parameter table and help of this cmdlet.
+const SET_SETS: &[&str] = &["Thumbprint", "Reference", "Path"];
+const EFFECTIVE: &str = "With -Roll: when the new certificate becomes current, in the culture of LC_ALL/LC_TIME/LANG (en-US \"7/22/2012 6:00:00 AM\", ko-KR \"2012-07-22 오전 6:00:00\", ...) or ISO 8601.";
+
+pub static DEF: CmdletDef = CmdletDef {
+    name: "Set-CsCertificate",
+    synopsis: "Assigns a certificate in the store to one or more uses, now or staged with -Roll -EffectiveDate.",
+    description: "Assignments belong to this computer ($env:CSCERT_COMPUTERFQDN or this machine's FQDN) or, with -Identity Global, to the global scope. With -Roll -EffectiveDate the certificate is staged; at that time it becomes current and the old one becomes previous.",
+    sets: SET_SETS,
+    default_set: Some("Thumbprint"),
+    should_process: true,
+    params: &[
+        p("EffectiveDate", PType::DateTime, EFFECTIVE).alias(&["EffectiveTime"]),
+        p("Force", PType::Switch, "Assign without asking."),
+        p("Identity", PType::Str, "Global, or a computer (default this computer).").mandatory(&["Path"]).shown_as("XdsIdentity"),
+        p("Password", PType::Password, "The password of the -Path .pfx file (or $env:CSCERT_PASSWORD).").sets(&["Path"]),
+        p("Path", PType::Str, "A .pfx file to import and assign.").sets(&["Path"]).mandatory(&["Path"]),
+        p("Reference", PType::Str, "A certificate object (JSON from Get-/Request-CsCertificate) or its thumbprint.").sets(&["Reference"]).mandatory(&["Reference"]).shown_as("CertificateReference"),
+        p("Report", PType::Str, "Write an HTML report of what was done to this file."),
+        p("Roll", PType::Switch, "Stage the certificate to become current at -EffectiveDate."),
+        p("Thumbprint", PType::Str, "The SHA-1 thumbprint (40 hex digits) of a certificate in the store.").sets(&["Thumbprint"]).mandatory(&["Thumbprint"]),
+        p("Type", PType::CertTypes, "The uses.").mandatory(&["Path"]),
+    ],
+    examples: &[
+        ("Set-CsCertificate -Type Default,WebServicesInternal,WebServicesExternal -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D", "Assigns a certificate to the Front End uses."),
+        ("Set-CsCertificate -Type AudioVideoAuthentication -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Roll -EffectiveDate '7/22/2027 6:00:00 AM'", "Stages a new A/V authentication certificate (date in the en-US culture; ISO 8601 works in every culture)."),
+        ("Set-CsCertificate -Identity global -Type OAuthTokenIssuer -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -EffectiveDate 2027-07-01 -Roll", "Rolls the global OAuth token issuer certificate."),
+    ],
+    lync: true,
+};
 
 /// Which certificate, by parameter set.
 enum Source<'a> {
