@@ -548,11 +548,11 @@ fn split_chain(pem: &str, spki: &[u8]) -> CsResult<(Vec<u8>, Vec<Vec<u8>>)> {
             format!("The ACME CA's certificate cannot be used: {why}."),
         )
     };
-    let mut certs: Vec<Vec<u8>> = pem::parse_many(pem)
-        .map_err(|e| bad(e.to_string()))?
+    let mut certs: Vec<Vec<u8>> = crate::pki::pem::parse_many(pem.as_bytes())
+        .map_err(bad)?
         .into_iter()
-        .filter(|p| p.tag() == "CERTIFICATE")
-        .map(|p| p.into_contents())
+        .filter(|b| b.is_certificate())
+        .map(|b| b.contents)
         .collect();
     if certs.is_empty() {
         return Err(bad("it holds no certificate".into()));
