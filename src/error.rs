@@ -95,6 +95,20 @@ impl CsError {
         .with_target(target)
     }
 
+    /// A folder that was named but could not be listed.
+    pub fn folder_not_read(
+        full: &std::path::Path,
+        e: &std::io::Error,
+        target: impl Into<String>,
+    ) -> Self {
+        Self::failed(
+            "FolderNotRead",
+            Category::ReadError,
+            format!("Cannot read the folder '{}': {e}", full.display()),
+        )
+        .with_target(target)
+    }
+
     /// A stored certificate whose private key cscert does not have, for whatever needs the key.
     pub fn without_private_key(thumbprint: &str, subject: &str) -> Self {
         Self::failed(

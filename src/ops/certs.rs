@@ -214,14 +214,8 @@ pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> CsResult<Option<Vec<Vec
         let full = ctx.full_path(p);
         let mut files = Vec::new();
         if full.is_dir() {
-            let rd = std::fs::read_dir(&full).map_err(|e| {
-                CsError::failed(
-                    "FolderNotRead",
-                    Category::ReadError,
-                    format!("Cannot read the folder '{}': {e}", full.display()),
-                )
-                .with_target(p.clone())
-            })?;
+            let rd = std::fs::read_dir(&full)
+                .map_err(|e| CsError::folder_not_read(&full, &e, p.clone()))?;
             for e in rd.flatten() {
                 // Regular files only: a FIFO or device in the folder is not read.
                 if e.file_type().is_ok_and(|t| t.is_file()) {

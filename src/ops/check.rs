@@ -71,14 +71,8 @@ fn collect(ctx: &mut Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
         if full.is_dir() {
             let mut found = Vec::new();
             let mut skipped = Vec::new();
-            walk(&full, &mut found, &mut skipped).map_err(|e| {
-                CsError::failed(
-                    "FolderNotRead",
-                    Category::ReadError,
-                    format!("Cannot read the folder '{}': {e}", full.display()),
-                )
-                .with_target(p.clone())
-            })?;
+            walk(&full, &mut found, &mut skipped)
+                .map_err(|e| CsError::folder_not_read(&full, &e, p.clone()))?;
             for (p, what) in skipped {
                 ctx.host
                     .verbose(format!("Skipped '{}': {what}.", p.display()));

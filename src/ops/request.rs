@@ -525,18 +525,8 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
             spki_der: &spki,
         };
         let (row, c) = store_issued(ctx, &stored, Some(issued.request_id), &new_request)?;
-        let thumbprint = &row.thumbprint;
-        ctx.host.verbose(format!(
-            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{}\" (ACME).",
-            c.issuer.as_deref().unwrap_or_default()
-        ));
-        ctx.host
-            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        // The same object as a lab CA's issue.
-        return Ok(Some(NewResult::Issued(IssuedCertificate::new(
-            certs::stored_object(&row, &c),
-            uses.iter().map(|u| u.name()).collect(),
-        ))));
+        let by = format!("\"{}\" (ACME)", c.issuer.as_deref().unwrap_or_default());
+        return Ok(Some(issued_result(ctx, &row, &c, &uses, &uses_text, &by)));
     }
 
     if let Some(lab_ca) = lab_ca {
@@ -559,19 +549,11 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
             spki_der: &spki,
         };
         let (row, c) = store_issued(ctx, &stored, None, &new_request)?;
-        let thumbprint = &row.thumbprint;
         let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der())
             .map(|c| c.subject)
             .unwrap_or_default();
-        ctx.host.verbose(format!(
-            "Issued thumbprint \"{thumbprint}\" for use \"{uses_text}\" by \"{ca_name}\"."
-        ));
-        ctx.host
-            .verbose("\"Request-CsCertificate\" processing has completed successfully.");
-        return Ok(Some(NewResult::Issued(IssuedCertificate::new(
-            certs::stored_object(&row, &c),
-            uses.iter().map(|u| u.name()).collect(),
-        ))));
+        let by = format!("\"{ca_name}\"");
+        return Ok(Some(issued_result(ctx, &row, &c, &uses, &uses_text, &by)));
     }
 
     let path = path.expect("offline request");
@@ -634,6 +616,28 @@ struct Issued<'a> {
     friendly_name: Option<&'a str>,
     added: DateTime<Utc>,
     spki_der: &'a [u8],
+}
+
+/// What an online issue (ACME or lab CA) reports: the verbose lines and the one object, the same
+/// for both (`by` names the issuer as the verbose line shows it).
+fn issued_result(
+    ctx: &mut Ctx,
+    row: &CertRow,
+    c: &crate::pki::inspect::Inspected,
+    uses: &[CertType],
+    uses_text: &str,
+    by: &str,
+) -> NewResult {
+    ctx.host.verbose(format!(
+        "Issued thumbprint \"{}\" for use \"{uses_text}\" by {by}.",
+        row.thumbprint
+    ));
+    ctx.host
+        .verbose("\"Request-CsCertificate\" processing has completed successfully.");
+    NewResult::Issued(IssuedCertificate::new(
+        certs::stored_object(row, c),
+        uses.iter().map(|u| u.name()).collect(),
+    ))
 }
 
 /// Stores an issued certificate with its key in one transaction and completes its request:
