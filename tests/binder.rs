@@ -1644,11 +1644,14 @@ proptest! {
         prop_assert!(matches!(o.code, 0..=2), "exit {} for {:?}: {}", o.code, v, o.stderr);
         prop_assert!(!o.stderr.contains("panicked"), "{:?}: {}", v, o.stderr);
         // Exit 2 means binding failed and nothing else ran; otherwise a trace was printed
-        // (or help, for -?).
+        // (or help, for -? and, on a cmdlet with no -H... parameter, --help, -h and -help).
+        let asks_help = v.iter().any(|a| {
+            a == "-?" || ["--help", "-h", "-help"].iter().any(|h| a.eq_ignore_ascii_case(h))
+        });
         if o.code == 2 {
             prop_assert!(!o.has_trace());
             prop_assert_eq!(o.errors().len(), 1);
-        } else if !v.iter().any(|a| a == "-?") {
+        } else if !asks_help {
             prop_assert!(o.has_trace(), "{:?}: {}", v, o.stderr);
         }
         // -WhatIf: nothing written (unless -Report was asked for).
