@@ -393,6 +393,30 @@ fn list_round_trips_text_as_ascii_json() {
 }
 
 #[test]
+fn reading_cmdlets_open_the_store_without_its_lock() {
+    let sb = Sandbox::new();
+    quick(&sb, "fe");
+    let lock = sb.store().join("cscert.lock");
+    std::fs::remove_file(&lock).unwrap();
+    let readers: &[&[&str]] = &[
+        &["Get-CsCertificate"],
+        &["Request-CsCertificate", "-List"],
+        &["Test-CsCertificate", "-RequestId", "1"],
+        &["Test-CsCertificateConfiguration"],
+        &["Get-CsTopology"],
+    ];
+    for argv in readers {
+        let r = sb.run(argv);
+        assert!(r.code <= 3, "{argv:?}: {}", r.stderr);
+        assert!(!lock.exists(), "{argv:?} took the writers' lock");
+    }
+    assert_eq!(ids(&list(&sb)), vec![1]);
+    // A writer still takes it.
+    quick(&sb, "fe2");
+    assert!(lock.exists());
+}
+
+#[test]
 fn empty_store_lists_nothing() {
     let sb = Sandbox::new();
     let o = request(&sb, &["-List"]);

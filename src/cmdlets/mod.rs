@@ -26,49 +26,65 @@ pub type Exec = fn(&Bound, &mut Ctx) -> CsResult<()>;
 pub struct Cmdlet {
     pub def: &'static CmdletDef,
     pub exec: Exec,
+    /// The parameter sets that never write the store: it is then opened for reading only
+    /// (no lock, no migration), which keeps these cmdlets' start-up cheap.
+    pub reads_only: &'static [&'static str],
 }
+
+const NONE: &[&str] = &[];
+const ALL: &[&str] = &["*"];
 
 /// Every cmdlet, in the order help lists them.
 pub static CMDLETS: &[Cmdlet] = &[
     Cmdlet {
         def: &request::DEF,
         exec: request::exec,
+        reads_only: &["List"],
     },
     Cmdlet {
         def: &import::DEF,
         exec: import::exec,
+        reads_only: NONE,
     },
     Cmdlet {
         def: &set::DEF,
         exec: set::exec,
+        reads_only: NONE,
     },
     Cmdlet {
         def: &get::DEF,
         exec: get::exec,
+        reads_only: ALL,
     },
     Cmdlet {
         def: &remove::DEF,
         exec: remove::exec,
+        reads_only: NONE,
     },
     Cmdlet {
         def: &test_config::DEF,
         exec: test_config::exec,
+        reads_only: ALL,
     },
     Cmdlet {
         def: &export::DEF,
         exec: export::exec,
+        reads_only: ALL,
     },
     Cmdlet {
         def: &test_cert::DEF,
         exec: test_cert::exec,
+        reads_only: ALL,
     },
     Cmdlet {
         def: &topology::PUBLISH_TOPOLOGY,
         exec: topology::publish,
+        reads_only: NONE,
     },
     Cmdlet {
         def: &topology::GET_TOPOLOGY,
         exec: topology::get,
+        reads_only: ALL,
     },
 ];
 
@@ -93,12 +109,14 @@ pub fn find_cmdlet(name: &str) -> Option<&'static CmdletDef> {
         .find(|c| c.name.eq_ignore_ascii_case(name))
 }
 
+/// The table entry of a cmdlet definition.
+pub fn cmdlet_of(def: &CmdletDef) -> Option<&'static Cmdlet> {
+    CMDLETS.iter().find(|c| std::ptr::eq(c.def, def))
+}
+
 /// The `exec` of a cmdlet definition.
 pub fn exec_of(def: &CmdletDef) -> Option<Exec> {
-    CMDLETS
-        .iter()
-        .find(|c| std::ptr::eq(c.def, def))
-        .map(|c| c.exec)
+    cmdlet_of(def).map(|c| c.exec)
 }
 
 /// Runs a bound cmdlet: its `exec`, then `-Report`; returns the exit status.
@@ -122,8 +140,11 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
     };
     let result = crate::ops::now(ctx.settings.now.as_deref()).and_then(|n| {
         ctx.now = n;
-        let exec = exec_of(bound.cmdlet).expect("every cmdlet definition has an exec");
-        exec(bound, ctx)
+        let c = cmdlet_of(bound.cmdlet).expect("every cmdlet definition has an exec");
+        if c.reads_only.iter().any(|s| *s == "*" || *s == bound.set) {
+            ctx.reading_only();
+        }
+        (c.exec)(bound, ctx)
     });
     let exit = match result {
         Ok(()) => ctx.host.worst(),
@@ -186,6 +207,19 @@ mod tests {
         assert_eq!(defs, listed);
         for d in DEFS {
             assert!(exec_of(d).is_some(), "{} has no exec", d.name);
+        }
+    }
+
+    #[test]
+    fn read_only_sets_are_sets_of_their_cmdlet() {
+        for c in CMDLETS {
+            for s in c.reads_only {
+                assert!(
+                    *s == "*" || c.def.sets.contains(s),
+                    "{}: no parameter set {s}",
+                    c.def.name
+                );
+            }
         }
     }
 }

@@ -201,7 +201,7 @@ pub fn store_pool_if_any(ctx: &mut Ctx) -> CsResult<Vec<Vec<u8>>> {
     if !ctx.store_dir().join(crate::store::DB_FILE).exists() {
         return Ok(Vec::new());
     }
-    ctx.store()?.read(store_pool)
+    Ok(ctx.store()?.read(|tx| tx.certificate_pool())?)
 }
 
 /// `-TrustedRoot <file or folder>,...`: the trusted root certificates, or `None` when not given.

@@ -23,6 +23,8 @@ pub struct Ctx {
     pub common: Common,
     pub settings: Settings,
     store: Option<Store>,
+    /// Set by cmdlets that never write the store ([`Ctx::reading_only`]).
+    reads_only: bool,
     computer: Option<String>,
     /// "Yes to All" / "No to All" answered in this run.
     yes_to_all: bool,
@@ -122,6 +124,7 @@ impl Ctx {
             computer: settings.computer.clone(),
             settings,
             store: None,
+            reads_only: false,
             yes_to_all: false,
             no_to_all: false,
         }
@@ -131,15 +134,26 @@ impl Ctx {
         self.host
     }
 
-    /// The store, opened (and created) on first use.
+    /// The store, opened (and created) on first use; read-only after [`Ctx::reading_only`].
     pub fn store(&mut self) -> CsResult<&mut Store> {
         if self.store.is_none() {
-            self.store = Some(Store::open_with(
+            let (dir, password) = (
                 &self.settings.store_dir,
                 self.settings.store_password.as_deref(),
-            )?);
+            );
+            self.store = Some(if self.reads_only {
+                Store::open_reader(dir, password)?
+            } else {
+                Store::open_with(dir, password)?
+            });
         }
         Ok(self.store.as_mut().expect("just opened"))
+    }
+
+    /// This run only reads the store (Get-, Test-, Export-): [`Ctx::store`] then opens an
+    /// existing store without lock, WAL switch or migration ([`Store::open_reader`]).
+    pub fn reading_only(&mut self) {
+        self.reads_only = true;
     }
 
     pub fn store_dir(&self) -> &Path {

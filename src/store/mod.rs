@@ -266,6 +266,28 @@ fn make_private_file(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Keeps the -wal and -shm files when the last connection closes, so the next process (most
+/// cscert runs only read) opens them instead of creating, sizing and deleting them again. With
+/// `journal_size_limit` 0 the log is still cut to nothing when it is reset, so no old page (a
+/// deleted key) stays in it.
+fn persist_wal(conn: &Connection) -> StoreResult<()> {
+    conn.pragma_update(None, "journal_size_limit", 0)?;
+    let mut on: std::ffi::c_int = 1;
+    // SAFETY: the handle is valid for the connection's lifetime; the op reads and writes one int.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&mut on as *mut std::ffi::c_int).cast(),
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), None).into());
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating on first use) the store in `dir` and brings its schema up to date.
     /// An existing folder or database that other users can get at is refused; a read-only
@@ -321,6 +343,7 @@ impl Store {
         // Deleted rows (cleared requests' keys, replaced keys) are overwritten with zeros, not
         // left in free pages.
         conn.pragma_update(None, "secure_delete", "ON")?;
+        persist_wal(&conn)?;
         let mut store = Store {
             conn,
             dir: dir.to_path_buf(),
@@ -333,6 +356,49 @@ impl Store {
         schema::migrate(&mut store.conn, &path)?;
         drop(lock);
         Ok(store)
+    }
+
+    /// An existing store opened for reading only, for commands that never write (the issuer
+    /// pool of Test-CsCertificate): no lock file, no WAL switch, no migration, so a read costs
+    /// a few stats and one SELECT instead of a full open. Falls back to [`Store::open_with`]
+    /// when the schema is older than this build (it migrates) or SQLite cannot read it this way.
+    pub fn open_reader(dir: &Path, password: Option<&str>) -> StoreResult<Store> {
+        use rusqlite::OpenFlags;
+        if password == Some("") {
+            return Err(StoreError::KeyPasswordEmpty);
+        }
+        check_private(dir, true)?;
+        let path = dir.join(DB_FILE);
+        check_private(&path, false)?;
+        if !path.exists() {
+            return Store::open_with(dir, password);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let opened =
+            Connection::open_with_flags(sqlite_uri(&path, "mode=ro"), flags).and_then(|c| {
+                // A writer mid-commit or mid-checkpoint is waited for, as in a full open.
+                c.busy_timeout(Duration::from_secs(30))?;
+                let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                Ok((c, v))
+            });
+        match opened {
+            Ok((conn, version)) if version == schema::MIGRATIONS.len() as i64 => Ok(Store {
+                conn,
+                dir: dir.to_path_buf(),
+                read_only: true,
+                keys: Keys {
+                    password: password.map(str::to_string),
+                    checked: Default::default(),
+                },
+            }),
+            Ok((_, version)) if version > schema::MIGRATIONS.len() as i64 => {
+                Err(StoreError::TooNew(version))
+            }
+            // Older schema, or not readable without the folder's help: the full open decides.
+            _ => Store::open_with(dir, password),
+        }
     }
 
     /// A store in a folder that cannot be written: opened read-only (immutable when SQLite
@@ -762,6 +828,21 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// Every stored certificate and chain certificate as DER (no keys read): the pool issuers
+    /// are looked up in.
+    pub fn certificate_pool(&self) -> StoreResult<Vec<Vec<u8>>> {
+        let mut st = self
+            .0
+            .prepare("SELECT der, chain FROM certificates ORDER BY added, thumbprint")?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(r.get::<_, Vec<u8>>(0)?);
+            out.extend(split_der(&r.get::<_, Vec<u8>>(1)?));
+        }
+        Ok(out)
+    }
+
     pub fn certificates(&self) -> StoreResult<Vec<CertRow>> {
         let sql = format!("SELECT {CERT_COLS} FROM certificates ORDER BY added, thumbprint");
         let mut st = self.0.prepare(&sql)?;
@@ -848,6 +929,71 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join(DB_FILE)), 0o600);
+    }
+
+    fn topology_written(dir: &Path) {
+        let mut s = Store::open(dir).unwrap();
+        s.write(|tx| {
+            tx.put_topology("<x/>", Utc::now())?;
+            tx.commit()
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn reader_sees_committed_rows_without_lock_and_cannot_write() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        topology_written(&dir);
+        std::fs::remove_file(dir.join(LOCK_FILE)).unwrap();
+        let mut r = Store::open_reader(&dir, None).unwrap();
+        assert!(r.read(|tx| tx.topology()).unwrap().is_some());
+        assert!(!dir.join(LOCK_FILE).exists(), "a reader takes no lock");
+        let w: Result<(), StoreError> = r.write(|tx| tx.commit());
+        assert!(matches!(w, Err(StoreError::ReadOnly(_))));
+    }
+
+    #[test]
+    fn reader_of_an_older_store_migrates_it_first() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        make_private_dir(&dir).unwrap();
+        make_private_file(&dir.join(DB_FILE)).unwrap();
+        {
+            let c = Connection::open(dir.join(DB_FILE)).unwrap();
+            c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let mut r = Store::open_reader(&dir, None).unwrap();
+        let v: i64 = r
+            .conn
+            .query_row("PRAGMA user_version", [], |x| x.get(0))
+            .unwrap();
+        assert_eq!(v, schema::MIGRATIONS.len() as i64);
+        assert!(r.read(|tx| tx.certificate_pool()).unwrap().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reader_refuses_a_store_others_can_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        topology_written(&dir);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(matches!(
+            Store::open_reader(&dir, None),
+            Err(StoreError::NotPrivate { .. })
+        ));
+    }
+
+    #[test]
+    fn the_log_is_kept_empty_after_the_last_close() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        topology_written(&dir);
+        let wal = std::fs::metadata(dir.join(format!("{DB_FILE}-wal"))).unwrap();
+        assert_eq!(wal.len(), 0, "persisted, but cut to nothing");
     }
 
     #[test]
