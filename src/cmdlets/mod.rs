@@ -120,11 +120,13 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
         },
         None => None,
     };
-    let result = crate::ops::now(ctx.settings.now.as_deref()).and_then(|n| {
-        ctx.now = n;
-        let exec = exec_of(bound.cmdlet).expect("every cmdlet definition has an exec");
-        exec(bound, ctx)
-    });
+    let result = crate::ops::now(ctx.settings.now.as_deref())
+        .map_err(CsError::from)
+        .and_then(|n| {
+            ctx.now = n;
+            let exec = exec_of(bound.cmdlet).expect("every cmdlet definition has an exec");
+            exec(bound, ctx)
+        });
     let exit = match result {
         Ok(()) => ctx.host.worst(),
         Err(e) => {

@@ -349,7 +349,7 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
     let (objects, missing, broken) = ctx.store()?.read(|tx| -> CsResult<_> {
         let mut objects = Vec::new();
         let mut missing = Vec::new();
-        let mut broken = Vec::new();
+        let mut broken: Vec<CsError> = Vec::new();
         for (scope, u, st) in states(tx, &scopes, now)? {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
@@ -360,10 +360,10 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
             match certs::row_of(tx, &shown.thumbprint) {
                 Ok(Some(row)) => match certs::parse(&row) {
                     Ok(c) => objects.push(assigned_object(&scope, u, shown, previous, &c)),
-                    Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
+                    Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope).into()),
                 },
                 Ok(None) => missing.push((u, shown.thumbprint.clone())),
-                Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
+                Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope).into()),
             }
         }
         Ok((objects, missing, broken))
