@@ -182,6 +182,11 @@ pub enum AssignError {
     },
     RollWithoutEffectiveDate,
     EffectiveDateWithoutRoll,
+    /// An assignment whose certificate is not in the store (a listing's error record).
+    AssignedNotInStore {
+        thumbprint: String,
+        use_: CertType,
+    },
 }
 
 impl From<AssignError> for CsError {
@@ -215,6 +220,12 @@ impl From<AssignError> for CsError {
                 Category::InvalidArgument,
                 "-EffectiveDate is used only with -Roll. Add -Roll to stage the certificate, or leave out -EffectiveDate to assign it now.",
             ),
+            AssignError::AssignedNotInStore { thumbprint, use_ } => CsError::failed(
+                "CertificateNotFound",
+                Category::ObjectNotFound,
+                format!("Assigned certificate not found or untrusted: {thumbprint} (use {use_})."),
+            )
+            .with_target(thumbprint),
         }
     }
 }
@@ -369,15 +380,8 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
         Ok((objects, missing, broken))
     })?;
     let mut errors = broken;
-    for (u, t) in missing {
-        errors.push(
-            CsError::failed(
-                "CertificateNotFound",
-                Category::ObjectNotFound,
-                format!("Assigned certificate not found or untrusted: {t} (use {u})."),
-            )
-            .with_target(t),
-        );
+    for (use_, thumbprint) in missing {
+        errors.push(AssignError::AssignedNotInStore { thumbprint, use_ }.into());
     }
     Ok(Listing { objects, errors })
 }
