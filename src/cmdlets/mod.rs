@@ -138,14 +138,16 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
         },
         None => None,
     };
-    let result = crate::ops::now(ctx.settings.now.as_deref()).and_then(|n| {
-        ctx.now = n;
-        let c = cmdlet_of(bound.cmdlet).expect("every cmdlet definition has an exec");
-        if c.reads_only.iter().any(|s| *s == "*" || *s == bound.set) {
-            ctx.reading_only();
-        }
-        (c.exec)(bound, ctx)
-    });
+    let result = crate::ops::now(ctx.settings.now.as_deref())
+        .map_err(CsError::from)
+        .and_then(|n| {
+            ctx.now = n;
+            let c = cmdlet_of(bound.cmdlet).expect("every cmdlet definition has an exec");
+            if c.reads_only.iter().any(|s| *s == "*" || *s == bound.set) {
+                ctx.reading_only();
+            }
+            (c.exec)(bound, ctx)
+        });
     let exit = match result {
         Ok(()) => ctx.host.worst(),
         Err(e) => {

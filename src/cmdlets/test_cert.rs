@@ -56,8 +56,8 @@ fn args(b: &Bound) -> CheckArgs<'_> {
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let checked = check(ctx, args(b))?;
-    for e in &checked.errors {
-        ctx.host.error(e);
+    for e in checked.errors {
+        ctx.host.error(&e.into());
     }
     let failed = checked.results.iter().filter(|(passed, _)| !passed).count();
     let total = checked.results.len();

@@ -29,7 +29,7 @@ pub static DEF: CmdletDef = CmdletDef {
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     for o in check(ctx, &b.list("TrustedRoot"))? {
         match o {
-            Outcome::Problem(e) => ctx.host.error(&e),
+            Outcome::Problem(p) => ctx.host.error(&p.into()),
             Outcome::Warning(w) => ctx.host.warning(w),
             Outcome::InOrder(x) => ctx.host.emit(&x),
         }

@@ -8,7 +8,7 @@ use crate::error::{Category, CsError, CsResult};
 use crate::model::CertType;
 use crate::output::objects::{AssignedCertificate, CertificateCore};
 use crate::pki::inspect::Inspected;
-use crate::store::{AssignmentRow, CertRow, Tx};
+use crate::store::{AssignmentRow, CertRow, StoreError, Tx};
 use chrono::{DateTime, Utc};
 
 pub const GLOBAL: &str = "Global";
@@ -75,7 +75,7 @@ pub fn states(
     tx: &Tx<'_>,
     scopes: &[String],
     now: DateTime<Utc>,
-) -> CsResult<Vec<(String, CertType, UseState)>> {
+) -> Result<Vec<(String, CertType, UseState)>, StoreError> {
     let mut out = Vec::new();
     for scope in scopes {
         let rows = tx.assignments(Some(scope))?;
@@ -182,6 +182,11 @@ pub enum AssignError {
     },
     RollWithoutEffectiveDate,
     EffectiveDateWithoutRoll,
+    /// An assignment whose certificate is not in the store (a listing's error record).
+    AssignedNotInStore {
+        thumbprint: String,
+        use_: CertType,
+    },
 }
 
 impl From<AssignError> for CsError {
@@ -215,6 +220,12 @@ impl From<AssignError> for CsError {
                 Category::InvalidArgument,
                 "-EffectiveDate is used only with -Roll. Add -Roll to stage the certificate, or leave out -EffectiveDate to assign it now.",
             ),
+            AssignError::AssignedNotInStore { thumbprint, use_ } => CsError::failed(
+                "CertificateNotFound",
+                Category::ObjectNotFound,
+                format!("Assigned certificate not found or untrusted: {thumbprint} (use {use_})."),
+            )
+            .with_target(thumbprint),
         }
     }
 }
@@ -349,7 +360,7 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
     let (objects, missing, broken) = ctx.store()?.read(|tx| -> CsResult<_> {
         let mut objects = Vec::new();
         let mut missing = Vec::new();
-        let mut broken = Vec::new();
+        let mut broken: Vec<CsError> = Vec::new();
         for (scope, u, st) in states(tx, &scopes, now)? {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
@@ -360,24 +371,17 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
             match certs::row_of(tx, &shown.thumbprint) {
                 Ok(Some(row)) => match certs::parse(&row) {
                     Ok(c) => objects.push(assigned_object(&scope, u, shown, previous, &c)),
-                    Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
+                    Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope).into()),
                 },
                 Ok(None) => missing.push((u, shown.thumbprint.clone())),
-                Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope)),
+                Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope).into()),
             }
         }
         Ok((objects, missing, broken))
     })?;
     let mut errors = broken;
-    for (u, t) in missing {
-        errors.push(
-            CsError::failed(
-                "CertificateNotFound",
-                Category::ObjectNotFound,
-                format!("Assigned certificate not found or untrusted: {t} (use {u})."),
-            )
-            .with_target(t),
-        );
+    for (use_, thumbprint) in missing {
+        errors.push(AssignError::AssignedNotInStore { thumbprint, use_ }.into());
     }
     Ok(Listing { objects, errors })
 }

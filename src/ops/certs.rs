@@ -2,79 +2,218 @@
 //! files, the issuers the store knows, -TrustedRoot.
 
 use super::Ctx;
-use crate::error::{Category, CsError, CsResult};
+use crate::error::{Category, CsError};
 use crate::model::CertType;
 use crate::output::objects::{CertificateCore, StoredCertificate};
-use crate::pki::inspect::{inspect_der_certificate, Inspected};
-use crate::store::{CertRow, Tx};
-use std::path::Path;
+use crate::pki::inspect::{inspect_der_certificate, InspectError, Inspected};
+use crate::store::{CertRow, StoreError, Tx};
+use std::path::{Path, PathBuf};
+
+/// Why an input file or folder the user named was not read (`shown`: the path as given).
+#[derive(Debug)]
+pub enum InputError {
+    PathNotFound {
+        full: PathBuf,
+        shown: String,
+    },
+    FolderNotRead {
+        full: PathBuf,
+        shown: String,
+        error: std::io::Error,
+    },
+    /// Larger than the limit of its kind (see [`read_limited`]).
+    TooLarge {
+        full: PathBuf,
+        shown: String,
+        error: std::io::Error,
+    },
+    NotRead {
+        full: PathBuf,
+        shown: String,
+        error: std::io::Error,
+    },
+}
+
+impl InputError {
+    /// [`read_limited`]'s error, by its kind.
+    pub fn of_read(full: PathBuf, shown: &str, error: std::io::Error) -> InputError {
+        let shown = shown.to_string();
+        match error.kind() {
+            std::io::ErrorKind::NotFound => InputError::PathNotFound { full, shown },
+            std::io::ErrorKind::FileTooLarge => InputError::TooLarge { full, shown, error },
+            _ => InputError::NotRead { full, shown, error },
+        }
+    }
+}
+
+impl From<InputError> for CsError {
+    fn from(e: InputError) -> CsError {
+        match e {
+            InputError::PathNotFound { full, shown } => CsError::path_not_found(&full, shown),
+            InputError::FolderNotRead { full, shown, error } => {
+                CsError::folder_not_read(&full, &error, shown)
+            }
+            InputError::TooLarge { full, shown, error } => CsError::failed(
+                "FileTooLarge",
+                Category::InvalidData,
+                format!("'{}' was not read: {error}.", full.display()),
+            )
+            .with_target(shown),
+            InputError::NotRead { full, shown, error } => CsError::failed(
+                "FileNotRead",
+                Category::ReadError,
+                format!("Cannot read '{}': {error}", full.display()),
+            )
+            .with_target(shown),
+        }
+    }
+}
+
+/// Why a certificate the user named (or the store holds) cannot be used.
+#[derive(Debug)]
+pub enum CertError {
+    /// Not 40 hex digits once spaces, colons and U+200E are taken out (`raw`: as given).
+    InvalidThumbprint {
+        raw: String,
+    },
+    NotInStore {
+        thumbprint: String,
+    },
+    /// A stored certificate whose DER does not parse.
+    StoredUnreadable {
+        thumbprint: String,
+        error: InspectError,
+    },
+    /// An assigned certificate's row that cannot be read (`cause`: `Store` or
+    /// `StoredUnreadable`).
+    AssignedUnreadable {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        cause: Box<CertError>,
+    },
+    /// A -TrustedRoot file or folder with no certificate in it.
+    NoTrustedRoot {
+        full: PathBuf,
+        shown: String,
+    },
+    Input(InputError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for CertError {
+    fn from(e: StoreError) -> Self {
+        CertError::Store(e)
+    }
+}
+
+impl From<InputError> for CertError {
+    fn from(e: InputError) -> Self {
+        CertError::Input(e)
+    }
+}
+
+impl From<CertError> for CsError {
+    fn from(e: CertError) -> CsError {
+        match e {
+            CertError::InvalidThumbprint { raw } => {
+                let t = cleaned_thumbprint(&raw);
+                let digits = t.chars().filter(|c| c.is_ascii_hexdigit()).count();
+                CsError::failed(
+                    "InvalidThumbprint",
+                    Category::InvalidArgument,
+                    format!("The thumbprint \"{raw}\" is not valid: a thumbprint is the SHA-1 hash of the certificate, 40 hexadecimal digits; this one has {} characters ({digits} hexadecimal digits).", t.chars().count()),
+                )
+                .with_target(raw)
+            }
+            CertError::NotInStore { thumbprint } => CsError::failed(
+                "CertificateNotFound",
+                Category::ObjectNotFound,
+                format!("No certificate with the thumbprint \"{thumbprint}\" is in the store. Import it first (Import-CsCertificate -Path <file>)."),
+            )
+            .with_target(thumbprint),
+            CertError::StoredUnreadable { thumbprint, error } => CsError::failed(
+                "StoredCertificateUnreadable",
+                Category::InvalidData,
+                format!("The stored certificate {thumbprint} cannot be read: {error}"),
+            ),
+            CertError::AssignedUnreadable { thumbprint, use_, scope, cause } => {
+                let why = CsError::from(*cause).message;
+                CsError::failed(
+                    "StoredCertificateUnreadable",
+                    Category::InvalidData,
+                    format!(
+                        "The certificate {thumbprint} assigned for the type \"{use_}\" at {scope} cannot be read from the store ({}). Import it again (Import-CsCertificate -Path <file>) or assign another certificate.",
+                        why.trim_end_matches('.')
+                    ),
+                )
+                .with_target(thumbprint)
+            }
+            CertError::NoTrustedRoot { full, shown } => CsError::failed(
+                "NoTrustedRootFound",
+                Category::InvalidData,
+                format!(
+                    "-TrustedRoot '{}' holds no certificate (PEM, DER or PKCS#7).",
+                    full.display()
+                ),
+            )
+            .with_target(shown),
+            CertError::Input(e) => e.into(),
+            CertError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A thumbprint without the spaces, colons and U+200E that Windows shows with it, upper case.
+fn cleaned_thumbprint(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{200e}' && *c != ':')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
 
 /// Accepts thumbprints as Windows shows them (spaces, a stray U+200E from the certificate
 /// dialog, lower case) and requires 40 hex digits.
-pub fn normalize_thumbprint(raw: &str) -> CsResult<String> {
-    let t: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{200e}' && *c != ':')
-        .collect::<String>()
-        .to_ascii_uppercase();
+pub fn normalize_thumbprint(raw: &str) -> Result<String, CertError> {
+    let t = cleaned_thumbprint(raw);
     if t.len() != 40 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-        let digits = t.chars().filter(|c| c.is_ascii_hexdigit()).count();
-        return Err(CsError::failed(
-            "InvalidThumbprint",
-            Category::InvalidArgument,
-            format!("The thumbprint \"{raw}\" is not valid: a thumbprint is the SHA-1 hash of the certificate, 40 hexadecimal digits; this one has {} characters ({digits} hexadecimal digits).", t.chars().count()),
-        )
-        .with_target(raw));
+        return Err(CertError::InvalidThumbprint {
+            raw: raw.to_string(),
+        });
     }
     Ok(t)
 }
 
-pub fn not_in_store(thumbprint: &str) -> CsError {
-    CsError::failed(
-        "CertificateNotFound",
-        Category::ObjectNotFound,
-        format!("No certificate with the thumbprint \"{thumbprint}\" is in the store. Import it first (Import-CsCertificate -Path <file>)."),
-    )
-    .with_target(thumbprint)
-}
-
 /// A stored certificate and its parsed form.
-pub fn load(tx: &Tx<'_>, thumbprint: &str) -> CsResult<(CertRow, Inspected)> {
+pub fn load(tx: &Tx<'_>, thumbprint: &str) -> Result<(CertRow, Inspected), CertError> {
     let row = tx
         .certificate(thumbprint)?
-        .ok_or_else(|| not_in_store(thumbprint))?;
+        .ok_or_else(|| CertError::NotInStore {
+            thumbprint: thumbprint.to_string(),
+        })?;
     let parsed = parse(&row)?;
     Ok((row, parsed))
 }
 
 /// A stored certificate row; a row that cannot even be read (damaged columns) is an error.
-pub fn row_of(tx: &Tx<'_>, thumbprint: &str) -> CsResult<Option<CertRow>> {
+pub fn row_of(tx: &Tx<'_>, thumbprint: &str) -> Result<Option<CertRow>, CertError> {
     Ok(tx.certificate(thumbprint)?)
 }
 
-/// The error record of one bad row: which certificate, which use, and what to do.
-pub fn row_error(e: CsError, thumbprint: &str, use_: CertType, scope: &str) -> CsError {
-    CsError::failed(
-        "StoredCertificateUnreadable",
-        Category::InvalidData,
-        format!(
-            "The certificate {thumbprint} assigned for the type \"{use_}\" at {scope} cannot be read from the store ({}). Import it again (Import-CsCertificate -Path <file>) or assign another certificate.",
-            e.message.trim_end_matches('.')
-        ),
-    )
-    .with_target(thumbprint.to_string())
+/// The error of one bad assigned row: which certificate, which use, and why.
+pub fn row_error(cause: CertError, thumbprint: &str, use_: CertType, scope: &str) -> CertError {
+    CertError::AssignedUnreadable {
+        thumbprint: thumbprint.to_string(),
+        use_,
+        scope: scope.to_string(),
+        cause: Box::new(cause),
+    }
 }
 
-pub fn parse(row: &CertRow) -> CsResult<Inspected> {
-    inspect_der_certificate(&row.der).map_err(|e| {
-        CsError::failed(
-            "StoredCertificateUnreadable",
-            Category::InvalidData,
-            format!(
-                "The stored certificate {} cannot be read: {e}",
-                row.thumbprint
-            ),
-        )
+pub fn parse(row: &CertRow) -> Result<Inspected, CertError> {
+    inspect_der_certificate(&row.der).map_err(|error| CertError::StoredUnreadable {
+        thumbprint: row.thumbprint.clone(),
+        error,
     })
 }
 
@@ -99,7 +238,7 @@ pub fn stored_object(row: &CertRow, c: &Inspected) -> StoredCertificate {
 /// The chain to give with a certificate: the one stored with it (a .p7b, a PFX, a lab CA), else
 /// the issuers found among the certificates in the store (an imported CA certificate), leaf's
 /// issuer first, up to a self-signed one.
-pub fn known_chain(tx: &Tx<'_>, row: &CertRow, c: &Inspected) -> CsResult<Vec<Vec<u8>>> {
+pub fn known_chain(tx: &Tx<'_>, row: &CertRow, c: &Inspected) -> Result<Vec<Vec<u8>>, StoreError> {
     if !row.chain.is_empty() {
         return Ok(row.chain.clone());
     }
@@ -162,50 +301,22 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// Reads an input file (at most `limit` bytes), with PowerShell's wording when it is not there.
-pub fn read_input(ctx: &Ctx, path: &str, limit: u64) -> CsResult<Vec<u8>> {
+pub fn read_input(ctx: &Ctx, path: &str, limit: u64) -> Result<Vec<u8>, InputError> {
     let full = ctx.full_path(path);
-    read_limited(&full, limit).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            CsError::path_not_found(&full, path)
-        } else if e.kind() == std::io::ErrorKind::FileTooLarge {
-            CsError::failed(
-                "FileTooLarge",
-                Category::InvalidData,
-                format!("'{}' was not read: {e}.", full.display()),
-            )
-            .with_target(path)
-        } else {
-            CsError::failed(
-                "FileNotRead",
-                Category::ReadError,
-                format!("Cannot read '{}': {e}", full.display()),
-            )
-            .with_target(path)
-        }
-    })
-}
-
-/// Every certificate the store knows (stored certificates and their chains): the issuers a
-/// signature is checked against.
-pub fn store_pool(tx: &Tx<'_>) -> CsResult<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    for r in tx.certificates()? {
-        out.push(r.der);
-        out.extend(r.chain);
-    }
-    Ok(out)
+    read_limited(&full, limit).map_err(|e| InputError::of_read(full, path, e))
 }
 
 /// The store's certificates when a store exists (a read-only check never creates one).
-pub fn store_pool_if_any(ctx: &mut Ctx) -> CsResult<Vec<Vec<u8>>> {
+/// Stored certificates and their chains: the issuers a signature is checked against.
+pub fn store_pool_if_any(ctx: &mut Ctx) -> Result<Vec<Vec<u8>>, StoreError> {
     if !ctx.store_dir().join(crate::store::DB_FILE).exists() {
         return Ok(Vec::new());
     }
-    Ok(ctx.store()?.read(|tx| tx.certificate_pool())?)
+    ctx.store()?.read(|tx| tx.certificate_pool())
 }
 
 /// `-TrustedRoot <file or folder>,...`: the trusted root certificates, or `None` when not given.
-pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> CsResult<Option<Vec<Vec<u8>>>> {
+pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> Result<Option<Vec<Vec<u8>>>, CertError> {
     if paths.is_empty() {
         return Ok(None);
     }
@@ -214,8 +325,11 @@ pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> CsResult<Option<Vec<Vec
         let full = ctx.full_path(p);
         let mut files = Vec::new();
         if full.is_dir() {
-            let rd = std::fs::read_dir(&full)
-                .map_err(|e| CsError::folder_not_read(&full, &e, p.clone()))?;
+            let rd = std::fs::read_dir(&full).map_err(|error| InputError::FolderNotRead {
+                full: full.clone(),
+                shown: p.clone(),
+                error,
+            })?;
             for e in rd.flatten() {
                 // Regular files only: a FIFO or device in the folder is not read.
                 if e.file_type().is_ok_and(|t| t.is_file()) {
@@ -233,15 +347,10 @@ pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> CsResult<Option<Vec<Vec
             roots.extend(crate::pki::certfile::certificates_in(&bytes, None));
         }
         if roots.len() == before {
-            return Err(CsError::failed(
-                "NoTrustedRootFound",
-                Category::InvalidData,
-                format!(
-                    "-TrustedRoot '{}' holds no certificate (PEM, DER or PKCS#7).",
-                    full.display()
-                ),
-            )
-            .with_target(p.clone()));
+            return Err(CertError::NoTrustedRoot {
+                full,
+                shown: p.clone(),
+            });
         }
     }
     Ok(Some(roots))
@@ -261,6 +370,11 @@ mod tests {
             "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D"
         );
         let e = normalize_thumbprint("B142918E463981A76503828BB1278391B716280987B").unwrap_err();
+        assert!(
+            matches!(&e, CertError::InvalidThumbprint { raw } if raw.len() == 43),
+            "{e:?}"
+        );
+        let e = CsError::from(e);
         assert!(e.message.contains("43 characters"), "{}", e.message);
         assert!(normalize_thumbprint("Z66D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D").is_err());
     }

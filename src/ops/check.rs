@@ -1,17 +1,21 @@
 //! Test-CsCertificate's work [cscert]: validates requests and certificates (files, folders, or
 //! store items) for CI. One result per item.
 
+use super::certs::{CertError, InputError};
+use super::request::RequestError;
+use super::topology::TopologyOpError;
 use super::Ctx;
-use crate::error::{Category, CsError, CsResult};
+use crate::error::CsError;
 use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
 use crate::output::to_ascii_json;
 use crate::pki::certfile::certificates_in;
 use crate::pki::chain::{check as check_chain, ChainReport};
 use crate::pki::inspect::{
-    inspect_bytes, inspect_der_certificate, inspect_der_request, Inspected, Kind,
+    inspect_bytes, inspect_der_certificate, inspect_der_request, InspectError, Inspected, Kind,
 };
 use crate::pki::validate::{validate, with_chain, DomainCoverage, Expectations, Finding};
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -21,6 +25,76 @@ use std::path::{Path, PathBuf};
 const EXTENSIONS: &[&str] = &[
     "cer", "crt", "pem", "der", "req", "csr", "p10", "p7b", "p7c",
 ];
+
+/// Why an item (or the whole check) could not be checked.
+#[derive(Debug)]
+pub enum CheckError {
+    Input(InputError),
+    Cert(CertError),
+    Topology(TopologyOpError),
+    Store(StoreError),
+    RequestNotFound {
+        id: i64,
+    },
+    /// A stored request whose DER does not parse.
+    RequestUnreadable {
+        id: i64,
+        error: InspectError,
+    },
+    /// A file (`shown`: its full path) that holds no certificate or request.
+    NotACertificateOrRequest {
+        shown: String,
+        reason: String,
+    },
+}
+
+impl From<InputError> for CheckError {
+    fn from(e: InputError) -> Self {
+        CheckError::Input(e)
+    }
+}
+
+impl From<CertError> for CheckError {
+    fn from(e: CertError) -> Self {
+        CheckError::Cert(e)
+    }
+}
+
+impl From<TopologyOpError> for CheckError {
+    fn from(e: TopologyOpError) -> Self {
+        CheckError::Topology(e)
+    }
+}
+
+impl From<StoreError> for CheckError {
+    fn from(e: StoreError) -> Self {
+        CheckError::Store(e)
+    }
+}
+
+impl From<CheckError> for CsError {
+    fn from(e: CheckError) -> CsError {
+        use crate::error::Category;
+        match e {
+            CheckError::Input(e) => e.into(),
+            CheckError::Cert(e) => e.into(),
+            CheckError::Topology(e) => e.into(),
+            CheckError::Store(e) => e.into(),
+            CheckError::RequestNotFound { id } => RequestError::NotFound(id).into(),
+            CheckError::RequestUnreadable { id, error } => CsError::failed(
+                "StoredRequestUnreadable",
+                Category::InvalidData,
+                format!("Request {id} cannot be read: {error}"),
+            ),
+            CheckError::NotACertificateOrRequest { shown, reason } => CsError::failed(
+                "NotACertificateOrRequest",
+                Category::InvalidData,
+                format!("'{shown}' is not a certificate or certificate request: {reason}"),
+            )
+            .with_target(shown),
+        }
+    }
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -64,15 +138,18 @@ fn result(
 }
 
 /// Expands files and folders (recursively, certificate extensions only) in a stable order.
-fn collect(ctx: &mut Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
+fn collect(ctx: &mut Ctx, paths: &[String]) -> Result<Vec<(PathBuf, bool)>, InputError> {
     let mut out = Vec::new();
     for p in paths {
         let full = ctx.full_path(p);
         if full.is_dir() {
             let mut found = Vec::new();
             let mut skipped = Vec::new();
-            walk(&full, &mut found, &mut skipped)
-                .map_err(|e| CsError::folder_not_read(&full, &e, p.clone()))?;
+            walk(&full, &mut found, &mut skipped).map_err(|error| InputError::FolderNotRead {
+                full: full.clone(),
+                shown: p.clone(),
+                error,
+            })?;
             for (p, what) in skipped {
                 ctx.host
                     .verbose(format!("Skipped '{}': {what}.", p.display()));
@@ -82,7 +159,10 @@ fn collect(ctx: &mut Ctx, paths: &[String]) -> CsResult<Vec<(PathBuf, bool)>> {
         } else if full.exists() {
             out.push((full, true));
         } else {
-            return Err(CsError::path_not_found(&full, p.clone()));
+            return Err(InputError::PathNotFound {
+                full,
+                shown: p.clone(),
+            });
         }
     }
     Ok(out)
@@ -197,7 +277,7 @@ fn leaves(items: Vec<Inspected>) -> Vec<Inspected> {
 
 /// What the item should cover: from the published topology for -Type on the computer, plus
 /// -XmppDomain / -SipDomain.
-fn expectations(a: &CheckArgs<'_>, ctx: &mut Ctx) -> CsResult<Expectations> {
+fn expectations(a: &CheckArgs<'_>, ctx: &mut Ctx) -> Result<Expectations, TopologyOpError> {
     let now = a.verification_time.unwrap_or(ctx.now);
     let mut exp = Expectations::new(now);
     exp.uses = a.uses.clone();
@@ -225,9 +305,10 @@ fn expectations(a: &CheckArgs<'_>, ctx: &mut Ctx) -> CsResult<Expectations> {
                 }
                 // An explicit computer must be in the topology; "this computer" may be a CI runner.
                 Err(e) if given.is_some() => return Err(e),
-                Err(e) => ctx
-                    .host
-                    .verbose(format!("No names from the published topology: {e}")),
+                Err(e) => ctx.host.verbose(format!(
+                    "No names from the published topology: {}",
+                    CsError::from(e)
+                )),
             }
         }
     }
@@ -306,20 +387,20 @@ pub struct CheckArgs<'a> {
 #[derive(Debug, Default)]
 pub struct Checked {
     pub results: Vec<(bool, String)>,
-    pub errors: Vec<CsError>,
+    pub errors: Vec<CheckError>,
 }
 
 /// Checks the items; a file that cannot be read is an error record, the others are checked.
-pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> CsResult<Checked> {
+pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> Result<Checked, CheckError> {
     let mut exp = expectations(&a, ctx)?;
     let anchors = crate::ops::certs::trusted_roots(ctx, &a.trusted_roots)?;
     let mut errors = Vec::new();
     let results: Vec<(bool, String)> = match a.items {
         Items::Thumbprint(t) => {
             let t = crate::ops::certs::normalize_thumbprint(t)?;
-            let (row, c, pool) = ctx.store()?.read(|tx| -> CsResult<_> {
+            let (row, c, pool) = ctx.store()?.read(|tx| -> Result<_, CheckError> {
                 let (row, c) = crate::ops::certs::load(tx, &t)?;
-                Ok((row, c, crate::ops::certs::store_pool(tx)?))
+                Ok((row, c, tx.certificate_pool()?))
             })?;
             exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
             let mut pool = pool;
@@ -330,24 +411,14 @@ pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> CsResult<Checked> {
         Items::RequestId(id) => {
             let rows = ctx.store()?.read(|tx| tx.requests(Some(id)))?;
             let Some(r) = rows.into_iter().next() else {
-                return Err(CsError::failed(
-                    "RequestNotFound",
-                    Category::ObjectNotFound,
-                    format!("No pending request has the ID {id}."),
-                )
-                .with_target(id.to_string()));
+                return Err(CheckError::RequestNotFound { id });
             };
             if exp.uses.is_empty() {
                 exp.uses = r.uses.split(',').filter_map(CertType::parse).collect();
             }
             exp.key_exportable = Some(r.exportable);
-            let item = inspect_der_request(&r.csr_der).map_err(|e| {
-                CsError::failed(
-                    "StoredRequestUnreadable",
-                    Category::InvalidData,
-                    format!("Request {id} cannot be read: {e}"),
-                )
-            })?;
+            let item = inspect_der_request(&r.csr_der)
+                .map_err(|error| CheckError::RequestUnreadable { id, error })?;
             vec![line(r.output, &item, &exp, None)]
         }
         Items::Paths(paths) => {
@@ -357,30 +428,27 @@ pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> CsResult<Checked> {
             // Reading and checking are independent per file: spread them over the cores, then
             // write the results in the order of the files.
             let progress = progress_bar(files.len());
-            let per_file: Vec<Result<Vec<(bool, String)>, CsError>> = files
+            let per_file: Vec<Result<Vec<(bool, String)>, CheckError>> = files
                 .par_iter()
                 .map(|(path, _)| {
                     if let Some(p) = &progress {
                         p.inc(1);
                     }
                     let shown = path.display().to_string();
+                    // Any read error (too large included) is "not read" here: the file was found
+                    // in a folder or named, and the batch goes on.
                     let bytes =
                         crate::ops::certs::read_limited(path, crate::ops::certs::CERT_FILE_LIMIT)
-                            .map_err(|e| {
-                            CsError::failed(
-                                "FileNotRead",
-                                Category::ReadError,
-                                format!("Cannot read '{shown}': {e}"),
-                            )
-                            .with_target(shown.clone())
+                            .map_err(|error| InputError::NotRead {
+                            full: path.clone(),
+                            shown: shown.clone(),
+                            error,
                         })?;
-                    let items = read_items(&bytes, password.as_deref()).map_err(|e| {
-                        CsError::failed(
-                            "NotACertificateOrRequest",
-                            Category::InvalidData,
-                            format!("'{shown}' is not a certificate or certificate request: {e}"),
-                        )
-                        .with_target(shown.clone())
+                    let items = read_items(&bytes, password.as_deref()).map_err(|reason| {
+                        CheckError::NotACertificateOrRequest {
+                            shown: shown.clone(),
+                            reason,
+                        }
                     })?;
                     // Signatures are checked when an issuer can be known: another certificate
                     // in the file, the store, -TrustedRoot, or the certificate itself.
@@ -430,4 +498,69 @@ pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> CsResult<Checked> {
         }
     };
     Ok(Checked { results, errors })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::TempDir;
+
+    fn paths(p: Vec<String>) -> CheckArgs<'static> {
+        CheckArgs {
+            items: Items::Paths(p),
+            uses: Vec::new(),
+            computer: None,
+            xmpp_domains: Vec::new(),
+            sip_domains: Vec::new(),
+            verification_time: None,
+            trusted_roots: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_missing_path_stops_the_check() {
+        let dir = TempDir::new("check-missing");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let missing = dir.0.join("nothing.cer").display().to_string();
+        match check(&mut ctx, paths(vec![missing.clone()])).unwrap_err() {
+            CheckError::Input(InputError::PathNotFound { full, shown }) => {
+                assert_eq!(shown, missing);
+                assert_eq!(full, dir.0.join("nothing.cer"));
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_no_certificate_is_an_error_of_its_own() {
+        let dir = TempDir::new("check-junk");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let junk = dir.0.join("junk.cer");
+        std::fs::write(&junk, "no certificate here").unwrap();
+        let checked = check(&mut ctx, paths(vec![junk.display().to_string()])).unwrap();
+        assert!(checked.results.is_empty());
+        match checked.errors.as_slice() {
+            [CheckError::NotACertificateOrRequest { shown, .. }] => {
+                assert_eq!(*shown, junk.display().to_string())
+            }
+            e => panic!("{e:?}"),
+        }
+        // No store was made by a check of files.
+        assert!(!dir.0.join("store").exists());
+    }
+
+    #[test]
+    fn a_trusted_root_folder_without_certificates_is_refused() {
+        let dir = TempDir::new("check-roots");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let roots = dir.0.join("roots");
+        std::fs::create_dir(&roots).unwrap();
+        std::fs::write(roots.join("readme.txt"), "no certificates").unwrap();
+        let mut a = paths(Vec::new());
+        a.trusted_roots = vec![roots.display().to_string()];
+        match check(&mut ctx, a).unwrap_err() {
+            CheckError::Cert(CertError::NoTrustedRoot { full, .. }) => assert_eq!(full, roots),
+            e => panic!("{e:?}"),
+        }
+    }
 }

@@ -1,10 +1,15 @@
 //! Test-CsCertificateConfiguration's work: every assigned certificate checked at the current
 //! time (key, signature and chain, validity, names the published topology needs).
 
-use super::{assign, certs, Ctx};
-use crate::error::{Category, CsError, CsResult, Exit};
+use super::certs::{self, CertError};
+use super::topology::TopologyOpError;
+use super::{assign, Ctx};
+use crate::error::{Category, CsError, Exit};
+use crate::model::CertType;
+use crate::pki::chain::ChainProblem;
 use crate::pki::identity::dns_id_matches;
 use crate::pki::validate::{validate, Expectations};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// A use whose certificate is in order.
@@ -20,17 +25,112 @@ pub struct InOrder {
 #[derive(Debug)]
 pub enum Outcome {
     /// An error record (exit 3, or 1 for a row that cannot be read).
-    Problem(CsError),
+    Problem(Problem),
     Warning(String),
     InOrder(InOrder),
 }
 
+/// What is wrong with the certificate assigned for `use_` (at `scope`).
+#[derive(Debug)]
+pub enum Problem {
+    /// Its row cannot be read (exit 1, the store's words).
+    Unreadable(CertError),
+    /// Assigned, but not in the store.
+    Missing {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+    },
+    /// Its signature or chain (see [`ChainProblem`]).
+    Chain {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        problem: ChainProblem,
+    },
+    WithoutKey {
+        thumbprint: String,
+        use_: CertType,
+    },
+    Expired {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        not_after: DateTime<Utc>,
+    },
+    NotYetValid {
+        thumbprint: String,
+        use_: CertType,
+        not_before: DateTime<Utc>,
+    },
+    /// Names the published topology needs on `scope` that it does not cover.
+    NamesMissing {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        missing: Vec<String>,
+    },
+}
+
+impl From<Problem> for CsError {
+    fn from(p: Problem) -> CsError {
+        let day = |d: DateTime<Utc>| d.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        let (id, msg, thumb) = match p {
+            Problem::Unreadable(e) => return e.into(),
+            Problem::Missing { thumbprint: t, use_: u, scope } => ("AssignedCertificateMissing", format!("Assigned certificate not found or untrusted: {t} is assigned for the type \"{u}\" at {scope} but is not in the store."), t),
+            Problem::Chain { thumbprint: t, use_: u, scope, problem } => match problem {
+                ChainProblem::BadSignature { subject, issuer } => ("AssignedCertificateSignatureInvalid", format!("The certificate {t} assigned for the type \"{u}\" at {scope} does not verify: the signature of {subject} fails with the key of its issuer {issuer}. It was altered or forged; import it again from the CA."), t),
+                ChainProblem::Incomplete { last, issuer } => ("AssignedCertificateChainIncomplete", format!("The chain of the certificate {t} assigned for the type \"{u}\" stops at {last}: its issuer {issuer} is not in the store or the trusted roots."), t),
+                ChainProblem::UntrustedRoot { root } => ("AssignedCertificateRootUntrusted", format!("The certificate {t} assigned for the type \"{u}\" chains to {root}, which is not one of the trusted roots."), t),
+            },
+            Problem::WithoutKey { thumbprint: t, use_: u } => ("AssignedCertificateWithoutKey", format!("The certificate {t} assigned for the type \"{u}\" has no private key."), t),
+            Problem::Expired { thumbprint: t, use_: u, scope, not_after } => ("AssignedCertificateExpired", format!("The certificate {t} assigned for the type \"{u}\" at {scope} expired on {}.", day(not_after)), t),
+            Problem::NotYetValid { thumbprint: t, use_: u, not_before } => ("AssignedCertificateNotYetValid", format!("The certificate {t} assigned for the type \"{u}\" is not valid before {}.", day(not_before)), t),
+            Problem::NamesMissing { thumbprint: t, use_: u, scope, missing } => ("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {t} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", missing.join(", ")), t),
+        };
+        CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(thumb)
+    }
+}
+
+/// Why the check as a whole could not run.
+#[derive(Debug)]
+pub enum ConfigurationError {
+    /// -TrustedRoot could not be read.
+    Cert(CertError),
+    Topology(TopologyOpError),
+    Store(crate::store::StoreError),
+}
+
+impl From<CertError> for ConfigurationError {
+    fn from(e: CertError) -> Self {
+        ConfigurationError::Cert(e)
+    }
+}
+
+impl From<TopologyOpError> for ConfigurationError {
+    fn from(e: TopologyOpError) -> Self {
+        ConfigurationError::Topology(e)
+    }
+}
+
+impl From<crate::store::StoreError> for ConfigurationError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ConfigurationError::Store(e)
+    }
+}
+
+impl From<ConfigurationError> for CsError {
+    fn from(e: ConfigurationError) -> CsError {
+        match e {
+            ConfigurationError::Cert(e) => e.into(),
+            ConfigurationError::Topology(e) => e.into(),
+            ConfigurationError::Store(e) => e.into(),
+        }
+    }
+}
+
 /// Certificates that expire within this many days get a warning.
 const EXPIRY_WARNING_DAYS: i64 = 30;
-
-fn problem(id: &str, msg: String, target: &str) -> CsError {
-    CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(target)
-}
 
 /// The names `needed` that none of the certificate's DNS names covers, matched as the
 /// validator matches them (RFC 6125: case-insensitive, a wildcard covers one left-most label).
@@ -43,7 +143,7 @@ fn missing_names<'a>(needed: &'a [String], dns_names: &[String]) -> Vec<&'a Stri
 
 /// Checks every assigned use at this computer and Global, in CertType order; `trusted_roots`:
 /// -TrustedRoot's paths. Each use gives error records and warnings, or an [`InOrder`] object.
-pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> {
+pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, ConfigurationError> {
     let anchors = certs::trusted_roots(ctx, trusted_roots)?;
     let scopes = assign::scopes_for_reading(ctx, None);
     let mut outcomes = Vec::new();
@@ -51,9 +151,9 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
     let computer = ctx.this_computer();
     let topology = super::topology::published(ctx)?;
     // One bad row is an error record of its own (exit 1); the other rows are still checked.
-    let checked = ctx.store()?.read(|tx| -> CsResult<_> {
+    let checked = ctx.store()?.read(|tx| -> Result<_, ConfigurationError> {
         let mut out = Vec::new();
-        let pool = certs::store_pool(tx)?;
+        let pool = tx.certificate_pool()?;
         for (scope, u, st) in assign::states(tx, &scopes, now)? {
             let Some(cur) = st.current else { continue };
             let row = match certs::row_of(tx, &cur.thumbprint) {
@@ -95,33 +195,33 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
         let (scope, u, thumb, has_key, parsed, chain) = match item {
             Ok(v) => v,
             Err(e) => {
-                outcomes.push(Outcome::Problem(e));
+                outcomes.push(Outcome::Problem(Problem::Unreadable(e)));
                 continue;
             }
         };
         let Some(c) = parsed else {
-            outcomes.push(Outcome::Problem(problem("AssignedCertificateMissing", format!("Assigned certificate not found or untrusted: {thumb} is assigned for the type \"{u}\" at {scope} but is not in the store."), &thumb)));
+            outcomes.push(Outcome::Problem(Problem::Missing {
+                thumbprint: thumb,
+                use_: u,
+                scope,
+            }));
             continue;
         };
         let mut ok = true;
         for p in chain.iter().flat_map(|c| &c.problems) {
-            use crate::pki::chain::ChainProblem;
-            let (id, msg) = match p {
-                ChainProblem::BadSignature { subject, issuer } => ("AssignedCertificateSignatureInvalid", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} does not verify: the signature of {subject} fails with the key of its issuer {issuer}. It was altered or forged; import it again from the CA.")),
-                ChainProblem::Incomplete { last, issuer } => ("AssignedCertificateChainIncomplete", format!("The chain of the certificate {thumb} assigned for the type \"{u}\" stops at {last}: its issuer {issuer} is not in the store or the trusted roots.")),
-                ChainProblem::UntrustedRoot { root } => ("AssignedCertificateRootUntrusted", format!("The certificate {thumb} assigned for the type \"{u}\" chains to {root}, which is not one of the trusted roots.")),
-            };
-            outcomes.push(Outcome::Problem(problem(id, msg, &thumb)));
+            outcomes.push(Outcome::Problem(Problem::Chain {
+                thumbprint: thumb.clone(),
+                use_: u,
+                scope: scope.clone(),
+                problem: p.clone(),
+            }));
             ok = false;
         }
         if has_key != Some(true) {
-            outcomes.push(Outcome::Problem(problem(
-                "AssignedCertificateWithoutKey",
-                format!(
-                    "The certificate {thumb} assigned for the type \"{u}\" has no private key."
-                ),
-                &thumb,
-            )));
+            outcomes.push(Outcome::Problem(Problem::WithoutKey {
+                thumbprint: thumb.clone(),
+                use_: u,
+            }));
             ok = false;
         }
         // Expired / not yet valid: the validator's EXPIRED and NOT-YET-VALID rules decide (the
@@ -132,21 +232,23 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
         let fired = |rule: &str| verdict.findings.iter().any(|f| f.rule_id == rule);
         if let Some(na) = c.not_after {
             if fired("EXPIRED") {
-                outcomes.push(Outcome::Problem(problem("AssignedCertificateExpired", format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expired on {}.", na.format("%Y-%m-%d %H:%M:%S UTC")), &thumb)));
+                outcomes.push(Outcome::Problem(Problem::Expired {
+                    thumbprint: thumb.clone(),
+                    use_: u,
+                    scope: scope.clone(),
+                    not_after: na,
+                }));
                 ok = false;
             } else if na - now < chrono::Duration::days(EXPIRY_WARNING_DAYS) {
                 outcomes.push(Outcome::Warning(format!("The certificate {thumb} assigned for the type \"{u}\" at {scope} expires on {} (in {} days).", na.format("%Y-%m-%d %H:%M:%S UTC"), (na - now).num_days())));
             }
         }
         if let (Some(nb), true) = (c.not_before, fired("NOT-YET-VALID")) {
-            outcomes.push(Outcome::Problem(problem(
-                "AssignedCertificateNotYetValid",
-                format!(
-                    "The certificate {thumb} assigned for the type \"{u}\" is not valid before {}.",
-                    nb.format("%Y-%m-%d %H:%M:%S UTC")
-                ),
-                &thumb,
-            )));
+            outcomes.push(Outcome::Problem(Problem::NotYetValid {
+                thumbprint: thumb.clone(),
+                use_: u,
+                not_before: nb,
+            }));
             ok = false;
         }
         if let (Some(topo), false) = (&topology, scope == assign::GLOBAL) {
@@ -154,13 +256,17 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
                 Ok(names) => {
                     let missing = missing_names(&names.sans, &c.dns_names);
                     if !missing.is_empty() {
-                        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-                        outcomes.push(Outcome::Problem(problem("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {thumb} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", list.join(", ")), &thumb)));
+                        outcomes.push(Outcome::Problem(Problem::NamesMissing {
+                            thumbprint: thumb.clone(),
+                            use_: u,
+                            scope: scope.clone(),
+                            missing: missing.into_iter().cloned().collect(),
+                        }));
                         ok = false;
                     }
                 }
                 Err(e) if scope.eq_ignore_ascii_case(&computer) => {
-                    outcomes.push(Outcome::Warning(format!("The names for \"{u}\" could not be computed from the published topology: {e}")));
+                    outcomes.push(Outcome::Warning(format!("The names for \"{u}\" could not be computed from the published topology: {}", CsError::from(e))));
                 }
                 Err(_) => {}
             }
@@ -178,6 +284,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> CsResult<Vec<Outcome>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::inspect::InspectError;
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
@@ -197,5 +304,48 @@ mod tests {
         // A wildcard under a public suffix covers nothing.
         assert_eq!(missing_names(&v(&["contoso.com"]), &v(&["*.com"])).len(), 1);
         assert_eq!(missing_names(&needed, &[]).len(), 3);
+    }
+
+    #[test]
+    fn problems_are_validation_failures_about_their_certificate() {
+        let t = "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D";
+        let e = CsError::from(Problem::Expired {
+            thumbprint: t.into(),
+            use_: CertType::Default,
+            scope: "fe01.contoso.com".into(),
+            not_after: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        });
+        assert_eq!(e.error_id, "AssignedCertificateExpired");
+        assert_eq!(e.exit, Exit::ValidationFailed);
+        assert_eq!(e.target.as_deref(), Some(t));
+        assert!(
+            e.message
+                .ends_with("at fe01.contoso.com expired on 2023-11-14 22:13:20 UTC."),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn an_unreadable_row_is_a_failure_that_says_why() {
+        let t = "466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D";
+        let cause = CertError::StoredUnreadable {
+            thumbprint: t.into(),
+            error: InspectError::NothingUsable,
+        };
+        let e = CsError::from(Problem::Unreadable(certs::row_error(
+            cause,
+            t,
+            CertType::Default,
+            "Global",
+        )));
+        assert_eq!(e.error_id, "StoredCertificateUnreadable");
+        assert_eq!(e.exit, Exit::Failed);
+        assert!(
+            e.message
+                .contains("at Global cannot be read from the store (The stored certificate"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -16,6 +16,41 @@ impl From<StoreError> for CsError {
     }
 }
 
+/// What the run itself can refuse: the fixed clock, or a confirmation with no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CtxError {
+    /// `$CSCERT_NOW` is not a date and time between the years 1 and 9999.
+    InvalidClock { value: String },
+    /// A confirmation prompt met the end of its input.
+    NotAnswered { action: String, target: String },
+    /// A confirmation prompt was answered with none of its choices, again and again.
+    NoValidAnswer { action: String, target: String },
+}
+
+impl From<CtxError> for CsError {
+    fn from(e: CtxError) -> CsError {
+        match e {
+            CtxError::InvalidClock { value } => CsError::failed(
+                "InvalidClock",
+                Category::InvalidArgument,
+                format!("CSCERT_NOW is set to '{value}', which is not a date and time between the years 1 and 9999 (use ISO 8601, e.g. 2026-01-01T00:00:00Z)."),
+            ),
+            CtxError::NotAnswered { action, target } => CsError::failed(
+                "ConfirmationNotAnswered",
+                Category::InvalidOperation,
+                format!("The operation \"{action}\" on target \"{target}\" was not performed: it asks for confirmation and no answer came (end of input). Answer the prompt (Y, A, N or L on stdin), or run it with -Force or -Confirm:$false to proceed without asking."),
+            )
+            .with_target(target),
+            // As before: this record names no target.
+            CtxError::NoValidAnswer { action, target } => CsError::failed(
+                "ConfirmationNotAnswered",
+                Category::InvalidOperation,
+                format!("The operation \"{action}\" on target \"{target}\" was not performed: no valid answer (Y, A, N, L) was given."),
+            ),
+        }
+    }
+}
+
 /// What a cmdlet runs with: the host streams, the clock, the store and "this computer".
 pub struct Ctx {
     pub host: Host,
@@ -91,17 +126,13 @@ pub fn machine_fqdn() -> String {
 }
 
 /// The current time, or the fixed clock of `$CSCERT_NOW`.
-pub fn now(fixed: Option<&str>) -> CsResult<DateTime<Utc>> {
+pub fn now(fixed: Option<&str>) -> Result<DateTime<Utc>, CtxError> {
     match fixed {
         Some(v) if !v.is_empty() => crate::binder::dates::parse_datetime(v)
             // Certificates, the store and .NET all end with the year 9999.
             .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
-            .ok_or_else(|| {
-                CsError::failed(
-                    "InvalidClock",
-                    Category::InvalidArgument,
-                    format!("CSCERT_NOW is set to '{v}', which is not a date and time between the years 1 and 9999 (use ISO 8601, e.g. 2026-01-01T00:00:00Z)."),
-                )
+            .ok_or_else(|| CtxError::InvalidClock {
+                value: v.to_string(),
             }),
         _ => Ok(Utc::now()),
     }
@@ -135,7 +166,7 @@ impl Ctx {
     }
 
     /// The store, opened (and created) on first use; read-only after [`Ctx::reading_only`].
-    pub fn store(&mut self) -> CsResult<&mut Store> {
+    pub fn store(&mut self) -> Result<&mut Store, StoreError> {
         if self.store.is_none() {
             let (dir, password) = (
                 &self.settings.store_dir,
@@ -207,7 +238,7 @@ impl Ctx {
 
     /// PowerShell's ShouldProcess for an operation below the confirm threshold: `-WhatIf` says
     /// what would happen and declines; `-Confirm` asks.
-    pub fn should_process(&mut self, target: &str, action: &str) -> CsResult<bool> {
+    pub fn should_process(&mut self, target: &str, action: &str) -> Result<bool, CtxError> {
         if self.common.what_if {
             self.host.info(format!(
                 "What if: Performing the operation \"{action}\" on target \"{target}\"."
@@ -227,7 +258,7 @@ impl Ctx {
         force: bool,
         target: &str,
         action: &str,
-    ) -> CsResult<bool> {
+    ) -> Result<bool, CtxError> {
         if self.common.what_if || self.common.confirm == Some(true) {
             return self.should_process(target, action);
         }
@@ -240,7 +271,7 @@ impl Ctx {
     /// PowerShell's prompt on stderr; the answer is read from stdin (typed on a terminal or
     /// piped). `A` / `L` answer every later prompt of this run. End of input with no answer is
     /// an error: nothing is done, and the message says how to run without a prompt.
-    pub fn confirm(&mut self, target: &str, action: &str) -> CsResult<bool> {
+    pub fn confirm(&mut self, target: &str, action: &str) -> Result<bool, CtxError> {
         if self.yes_to_all {
             return Ok(true);
         }
@@ -264,12 +295,10 @@ impl Ctx {
             match read {
                 Ok(0) | Err(_) => {
                     let _ = writeln!(err);
-                    return Err(CsError::failed(
-                        "ConfirmationNotAnswered",
-                        Category::InvalidOperation,
-                        format!("The operation \"{action}\" on target \"{target}\" was not performed: it asks for confirmation and no answer came (end of input). Answer the prompt (Y, A, N or L on stdin), or run it with -Force or -Confirm:$false to proceed without asking."),
-                    )
-                    .with_target(target.to_string()));
+                    return Err(CtxError::NotAnswered {
+                        action: action.to_string(),
+                        target: target.to_string(),
+                    });
                 }
                 Ok(_) => match line.trim().to_ascii_lowercase().as_str() {
                     "" | "y" | "yes" => return Ok(true),
@@ -289,10 +318,68 @@ impl Ctx {
                 },
             }
         }
-        Err(CsError::failed(
-            "ConfirmationNotAnswered",
-            Category::InvalidOperation,
-            format!("The operation \"{action}\" on target \"{target}\" was not performed: no valid answer (Y, A, N, L) was given."),
-        ))
+        Err(CtxError::NoValidAnswer {
+            action: action.to_string(),
+            target: target.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+impl Ctx {
+    /// A context for in-process tests: output discarded, the store (opened only when asked
+    /// for) in `store_dir`.
+    pub fn for_test(store_dir: PathBuf) -> Ctx {
+        let host = Host::new("Test", Box::new(std::io::sink()), Box::new(std::io::sink()));
+        let settings = Settings {
+            store_dir,
+            ..Settings::default()
+        };
+        Ctx::new(host, Common::default(), settings)
+    }
+}
+
+/// A fresh folder under the system's temporary folder, removed when dropped.
+#[cfg(test)]
+pub struct TempDir(pub PathBuf);
+
+#[cfg(test)]
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("cscert-unit-{what}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        TempDir(dir)
+    }
+}
+
+#[cfg(test)]
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_that_is_not_a_date_is_refused_with_its_value() {
+        let e = now(Some("yesterday")).unwrap_err();
+        assert_eq!(
+            e,
+            CtxError::InvalidClock {
+                value: "yesterday".into()
+            }
+        );
+        let e = CsError::from(e);
+        assert_eq!(e.error_id, "InvalidClock");
+        assert!(e.message.contains("'yesterday'"), "{}", e.message);
+        assert!(now(Some("2026-01-01T00:00:00Z")).is_ok());
     }
 }

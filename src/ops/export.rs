@@ -5,6 +5,7 @@ use super::{certs, Ctx};
 use crate::error::{Category, CsError, CsResult};
 use crate::output::file::Existing;
 use crate::output::objects::StoredCertificate;
+use crate::pki::export::ExportError as WriteError;
 use crate::pki::pfx::{write_encrypted_pem_bundle, write_pfx};
 
 /// What to export, where, and how.
@@ -22,13 +23,27 @@ pub struct ExportArgs<'a> {
     pub force: bool,
 }
 
-/// Why nothing was exported (besides store, path and writer errors).
-#[derive(Debug, Clone, PartialEq)]
+/// Why nothing was exported (besides store and path errors).
+#[derive(Debug)]
 pub enum ExportError {
     LegacyIsForPfx,
     PasswordRequired,
-    WithoutPrivateKey { thumbprint: String, subject: String },
-    NotExportable { thumbprint: String, subject: String },
+    WithoutPrivateKey {
+        thumbprint: String,
+        subject: String,
+    },
+    NotExportable {
+        thumbprint: String,
+        subject: String,
+    },
+    /// The PFX or PEM bundle could not be made.
+    NotMade(WriteError),
+    /// The file could not be written (`shown`: -Path as given).
+    NotWritten {
+        path: std::path::PathBuf,
+        shown: String,
+        error: std::io::Error,
+    },
 }
 
 impl From<ExportError> for CsError {
@@ -51,6 +66,17 @@ impl From<ExportError> for CsError {
                 format!("The private key of \"{thumbprint}\" ({subject}) was not made exportable. Request the certificate again with -PrivateKeyExportable $true (Edge pools need it), or import it with -PrivateKeyExportable $true."),
             )
             .with_target(thumbprint),
+            ExportError::NotMade(e) => CsError::failed(
+                "ExportFailed",
+                Category::InvalidOperation,
+                format!("The certificate could not be exported: {e}"),
+            ),
+            ExportError::NotWritten { path, shown, error } => CsError::failed(
+                "ExportNotWritten",
+                Category::WriteError,
+                format!("'{}' could not be written: {error}", path.display()),
+            )
+            .with_target(shown),
         }
     }
 }
@@ -115,22 +141,15 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs<'_>) -> CsResult<Option<StoredCert
             legacy,
         )
     }
-    .map_err(|e| {
-        CsError::failed(
-            "ExportFailed",
-            Category::InvalidOperation,
-            format!("The certificate could not be exported: {e}"),
-        )
-    })?;
+    .map_err(ExportError::NotMade)?;
     // Owner-only: the file holds the (encrypted) private key.
-    target.write(&bytes, true).map_err(|e| {
-        CsError::failed(
-            "ExportNotWritten",
-            Category::WriteError,
-            format!("'{}' could not be written: {e}", path.display()),
-        )
-        .with_target(path_arg)
-    })?;
+    target
+        .write(&bytes, true)
+        .map_err(|error| ExportError::NotWritten {
+            path: path.clone(),
+            shown: path_arg.to_string(),
+            error,
+        })?;
     ctx.host.verbose(format!(
         "Exported {thumbprint} to {} as {what}, with {} chain certificate(s).",
         path.display(),

@@ -164,7 +164,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
         // A certificate whose issuer is known (in the file or the store) must verify against
         // it: an altered certificate is refused.
         let mut pool = loaded.chain.clone();
-        pool.extend(certs::store_pool(&tx)?);
+        pool.extend(tx.certificate_pool()?);
         if let Some(crate::pki::chain::ChainProblem::BadSignature { subject, issuer }) =
             crate::pki::chain::check(&loaded.leaf, &pool, None)
                 .problems

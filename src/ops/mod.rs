@@ -14,4 +14,6 @@ pub mod request;
 pub mod topology;
 
 pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
-pub use ctx::{default_store_dir, machine_fqdn, now, Ctx, Settings};
+#[cfg(test)]
+pub use ctx::TempDir;
+pub use ctx::{default_store_dir, machine_fqdn, now, Ctx, CtxError, Settings};

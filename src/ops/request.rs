@@ -1,26 +1,44 @@
 //! Certificate requests: a new request (offline PKCS#10, a lab CA, an ACME CA), the pending
 //! ones listed, retrieved and cleared.
 
-use super::{certs, Ctx};
-use crate::error::{Category, CsError, CsResult, Exit};
+use super::acme::AcmeError;
+use super::topology::TopologyOpError;
+use super::{certs, Ctx, CtxError};
+use crate::error::{Category, CsError, Exit};
 use crate::model::{join_uses, CertType};
 use crate::output::file::Existing;
 use crate::output::objects::{ser_date, IssuedCertificate};
 use crate::pki::inspect::inspect_der_certificate;
-use crate::pki::inspect::inspect_der_request;
-use crate::pki::issue::{issue, load_ca};
-use crate::pki::request::{generate_key, request_spki, windows_request_pem, KeyAlg, Spec};
+use crate::pki::inspect::{inspect_der_request, InspectError};
+use crate::pki::issue::{issue, load_ca, IssueError};
+use crate::pki::request::{
+    generate_key, request_spki, windows_request_pem, KeyAlg, RequestError as MakeError, Spec,
+};
 use crate::pki::validate::{validate, Expectations, Severity};
 use crate::store::CertRow;
 use crate::store::{NewRequest, RequestRow, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// Why a request was refused before anything was made (the store's and writers' errors aside).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a request was refused, or failed while it was made, stored or written.
+#[derive(Debug)]
 pub enum RequestError {
     /// An RSA -KeySize other than 2048, 3072, 4096.
     UnsupportedKeySize(i32),
+    /// A subject field (-Organization, -OU, -City, -State) with a control character at
+    /// `position` (1-based, in characters).
+    ControlCharacter {
+        parameter: &'static str,
+        character: char,
+        position: usize,
+    },
+    /// A subject field longer than X.520's upper bound `ub` allows (`bound` characters).
+    FieldTooLong {
+        parameter: &'static str,
+        length: usize,
+        bound: usize,
+        ub: &'static str,
+    },
     InvalidCountry(String),
     /// A -DomainName that is not a valid IDN.
     InvalidDomainName(String),
@@ -29,17 +47,69 @@ pub enum RequestError {
     NoOutputOrCa,
     LabCaNotUsable {
         ca: String,
-        reason: String,
+        error: IssueError,
     },
     /// No topology, no -ComputerFqdn, no -DomainName: nothing names the certificate.
     NoNames,
+    KeyNotGenerated(MakeError),
+    /// The PKCS#10 request could not be made with the key.
+    NotMade(MakeError),
+    /// The request just made does not read back.
+    NotReadBack(InspectError),
     /// The validator's Error findings on the request about to be made (without -Force).
     FailsValidation(Vec<String>),
+    /// The lab CA refused to issue.
+    LabCaIssueFailed(IssueError),
+    /// The certificate a CA issued does not parse.
+    IssuedUnreadable(InspectError),
+    /// The request file could not be written (nothing was stored).
+    OutputNotWritten {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
     NotFound(i64),
+    Acme(AcmeError),
+    Topology(TopologyOpError),
+    Store(StoreError),
+    Ctx(CtxError),
+    /// An error record made elsewhere in PowerShell's words: the output path's check, the
+    /// binder's range error.
+    Record(CsError),
+}
+
+impl From<AcmeError> for RequestError {
+    fn from(e: AcmeError) -> Self {
+        RequestError::Acme(e)
+    }
+}
+
+impl From<TopologyOpError> for RequestError {
+    fn from(e: TopologyOpError) -> Self {
+        RequestError::Topology(e)
+    }
+}
+
+impl From<StoreError> for RequestError {
+    fn from(e: StoreError) -> Self {
+        RequestError::Store(e)
+    }
+}
+
+impl From<CtxError> for RequestError {
+    fn from(e: CtxError) -> Self {
+        RequestError::Ctx(e)
+    }
+}
+
+impl From<CsError> for RequestError {
+    fn from(e: CsError) -> Self {
+        RequestError::Record(e)
+    }
 }
 
 impl From<RequestError> for CsError {
     fn from(e: RequestError) -> CsError {
+        let invalid = |id: &str, msg: String| CsError::failed(id, Category::InvalidArgument, msg);
         match e {
             RequestError::UnsupportedKeySize(size) => {
                 let why = if size == 1024 {
@@ -53,6 +123,19 @@ impl From<RequestError> for CsError {
                 )
                 .with_target(size.to_string())
             }
+            // Parameter validation in PowerShell's words (exit 2: nothing was done).
+            RequestError::ControlCharacter { parameter, character, position } => CsError::binding(
+                "ParameterArgumentValidationError",
+                Category::InvalidData,
+                format!("Cannot validate argument on parameter '{parameter}'. The argument contains the control character U+{:04X} at position {position}; a subject name cannot hold line breaks or control characters. Remove it and try the command again.", character as u32),
+            )
+            .with_target(parameter),
+            RequestError::FieldTooLong { parameter, length, bound, ub } => CsError::binding(
+                "ParameterArgumentValidationError",
+                Category::InvalidData,
+                format!("Cannot validate argument on parameter '{parameter}'. The argument is {length} characters long; X.520 allows at most {bound} ({ub}). Shorten it to {bound} characters or fewer and try the command again."),
+            )
+            .with_target(parameter),
             RequestError::InvalidCountry(c) => invalid(
                 "InvalidCountry",
                 format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
@@ -71,17 +154,31 @@ impl From<RequestError> for CsError {
             .with_target(ca),
             RequestError::NoOutputOrCa => invalid(
                 "NoOutputOrCa",
-                "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)",
+                "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)".into(),
             ),
-            RequestError::LabCaNotUsable { ca, reason } => CsError::failed(
+            RequestError::LabCaNotUsable { ca, error } => CsError::failed(
                 "LabCaNotUsable",
                 Category::InvalidArgument,
-                format!("The CA \"{ca}\" cannot issue certificates: {reason}."),
+                format!("The CA \"{ca}\" cannot issue certificates: {error}."),
             )
             .with_target(ca),
             RequestError::NoNames => invalid(
                 "NoNamesForRequest",
-                "No topology is published and neither -ComputerFqdn nor -DomainName names the certificate. Publish the topology (Publish-CsTopology -FileName <file>) or give -ComputerFqdn.",
+                "No topology is published and neither -ComputerFqdn nor -DomainName names the certificate. Publish the topology (Publish-CsTopology -FileName <file>) or give -ComputerFqdn.".into(),
+            ),
+            RequestError::KeyNotGenerated(e) => CsError::failed(
+                "KeyGenerationFailed",
+                Category::InvalidOperation,
+                e.to_string(),
+            ),
+            RequestError::NotMade(e) => invalid(
+                "RequestNotMade",
+                format!("The request could not be made: {e}."),
+            ),
+            RequestError::NotReadBack(e) => CsError::failed(
+                "RequestNotMade",
+                Category::InvalidOperation,
+                format!("The request cannot be read back: {e}"),
             ),
             RequestError::FailsValidation(errors) => CsError::new(
                 Exit::ValidationFailed,
@@ -89,17 +186,41 @@ impl From<RequestError> for CsError {
                 Category::InvalidData,
                 format!("The request was not made: it has {} error(s) for its uses. {} Fix the names or options, or use -Force to request it anyway.", errors.len(), errors.join(" ")),
             ),
+            RequestError::LabCaIssueFailed(e) => CsError::failed(
+                "IssueFailed",
+                Category::InvalidOperation,
+                format!("The lab CA could not issue the certificate: {e}."),
+            ),
+            RequestError::IssuedUnreadable(e) => CsError::failed(
+                "IssueFailed",
+                Category::InvalidOperation,
+                format!("The issued certificate cannot be read: {e}"),
+            ),
+            RequestError::OutputNotWritten { path, error } => CsError::failed(
+                "OutputNotWritten",
+                Category::WriteError,
+                format!(
+                    "The request could not be written to '{}': {error}",
+                    path.display()
+                ),
+            ),
             RequestError::NotFound(id) => CsError::failed(
                 "RequestNotFound",
                 Category::ObjectNotFound,
                 format!("No pending request has the ID {id}."),
             )
             .with_target(id.to_string()),
+            RequestError::Acme(e) => e.into(),
+            RequestError::Topology(e) => e.into(),
+            RequestError::Store(e) => e.into(),
+            RequestError::Ctx(e) => e.into(),
+            RequestError::Record(e) => e,
         }
     }
 }
 
 /// A new request's parameters (the New set).
+#[derive(Default)]
 pub struct NewArgs<'a> {
     pub uses: Vec<CertType>,
     /// `-KeyAlg` (canonical name); RSA when absent.
@@ -207,7 +328,7 @@ impl From<RequestRow> for PendingRequest {
 
 /// Refuses control characters (a newline would be written into the request) and values longer
 /// than X.520 allows (CAs refuse them), in PowerShell's validation words.
-fn check_subject_fields(a: &NewArgs<'_>) -> CsResult<()> {
+fn check_subject_fields(a: &NewArgs<'_>) -> Result<(), RequestError> {
     // The subject fields with their X.520 upper bounds (RFC 5280, Appendix A).
     let fields = [
         ("Organization", a.organization, 64, "ub-organization-name"),
@@ -218,21 +339,20 @@ fn check_subject_fields(a: &NewArgs<'_>) -> CsResult<()> {
     for (name, value, bound, ub) in &fields {
         let Some(v) = value else { continue };
         if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
-            return Err(CsError::binding(
-                "ParameterArgumentValidationError",
-                Category::InvalidData,
-                format!("Cannot validate argument on parameter '{name}'. The argument contains the control character U+{:04X} at position {}; a subject name cannot hold line breaks or control characters. Remove it and try the command again.", c as u32, i + 1),
-            )
-            .with_target(*name));
+            return Err(RequestError::ControlCharacter {
+                parameter: name,
+                character: c,
+                position: i + 1,
+            });
         }
         let len = v.chars().count();
         if len > *bound {
-            return Err(CsError::binding(
-                "ParameterArgumentValidationError",
-                Category::InvalidData,
-                format!("Cannot validate argument on parameter '{name}'. The argument is {len} characters long; X.520 allows at most {bound} ({ub}). Shorten it to {bound} characters or fewer and try the command again."),
-            )
-            .with_target(*name));
+            return Err(RequestError::FieldTooLong {
+                parameter: name,
+                length: len,
+                bound: *bound,
+                ub,
+            });
         }
     }
     Ok(())
@@ -240,10 +360,6 @@ fn check_subject_fields(a: &NewArgs<'_>) -> CsResult<()> {
 
 /// The longest -ValidityDays accepted (days in a hundred years).
 const MAX_VALIDITY_DAYS: i32 = 36500;
-
-fn invalid(id: &str, msg: impl Into<String>) -> CsError {
-    CsError::failed(id, Category::InvalidArgument, msg)
-}
 
 /// An AD CS config string (`host\CAName`), as opposed to a lab CA given as files.
 fn is_adcs(ca: &str) -> bool {
@@ -256,10 +372,10 @@ fn names_without_topology(
     ctx: &mut Ctx,
     computer: Option<&str>,
     extra: &[String],
-) -> CsResult<(String, Vec<String>)> {
+) -> Result<(String, Vec<String>), RequestError> {
     let subject = match computer.or(extra.first().map(String::as_str)) {
         Some(s) => s.to_string(),
-        None => return Err(RequestError::NoNames.into()),
+        None => return Err(RequestError::NoNames),
     };
     // When -DomainName itself lists the subject, the admin's order is kept exactly (the
     // certificate summary gives the Edge SANs in an order, subject second); otherwise the
@@ -293,7 +409,7 @@ fn names_without_topology(
 
 /// An internationalized name in -DomainName (`bücher.contoso.com`) is requested as its A-label:
 /// a dNSName holds ASCII only (RFC 5280, RFC 9549).
-fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> CsResult<Vec<String>> {
+fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> Result<Vec<String>, RequestError> {
     names
         .into_iter()
         .map(|n| {
@@ -312,12 +428,12 @@ fn a_labels(ctx: &mut Ctx, names: Vec<String>) -> CsResult<Vec<String>> {
 
 /// Makes a new request: an offline PKCS#10 file with the key pending in the store, or a
 /// certificate issued at once by a lab CA or an ACME CA. `Ok(None)`: -WhatIf or declined.
-pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
+pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestError> {
     let uses = b.uses.clone();
     let key_alg = b.key_alg.and_then(KeyAlg::parse).unwrap_or(KeyAlg::Rsa);
     let key_size = b.key_size.unwrap_or(2048);
     if key_alg == KeyAlg::Rsa && ![2048, 3072, 4096].contains(&key_size) {
-        return Err(RequestError::UnsupportedKeySize(key_size).into());
+        return Err(RequestError::UnsupportedKeySize(key_size));
     }
     check_subject_fields(&b)?;
     if key_alg != KeyAlg::Rsa {
@@ -331,7 +447,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
     }
     if let Some(c) = b.country {
         if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(RequestError::InvalidCountry(c.to_string()).into());
+            return Err(RequestError::InvalidCountry(c.to_string()));
         }
     }
     // [ValidateRange(1, 36500)]: a hundred years is beyond any CA already.
@@ -342,7 +458,8 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
                 d.into(),
                 1,
                 MAX_VALIDITY_DAYS.into(),
-            ));
+            )
+            .into());
         }
     }
     let exportable = b.exportable;
@@ -357,7 +474,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
 
     if let Some(ca) = &ca {
         if is_adcs(ca) {
-            return Err(RequestError::AdcsNotAvailable(ca.clone()).into());
+            return Err(RequestError::AdcsNotAvailable(ca.clone()));
         }
     }
     // An https:// -CA is an ACME directory (crate::ops::acme); its options are checked before a key is made.
@@ -371,16 +488,16 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
         }
     };
     if output.is_none() && ca.is_none() {
-        return Err(RequestError::NoOutputOrCa.into());
+        return Err(RequestError::NoOutputOrCa);
     }
     // A lab CA is loaded before the key is made, so a bad -CA costs nothing.
     let lab_ca = match &ca {
         Some(_) if acme.is_some() => None,
         Some(ca) => {
             Some(
-                load_ca(&ctx.full_path(ca)).map_err(|e| RequestError::LabCaNotUsable {
+                load_ca(&ctx.full_path(ca)).map_err(|error| RequestError::LabCaNotUsable {
                     ca: ca.clone(),
-                    reason: e.to_string(),
+                    error,
                 })?,
             )
         }
@@ -471,19 +588,8 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
         return Ok(None);
     }
 
-    let key = generate_key(key_alg, key_size as i64).map_err(|e| {
-        CsError::failed(
-            "KeyGenerationFailed",
-            Category::InvalidOperation,
-            e.to_string(),
-        )
-    })?;
-    let csr = spec.request_der(&key).map_err(|e| {
-        invalid(
-            "RequestNotMade",
-            format!("The request could not be made: {e}."),
-        )
-    })?;
+    let key = generate_key(key_alg, key_size as i64).map_err(RequestError::KeyNotGenerated)?;
+    let csr = spec.request_der(&key).map_err(RequestError::NotMade)?;
     let spki = request_spki(&csr).expect("a request we just made parses");
     check_request(ctx, &csr, &expect, force)?;
     let key_der = zeroizing(key.serialize_der());
@@ -532,13 +638,8 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
     if let Some(lab_ca) = lab_ca {
         let validity = b.validity_days.map_or(365, |d| d as u32);
         let now = created;
-        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now).map_err(|e| {
-            CsError::failed(
-                "IssueFailed",
-                Category::InvalidOperation,
-                format!("The lab CA could not issue the certificate: {e}."),
-            )
-        })?;
+        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now)
+            .map_err(RequestError::LabCaIssueFailed)?;
         let stored = Issued {
             der: &issued.der,
             chain: &issued.chain,
@@ -558,21 +659,17 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> CsResult<Option<NewResult>> {
 
     let path = path.expect("offline request");
     let pem = windows_request_pem(&csr);
-    let id = ctx.store()?.write(|tx| -> CsResult<i64> {
+    let id = ctx.store()?.write(|tx| -> Result<i64, RequestError> {
         let id = tx.insert_request(&new_request)?;
         // The file is written inside the transaction: if it cannot be written, nothing is stored;
         // if the commit fails, the file is removed again.
         let target = out_target.as_ref().expect("offline request");
-        target.write(pem.as_bytes(), false).map_err(|e| {
-            CsError::failed(
-                "OutputNotWritten",
-                Category::WriteError,
-                format!(
-                    "The request could not be written to '{}': {e}",
-                    path.display()
-                ),
-            )
-        })?;
+        target
+            .write(pem.as_bytes(), false)
+            .map_err(|error| RequestError::OutputNotWritten {
+                path: path.clone(),
+                error,
+            })?;
         if let Err(e) = tx.commit() {
             if !target.is_special() {
                 let _ = std::fs::remove_file(&path);
@@ -647,16 +744,10 @@ fn store_issued(
     issued: &Issued<'_>,
     request_id: Option<i64>,
     new_request: &NewRequest<'_>,
-) -> CsResult<(CertRow, crate::pki::inspect::Inspected)> {
-    let c = inspect_der_certificate(issued.der).map_err(|e| {
-        CsError::failed(
-            "IssueFailed",
-            Category::InvalidOperation,
-            format!("The issued certificate cannot be read: {e}"),
-        )
-    })?;
+) -> Result<(CertRow, crate::pki::inspect::Inspected), RequestError> {
+    let c = inspect_der_certificate(issued.der).map_err(RequestError::IssuedUnreadable)?;
     let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
-    let row = ctx.store()?.write(|tx| -> CsResult<CertRow> {
+    let row = ctx.store()?.write(|tx| -> Result<CertRow, StoreError> {
         let id = match request_id {
             Some(id) => id,
             None => tx.insert_request(new_request)?,
@@ -682,14 +773,13 @@ fn store_issued(
 
 /// Runs Test-CsCertificate's rules on the request about to be made: warnings are shown, and
 /// Error findings refuse the request unless -Force.
-fn check_request(ctx: &mut Ctx, csr: &[u8], expect: &Expectations, force: bool) -> CsResult<()> {
-    let item = inspect_der_request(csr).map_err(|e| {
-        CsError::failed(
-            "RequestNotMade",
-            Category::InvalidOperation,
-            format!("The request cannot be read back: {e}"),
-        )
-    })?;
+fn check_request(
+    ctx: &mut Ctx,
+    csr: &[u8],
+    expect: &Expectations,
+    force: bool,
+) -> Result<(), RequestError> {
+    let item = inspect_der_request(csr).map_err(RequestError::NotReadBack)?;
     let verdict = validate(&item, expect);
     let mut errors = Vec::new();
     for f in &verdict.findings {
@@ -713,7 +803,7 @@ fn check_request(ctx: &mut Ctx, csr: &[u8], expect: &Expectations, force: bool) 
         }
         return Ok(());
     }
-    Err(RequestError::FailsValidation(errors).into())
+    Err(RequestError::FailsValidation(errors))
 }
 
 /// Key bytes are wiped when dropped.
@@ -721,16 +811,12 @@ fn zeroizing(v: Vec<u8>) -> zeroize::Zeroizing<Vec<u8>> {
     zeroize::Zeroizing::new(v)
 }
 
-fn not_found(id: i64) -> CsError {
-    RequestError::NotFound(id).into()
-}
-
 /// The pending requests (one with `id`).
-pub fn list(ctx: &mut Ctx, id: Option<i64>) -> CsResult<Vec<PendingRequest>> {
+pub fn list(ctx: &mut Ctx, id: Option<i64>) -> Result<Vec<PendingRequest>, RequestError> {
     let rows = ctx.store()?.read(|tx| tx.requests(id))?;
     if rows.is_empty() {
         if let Some(id) = id {
-            return Err(not_found(id));
+            return Err(RequestError::NotFound(id));
         }
     }
     Ok(rows.into_iter().map(PendingRequest::from).collect())
@@ -747,11 +833,11 @@ pub enum Cleared {
 }
 
 /// Deletes pending requests (one with `id`) and their keys.
-pub fn clear(ctx: &mut Ctx, id: Option<i64>, force: bool) -> CsResult<Cleared> {
+pub fn clear(ctx: &mut Ctx, id: Option<i64>, force: bool) -> Result<Cleared, RequestError> {
     let rows = ctx.store()?.read(|tx| tx.requests(id))?;
     if rows.is_empty() {
         if let Some(id) = id {
-            return Err(not_found(id));
+            return Err(RequestError::NotFound(id));
         }
         ctx.host.verbose("There are no pending requests to clear.");
         return Ok(Cleared::NoneThere);
@@ -783,40 +869,119 @@ pub fn clear(ctx: &mut Ctx, id: Option<i64>, force: bool) -> CsResult<Cleared> {
 /// Completes pending requests whose certificate is in the store (imported, or issued by a lab
 /// CA) and reports the others as still pending. (ACME orders are finished before, by the
 /// caller: `acme::finish_pending`.)
-pub fn retrieve(ctx: &mut Ctx, id: Option<i64>) -> CsResult<Vec<PendingRequest>> {
-    let rows = ctx.store()?.write(|tx| -> CsResult<Vec<RequestRow>> {
-        let rows = tx.requests(id)?;
-        if rows.is_empty() {
-            if let Some(id) = id {
-                return Err(not_found(id));
-            }
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for mut r in rows {
-            if r.status == "Pending" {
-                if let Some(c) = tx.certificate_by_spki(&r.spki_der)? {
-                    if c.key_pkcs8.is_none() {
-                        // The certificate was stored without its key (-Force): join them now.
-                        let mut joined = c.clone();
-                        joined.key_pkcs8 = tx.request_key(r.id)?;
-                        joined.exportable = r.exportable;
-                        joined.request_id = Some(r.id);
-                        tx.put_certificate(&joined)?;
-                    }
-                    tx.complete_request(r.id, &c.thumbprint)?;
-                    r.status = "Completed".into();
-                    r.thumbprint = Some(c.thumbprint);
+pub fn retrieve(ctx: &mut Ctx, id: Option<i64>) -> Result<Vec<PendingRequest>, RequestError> {
+    let rows = ctx
+        .store()?
+        .write(|tx| -> Result<Vec<RequestRow>, RequestError> {
+            let rows = tx.requests(id)?;
+            if rows.is_empty() {
+                if let Some(id) = id {
+                    return Err(RequestError::NotFound(id));
                 }
             }
-            out.push(r);
-        }
-        tx.commit()?;
-        Ok(out)
-    })?;
+            let mut out = Vec::with_capacity(rows.len());
+            for mut r in rows {
+                if r.status == "Pending" {
+                    if let Some(c) = tx.certificate_by_spki(&r.spki_der)? {
+                        if c.key_pkcs8.is_none() {
+                            // The certificate was stored without its key (-Force): join them now.
+                            let mut joined = c.clone();
+                            joined.key_pkcs8 = tx.request_key(r.id)?;
+                            joined.exportable = r.exportable;
+                            joined.request_id = Some(r.id);
+                            tx.put_certificate(&joined)?;
+                        }
+                        tx.complete_request(r.id, &c.thumbprint)?;
+                        r.status = "Completed".into();
+                        r.thumbprint = Some(c.thumbprint);
+                    }
+                }
+                out.push(r);
+            }
+            tx.commit()?;
+            Ok(out)
+        })?;
     for r in &rows {
         if r.status == "Pending" {
             ctx.host.verbose(format!("Request {} is still pending: no certificate for its key is in the store. Import the CA's answer with Import-CsCertificate -Path <file>.", r.id));
         }
     }
     Ok(rows.into_iter().map(PendingRequest::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::TempDir;
+
+    #[test]
+    fn subject_fields_are_refused_with_the_parameter_and_the_place() {
+        let a = NewArgs {
+            ou: Some("Unified\nCommunications"),
+            ..NewArgs::default()
+        };
+        match check_subject_fields(&a).unwrap_err() {
+            RequestError::ControlCharacter {
+                parameter,
+                character,
+                position,
+            } => assert_eq!((parameter, character, position), ("OU", '\n', 8)),
+            e => panic!("{e:?}"),
+        }
+        let long = "x".repeat(65);
+        let a = NewArgs {
+            organization: Some(&long),
+            ..NewArgs::default()
+        };
+        let e = check_subject_fields(&a).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RequestError::FieldTooLong {
+                    parameter: "Organization",
+                    length: 65,
+                    bound: 64,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        // Parameter validation: exit 2, as the binder's own.
+        assert_eq!(CsError::from(e).exit, Exit::Binding);
+    }
+
+    #[test]
+    fn a_request_id_that_is_not_pending_is_not_found() {
+        let dir = TempDir::new("request-ids");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        assert!(list(&mut ctx, None).unwrap().is_empty());
+        assert!(matches!(
+            list(&mut ctx, Some(42)),
+            Err(RequestError::NotFound(42))
+        ));
+        assert!(matches!(
+            clear(&mut ctx, Some(42), true),
+            Err(RequestError::NotFound(42))
+        ));
+        assert!(matches!(
+            retrieve(&mut ctx, Some(42)),
+            Err(RequestError::NotFound(42))
+        ));
+        assert_eq!(clear(&mut ctx, None, true).unwrap(), Cleared::NoneThere);
+    }
+
+    #[test]
+    fn an_unsupported_key_size_is_refused_before_anything_is_made() {
+        let dir = TempDir::new("request-keysize");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let a = NewArgs {
+            key_size: Some(1024),
+            ..NewArgs::default()
+        };
+        assert!(matches!(
+            new(&mut ctx, a),
+            Err(RequestError::UnsupportedKeySize(1024))
+        ));
+        assert!(!dir.0.join("store").exists());
+    }
 }

@@ -3,13 +3,13 @@
 //! order later (`-Retrieve`).
 
 use super::challenge::Challenges;
-use super::client::{chain, Http};
+use super::client::Http;
+use super::error::{problem_text, AcmeError, Unreachable};
 use super::{ChallengeKind, Options};
-use crate::error::{Category, CsError, CsResult};
 use crate::store::AcmeAccountRow;
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, ChallengeType, ExternalAccountKey,
-    Identifier, NewAccount, NewOrder, OrderStatus, Problem, RetryPolicy,
+    Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
 };
 use serde::Deserialize;
 use std::time::Duration;
@@ -17,17 +17,21 @@ use std::time::Duration;
 /// What the conversation needs from the synchronous side: progress lines and the store.
 pub trait Hooks {
     fn verbose(&mut self, msg: String);
-    fn load_account(&mut self, directory: &str, contact: &str) -> CsResult<Option<AcmeAccountRow>>;
+    fn load_account(
+        &mut self,
+        directory: &str,
+        contact: &str,
+    ) -> Result<Option<AcmeAccountRow>, AcmeError>;
     fn save_account(
         &mut self,
         directory: &str,
         contact: &str,
         url: &str,
         credentials: &str,
-    ) -> CsResult<i64>;
+    ) -> Result<i64, AcmeError>;
     /// The CA accepted the order: the request (key) and order are stored now, so that nothing
     /// is lost whatever happens next. Returns the request id.
-    fn order_created(&mut self, account_id: i64, order_url: &str) -> CsResult<i64>;
+    fn order_created(&mut self, account_id: i64, order_url: &str) -> Result<i64, AcmeError>;
 }
 
 #[derive(Deserialize, Default)]
@@ -47,84 +51,29 @@ struct DirectoryDoc {
     meta: Option<DirectoryMeta>,
 }
 
-fn failed(id: &str, category: Category, msg: impl Into<String>) -> CsError {
-    CsError::failed(id, category, msg)
-}
-
-/// A problem document in words: detail, type, and the per-identifier subproblems.
-pub fn problem_text(p: &Problem) -> String {
-    let mut s = p.detail.clone().unwrap_or_else(|| "no detail given".into());
-    if let Some(t) = &p.r#type {
-        s.push_str(&format!(" ({t})"));
-    }
-    for sp in &p.subproblems {
-        let who = sp
-            .identifier
-            .as_ref()
-            .map(|i| i.authorized(false).to_string())
-            .unwrap_or_else(|| "?".into());
-        s.push_str(&format!(
-            "; for \"{who}\": {}",
-            sp.detail.as_deref().unwrap_or("no detail given")
-        ));
-        if let Some(t) = &sp.r#type {
-            s.push_str(&format!(" ({t})"));
-        }
-    }
-    s
-}
-
-/// `Retry-After` (seconds or an HTTP date) in words.
-pub fn retry_after_text(value: &str, now: std::time::SystemTime) -> String {
-    if let Ok(secs) = value.trim().parse::<u64>() {
-        let at = chrono::DateTime::<chrono::Utc>::from(now + Duration::from_secs(secs));
-        return format!(
-            "{secs} seconds (at {})",
-            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-    }
-    value.trim().to_string()
-}
-
-/// An instant-acme error at one stage of the order, in PowerShell's words.
-pub fn acme_error(e: instant_acme::Error, http: &Http, stage: &str) -> CsError {
+/// An instant-acme error at one stage of the order (with the `Retry-After` the CA sent).
+pub fn acme_error(e: instant_acme::Error, http: &Http, stage: &str) -> AcmeError {
     let retry = http.take_retry_after();
+    let stage = stage.to_string();
     match e {
-        instant_acme::Error::Api(p)
-            if p.r#type.as_deref() == Some("urn:ietf:params:acme:error:rateLimited") =>
+        instant_acme::Error::Api(problem)
+            if problem.r#type.as_deref() == Some("urn:ietf:params:acme:error:rateLimited") =>
         {
-            let when = retry
-                .map(|r| {
-                    format!(
-                        " Retry after {}.",
-                        retry_after_text(&r, std::time::SystemTime::now())
-                    )
-                })
-                .unwrap_or_else(|| " The CA did not say when to retry.".into());
-            failed(
-                "AcmeRateLimited",
-                Category::ResourceUnavailable,
-                format!(
-                    "The ACME CA refused {stage} because of a rate limit: {}.{when}",
-                    problem_text(&p)
-                ),
-            )
+            AcmeError::RateLimited {
+                stage,
+                problem: Box::new(problem),
+                retry_after: retry.map(|r| (r, std::time::SystemTime::now())),
+            }
         }
-        instant_acme::Error::Api(p) => failed(
-            "AcmeRequestRefused",
-            Category::InvalidOperation,
-            format!("The ACME CA refused {stage}: {}.", problem_text(&p)),
-        ),
-        instant_acme::Error::Timeout(_) => failed(
-            "AcmeTimeout",
-            Category::ResourceUnavailable,
-            format!("The ACME CA did not complete {stage} in time."),
-        ),
-        other => failed(
-            "AcmeRequestFailed",
-            Category::ResourceUnavailable,
-            format!("The ACME request for {stage} failed: {}.", chain(&other)),
-        ),
+        instant_acme::Error::Api(problem) => AcmeError::Refused {
+            stage,
+            problem: Box::new(problem),
+        },
+        instant_acme::Error::Timeout(_) => AcmeError::StageTimedOut { stage },
+        error => AcmeError::RequestFailed {
+            stage,
+            error: Box::new(error),
+        },
     }
 }
 
@@ -136,44 +85,42 @@ fn poll_policy(timeout: Duration) -> RetryPolicy {
 }
 
 /// Reads the directory: tells an unreachable or non-ACME URL apart before anything else.
-async fn directory(opts: &Options, http: &Http) -> CsResult<DirectoryDoc> {
-    let unreachable = |why: String| {
-        failed(
-            "AcmeDirectoryUnreachable",
-            Category::ResourceUnavailable,
-            format!(
-                "The ACME directory {} cannot be reached: {why}.",
-                opts.directory
-            ),
-        )
-        .with_target(opts.directory.clone())
+async fn directory(opts: &Options, http: &Http) -> Result<DirectoryDoc, AcmeError> {
+    let unreachable = |why| AcmeError::DirectoryUnreachable {
+        directory: opts.directory.clone(),
+        why,
     };
-    let (status, body) = http.get(&opts.directory).await.map_err(unreachable)?;
+    let (status, body) = http
+        .get(&opts.directory)
+        .await
+        .map_err(|e| unreachable(Unreachable::Http(e)))?;
     if !status.is_success() {
-        return Err(unreachable(format!("HTTP {status}")));
+        return Err(unreachable(Unreachable::Status(status)));
     }
-    let doc: DirectoryDoc = serde_json::from_slice(&body)
-        .map_err(|e| unreachable(format!("the answer is not an ACME directory ({e})")))?;
+    let doc: DirectoryDoc =
+        serde_json::from_slice(&body).map_err(|e| unreachable(Unreachable::NotADirectory(e)))?;
     if doc.new_account.is_empty() || doc.new_order.is_empty() {
-        return Err(unreachable(
-            "the directory names no newAccount or newOrder".into(),
-        ));
+        return Err(unreachable(Unreachable::Incomplete));
     }
     Ok(doc)
 }
 
 /// The account for this directory and contact: the one in the store, or a new one.
-async fn account(opts: &Options, http: &Http, hooks: &mut dyn Hooks) -> CsResult<(Account, i64)> {
+async fn account(
+    opts: &Options,
+    http: &Http,
+    hooks: &mut dyn Hooks,
+) -> Result<(Account, i64), AcmeError> {
     let doc = directory(opts, http).await?;
     let contact_key = opts.contacts.join(",");
     if let Some(row) = hooks.load_account(&opts.directory, &contact_key)? {
-        let creds: AccountCredentials = serde_json::from_str(&row.credentials).map_err(|e| {
-            failed(
-                "AcmeAccountUnreadable",
-                Category::InvalidData,
-                format!("The stored ACME account {} cannot be read: {e}.", row.url),
-            )
-        })?;
+        let creds: AccountCredentials =
+            serde_json::from_str(&row.credentials).map_err(|error| {
+                AcmeError::AccountUnreadable {
+                    url: Some(row.url.clone()),
+                    error,
+                }
+            })?;
         let acc = Account::builder_with_http(Box::new(http.clone()))
             .from_credentials(creds)
             .await
@@ -189,23 +136,19 @@ async fn account(opts: &Options, http: &Http, hooks: &mut dyn Hooks) -> CsResult
     let meta = doc.meta.unwrap_or_default();
     if let Some(tos) = &meta.terms_of_service {
         if !opts.agree_tos {
-            return Err(failed(
-                "AcmeTermsNotAgreed",
-                Category::PermissionDenied,
-                format!("The ACME CA {} requires agreement to its terms of service at <{tos}>. Read them, then run the command again with -AcmeAgreeTos.", opts.directory),
-            )
-            .with_target(tos.clone()));
+            return Err(AcmeError::TermsNotAgreed {
+                directory: opts.directory.clone(),
+                terms: tos.clone(),
+            });
         }
         hooks.verbose(format!(
             "Agreeing to the terms of service {tos} (-AcmeAgreeTos)."
         ));
     }
     if meta.external_account_required && opts.eab.is_none() {
-        return Err(failed(
-            "AcmeEabRequired",
-            Category::InvalidArgument,
-            format!("The ACME CA {} requires external account binding: give the key id the CA issued with -AcmeEabKeyId and its HMAC key with -AcmeEabHmacKey (or $env:CSCERT_ACME_EAB_HMAC_KEY).", opts.directory),
-        ));
+        return Err(AcmeError::EabRequired {
+            directory: opts.directory.clone(),
+        });
     }
     let eab = opts
         .eab
@@ -269,7 +212,7 @@ pub async fn order(
     csr_der: &[u8],
     hooks: &mut dyn Hooks,
     challenges: &mut Challenges,
-) -> CsResult<String> {
+) -> Result<String, AcmeError> {
     let (account, account_id) = account(opts, http, hooks).await?;
     let ids: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
     let mut order = account
@@ -283,17 +226,9 @@ pub async fn order(
         names.join(", ")
     ));
     if order.state().status == OrderStatus::Invalid {
-        let why = order
-            .state()
-            .error
-            .as_ref()
-            .map(problem_text)
-            .unwrap_or_else(|| "no reason given".into());
-        return Err(failed(
-            "AcmeOrderRejected",
-            Category::InvalidOperation,
-            format!("The ACME CA made the order invalid: {why}."),
-        ));
+        return Err(AcmeError::OrderRejected {
+            problem: order.state().error.clone().map(Box::new),
+        });
     }
 
     // Put every answer in place first (dns-01 then waits once for all of them).
@@ -310,25 +245,20 @@ pub async fn order(
                     continue;
                 }
                 AuthorizationStatus::Pending => {}
-                other => {
-                    return Err(failed(
-                        "AcmeChallengeFailed",
-                        Category::InvalidOperation,
-                        format!("The ACME CA's authorization for {ident} is {other:?}; the order cannot be completed."),
-                    ))
+                status => {
+                    return Err(AcmeError::AuthorizationNotPending {
+                        identifier: ident,
+                        status,
+                    })
                 }
             }
             let offered: Vec<String> = a.challenges.iter().map(|c| type_name(&c.r#type)).collect();
             let Some(ch) = a.challenge(kind.clone()) else {
-                return Err(failed(
-                    "AcmeChallengeNotOffered",
-                    Category::InvalidOperation,
-                    format!(
-                        "The ACME CA offers no {} challenge for {ident} (it offers {}). Choose another with -AcmeChallenge.",
-                        type_name(&kind),
-                        offered.join(", ")
-                    ),
-                ));
+                return Err(AcmeError::ChallengeNotOffered {
+                    kind: type_name(&kind),
+                    identifier: ident,
+                    offered,
+                });
             };
             let ka = ch.key_authorization();
             let domain = ch.identifier().identifier.to_string_lossy();
@@ -337,15 +267,10 @@ pub async fn order(
                     hooks.verbose(m)
                 })
                 .await
-                .map_err(|e| {
-                    failed(
-                        "AcmeChallengeNotPresented",
-                        Category::InvalidOperation,
-                        format!(
-                            "The {} answer for {ident} cannot be put in place: {e}.",
-                            type_name(&kind)
-                        ),
-                    )
+                .map_err(|reason| AcmeError::ChallengeNotPresented {
+                    kind: type_name(&kind),
+                    identifier: ident.clone(),
+                    reason,
                 })?;
             answered += 1;
         }
@@ -424,7 +349,7 @@ async fn validation_failure(
     order: &mut instant_acme::Order,
     http: &Http,
     kind: &ChallengeType,
-) -> CsError {
+) -> AcmeError {
     let mut lines = Vec::new();
     {
         let mut auths = order.authorizations();
@@ -459,15 +384,10 @@ async fn validation_failure(
     if lines.is_empty() {
         lines.push("the CA gave no reason".into());
     }
-    failed(
-        "AcmeChallengeFailed",
-        Category::InvalidOperation,
-        format!(
-            "The ACME CA refused the {} challenge: {}.",
-            type_name(kind),
-            lines.join("; ")
-        ),
-    )
+    AcmeError::ChallengeFailed {
+        kind: type_name(kind),
+        reasons: lines,
+    }
 }
 
 /// What `-Retrieve` found for a stored order.
@@ -485,14 +405,9 @@ pub async fn finish(
     order_url: &str,
     csr_der: &[u8],
     timeout: Duration,
-) -> CsResult<Finished> {
-    let creds: AccountCredentials = serde_json::from_str(credentials).map_err(|e| {
-        failed(
-            "AcmeAccountUnreadable",
-            Category::InvalidData,
-            format!("The stored ACME account cannot be read: {e}."),
-        )
-    })?;
+) -> Result<Finished, AcmeError> {
+    let creds: AccountCredentials = serde_json::from_str(credentials)
+        .map_err(|error| AcmeError::AccountUnreadable { url: None, error })?;
     let account = Account::builder_with_http(Box::new(http.clone()))
         .from_credentials(creds)
         .await
@@ -549,33 +464,10 @@ impl LossyName for Identifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use instant_acme::Problem;
 
     fn problem(json: &str) -> Problem {
         serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn problems_show_type_detail_and_subproblems() {
-        let p = problem(
-            r#"{"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"Error creating new order","subproblems":[{"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"Domain name is forbidden","identifier":{"type":"dns","value":"bad.example"}}]}"#,
-        );
-        assert_eq!(
-            problem_text(&p),
-            "Error creating new order (urn:ietf:params:acme:error:rejectedIdentifier); for \"bad.example\": Domain name is forbidden (urn:ietf:params:acme:error:rejectedIdentifier)"
-        );
-    }
-
-    #[test]
-    fn retry_after_in_seconds_and_dates() {
-        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        assert_eq!(
-            retry_after_text("120", t0),
-            "120 seconds (at 2027-01-15T08:02:00Z)"
-        );
-        assert_eq!(
-            retry_after_text("Fri, 31 Dec 2027 23:59:59 GMT", t0),
-            "Fri, 31 Dec 2027 23:59:59 GMT"
-        );
     }
 
     #[test]
@@ -589,6 +481,11 @@ mod tests {
             &http,
             "the order",
         );
+        assert!(
+            matches!(&e, AcmeError::RateLimited { stage, retry_after: Some((r, _)), .. } if stage == "the order" && r == "3600"),
+            "{e:?}"
+        );
+        let e = crate::error::CsError::from(e);
         assert_eq!(e.error_id, "AcmeRateLimited");
         assert!(
             e.message.contains(

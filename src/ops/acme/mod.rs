@@ -4,9 +4,11 @@
 
 mod challenge;
 mod client;
+mod error;
 mod flow;
 
-use crate::error::{Category, CsError, CsResult};
+pub use error::{AcmeError, Unreachable};
+
 use crate::ops::Ctx;
 use crate::store::{AcmeAccountRow, AcmeOrderRow, CertRow, NewRequest, StoreError};
 use challenge::{Challenges, Responder};
@@ -67,10 +69,6 @@ pub fn is_directory_url(ca: &str) -> bool {
     l.starts_with("https://") || l.starts_with("http://")
 }
 
-fn invalid(id: &str, msg: impl Into<String>) -> CsError {
-    CsError::failed(id, Category::InvalidArgument, msg)
-}
-
 /// Request-CsCertificate's -Acme* parameters, typed.
 #[derive(Debug, Clone, Default)]
 pub struct AcmeArgs<'a> {
@@ -96,6 +94,11 @@ impl AcmeArgs<'_> {
         self.given.contains(&name)
     }
 
+    /// The first of `names` that was given.
+    fn first_given(&self, names: &[&'static str]) -> Option<&'static str> {
+        names.iter().copied().find(|p| self.has(p))
+    }
+
     fn int(&self, name: &str) -> Option<i32> {
         match name {
             "AcmeHttpPort" => self.http_port,
@@ -112,26 +115,29 @@ pub fn acme_parameter_names() -> &'static [&'static str] {
 }
 
 /// ACME parameters given without an ACME -CA are refused rather than silently ignored.
-pub fn refuse_without_directory(b: &AcmeArgs<'_>) -> CsResult<()> {
-    if let Some(p) = ACME_PARAMS.iter().find(|p| b.has(p)) {
-        return Err(invalid(
-            "AcmeParameterWithoutAcmeCa",
-            format!("-{p} applies only to an ACME CA: give its directory URL with -CA https://..."),
-        )
-        .with_target(p.to_string()));
+pub fn refuse_without_directory(b: &AcmeArgs<'_>) -> Result<(), AcmeError> {
+    match b.first_given(ACME_PARAMS) {
+        Some(parameter) => Err(AcmeError::ParameterWithoutAcmeCa { parameter }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-fn int_param(b: &AcmeArgs<'_>, name: &str, default: i32, min: i32, max: i32) -> CsResult<i32> {
+fn int_param(
+    b: &AcmeArgs<'_>,
+    name: &'static str,
+    default: i32,
+    min: i32,
+    max: i32,
+) -> Result<i32, AcmeError> {
     match b.int(name) {
         None => Ok(default),
         Some(v) if v >= min && v <= max => Ok(v),
-        Some(v) => Err(invalid(
-            "InvalidAcmeParameter",
-            format!("-{name} must be between {min} and {max}; {v} is not."),
-        )
-        .with_target(v.to_string())),
+        Some(value) => Err(AcmeError::OutOfRange {
+            parameter: name,
+            value,
+            min,
+            max,
+        }),
     }
 }
 
@@ -157,21 +163,16 @@ fn decode_hmac(s: &str) -> Option<Vec<u8>> {
 
 impl Options {
     /// Reads and checks the ACME parameters (no network; the CA bundle file is read now).
-    pub fn from_args(b: &AcmeArgs<'_>, ctx: &Ctx, ca: &str) -> CsResult<Options> {
+    pub fn from_args(b: &AcmeArgs<'_>, ctx: &Ctx, ca: &str) -> Result<Options, AcmeError> {
         let directory = ca.trim().to_string();
-        let uri: http::Uri = directory.parse().map_err(|e| {
-            invalid(
-                "InvalidAcmeDirectory",
-                format!("-CA \"{directory}\" is not a URL: {e}."),
-            )
-            .with_target(directory.clone())
-        })?;
+        let uri: http::Uri = directory
+            .parse()
+            .map_err(|error| AcmeError::DirectoryNotUrl {
+                directory: directory.clone(),
+                error,
+            })?;
         if uri.scheme_str() != Some("https") || uri.host().is_none() {
-            return Err(invalid(
-                "InvalidAcmeDirectory",
-                format!("-CA \"{directory}\" is not an https:// URL. ACME directories are served over HTTPS (RFC 8555 section 6.1)."),
-            )
-            .with_target(directory));
+            return Err(AcmeError::DirectoryNotHttps { directory });
         }
         let contacts = b
             .contact
@@ -184,21 +185,14 @@ impl Options {
                 } else if c.contains('@') {
                     Ok(format!("mailto:{c}"))
                 } else {
-                    Err(invalid(
-                        "InvalidAcmeContact",
-                        format!("-AcmeContact \"{c}\" is not a contact URI; use mailto:admin@contoso.com."),
-                    )
-                    .with_target(c))
+                    Err(AcmeError::InvalidContact { contact: c })
                 }
             })
-            .collect::<CsResult<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let eab = match b.eab_key_id.map(str::trim).filter(|s| !s.is_empty()) {
             None => {
                 if b.has("AcmeEabHmacKey") {
-                    return Err(invalid(
-                        "AcmeEabIncomplete",
-                        "-AcmeEabHmacKey needs -AcmeEabKeyId (the key id the CA issued with it).",
-                    ));
+                    return Err(AcmeError::EabKeyWithoutKeyId);
                 }
                 None
             }
@@ -208,18 +202,8 @@ impl Options {
                     .eab_hmac_key
                     .map(str::to_string)
                     .filter(|k| !k.trim().is_empty())
-                    .ok_or_else(|| {
-                        invalid(
-                            "AcmeEabIncomplete",
-                            format!("-AcmeEabKeyId needs the HMAC key the CA issued with it: -AcmeEabHmacKey, or (to keep it off the command line) $env:{EAB_HMAC_ENV}."),
-                        )
-                    })?;
-                let raw = decode_hmac(&key).ok_or_else(|| {
-                    invalid(
-                        "AcmeEabIncomplete",
-                        "The EAB HMAC key is not base64url (as CAs issue it).",
-                    )
-                })?;
+                    .ok_or(AcmeError::EabKeyIdWithoutKey)?;
+                let raw = decode_hmac(&key).ok_or(AcmeError::EabKeyNotBase64)?;
                 Some((kid.to_string(), raw))
             }
         };
@@ -239,38 +223,22 @@ impl Options {
         match challenge {
             ChallengeKind::Dns01 => {
                 if dns_hook.is_none() {
-                    return Err(invalid(
-                        "AcmeDnsHookMissing",
-                        "-AcmeChallenge Dns01 needs -AcmeDnsHook <command>: cscert runs it with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD and CSCERT_ACME_VALUE to set and remove the TXT records.",
-                    ));
+                    return Err(AcmeError::DnsHookMissing);
                 }
-                if let Some(p) = ["AcmeWebRoot", "AcmeHttpPort"].iter().find(|p| b.has(p)) {
-                    return Err(invalid(
-                        "AcmeConflictingParameters",
-                        format!("-{p} applies to -AcmeChallenge Http01, not Dns01."),
-                    ));
+                if let Some(parameter) = b.first_given(&["AcmeWebRoot", "AcmeHttpPort"]) {
+                    return Err(AcmeError::HttpParameterWithDns01 { parameter });
                 }
             }
             ChallengeKind::Http01 => {
-                if let Some(p) = ["AcmeDnsHook", "AcmeDnsWaitSec"].iter().find(|p| b.has(p)) {
-                    return Err(invalid(
-                        "AcmeConflictingParameters",
-                        format!("-{p} applies to -AcmeChallenge Dns01."),
-                    ));
+                if let Some(parameter) = b.first_given(&["AcmeDnsHook", "AcmeDnsWaitSec"]) {
+                    return Err(AcmeError::DnsParameterWithHttp01 { parameter });
                 }
                 if web_root.is_some() && b.has("AcmeHttpPort") {
-                    return Err(invalid(
-                        "AcmeConflictingParameters",
-                        "Give -AcmeWebRoot (another web server serves the files) or -AcmeHttpPort (cscert answers itself), not both.",
-                    ));
+                    return Err(AcmeError::WebRootAndHttpPort);
                 }
                 if let Some(w) = &web_root {
                     if !w.is_dir() {
-                        return Err(invalid(
-                            "AcmeWebRootMissing",
-                            format!("-AcmeWebRoot '{}' is not a folder.", w.display()),
-                        )
-                        .with_target(w.display().to_string()));
+                        return Err(AcmeError::WebRootMissing { path: w.clone() });
                     }
                 }
             }
@@ -296,7 +264,7 @@ impl Options {
         })
     }
 
-    fn http(&self) -> CsResult<Http> {
+    fn http(&self) -> Result<Http, AcmeError> {
         make_http(self.bundle_pem.as_deref(), self.ca_bundle.as_ref())
     }
 }
@@ -306,7 +274,7 @@ fn read_bundle(
     b: &AcmeArgs<'_>,
     ctx: &Ctx,
     stored: Option<&str>,
-) -> CsResult<(Option<PathBuf>, Option<Vec<u8>>)> {
+) -> Result<(Option<PathBuf>, Option<Vec<u8>>), AcmeError> {
     let path = match b.ca_bundle {
         Some(p) => Some(ctx.full_path(p)),
         None => stored.map(PathBuf::from),
@@ -315,58 +283,36 @@ fn read_bundle(
         return Ok((None, None));
     };
     // Bounded like every input (issue 10): a CA bundle is a few KiB.
-    let pem = crate::ops::read_limited(&path, crate::ops::CERT_FILE_LIMIT).map_err(|e| {
-        CsError::failed(
-            "AcmeCaBundleUnreadable",
-            Category::ReadError,
-            format!(
-                "The -AcmeCaBundle '{}' cannot be read: {e}.",
-                path.display()
-            ),
-        )
-        .with_target(path.display().to_string())
+    let pem = crate::ops::read_limited(&path, crate::ops::CERT_FILE_LIMIT).map_err(|error| {
+        AcmeError::CaBundleUnreadable {
+            path: path.clone(),
+            error,
+        }
     })?;
     Ok((Some(path), Some(pem)))
 }
 
-fn make_http(bundle_pem: Option<&[u8]>, path: Option<&PathBuf>) -> CsResult<Http> {
-    let tls = client::tls_config(bundle_pem).map_err(|e| {
-        let what = match path {
-            Some(p) => format!("The -AcmeCaBundle '{}' cannot be used: {e}.", p.display()),
-            None => format!("TLS cannot be set up: {e}."),
-        };
-        CsError::failed("AcmeCaBundleUnusable", Category::InvalidData, what)
+fn make_http(bundle_pem: Option<&[u8]>, path: Option<&PathBuf>) -> Result<Http, AcmeError> {
+    let tls = client::tls_config(bundle_pem).map_err(|reason| AcmeError::CaBundleUnusable {
+        path: path.cloned(),
+        reason,
     })?;
     Ok(Http::new(tls))
 }
 
-fn runtime() -> CsResult<tokio::runtime::Runtime> {
+fn runtime() -> Result<tokio::runtime::Runtime, AcmeError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| {
-            CsError::failed(
-                "AcmeRuntimeFailed",
-                Category::ResourceUnavailable,
-                format!("The ACME client cannot start: {e}."),
-            )
-        })
+        .map_err(AcmeError::RuntimeNotStarted)
 }
 
 /// Resolves when the user presses Ctrl-C (or the process is asked to terminate). The handlers
 /// are installed when this is called, before anything is put in place.
 #[cfg(unix)]
-fn interrupted() -> CsResult<impl std::future::Future<Output = &'static str>> {
+fn interrupted() -> Result<impl std::future::Future<Output = &'static str>, AcmeError> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mk = |k| {
-        signal(k).map_err(|e| {
-            CsError::failed(
-                "AcmeRuntimeFailed",
-                Category::ResourceUnavailable,
-                format!("Ctrl-C cannot be handled: {e}."),
-            )
-        })
-    };
+    let mk = |k| signal(k).map_err(AcmeError::SignalsNotHandled);
     let mut int = mk(SignalKind::interrupt())?;
     let mut term = mk(SignalKind::terminate())?;
     Ok(async move {
@@ -378,7 +324,7 @@ fn interrupted() -> CsResult<impl std::future::Future<Output = &'static str>> {
 }
 
 #[cfg(not(unix))]
-fn interrupted() -> CsResult<impl std::future::Future<Output = &'static str>> {
+fn interrupted() -> Result<impl std::future::Future<Output = &'static str>, AcmeError> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
@@ -404,7 +350,11 @@ impl Hooks for NewHooks<'_, '_> {
         self.ctx.host.verbose(msg);
     }
 
-    fn load_account(&mut self, directory: &str, contact: &str) -> CsResult<Option<AcmeAccountRow>> {
+    fn load_account(
+        &mut self,
+        directory: &str,
+        contact: &str,
+    ) -> Result<Option<AcmeAccountRow>, AcmeError> {
         Ok(self
             .ctx
             .store()?
@@ -417,7 +367,7 @@ impl Hooks for NewHooks<'_, '_> {
         contact: &str,
         url: &str,
         credentials: &str,
-    ) -> CsResult<i64> {
+    ) -> Result<i64, AcmeError> {
         let now = self.ctx.now;
         Ok(self.ctx.store()?.write(|tx| -> Result<i64, StoreError> {
             let id = tx.insert_acme_account(directory, contact, url, credentials, now)?;
@@ -426,7 +376,7 @@ impl Hooks for NewHooks<'_, '_> {
         })?)
     }
 
-    fn order_created(&mut self, account_id: i64, order_url: &str) -> CsResult<i64> {
+    fn order_created(&mut self, account_id: i64, order_url: &str) -> Result<i64, AcmeError> {
         let req = self.req;
         let bundle = self.ca_bundle.clone();
         let now = self.ctx.now;
@@ -473,7 +423,11 @@ fn order_names(req: &NewRequest<'_>) -> Vec<String> {
 
 /// Runs an ACME order for a request made by the ordinary pipeline (key, CSR, validator).
 /// The request and its key are stored as soon as the CA accepts the order.
-pub fn order_certificate(ctx: &mut Ctx, opts: &Options, req: &NewRequest<'_>) -> CsResult<Issued> {
+pub fn order_certificate(
+    ctx: &mut Ctx,
+    opts: &Options,
+    req: &NewRequest<'_>,
+) -> Result<Issued, AcmeError> {
     // rustls needs a process-wide provider for the platform verifier; aws-lc-rs is ours.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = opts.http()?;
@@ -491,27 +445,18 @@ pub fn order_certificate(ctx: &mut Ctx, opts: &Options, req: &NewRequest<'_>) ->
         let responder = match (opts.challenge, &opts.web_root, &opts.dns_hook) {
             (ChallengeKind::Dns01, _, Some(h)) => Responder::DnsHook(h.clone()),
             (_, Some(w), _) => Responder::WebRoot(w.clone()),
-            _ => challenge::bind_http(opts.http_port, opts.http_address.as_deref()).await.map_err(|e| {
-                CsError::failed(
-                    "AcmeHttpPortUnavailable",
-                    Category::ResourceUnavailable,
-                    format!("cscert cannot answer http-01 challenges on port {}: {e}. Run with the right to bind it (root or CAP_NET_BIND_SERVICE for port 80), forward port 80 to another -AcmeHttpPort, or let the web server on port 80 serve the files: -AcmeWebRoot <folder>.", opts.http_port),
-                )
-            })?,
+            _ => challenge::bind_http(opts.http_port, opts.http_address.as_deref())
+                .await
+                .map_err(|reason| AcmeError::HttpPortUnavailable {
+                    port: opts.http_port,
+                    reason,
+                })?,
         };
         let mut challenges = Challenges::new(responder);
         let result = tokio::select! {
             r = flow::order(opts, &http, &names, req.csr_der, &mut hooks, &mut challenges) => r,
-            why = stop => Err(CsError::failed(
-                "AcmeInterrupted",
-                Category::InvalidOperation,
-                format!("The ACME order was stopped ({why})."),
-            )),
-            _ = tokio::time::sleep(opts.timeout) => Err(CsError::failed(
-                "AcmeTimeout",
-                Category::ResourceUnavailable,
-                format!("The ACME order did not complete within {} seconds (-AcmeTimeoutSec).", opts.timeout.as_secs()),
-            )),
+            signal = stop => Err(AcmeError::Interrupted { signal, retrieving: false }),
+            _ = tokio::time::sleep(opts.timeout) => Err(AcmeError::OrderTimedOut { limit: opts.timeout }),
         };
         // Cleanup runs whatever happened (a second Ctrl-C is caught by the handler above).
         for p in challenges.cleanup(&mut |m| hooks.verbose(m)).await {
@@ -521,14 +466,12 @@ pub fn order_certificate(ctx: &mut Ctx, opts: &Options, req: &NewRequest<'_>) ->
         result
     });
     let request_id = hooks.request_id;
-    let pem = outcome.map_err(|mut e| {
-        if let Some(id) = request_id {
-            e.message.push_str(&match e.error_id.as_str() {
-                "AcmeChallengeFailed" | "AcmeOrderRejected" => format!(" The private key is kept as request {id} (Request-CsCertificate -List); make a new request once the cause is fixed, or remove it with Request-CsCertificate -Clear -RequestId {id}."),
-                _ => format!(" The private key and the order are kept as request {id}: Request-CsCertificate -Retrieve -RequestId {id} finishes the order once the CA has validated it."),
-            });
-        }
-        e
+    let pem = outcome.map_err(|error| match request_id {
+        Some(request_id) => AcmeError::Kept {
+            request_id,
+            error: Box::new(error),
+        },
+        None => error,
     })?;
     let request_id = request_id.expect("an order was made before a certificate came back");
     let (der, chain) = split_chain(&pem, req.spki_der)?;
@@ -540,14 +483,8 @@ pub fn order_certificate(ctx: &mut Ctx, opts: &Options, req: &NewRequest<'_>) ->
 }
 
 /// The PEM chain the CA returned: leaf first. The leaf must carry the request's public key.
-fn split_chain(pem: &str, spki: &[u8]) -> CsResult<(Vec<u8>, Vec<Vec<u8>>)> {
-    let bad = |why: String| {
-        CsError::failed(
-            "AcmeCertificateUnusable",
-            Category::InvalidData,
-            format!("The ACME CA's certificate cannot be used: {why}."),
-        )
-    };
+fn split_chain(pem: &str, spki: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), AcmeError> {
+    let bad = |reason: String| AcmeError::CertificateUnusable { reason };
     let mut certs: Vec<Vec<u8>> = crate::pki::pem::parse_many(pem.as_bytes())
         .map_err(bad)?
         .into_iter()
@@ -570,7 +507,7 @@ fn split_chain(pem: &str, spki: &[u8]) -> CsResult<(Vec<u8>, Vec<Vec<u8>>)> {
 /// `-Retrieve`: finishes the stored ACME orders of pending requests (one with -RequestId). A
 /// ready order is finalized with the stored request, a valid one downloaded; the certificate
 /// is stored with the pending key, so the ordinary -Retrieve then shows the request Completed.
-pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> CsResult<()> {
+pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> Result<(), AcmeError> {
     let rows = ctx.store()?.read(|tx| tx.pending_acme_orders(id))?;
     if rows.is_empty() {
         return Ok(());
@@ -590,16 +527,7 @@ pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> CsRes
         let account = ctx
             .store()?
             .read(|tx| tx.acme_account_by_id(order.account_id))?
-            .ok_or_else(|| {
-                CsError::failed(
-                    "AcmeAccountMissing",
-                    Category::ObjectNotFound,
-                    format!(
-                        "The ACME account of request {} is not in the store.",
-                        req.id
-                    ),
-                )
-            })?;
+            .ok_or(AcmeError::AccountMissing { request_id: req.id })?;
         let (path, pem) = read_bundle(b, ctx, order.ca_bundle.as_deref())?;
         let http = make_http(pem.as_deref(), path.as_ref())?;
         ctx.host.verbose(format!(
@@ -610,13 +538,13 @@ pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> CsRes
             let stop = interrupted()?;
             tokio::select! {
                 r = flow::finish(&http, &account.credentials, &order.order_url, &req.csr_der, timeout) => r,
-                why = stop => Err(CsError::failed("AcmeInterrupted", Category::InvalidOperation, format!("Retrieving the ACME order was stopped ({why})."))),
-                _ = tokio::time::sleep(timeout) => Err(CsError::failed("AcmeTimeout", Category::ResourceUnavailable, format!("The ACME CA did not answer within {} seconds (-AcmeTimeoutSec).", timeout.as_secs()))),
+                signal = stop => Err(AcmeError::Interrupted { signal, retrieving: true }),
+                _ = tokio::time::sleep(timeout) => Err(AcmeError::RetrieveTimedOut { limit: timeout }),
             }
         })
-        .map_err(|mut e| {
-            e.message.push_str(&format!(" Request {} stays pending.", req.id));
-            e
+        .map_err(|error| AcmeError::StaysPending {
+            request_id: req.id,
+            error: Box::new(error),
         })?;
         match found {
             Finished::StillPending(why) => ctx.host.verbose(format!("Request {}: {why}.", req.id)),
@@ -626,9 +554,8 @@ pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> CsRes
             )),
             Finished::Certificate(pem) => {
                 let (der, chain) = split_chain(&pem, &req.spki_der)?;
-                let info = crate::pki::inspect::inspect_der_certificate(&der).map_err(|e| {
-                    CsError::failed("AcmeCertificateUnusable", Category::InvalidData, format!("The ACME CA's certificate cannot be read: {e}"))
-                })?;
+                let info = crate::pki::inspect::inspect_der_certificate(&der)
+                    .map_err(AcmeError::CertificateUnreadable)?;
                 let thumbprint = info.thumbprint.clone().expect("certificates have thumbprints");
                 let now = ctx.now;
                 ctx.store()?.write(|tx| -> Result<(), StoreError> {
@@ -681,6 +608,54 @@ mod tests {
         assert_eq!(s, ["sip.contoso.com", "webcon.contoso.com", "contoso.com"]);
         subject_first(&mut s, "other.contoso.com");
         assert_eq!(s, ["sip.contoso.com", "webcon.contoso.com", "contoso.com"]);
+    }
+
+    #[test]
+    fn parameters_are_refused_by_name_before_anyone_is_contacted() {
+        let b = AcmeArgs {
+            http_port: Some(8080),
+            given: vec!["AcmeHttpPort"],
+            ..AcmeArgs::default()
+        };
+        assert!(matches!(
+            refuse_without_directory(&b),
+            Err(AcmeError::ParameterWithoutAcmeCa {
+                parameter: "AcmeHttpPort"
+            })
+        ));
+        let ctx = Ctx::for_test(std::env::temp_dir().join("cscert-unit-acme-never-made"));
+        let refused = |b: &AcmeArgs<'_>, ca: &str| Options::from_args(b, &ctx, ca).err();
+        assert!(matches!(
+            refused(&AcmeArgs::default(), "http://ca.contoso.com/directory"),
+            Some(AcmeError::DirectoryNotHttps { directory }) if directory == "http://ca.contoso.com/directory"
+        ));
+        let b = AcmeArgs {
+            challenge: Some("Dns01"),
+            dns_hook: Some("hook.sh"),
+            http_port: Some(8080),
+            given: vec!["AcmeChallenge", "AcmeDnsHook", "AcmeHttpPort"],
+            ..AcmeArgs::default()
+        };
+        assert!(matches!(
+            refused(&b, "https://ca.contoso.com/directory"),
+            Some(AcmeError::HttpParameterWithDns01 {
+                parameter: "AcmeHttpPort"
+            })
+        ));
+        let b = AcmeArgs {
+            timeout_sec: Some(0),
+            given: vec!["AcmeTimeoutSec"],
+            ..AcmeArgs::default()
+        };
+        assert!(matches!(
+            refused(&b, "https://ca.contoso.com/directory"),
+            Some(AcmeError::OutOfRange {
+                parameter: "AcmeTimeoutSec",
+                value: 0,
+                min: 1,
+                max: 86400
+            })
+        ));
     }
 
     #[test]
