@@ -101,17 +101,7 @@ pub enum CertError {
     Store(StoreError),
 }
 
-impl From<StoreError> for CertError {
-    fn from(e: StoreError) -> Self {
-        CertError::Store(e)
-    }
-}
-
-impl From<InputError> for CertError {
-    fn from(e: InputError) -> Self {
-        CertError::Input(e)
-    }
-}
+crate::ops::wraps!(CertError: Store(StoreError), Input(InputError));
 
 impl From<CertError> for CsError {
     fn from(e: CertError) -> CsError {

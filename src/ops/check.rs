@@ -48,29 +48,13 @@ pub enum CheckError {
     },
 }
 
-impl From<InputError> for CheckError {
-    fn from(e: InputError) -> Self {
-        CheckError::Input(e)
-    }
-}
-
-impl From<CertError> for CheckError {
-    fn from(e: CertError) -> Self {
-        CheckError::Cert(e)
-    }
-}
-
-impl From<TopologyOpError> for CheckError {
-    fn from(e: TopologyOpError) -> Self {
-        CheckError::Topology(e)
-    }
-}
-
-impl From<StoreError> for CheckError {
-    fn from(e: StoreError) -> Self {
-        CheckError::Store(e)
-    }
-}
+crate::ops::wraps!(
+    CheckError:
+    Input(InputError),
+    Cert(CertError),
+    Topology(TopologyOpError),
+    Store(StoreError),
+);
 
 impl From<CheckError> for CsError {
     fn from(e: CheckError) -> CsError {

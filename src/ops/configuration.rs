@@ -101,23 +101,12 @@ pub enum ConfigurationError {
     Store(crate::store::StoreError),
 }
 
-impl From<CertError> for ConfigurationError {
-    fn from(e: CertError) -> Self {
-        ConfigurationError::Cert(e)
-    }
-}
-
-impl From<TopologyOpError> for ConfigurationError {
-    fn from(e: TopologyOpError) -> Self {
-        ConfigurationError::Topology(e)
-    }
-}
-
-impl From<crate::store::StoreError> for ConfigurationError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ConfigurationError::Store(e)
-    }
-}
+crate::ops::wraps!(
+    ConfigurationError:
+    Cert(CertError),
+    Topology(TopologyOpError),
+    Store(crate::store::StoreError),
+);
 
 impl From<ConfigurationError> for CsError {
     fn from(e: ConfigurationError) -> CsError {

@@ -2,6 +2,19 @@
 //! environment. A cmdlet file reads its bound parameters, calls one operation here and emits
 //! what it returns.
 
+/// `impl From<Inner> for Outer` for each `Variant(Inner)` of an error enum that wraps the errors
+/// of the layers below it (the `?` between an operation and what it calls).
+macro_rules! wraps {
+    ($outer:ident: $($variant:ident($inner:ty)),+ $(,)?) => {
+        $(impl From<$inner> for $outer {
+            fn from(e: $inner) -> Self {
+                $outer::$variant(e)
+            }
+        })+
+    };
+}
+pub(crate) use wraps;
+
 pub mod acme;
 pub mod assign;
 pub mod certs;

@@ -77,35 +77,14 @@ pub enum RequestError {
     Record(CsError),
 }
 
-impl From<AcmeError> for RequestError {
-    fn from(e: AcmeError) -> Self {
-        RequestError::Acme(e)
-    }
-}
-
-impl From<TopologyOpError> for RequestError {
-    fn from(e: TopologyOpError) -> Self {
-        RequestError::Topology(e)
-    }
-}
-
-impl From<StoreError> for RequestError {
-    fn from(e: StoreError) -> Self {
-        RequestError::Store(e)
-    }
-}
-
-impl From<CtxError> for RequestError {
-    fn from(e: CtxError) -> Self {
-        RequestError::Ctx(e)
-    }
-}
-
-impl From<CsError> for RequestError {
-    fn from(e: CsError) -> Self {
-        RequestError::Record(e)
-    }
-}
+crate::ops::wraps!(
+    RequestError:
+    Acme(AcmeError),
+    Topology(TopologyOpError),
+    Store(StoreError),
+    Ctx(CtxError),
+    Record(CsError),
+);
 
 impl From<RequestError> for CsError {
     fn from(e: RequestError) -> CsError {

@@ -33,23 +33,7 @@ pub enum TopologyOpError {
     Ctx(CtxError),
 }
 
-impl From<InputError> for TopologyOpError {
-    fn from(e: InputError) -> Self {
-        TopologyOpError::Input(e)
-    }
-}
-
-impl From<StoreError> for TopologyOpError {
-    fn from(e: StoreError) -> Self {
-        TopologyOpError::Store(e)
-    }
-}
-
-impl From<CtxError> for TopologyOpError {
-    fn from(e: CtxError) -> Self {
-        TopologyOpError::Ctx(e)
-    }
-}
+crate::ops::wraps!(TopologyOpError: Input(InputError), Store(StoreError), Ctx(CtxError));
 
 impl From<TopologyOpError> for CsError {
     fn from(e: TopologyOpError) -> CsError {

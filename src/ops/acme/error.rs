@@ -172,17 +172,7 @@ pub enum AcmeError {
     },
 }
 
-impl From<CtxError> for AcmeError {
-    fn from(e: CtxError) -> Self {
-        AcmeError::Ctx(e)
-    }
-}
-
-impl From<StoreError> for AcmeError {
-    fn from(e: StoreError) -> Self {
-        AcmeError::Store(e)
-    }
-}
+crate::ops::wraps!(AcmeError: Ctx(CtxError), Store(StoreError));
 
 /// A problem document in words: detail, type, and the per-identifier subproblems.
 pub fn problem_text(p: &Problem) -> String {
