@@ -132,7 +132,7 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
         ) {
             Ok(t) => Some(t),
             Err(e) => {
-                ctx.host.error(&e);
+                ctx.host.error(&e.into());
                 return Exit::Failed;
             }
         },

@@ -2,7 +2,7 @@
 //! the settings read once from the environment (see `cli::read_settings`).
 
 use crate::binder::Common;
-use crate::error::{Category, CsError, CsResult};
+use crate::error::{Category, CsError};
 use crate::output::file::{Existing, Target};
 use crate::output::Host;
 use crate::store::{Store, StoreError};
@@ -220,7 +220,7 @@ impl Ctx {
         shown: &str,
         force: bool,
         existing: Existing,
-    ) -> CsResult<Target> {
+    ) -> Result<Target, crate::output::file::OutputPathError> {
         let full = if shown.trim().is_empty() {
             PathBuf::new()
         } else {

@@ -6,7 +6,7 @@ use super::topology::TopologyOpError;
 use super::{certs, Ctx, CtxError};
 use crate::error::{Category, CsError, Exit};
 use crate::model::{join_uses, CertType};
-use crate::output::file::Existing;
+use crate::output::file::{Existing, OutputPathError};
 use crate::output::objects::{ser_date, IssuedCertificate};
 use crate::pki::inspect::inspect_der_certificate;
 use crate::pki::inspect::{inspect_der_request, InspectError};
@@ -72,9 +72,10 @@ pub enum RequestError {
     Topology(TopologyOpError),
     Store(StoreError),
     Ctx(CtxError),
-    /// An error record made elsewhere in PowerShell's words: the output path's check, the
-    /// binder's range error.
-    Record(CsError),
+    /// -Output names a path that cannot be written.
+    Output(OutputPathError),
+    /// -ValidityDays outside [ValidateRange(1, 36500)]: PowerShell's binding error (exit 2).
+    ValidityDaysOutOfRange(i32),
 }
 
 crate::ops::wraps!(
@@ -83,7 +84,7 @@ crate::ops::wraps!(
     Topology(TopologyOpError),
     Store(StoreError),
     Ctx(CtxError),
-    Record(CsError),
+    Output(OutputPathError),
 );
 
 impl From<RequestError> for CsError {
@@ -193,7 +194,13 @@ impl From<RequestError> for CsError {
             RequestError::Topology(e) => e.into(),
             RequestError::Store(e) => e.into(),
             RequestError::Ctx(e) => e.into(),
-            RequestError::Record(e) => e,
+            RequestError::Output(e) => e.into(),
+            RequestError::ValidityDaysOutOfRange(d) => crate::binder::errors::out_of_range(
+                "ValidityDays",
+                d.into(),
+                1,
+                MAX_VALIDITY_DAYS.into(),
+            ),
         }
     }
 }
@@ -432,13 +439,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
     // [ValidateRange(1, 36500)]: a hundred years is beyond any CA already.
     if let Some(d) = b.validity_days {
         if !(1..=MAX_VALIDITY_DAYS).contains(&d) {
-            return Err(crate::binder::errors::out_of_range(
-                "ValidityDays",
-                d.into(),
-                1,
-                MAX_VALIDITY_DAYS.into(),
-            )
-            .into());
+            return Err(RequestError::ValidityDaysOutOfRange(d));
         }
     }
     let exportable = b.exportable;

@@ -7,7 +7,7 @@
 //! inside the store folder. Temporary files carry the writer's process id, so one left behind by
 //! a killed process is removed by the next write into that folder.
 
-use crate::error::{Category, CsError, CsResult};
+use crate::error::{Category, CsError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -42,9 +42,81 @@ pub struct Target {
 /// with the same `-Report` path).
 pub const REPORT_MARK: &str = "<meta name=\"generator\" content=\"cscert report\">";
 
-fn err(id: &str, cat: Category, param: &str, shown: &str, msg: String) -> CsError {
-    let _ = param;
-    CsError::failed(id, cat, msg).with_target(shown.to_string())
+/// Why an output path is refused before anything is written. `param` names the parameter
+/// (`-Output`, `-Path`, `-Report`), `shown` is the path as the user gave it, `full` resolved.
+#[derive(Debug)]
+pub enum OutputPathError {
+    Empty {
+        param: String,
+    },
+    InsideStore {
+        shown: String,
+        full: PathBuf,
+        store_dir: PathBuf,
+    },
+    DanglingLink {
+        param: String,
+        shown: String,
+        full: PathBuf,
+        to: String,
+    },
+    Folder {
+        param: String,
+        shown: String,
+        full: PathBuf,
+    },
+    Exists {
+        shown: String,
+        full: PathBuf,
+        existing: Existing,
+    },
+}
+
+impl From<OutputPathError> for CsError {
+    fn from(e: OutputPathError) -> CsError {
+        use OutputPathError as E;
+        match e {
+            E::Empty { param } => CsError::failed(
+                "OutputPathEmpty",
+                Category::InvalidArgument,
+                format!("The {param} path is empty. Give the name of the file to write."),
+            ),
+            E::InsideStore { shown, full, store_dir } => CsError::failed(
+                "OutputInsideStore",
+                Category::InvalidArgument,
+                format!("'{}' is inside the store folder '{}', where only the store itself writes. Choose a path outside it.", full.display(), store_dir.display()),
+            )
+            .with_target(shown),
+            E::DanglingLink { param, shown, full, to } => CsError::failed(
+                "OutputLinkDangling",
+                Category::InvalidArgument,
+                format!("'{}' is a symbolic link to '{to}', which does not exist. Remove the link or give another {param} path.", full.display()),
+            )
+            .with_target(shown),
+            E::Folder { param, shown, full } => CsError::failed(
+                "OutputIsFolder",
+                Category::InvalidArgument,
+                format!(
+                    "'{}' is a folder. Give a file name for {param} (for example '{}').",
+                    full.display(),
+                    full.join("report.html").display()
+                ),
+            )
+            .with_target(shown),
+            E::Exists { shown, full, existing } => {
+                let how = match existing {
+                    Existing::NeedsForce => "Use -Force to overwrite it.",
+                    Existing::ReportOrForce => "It is not a report written by cscert, so it is not replaced; remove it or choose another path (or use -Force where the cmdlet has it).",
+                };
+                CsError::failed(
+                    "OutputFileExists",
+                    Category::ResourceExists,
+                    format!("The file '{}' already exists. {how}", full.display()),
+                )
+                .with_target(shown)
+            }
+        }
+    }
 }
 
 /// A report cscert wrote: the marker near the start (older reports: the fixed head of the page).
@@ -117,23 +189,19 @@ pub fn check(
     force: bool,
     existing: Existing,
     store_dir: &Path,
-) -> CsResult<Target> {
+) -> Result<Target, OutputPathError> {
     if shown.trim().is_empty() {
-        return Err(CsError::failed(
-            "OutputPathEmpty",
-            Category::InvalidArgument,
-            format!("The {param} path is empty. Give the name of the file to write."),
-        ));
+        return Err(OutputPathError::Empty {
+            param: param.to_string(),
+        });
     }
     let resolved = std::fs::canonicalize(full).unwrap_or_else(|_| full.to_path_buf());
     if inside(full, store_dir) || inside(&resolved, store_dir) {
-        return Err(err(
-            "OutputInsideStore",
-            Category::InvalidArgument,
-            param,
-            shown,
-            format!("'{}' is inside the store folder '{}', where only the store itself writes. Choose a path outside it.", full.display(), store_dir.display()),
-        ));
+        return Err(OutputPathError::InsideStore {
+            shown: shown.to_string(),
+            full: full.to_path_buf(),
+            store_dir: store_dir.to_path_buf(),
+        });
     }
     let lmeta = std::fs::symlink_metadata(full);
     let meta = match &lmeta {
@@ -143,13 +211,12 @@ pub fn check(
                 let to = std::fs::read_link(full)
                     .map(|t| t.display().to_string())
                     .unwrap_or_default();
-                return Err(err(
-                    "OutputLinkDangling",
-                    Category::InvalidArgument,
-                    param,
-                    shown,
-                    format!("'{}' is a symbolic link to '{to}', which does not exist. Remove the link or give another {param} path.", full.display()),
-                ));
+                return Err(OutputPathError::DanglingLink {
+                    param: param.to_string(),
+                    shown: shown.to_string(),
+                    full: full.to_path_buf(),
+                    to,
+                });
             }
         },
         Ok(l) => Some(l.clone()),
@@ -164,17 +231,11 @@ pub fn check(
         });
     };
     if meta.is_dir() {
-        return Err(err(
-            "OutputIsFolder",
-            Category::InvalidArgument,
-            param,
-            shown,
-            format!(
-                "'{}' is a folder. Give a file name for {param} (for example '{}').",
-                full.display(),
-                full.join("report.html").display()
-            ),
-        ));
+        return Err(OutputPathError::Folder {
+            param: param.to_string(),
+            shown: shown.to_string(),
+            full: full.to_path_buf(),
+        });
     }
     if let Some(kind) = special_kind(&resolved, &meta) {
         return Ok(Target {
@@ -185,17 +246,11 @@ pub fn check(
     }
     let allowed = force || (existing == Existing::ReportOrForce && is_cscert_report(full));
     if !allowed {
-        let how = match existing {
-            Existing::NeedsForce => "Use -Force to overwrite it.".to_string(),
-            Existing::ReportOrForce => "It is not a report written by cscert, so it is not replaced; remove it or choose another path (or use -Force where the cmdlet has it).".to_string(),
-        };
-        return Err(err(
-            "OutputFileExists",
-            Category::ResourceExists,
-            param,
-            shown,
-            format!("The file '{}' already exists. {how}", full.display()),
-        ));
+        return Err(OutputPathError::Exists {
+            shown: shown.to_string(),
+            full: full.to_path_buf(),
+            existing,
+        });
     }
     Ok(Target {
         path: full.to_path_buf(),
