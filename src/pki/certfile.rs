@@ -278,7 +278,7 @@ pub fn certificates_in(bytes: &[u8], password: Option<&str>) -> Vec<Vec<u8>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::pki::der::{der_single, der_tlv};
+    use crate::pki::der::old::{der_single, der_tlv};
     use std::path::Path;
     use std::process::Command;
 

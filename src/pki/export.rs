@@ -10,7 +10,8 @@ use p12_keystore::{
 use x509_parser::asn1_rs::Tag;
 use zeroize::Zeroize;
 
-use super::der::{der_first, public_key_of_pkcs8};
+use super::der::old::der_first;
+use super::der::public_key_of_pkcs8;
 
 /// Iterations for the key derivations. Modern: p12-keystore's default (as Java); legacy: 2000,
 /// what Windows itself writes, so that old servers import quickly.

@@ -15,7 +15,7 @@ use x509_parser::oid_registry::{
 };
 use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
-use super::der::{expect_tlv, split_tlv};
+use super::der::old::{expect_tlv, split_tlv};
 use super::dn::{attribute_value, hex_upper, windows_dn};
 use super::pem;
 

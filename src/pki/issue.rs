@@ -17,7 +17,8 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use super::chain::{issued_by, subject_key_id};
-use super::der::{der_elements, der_single, der_tlv, public_key_of_pkcs8};
+use super::der::old::{der_elements, der_single, der_tlv};
+use super::der::public_key_of_pkcs8;
 use super::pem;
 
 /// How far notBefore is set back from `now`, so that a server whose clock is a little

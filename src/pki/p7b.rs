@@ -5,7 +5,7 @@ use std::fmt;
 use x509_parser::asn1_rs::{Class, Tag};
 use x509_parser::oid_registry::OID_PKCS7_ID_SIGNED_DATA;
 
-use super::der::{der_elements, der_first, Element};
+use super::der::old::{der_elements, der_first, Element};
 
 /// Why a PKCS#7 structure could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,8 @@ use p12_keystore::Pkcs12Archive;
 use x509_parser::asn1_rs::Tag;
 use x509_parser::oid_registry::{OID_PKCS7_ID_DATA, OID_PKCS7_ID_SIGNED_DATA};
 
-use super::der::{der_elements, der_first, key_matches_certificate, public_key_of_pkcs8};
+use super::der::old::{der_elements, der_first};
+use super::der::{key_matches_certificate, public_key_of_pkcs8};
 pub use super::export::{
     decrypt_pkcs8_der, encrypt_pkcs8_der, encrypt_pkcs8_pem, is_encrypted_pkcs8,
     write_encrypted_pem_bundle, write_pem_bundle, write_pfx, ExportError,
