@@ -242,5 +242,4 @@ pub(crate) mod old {
         let (t, content, _) = split_tlv(input)?;
         (t == tag).then_some(content)
     }
-
 }

@@ -3,12 +3,12 @@
 
 use std::fmt;
 
+use der::asn1::{AnyRef, OctetStringRef};
+use der::{Decode, Encode, SliceReader, Tag};
 use p12_keystore::{
     Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey,
     PrivateKeyChain,
 };
-use der::asn1::{AnyRef, OctetStringRef};
-use der::{Decode, Encode, SliceReader, Tag};
 use zeroize::Zeroize;
 
 use super::der::{ber_first, public_key_of_pkcs8};

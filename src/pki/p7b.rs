@@ -192,17 +192,29 @@ mod tests {
         let der = openssl(
             d,
             &[
-                "crl2pkcs7", "-nocrl", "-certfile", "leaf.pem", "-certfile", "root.pem",
-                "-outform", "DER",
+                "crl2pkcs7",
+                "-nocrl",
+                "-certfile",
+                "leaf.pem",
+                "-certfile",
+                "root.pem",
+                "-outform",
+                "DER",
             ],
         );
         let mut ber = to_indefinite(&der);
         assert_ne!(ber, der);
         assert!(looks_like_pkcs7(&ber));
-        assert_eq!(read_p7b(&ber).unwrap(), vec![c.leaf.clone(), c.root.clone()]);
+        assert_eq!(
+            read_p7b(&ber).unwrap(),
+            vec![c.leaf.clone(), c.root.clone()]
+        );
         ber.extend_from_slice(b"\r\n");
         let loaded = read_certificates(&ber, None).unwrap();
-        assert_eq!((loaded.leaf, loaded.chain), (c.leaf.clone(), vec![c.root.clone()]));
+        assert_eq!(
+            (loaded.leaf, loaded.chain),
+            (c.leaf.clone(), vec![c.root.clone()])
+        );
     }
 
     #[test]

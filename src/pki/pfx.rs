@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use p12_keystore::Pkcs12Archive;
 use der::{Decode, Encode, Header, SliceReader, Tag};
+use p12_keystore::Pkcs12Archive;
 use x509_parser::oid_registry::{OID_PKCS7_ID_DATA, OID_PKCS7_ID_SIGNED_DATA};
 
 use super::der::{ber_elements, ber_first, key_matches_certificate, public_key_of_pkcs8};
