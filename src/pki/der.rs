@@ -17,6 +17,13 @@ pub(crate) const fn context_tag(number: u32) -> Tag {
     }
 }
 
+/// The first DER element of `input` (whatever follows it is left alone), without copying:
+/// the walks on Test-CsCertificate's hot path (key sizes, otherNames, request attributes).
+pub(crate) fn der_first(input: &[u8]) -> Option<AnyRef<'_>> {
+    let mut reader = SliceReader::new(input).ok()?;
+    AnyRef::decode(&mut reader).ok()
+}
+
 /// One element of BER input: its tag, full encoding and content (without the end-of-contents
 /// octets when its length was indefinite).
 pub(crate) struct Element<'a> {
