@@ -165,17 +165,15 @@ fn password_opens_a_key(bytes: &[u8], password: &str) -> bool {
             let Some(start) = at.checked_sub(back) else {
                 continue;
             };
-            if bytes[start] != 0x30 {
+            let Some(e) = ber_first(&bytes[start..]).filter(|e| e.tag == Tag::Sequence) else {
                 continue;
-            }
+            };
             tries += 1;
             if tries > 4 {
                 return false;
             }
-            if let Some(e) = ber_first(&bytes[start..]) {
-                if decrypt_pkcs8_der(e.raw, password).is_ok() {
-                    return true;
-                }
+            if decrypt_pkcs8_der(e.raw, password).is_ok() {
+                return true;
             }
         }
     }
