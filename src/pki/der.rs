@@ -127,6 +127,76 @@ pub(crate) fn key_matches_certificate(public: &[u8], cert_der: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::certfile::tests::{have_openssl, openssl};
+
+    #[test]
+    fn rsa_1024_pkcs1_key_converts_and_gives_its_public_key() {
+        if !have_openssl() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        openssl(d, &["genrsa", "-out", "k.pem", "1024"]);
+        let pkcs1 = openssl(
+            d,
+            &["rsa", "-in", "k.pem", "-traditional", "-outform", "DER"],
+        );
+        let pkcs8 = openssl(
+            d,
+            &[
+                "pkcs8", "-topk8", "-nocrypt", "-in", "k.pem", "-outform", "DER",
+            ],
+        );
+        let public = openssl(
+            d,
+            &[
+                "rsa",
+                "-in",
+                "k.pem",
+                "-RSAPublicKey_out",
+                "-outform",
+                "DER",
+            ],
+        );
+        assert_eq!(rsa_pkcs1_to_pkcs8(&pkcs1).unwrap(), pkcs8);
+        assert_eq!(public_key_of_pkcs8(&pkcs8).unwrap(), public);
+        assert!(rsa_pkcs1_to_pkcs8(&pkcs8).is_none());
+    }
+
+    #[test]
+    fn sec1_key_converts_with_its_curve() {
+        if !have_openssl() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let sec1 = openssl(
+            d,
+            &[
+                "ecparam",
+                "-name",
+                "secp384r1",
+                "-genkey",
+                "-noout",
+                "-outform",
+                "DER",
+            ],
+        );
+        std::fs::write(d.join("k.der"), &sec1).unwrap();
+        let spki = openssl(
+            d,
+            &[
+                "ec", "-inform", "DER", "-in", "k.der", "-pubout", "-outform", "DER",
+            ],
+        );
+        let pkcs8 = ec_sec1_to_pkcs8(&sec1).unwrap();
+        let info = PrivateKeyInfoRef::from_der(&pkcs8).unwrap();
+        assert_eq!(info.algorithm.oid, sec1::ALGORITHM_OID);
+        // The public key rcgen derives is the one openssl puts in the SPKI (its last 97 bytes).
+        let public = public_key_of_pkcs8(&pkcs8).unwrap();
+        assert!(spki.ends_with(&public), "{public:02x?}");
+        assert!(ec_sec1_to_pkcs8(&pkcs8).is_none());
+    }
 
     #[test]
     fn ber_indefinite_lengths_lose_their_end_of_contents() {
