@@ -1,5 +1,5 @@
-//! BER element walking for the sniffs of PFX / PKCS#7 / encrypted-key input, and private-key
-//! format conversion, on the RustCrypto `der` family (`der`, `pkcs1`, `sec1`, `pkcs8`, `spki`)
+//! Element reading (zero-copy DER for the inspect walks, BER for the PFX / PKCS#7 /
+//! encrypted-key sniffs) and private-key format conversion, on the RustCrypto `der` family (`der`, `pkcs1`, `sec1`, `pkcs8`, `spki`)
 //! that every other DER read and write in `pki` uses too. A leaf module: it imports nothing
 //! from the rest of the crate.
 
