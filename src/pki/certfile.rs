@@ -278,7 +278,6 @@ pub fn certificates_in(bytes: &[u8], password: Option<&str>) -> Vec<Vec<u8>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::pki::der::{der_single, der_tlv};
     use std::path::Path;
     use std::process::Command;
 
@@ -594,13 +593,5 @@ pub(crate) mod tests {
         assert!(dbg.contains("<redacted>"));
         let key = loaded.private_key_pkcs8.as_ref().unwrap();
         assert!(!dbg.contains(&format!("{:?}", &key[..8])));
-    }
-
-    #[test]
-    fn der_tlv_long_lengths() {
-        assert_eq!(der_tlv(0x04, &[1, 2]), vec![0x04, 2, 1, 2]);
-        let long = der_tlv(0x04, &[0; 300]);
-        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
-        assert_eq!(der_single(&long).unwrap().content.len(), 300);
     }
 }

@@ -1,32 +1,35 @@
 //! Distinguished names as Windows prints them (Get-CsCertificate's `Subject`/`Issuer`) and hex helpers.
 
 use std::fmt::Write as _;
+
+use const_oid::ObjectIdentifier;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
-/// Windows' short names (CertNameToStr, CERT_X500_NAME_STR), keyed by the OID's DER content
+/// Windows' short names (CertNameToStr, CERT_X500_NAME_STR), compared by the OID's content
 /// bytes so that a lookup needs no allocation.
-const SHORT_NAMES: &[(&[u8], &str)] = &[
-    (&[0x55, 0x04, 0x03], "CN"),
-    (&[0x55, 0x04, 0x0b], "OU"),
-    (&[0x55, 0x04, 0x0a], "O"),
-    (&[0x55, 0x04, 0x07], "L"),
-    (&[0x55, 0x04, 0x08], "S"),
-    (&[0x55, 0x04, 0x06], "C"),
-    (&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01], "E"),
-    (
-        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19],
-        "DC",
-    ),
-    (&[0x55, 0x04, 0x09], "STREET"),
-    (&[0x55, 0x04, 0x0c], "T"),
-    (&[0x55, 0x04, 0x2a], "G"),
-    (&[0x55, 0x04, 0x2b], "I"),
-    (&[0x55, 0x04, 0x04], "SN"),
-    (&[0x55, 0x04, 0x05], "SERIALNUMBER"),
-    (&[0x55, 0x04, 0x11], "PostalCode"),
-    (&[0x55, 0x04, 0x0d], "Description"),
+const SHORT_NAMES: &[(ObjectIdentifier, &str)] = &[
+    (oid("2.5.4.3"), "CN"),
+    (oid("2.5.4.11"), "OU"),
+    (oid("2.5.4.10"), "O"),
+    (oid("2.5.4.7"), "L"),
+    (oid("2.5.4.8"), "S"),
+    (oid("2.5.4.6"), "C"),
+    (oid("1.2.840.113549.1.9.1"), "E"),
+    (oid("0.9.2342.19200300.100.1.25"), "DC"),
+    (oid("2.5.4.9"), "STREET"),
+    (oid("2.5.4.12"), "T"),
+    (oid("2.5.4.42"), "G"),
+    (oid("2.5.4.43"), "I"),
+    (oid("2.5.4.4"), "SN"),
+    (oid("2.5.4.5"), "SERIALNUMBER"),
+    (oid("2.5.4.17"), "PostalCode"),
+    (oid("2.5.4.13"), "Description"),
 ];
+
+const fn oid(dotted: &str) -> ObjectIdentifier {
+    ObjectIdentifier::new_unwrap(dotted)
+}
 
 /// `CN=pool01.contoso.net, OU=IT, O="Contoso, Inc", L=Redmond, S=Washington, C=US`: RDNs in
 /// reverse DER order (most specific first), multi-valued RDNs joined with ` + `.
@@ -49,7 +52,10 @@ pub fn windows_dn(name: &X509Name) -> String {
 
 fn push_attribute(out: &mut String, atv: &AttributeTypeAndValue) {
     let oid = atv.attr_type();
-    match SHORT_NAMES.iter().find(|(der, _)| *der == oid.as_bytes()) {
+    match SHORT_NAMES
+        .iter()
+        .find(|(id, _)| id.as_bytes() == oid.as_bytes())
+    {
         Some((_, short)) => out.push_str(short),
         // Windows prints unknown types as `OID.1.2.3=value`.
         None => {

@@ -3,14 +3,15 @@
 
 use std::fmt;
 
+use der::asn1::{AnyRef, OctetStringRef};
+use der::{Decode, Encode, SliceReader, Tag};
 use p12_keystore::{
     Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey,
     PrivateKeyChain,
 };
-use x509_parser::asn1_rs::Tag;
 use zeroize::Zeroize;
 
-use super::der::{der_first, public_key_of_pkcs8};
+use super::der::{ber_first, public_key_of_pkcs8};
 
 /// Iterations for the key derivations. Modern: p12-keystore's default (as Java); legacy: 2000,
 /// what Windows itself writes, so that old servers import quickly.
@@ -180,10 +181,18 @@ pub fn encrypt_pkcs8_pem(key_pkcs8_der: &[u8], password: &str) -> Result<String,
 /// Whether PKCS#8 DER is an EncryptedPrivateKeyInfo (SEQUENCE { SEQUENCE algorithm, OCTET
 /// STRING }) rather than a PrivateKeyInfo (SEQUENCE { INTEGER version, ... }).
 pub fn is_encrypted_pkcs8(der: &[u8]) -> bool {
-    der_first(der)
+    ber_first(der)
         .filter(|e| e.tag == Tag::Sequence)
-        .and_then(|outer| der_first(outer.content))
+        .and_then(|outer| ber_first(outer.content))
         .is_some_and(|first| first.tag == Tag::Sequence)
+}
+
+/// PKCS#8 `EncryptedPrivateKeyInfo`. The algorithm stays undecoded here, so that a scheme
+/// pkcs5 cannot read is told apart from a malformed structure.
+#[derive(der::Sequence)]
+struct EncryptedKeyInfo<'a> {
+    encryption_algorithm: AnyRef<'a>,
+    encrypted_data: &'a OctetStringRef,
 }
 
 /// The most PBKDF2 iterations an encrypted key may ask for (p12-keystore's limit too).
@@ -195,16 +204,14 @@ pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, Ex
     use aws_lc_rs::cipher::{
         DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256,
     };
-    use pkcs5::der::Decode;
-    let outer = der_first(encrypted)
-        .filter(|e| e.tag == Tag::Sequence)
-        .ok_or(ExportError::InvalidKey)?;
-    let alg = der_first(outer.content).ok_or(ExportError::InvalidKey)?;
-    let alg_der = alg.raw;
-    let data = der_first(&outer.content[alg.raw.len()..])
-        .filter(|e| e.tag == Tag::OctetString)
-        .ok_or(ExportError::InvalidKey)?;
-    let scheme = pkcs5::EncryptionScheme::from_der(alg_der).map_err(ExportError::EncodeKey)?;
+    // Whatever follows the structure (padding, a newline) is ignored.
+    let info = SliceReader::new(encrypted)
+        .and_then(|mut reader| EncryptedKeyInfo::decode(&mut reader))
+        .map_err(|_| ExportError::InvalidKey)?;
+    let scheme = info
+        .encryption_algorithm
+        .decode_as::<pkcs5::EncryptionScheme>()
+        .map_err(ExportError::EncodeKey)?;
     let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
         return Err(ExportError::InvalidKey);
     };
@@ -234,7 +241,7 @@ pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, Ex
         .and_then(PaddedBlockDecryptingKey::cbc_pkcs7)
         .map_err(|_| ExportError::InvalidKey);
     key.zeroize();
-    let mut buf = data.content.to_vec();
+    let mut buf = info.encrypted_data.as_bytes().to_vec();
     let plain = cipher?
         .decrypt(&mut buf, DecryptionContext::Iv128(iv.into()))
         .map_err(|_| ExportError::WrongPassword)?
@@ -248,7 +255,6 @@ pub fn decrypt_pkcs8_der(encrypted: &[u8], password: &str) -> Result<Vec<u8>, Ex
 /// when `CSCERT_STORE_PASSWORD` is set).
 pub fn encrypt_pkcs8_der(key_pkcs8_der: &[u8], password: &str) -> Result<Vec<u8>, ExportError> {
     use aws_lc_rs::cipher::{PaddedBlockEncryptingKey, UnboundCipherKey, AES_256};
-    use pkcs5::der::{asn1::OctetString, Encode, Header, Length, Tag};
 
     public_key_of_pkcs8(key_pkcs8_der).ok_or(ExportError::InvalidKey)?;
     // Derivation and cipher run in aws-lc (pkcs5's pure-Rust PBKDF2 takes seconds for 600k
@@ -281,22 +287,16 @@ pub fn encrypt_pkcs8_der(key_pkcs8_der: &[u8], password: &str) -> Result<Vec<u8>
         pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(PEM_KEY_ITERATIONS, &salt, iv)
             .map_err(ExportError::Encrypt)?;
 
-    // EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier,
-    //                                         encryptedData OCTET STRING }
     let der_err = ExportError::EncodeKey;
-    let mut body = pkcs5::EncryptionScheme::from(params)
+    let scheme = pkcs5::EncryptionScheme::from(params)
         .to_der()
         .map_err(der_err)?;
-    OctetString::new(encrypted)
-        .map_err(der_err)?
-        .encode_to_vec(&mut body)
-        .map_err(der_err)?;
-    let length = Length::try_from(body.len()).map_err(der_err)?;
-    let mut der = Vec::with_capacity(body.len() + 8);
-    Header::new(Tag::Sequence, length)
-        .encode_to_vec(&mut der)
-        .map_err(der_err)?;
-    der.extend_from_slice(&body);
+    let der = EncryptedKeyInfo {
+        encryption_algorithm: AnyRef::from_der(&scheme).map_err(der_err)?,
+        encrypted_data: OctetStringRef::new(&encrypted).map_err(der_err)?,
+    }
+    .to_der()
+    .map_err(der_err)?;
     Ok(der)
 }
 

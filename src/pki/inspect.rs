@@ -3,6 +3,9 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use const_oid::ObjectIdentifier;
+use der::asn1::AnyRef;
+use der::{Decode, Reader, SliceReader, Tag, Tagged};
 use serde::Serialize;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::certification_request::X509CertificationRequest;
@@ -11,24 +14,25 @@ use x509_parser::der_parser::asn1_rs::{FromDer, Oid};
 use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
 use x509_parser::oid_registry::{
     OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
-    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS,
+    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS, OID_X509_EXT_SUBJECT_ALT_NAME,
 };
 use x509_parser::x509::{SubjectPublicKeyInfo, X509Name};
 
-use super::der::{expect_tlv, split_tlv};
+use super::der::{context_tag, der_first};
 use super::dn::{attribute_value, hex_upper, windows_dn};
 use super::pem;
 
-/// DER content bytes of the OIDs this module looks for that `oid_registry` does not name
-/// (compared without allocating; the others come from `x509_parser::oid_registry`).
+/// The OIDs this module looks for that `oid_registry` does not name (compared by their
+/// content bytes, without allocating; the others come from `x509_parser::oid_registry`).
 mod oid {
-    /// 1.3.6.1.5.5.7.8.5 id-on-xmppAddr
-    pub const XMPP_ADDR: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x05];
-    /// 1.3.6.1.5.5.7.8.7 id-on-dnsSRV
-    pub const DNS_SRV: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x07];
-    /// 1.3.6.1.4.1.311.2.1.14 Microsoft's legacy "certificate extensions" request attribute
-    pub const MS_CERT_EXTENSIONS: &[u8] =
-        &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0e];
+    use super::ObjectIdentifier;
+    /// id-on-xmppAddr
+    pub const XMPP_ADDR: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.8.5");
+    /// id-on-dnsSRV
+    pub const DNS_SRV: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.8.7");
+    /// Microsoft's legacy "certificate extensions" request attribute
+    pub const MS_CERT_EXTENSIONS: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.2.1.14");
 }
 
 /// Whether the item was a PKCS#10 request or an issued certificate.
@@ -214,7 +218,7 @@ pub fn inspect_der_request(der: &[u8]) -> Result<Inspected, InspectError> {
                     apply_extension(&mut item, ext, Source::ExtensionRequest);
                 }
             }
-            _ if attr.oid.as_bytes() == oid::MS_CERT_EXTENSIONS => has_legacy = true,
+            _ if attr.oid.as_bytes() == oid::MS_CERT_EXTENSIONS.as_bytes() => has_legacy = true,
             _ => {}
         }
     }
@@ -233,21 +237,24 @@ pub fn inspect_der_request(der: &[u8]) -> Result<Inspected, InspectError> {
 /// The SET content of the legacy attribute, found by walking the request info ourselves:
 /// x509-parser keeps only the SET header as the `value` of attributes it does not know.
 fn legacy_attribute_set(cri: &[u8]) -> Option<&[u8]> {
-    let (_, body, _) = split_tlv(cri)?;
-    let (_, _, rest) = split_tlv(body)?; // version
-    let (_, _, rest) = split_tlv(rest)?; // subject
-    let (_, _, rest) = split_tlv(rest)?; // subjectPKInfo
-    let (tag, mut attrs, _) = split_tlv(rest)?;
-    if tag != 0xa0 {
+    let info = der_first(cri)?;
+    let mut fields = SliceReader::new(info.value()).ok()?;
+    for _ in ["version", "subject", "subjectPKInfo"] {
+        fields.tlv_bytes().ok()?;
+    }
+    let attributes = AnyRef::decode(&mut fields).ok()?;
+    if attributes.tag() != context_tag(0) {
         return None;
     }
-    while !attrs.is_empty() {
-        let (_, attr, next) = split_tlv(attrs)?;
-        let (oid_tag, oid_bytes, values) = split_tlv(attr)?;
-        if oid_tag == 0x06 && oid_bytes == oid::MS_CERT_EXTENSIONS {
-            return expect_tlv(values, 0x31);
+    let mut attributes = SliceReader::new(attributes.value()).ok()?;
+    while !attributes.is_finished() {
+        let attribute = AnyRef::decode(&mut attributes).ok()?;
+        let mut parts = SliceReader::new(attribute.value()).ok()?;
+        let id = AnyRef::decode(&mut parts).ok()?;
+        if id.tag() == Tag::ObjectIdentifier && id.value() == oid::MS_CERT_EXTENSIONS.as_bytes() {
+            let values = AnyRef::decode(&mut parts).ok()?;
+            return (values.tag() == Tag::Set).then_some(values.value());
         }
-        attrs = next;
     }
     None
 }
@@ -255,7 +262,10 @@ fn legacy_attribute_set(cri: &[u8]) -> Option<&[u8]> {
 /// The SET content `SEQUENCE OF Extension` — the same syntax as extensionRequest, which
 /// x509-parser only decodes under the PKCS#9 OID.
 fn parse_legacy_extensions(set: &[u8]) -> Result<Vec<X509Extension<'_>>, String> {
-    let mut seq = expect_tlv(set, 0x30).ok_or("expected a SEQUENCE of extensions")?;
+    let mut seq = der_first(set)
+        .filter(|s| s.tag() == Tag::Sequence)
+        .ok_or("expected a SEQUENCE of extensions")?
+        .value();
     let mut out = Vec::new();
     while !seq.is_empty() {
         let (rest, ext) = X509Extension::from_der(seq).map_err(|e| e.to_string())?;
@@ -307,10 +317,10 @@ fn key_info(spki: &SubjectPublicKeyInfo) -> KeyInfo {
     let (rsa_oid, rsa_pss_oid) = (OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS);
     let (rsa, rsa_pss) = (rsa_oid.as_bytes(), rsa_pss_oid.as_bytes());
     if alg == rsa || alg == rsa_pss {
-        let bits = split_tlv(key)
-            .and_then(|(_, seq, _)| split_tlv(seq))
-            .map(|(_, modulus, _)| unsigned_bits(modulus))
-            .unwrap_or(0);
+        // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+        let bits = der_first(key)
+            .and_then(|seq| der_first(seq.value()))
+            .map_or(0, |modulus| unsigned_bits(modulus.value()));
         let name = if alg == rsa { "RSA" } else { "RSASSA-PSS" };
         KeyInfo {
             algorithm: name.into(),
@@ -418,7 +428,7 @@ fn apply_extension(item: &mut Inspected, ext: &X509Extension, source: Source) {
 }
 
 fn is_san_oid(ext: &X509Extension) -> bool {
-    ext.oid.as_bytes() == [0x55, 0x1d, 0x11]
+    ext.oid == OID_X509_EXT_SUBJECT_ALT_NAME
 }
 
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T, dedupe: bool) {
@@ -443,10 +453,14 @@ fn add_general_name(item: &mut Inspected, gn: &GeneralName, dedupe: bool) {
         }
         GeneralName::OtherName(oid, value) => {
             let id = oid.as_bytes();
-            if id == oid::XMPP_ADDR {
-                push_unique(&mut item.xmpp_addrs, other_id(value, 0x0c), dedupe);
-            } else if id == oid::DNS_SRV {
-                push_unique(&mut item.srv_names, other_id(value, 0x16), dedupe);
+            if id == oid::XMPP_ADDR.as_bytes() {
+                push_unique(
+                    &mut item.xmpp_addrs,
+                    other_id(value, Tag::Utf8String),
+                    dedupe,
+                );
+            } else if id == oid::DNS_SRV.as_bytes() {
+                push_unique(&mut item.srv_names, other_id(value, Tag::Ia5String), dedupe);
             }
         }
         _ => {}
@@ -455,15 +469,16 @@ fn add_general_name(item: &mut Inspected, gn: &GeneralName, dedupe: bool) {
 
 /// Decodes an otherName's `[0] EXPLICIT` value. `expected` is the universal tag the identity's
 /// definition requires; any other string type is still read, but marked as ill-typed.
-fn other_id(value: &[u8], expected: u8) -> OtherId {
-    let inner = split_tlv(value)
-        .filter(|(tag, _, _)| *tag == 0xa0)
-        .and_then(|(_, content, _)| split_tlv(content));
+fn other_id(value: &[u8], expected: Tag) -> OtherId {
+    let inner = der_first(value)
+        .filter(|v| v.tag() == context_tag(0))
+        .and_then(|v| der_first(v.value()));
     match inner {
-        Some((tag, content, _)) => {
+        Some(inner) => {
+            let (tag, content) = (inner.tag(), inner.value());
             let text = match tag {
                 // BMPString: UTF-16BE.
-                0x1e => char::decode_utf16(
+                Tag::BmpString => char::decode_utf16(
                     content
                         .chunks_exact(2)
                         .map(|c| u16::from_be_bytes([c[0], c[1]])),
@@ -472,7 +487,7 @@ fn other_id(value: &[u8], expected: u8) -> OtherId {
                 .collect(),
                 _ => String::from_utf8_lossy(content).into_owned(),
             };
-            let ascii_ok = tag != 0x16 || content.is_ascii();
+            let ascii_ok = tag != Tag::Ia5String || content.is_ascii();
             OtherId {
                 value: text,
                 well_typed: tag == expected && ascii_ok,
@@ -737,7 +752,10 @@ mod tests {
         let exts = tlv(0x30, &san_ext);
         let mut attrs = tlv(
             0x30,
-            &cat(&[&tlv(0x06, oid::MS_CERT_EXTENSIONS), &tlv(0x31, &exts)]),
+            &cat(&[
+                &tlv(0x06, oid::MS_CERT_EXTENSIONS.as_bytes()),
+                &tlv(0x31, &exts),
+            ]),
         );
         if with_extension_request {
             // 1.2.840.113549.1.9.14

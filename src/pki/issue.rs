@@ -5,19 +5,20 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use der::asn1::{AnyRef, BitStringRef};
+use der::{Decode, Encode, Tag, Tagged};
 use rcgen::{
     CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber,
     SigningKey,
 };
-use x509_parser::asn1_rs::Tag;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use super::chain::{issued_by, subject_key_id};
-use super::der::{der_elements, der_single, der_tlv, public_key_of_pkcs8};
+use super::der::public_key_of_pkcs8;
 use super::pem;
 
 /// How far notBefore is set back from `now`, so that a server whose clock is a little
@@ -404,7 +405,11 @@ pub fn subject_dn(req: &IssueRequest) -> DistinguishedName {
 /// Microsoft's certificate template name extension (1.3.6.1.4.1.311.20.2): a BMPString.
 pub fn template_extension(name: &str) -> CustomExtension {
     let bmp: Vec<u8> = name.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    CustomExtension::from_oid_content(OID_MS_CERT_TEMPLATE_NAME, der_tlv(0x1e, &bmp))
+    // UTF-16 as Windows writes it (`der::asn1::BmpString` would refuse surrogate pairs).
+    let value = AnyRef::new(Tag::BmpString, &bmp)
+        .and_then(|v| v.to_der())
+        .expect("a template name is far shorter than a DER length can be");
+    CustomExtension::from_oid_content(OID_MS_CERT_TEMPLATE_NAME, value)
 }
 
 /// Issues a server certificate for `subject_key` signed by the lab CA.
@@ -580,38 +585,42 @@ fn issuer_of(ca: &LabCa) -> Issuer<'static, &KeyPair> {
 /// rcgen keeps one value per attribute type and no multi-valued RDNs, so an AD-style CA name
 /// (`DC=net, DC=contoso, CN=...`) would come out changed and the chain would not build.
 fn finish(ca: &LabCa, der: &[u8], subject_raw: Option<&[u8]>) -> Result<Issued, IssueError> {
-    let broken = || IssueError::InvalidRequest("internal: unexpected certificate encoding".into());
-    let cert = der_single(der).ok_or_else(broken)?;
-    let parts = der_elements(cert.content).ok_or_else(broken)?;
-    let [tbs, alg, _sig] = parts.as_slice() else {
-        return Err(broken());
-    };
-    let fields = der_elements(tbs.content).ok_or_else(broken)?;
-    // version [0], serial, signature, issuer, validity, subject, spki, extensions [3]
-    if fields.len() < 7 || fields[3].tag != Tag::Sequence || fields[5].tag != Tag::Sequence {
-        return Err(broken());
+    let broken = |_| IssueError::InvalidRequest("internal: unexpected certificate encoding".into());
+    let cert = SignedCertificate::from_der(der).map_err(broken)?;
+    // version [0], serial, signature, issuer, validity, subject, spki, extensions [3]: the
+    // fields stay undecoded, so all but the two names are kept byte for byte.
+    let mut fields: Vec<AnyRef<'_>> = cert.tbs_certificate.decode_as().map_err(broken)?;
+    let names_at = |i: usize| fields.get(i).is_some_and(|f| f.tag() == Tag::Sequence);
+    if fields.len() < 7 || !names_at(3) || !names_at(5) {
+        return Err(broken(Tag::Sequence.value_error().to_error()));
     }
     let ca_cert = ca.parsed();
-    let mut body = Vec::with_capacity(tbs.raw.len() + 256);
-    for (i, f) in fields.iter().enumerate() {
-        match (i, subject_raw) {
-            (3, _) => body.extend_from_slice(ca_cert.subject().as_raw()),
-            (5, Some(subject)) => body.extend_from_slice(subject),
-            _ => body.extend_from_slice(f.raw),
-        }
+    fields[3] = AnyRef::from_der(ca_cert.subject().as_raw()).map_err(broken)?;
+    if let Some(subject) = subject_raw {
+        fields[5] = AnyRef::from_der(subject).map_err(broken)?;
     }
-    let new_tbs = der_tlv(0x30, &body);
-    let signature = ca.key.sign(&new_tbs)?;
-    let mut bits = vec![0u8];
-    bits.extend(signature);
-    let mut out = new_tbs;
-    out.extend_from_slice(alg.raw);
-    out.extend(der_tlv(0x03, &bits));
-    let der = der_tlv(0x30, &out);
+    let tbs = fields.to_der().map_err(broken)?;
+    let signature = ca.key.sign(&tbs)?;
+    let der = SignedCertificate {
+        tbs_certificate: AnyRef::from_der(&tbs).map_err(broken)?,
+        signature_algorithm: cert.signature_algorithm,
+        signature: BitStringRef::from_bytes(&signature).map_err(broken)?,
+    }
+    .to_der()
+    .map_err(broken)?;
 
     let mut chain = vec![ca.cert_der.clone()];
     chain.extend(ca.chain.iter().cloned());
     Ok(Issued { der, chain })
+}
+
+/// X.509 `Certificate` with its parts undecoded: rcgen's output is taken apart and put back
+/// together around a new TBS and signature.
+#[derive(der::Sequence)]
+struct SignedCertificate<'a> {
+    tbs_certificate: AnyRef<'a>,
+    signature_algorithm: AnyRef<'a>,
+    signature: BitStringRef<'a>,
 }
 
 fn is_rsa_spki(spki_der: &[u8]) -> bool {
@@ -910,6 +919,46 @@ mod tests {
             issue_for_csr(&ca, &bad, 30, now()),
             Err(IssueError::InvalidCsr(_))
         ));
+    }
+
+    #[test]
+    fn multi_valued_rdn_of_a_csr_is_kept_byte_for_byte() {
+        if !have_openssl() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let ca = load_ca(&rcgen_ca(d)).unwrap();
+        let csr = openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-noenc",
+                "-keyout",
+                "mv.key",
+                "-outform",
+                "DER",
+                "-multivalue-rdn",
+                "-subj",
+                "/DC=net/DC=contoso/OU=Lync+CN=sip.contoso.net",
+                "-addext",
+                "subjectAltName=DNS:sip.contoso.net",
+            ],
+        );
+        let issued = issue_for_csr(&ca, &csr, 30, now()).unwrap();
+        let (_, req) = X509CertificationRequest::from_der(&csr).unwrap();
+        let (_, leaf) = x509_parser::parse_x509_certificate(&issued.der).unwrap();
+        let subject = req.certification_request_info.subject.as_raw();
+        assert_eq!(leaf.subject().as_raw(), subject);
+        assert_eq!(leaf.subject().iter_rdn().nth(2).unwrap().iter().count(), 2);
+        write_pem(d, "mv.pem", &issued.der);
+        let out = openssl(d, &["verify", "-CAfile", "ca.pem", "mv.pem"]);
+        assert_eq!(String::from_utf8(out).unwrap().trim(), "mv.pem: OK");
     }
 
     #[test]

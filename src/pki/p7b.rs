@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use x509_parser::asn1_rs::{Class, Tag};
+use der::Tag;
 use x509_parser::oid_registry::OID_PKCS7_ID_SIGNED_DATA;
 
-use super::der::{der_elements, der_first, Element};
+use super::der::{ber_elements, ber_first, context_tag, Element};
 
 /// Why a PKCS#7 structure could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,17 +47,16 @@ pub fn looks_like_pkcs7(der: &[u8]) -> bool {
 /// The `[0] EXPLICIT` content of a signedData ContentInfo.
 fn content_info(der: &[u8]) -> Option<Element<'_>> {
     // Some tools append a newline or zero padding after the DER; only the first element counts.
-    let ci = der_first(der)?;
+    let ci = ber_first(der)?;
     if ci.tag != Tag::Sequence {
         return None;
     }
-    let mut parts = der_elements(ci.content)?.into_iter();
-    let oid = parts.next()?;
-    if oid.tag != Tag::Oid || oid.content != OID_PKCS7_ID_SIGNED_DATA.as_bytes() {
+    let oid = ber_first(ci.content)?;
+    if oid.tag != Tag::ObjectIdentifier || oid.content != OID_PKCS7_ID_SIGNED_DATA.as_bytes() {
         return None;
     }
-    let content = parts.next()?;
-    (content.class == Class::ContextSpecific && content.tag == Tag(0)).then_some(content)
+    let content = ber_first(&ci.content[oid.raw.len()..])?;
+    (content.tag == context_tag(0)).then_some(content)
 }
 
 /// Extracts the certificates (DER, in file order) from a PKCS#7 SignedData in DER or BER.
@@ -66,27 +65,23 @@ fn content_info(der: &[u8]) -> Option<Element<'_>> {
 /// ("degenerate") SignedData, and a chain file carries no signer to check.
 pub fn read_p7b(der: &[u8]) -> Result<Vec<Vec<u8>>, P7bError> {
     let wrapper = content_info(der).ok_or(P7bError::NotSignedData)?;
-    let signed_data = der_elements(wrapper.content)
-        .and_then(|v| v.into_iter().next())
+    let signed_data = ber_first(wrapper.content)
         .filter(|e| e.tag == Tag::Sequence)
         .ok_or(P7bError::Malformed("signeddata is not a sequence"))?;
     let fields =
-        der_elements(signed_data.content).ok_or(P7bError::Malformed("signeddata fields"))?;
+        ber_elements(signed_data.content).ok_or(P7bError::Malformed("signeddata fields"))?;
     // version, digestAlgorithms, encapContentInfo, then [0] IMPLICIT certificates, [1] crls, signerInfos.
     if fields.len() < 3 || fields[0].tag != Tag::Integer {
         return Err(P7bError::Malformed("signeddata header"));
     }
-    let Some(cert_set) = fields[3..]
-        .iter()
-        .find(|e| e.class == Class::ContextSpecific && e.tag == Tag(0))
-    else {
+    let Some(cert_set) = fields[3..].iter().find(|e| e.tag == context_tag(0)) else {
         return Err(P7bError::NoCertificates);
     };
-    let elements = der_elements(cert_set.content).ok_or(P7bError::Malformed("certificates set"))?;
+    let elements = ber_elements(cert_set.content).ok_or(P7bError::Malformed("certificates set"))?;
     let mut certs = Vec::new();
     for (i, e) in elements.iter().enumerate() {
         // The CertificateChoices also allow attribute certificates ([1]..[3]); only plain X.509 is used.
-        if e.class != Class::Universal || e.tag != Tag::Sequence {
+        if e.tag != Tag::Sequence {
             continue;
         }
         match x509_parser::parse_x509_certificate(e.raw) {
@@ -164,6 +159,62 @@ mod tests {
         }
         let pem_text = std::fs::read_to_string(d.join("chain.p7b.pem")).unwrap();
         assert!(pem_text.starts_with("-----BEGIN PKCS7-----"));
+    }
+
+    /// `der` with every constructed level above the certificates in BER's indefinite-length
+    /// form, as Windows writes PKCS#7 files.
+    fn to_indefinite(der: &[u8]) -> Vec<u8> {
+        fn indefinite(tag: u8, content: &[u8]) -> Vec<u8> {
+            [&[tag, 0x80][..], content, &[0, 0]].concat()
+        }
+        let ci = ber_first(der).unwrap();
+        let parts = ber_elements(ci.content).unwrap();
+        let signed_data = ber_first(parts[1].content).unwrap();
+        let mut body = Vec::new();
+        for field in ber_elements(signed_data.content).unwrap() {
+            if field.tag == context_tag(0) {
+                body.extend(indefinite(0xa0, field.content));
+            } else {
+                body.extend_from_slice(field.raw);
+            }
+        }
+        let explicit = indefinite(0xa0, &indefinite(0x30, &body));
+        indefinite(0x30, &[parts[0].raw, &explicit].concat())
+    }
+
+    #[test]
+    fn ber_indefinite_lengths_as_windows_writes_them() {
+        if !have_openssl() {
+            return;
+        }
+        let c = openssl_chain();
+        let d = c.dir.path();
+        let der = openssl(
+            d,
+            &[
+                "crl2pkcs7",
+                "-nocrl",
+                "-certfile",
+                "leaf.pem",
+                "-certfile",
+                "root.pem",
+                "-outform",
+                "DER",
+            ],
+        );
+        let mut ber = to_indefinite(&der);
+        assert_ne!(ber, der);
+        assert!(looks_like_pkcs7(&ber));
+        assert_eq!(
+            read_p7b(&ber).unwrap(),
+            vec![c.leaf.clone(), c.root.clone()]
+        );
+        ber.extend_from_slice(b"\r\n");
+        let loaded = read_certificates(&ber, None).unwrap();
+        assert_eq!(
+            (loaded.leaf, loaded.chain),
+            (c.leaf.clone(), vec![c.root.clone()])
+        );
     }
 
     #[test]

@@ -3,11 +3,11 @@
 
 use std::fmt;
 
+use der::{Decode, Encode, Header, SliceReader, Tag};
 use p12_keystore::Pkcs12Archive;
-use x509_parser::asn1_rs::Tag;
 use x509_parser::oid_registry::{OID_PKCS7_ID_DATA, OID_PKCS7_ID_SIGNED_DATA};
 
-use super::der::{der_elements, der_first, key_matches_certificate, public_key_of_pkcs8};
+use super::der::{ber_elements, ber_first, key_matches_certificate, public_key_of_pkcs8};
 pub use super::export::{
     decrypt_pkcs8_der, encrypt_pkcs8_der, encrypt_pkcs8_pem, is_encrypted_pkcs8,
     write_encrypted_pem_bundle, write_pem_bundle, write_pfx, ExportError,
@@ -72,10 +72,10 @@ impl std::error::Error for PfxError {
 
 /// Whether `der` is shaped like a PFX: SEQUENCE { INTEGER 3, ContentInfo(data|signedData), ... }.
 pub fn looks_like_pfx(der: &[u8]) -> bool {
-    let Some(outer) = der_first(der).filter(|e| e.tag == Tag::Sequence) else {
+    let Some(outer) = ber_first(der).filter(|e| e.tag == Tag::Sequence) else {
         return false;
     };
-    let Some(parts) = der_elements(outer.content) else {
+    let Some(parts) = ber_elements(outer.content) else {
         return false;
     };
     let [version, auth_safe, ..] = parts.as_slice() else {
@@ -84,8 +84,8 @@ pub fn looks_like_pfx(der: &[u8]) -> bool {
     if version.tag != Tag::Integer || version.content != [3] || auth_safe.tag != Tag::Sequence {
         return false;
     }
-    der_first(auth_safe.content).is_some_and(|oid| {
-        oid.tag == Tag::Oid
+    ber_first(auth_safe.content).is_some_and(|oid| {
+        oid.tag == Tag::ObjectIdentifier
             && (oid.content == OID_PKCS7_ID_DATA.as_bytes()
                 || oid.content == OID_PKCS7_ID_SIGNED_DATA.as_bytes())
     })
@@ -93,15 +93,15 @@ pub fn looks_like_pfx(der: &[u8]) -> bool {
 
 /// The start of a PFX (SEQUENCE, INTEGER 3) whose outer length does not fit the bytes.
 pub fn looks_like_cut_pfx(der: &[u8]) -> bool {
-    if der.first() != Some(&0x30) || der_first(der).is_some() {
+    if ber_first(der).is_some() {
         return false;
     }
-    // A long-form length of 1-3 bytes, then version INTEGER 3.
-    let n = match der.get(1) {
-        Some(&l) if l & 0x80 != 0 => (l & 0x7f) as usize,
-        _ => 0,
+    // The SEQUENCE header reads (its length is not checked against the bytes), then version 3.
+    let Ok(mut reader) = SliceReader::new(der) else {
+        return false;
     };
-    der.get(2 + n..5 + n) == Some(&[0x02, 0x01, 0x03])
+    Header::decode(&mut reader).is_ok_and(|h| h.tag() == Tag::Sequence)
+        && u8::decode(&mut reader) == Ok(3)
 }
 
 /// Reads a PFX: its certificates and the key that belongs to one of them (see
@@ -151,31 +151,29 @@ pub fn read_pfx(bytes: &[u8], password: &str) -> Result<PfxContents, PfxError> {
 /// Whether `password` decrypts a PBES2-encrypted private key found anywhere in `bytes`: when the
 /// MAC fails but this succeeds, the password is right and the file was altered.
 fn password_opens_a_key(bytes: &[u8], password: &str) -> bool {
-    const PBES2: &[u8] = &[
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d,
-    ];
+    let Ok(pbes2) = pkcs5::pbes2::PBES2_OID.to_der() else {
+        return false;
+    };
     let mut tries = 0;
     for (at, _) in bytes
-        .windows(PBES2.len())
+        .windows(pbes2.len())
         .enumerate()
-        .filter(|(_, w)| *w == PBES2)
+        .filter(|(_, w)| *w == pbes2)
     {
         // EncryptedPrivateKeyInfo: SEQUENCE (2-4 byte header) { SEQUENCE (2-3) { OID pbes2 ...
         for back in 4..=8 {
             let Some(start) = at.checked_sub(back) else {
                 continue;
             };
-            if bytes[start] != 0x30 {
+            let Some(e) = ber_first(&bytes[start..]).filter(|e| e.tag == Tag::Sequence) else {
                 continue;
-            }
+            };
             tries += 1;
             if tries > 4 {
                 return false;
             }
-            if let Some(e) = der_first(&bytes[start..]) {
-                if decrypt_pkcs8_der(e.raw, password).is_ok() {
-                    return true;
-                }
+            if decrypt_pkcs8_der(e.raw, password).is_ok() {
+                return true;
             }
         }
     }
