@@ -339,7 +339,7 @@ mod tests {
         if legacy_ok {
             files.push("rc2.pfx");
         } else {
-            eprintln!("notice: openssl legacy provider unavailable; rc2-40 pfx not tested");
+            crate::pki::certfile::tests::skip_or_fail("openssl's legacy provider (RC2-40 PFX)");
         }
         for f in files {
             let bytes = std::fs::read(d.join(f)).unwrap();
