@@ -2,9 +2,9 @@
 //! rolling (Set-/Import-CsCertificate), removing (Remove-CsCertificate), listing
 //! (Get-CsCertificate).
 
-use super::certs;
-use super::Ctx;
-use crate::error::{Category, CsError, CsResult};
+use super::certs::{self, CertError};
+use super::{Ctx, CtxError};
+use crate::error::{Category, CsError};
 use crate::model::CertType;
 use crate::output::objects::{AssignedCertificate, CertificateCore};
 use crate::pki::inspect::Inspected;
@@ -161,8 +161,9 @@ impl<'a> Assignment<'a> {
     }
 }
 
-/// Why a certificate cannot be assigned (or rolled) as asked.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a certificate cannot be assigned (or rolled) as asked, or the assigned certificates not
+/// listed.
+#[derive(Debug)]
 pub enum AssignError {
     WithoutPrivateKey {
         thumbprint: String,
@@ -187,7 +188,14 @@ pub enum AssignError {
         thumbprint: String,
         use_: CertType,
     },
+    /// The certificate to assign is not in the store or does not read; or (in a listing) an
+    /// assigned one does not read ([`CertError::AssignedUnreadable`]).
+    Cert(CertError),
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(AssignError: Cert(CertError), Store(StoreError), Ctx(CtxError));
 
 impl From<AssignError> for CsError {
     fn from(e: AssignError) -> CsError {
@@ -226,6 +234,9 @@ impl From<AssignError> for CsError {
                 format!("Assigned certificate not found or untrusted: {thumbprint} (use {use_})."),
             )
             .with_target(thumbprint),
+            AssignError::Cert(e) => e.into(),
+            AssignError::Store(e) => e.into(),
+            AssignError::Ctx(e) => e.into(),
         }
     }
 }
@@ -291,7 +302,7 @@ pub fn apply(
     a: &Assignment<'_>,
     c: &Inspected,
     now: DateTime<Utc>,
-) -> CsResult<Vec<String>> {
+) -> Result<Vec<String>, AssignError> {
     if a.roll {
         check_valid_when_effective(a.thumbprint, c, a.effective.unwrap_or(now))?;
     }
@@ -348,19 +359,24 @@ pub fn apply(
 #[derive(Debug, Default)]
 pub struct Listing {
     pub objects: Vec<AssignedCertificate>,
-    pub errors: Vec<CsError>,
+    /// `Cert(AssignedUnreadable)` or `AssignedNotInStore`, one per row not shown.
+    pub errors: Vec<AssignError>,
 }
 
 /// The assigned certificates at `-Identity` (default this computer and Global), `only` these
 /// uses when not empty, resolved at the current time.
-pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResult<Listing> {
+pub fn list(
+    ctx: &mut Ctx,
+    identity: Option<&str>,
+    only: &[CertType],
+) -> Result<Listing, AssignError> {
     let scopes = scopes_for_reading(ctx, identity);
     let now = ctx.now;
     // One bad row (a damaged certificate) is an error record of its own; the others are shown.
-    let (objects, missing, broken) = ctx.store()?.read(|tx| -> CsResult<_> {
+    let (objects, missing, broken) = ctx.store()?.read(|tx| -> Result<_, AssignError> {
         let mut objects = Vec::new();
         let mut missing = Vec::new();
-        let mut broken: Vec<CsError> = Vec::new();
+        let mut broken: Vec<AssignError> = Vec::new();
         for (scope, u, st) in states(tx, &scopes, now)? {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
@@ -381,7 +397,7 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
     })?;
     let mut errors = broken;
     for (use_, thumbprint) in missing {
-        errors.push(AssignError::AssignedNotInStore { thumbprint, use_ }.into());
+        errors.push(AssignError::AssignedNotInStore { thumbprint, use_ });
     }
     Ok(Listing { objects, errors })
 }
@@ -392,7 +408,7 @@ pub fn assign_stored(
     ctx: &mut Ctx,
     thumbprint: &str,
     to: AssignTo<'_>,
-) -> CsResult<Option<Vec<String>>> {
+) -> Result<Option<Vec<String>>, AssignError> {
     let now = ctx.now;
     let assignment = Assignment::new(ctx, thumbprint, to.uses, to.identity, to.roll, to.effective);
     let (row, c) = ctx.store()?.read(|tx| certs::load(tx, thumbprint))?;
@@ -406,14 +422,16 @@ pub fn assign_stored(
     if !ctx.should_process(&target, action)? {
         return Ok(None);
     }
-    let lines = ctx.store()?.write(|tx| -> CsResult<Vec<String>> {
-        // Re-read inside the write transaction: another process may have removed it meanwhile.
-        let (row, c) = certs::load(&tx, thumbprint)?;
-        check_assignable(&row, &c, now)?;
-        let lines = apply(&tx, &assignment, &c, now)?;
-        tx.commit()?;
-        Ok(lines)
-    })?;
+    let lines = ctx
+        .store()?
+        .write(|tx| -> Result<Vec<String>, AssignError> {
+            // Re-read inside the write transaction: another process may have removed it meanwhile.
+            let (row, c) = certs::load(&tx, thumbprint)?;
+            check_assignable(&row, &c, now)?;
+            let lines = apply(&tx, &assignment, &c, now)?;
+            tx.commit()?;
+            Ok(lines)
+        })?;
     Ok(Some(lines))
 }
 
@@ -425,8 +443,8 @@ pub struct Removed {
     pub thumbprint: String,
 }
 
-/// Why nothing was removed for a use.
-#[derive(Debug, Clone, PartialEq)]
+/// Why nothing was removed (for a use, or at all).
+#[derive(Debug)]
 pub enum RemoveError {
     /// `-Previous` while a roll is staged: the previous certificate still serves.
     PreviousStillServing {
@@ -443,7 +461,11 @@ pub enum RemoveError {
         use_: CertType,
         scope: String,
     },
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(RemoveError: Store(StoreError), Ctx(CtxError));
 
 impl From<RemoveError> for CsError {
     fn from(e: RemoveError) -> CsError {
@@ -469,6 +491,8 @@ impl From<RemoveError> for CsError {
                 format!("No certificate is assigned for the type \"{u}\" at {scope}."),
             )
             .with_target(u.name()),
+            RemoveError::Store(e) => e.into(),
+            RemoveError::Ctx(e) => e.into(),
         }
     }
 }
@@ -534,7 +558,7 @@ fn removal(
 }
 
 /// Unassigns each use (asking per use unless -Force); returns what was removed.
-pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
+pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> Result<Vec<Removed>, RemoveError> {
     let now = ctx.now;
     let targets: Vec<(CertType, String)> = args
         .uses
@@ -544,7 +568,7 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
     // Look first, so that a use with nothing to remove is an error before anything changes.
     let plan = ctx
         .store()?
-        .read(|tx| -> CsResult<Vec<(Removed, Vec<i64>)>> {
+        .read(|tx| -> Result<Vec<(Removed, Vec<i64>)>, RemoveError> {
             let mut plan = Vec::new();
             for (u, scope) in &targets {
                 let rows: Vec<_> = tx
@@ -579,7 +603,7 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
     if confirmed.is_empty() {
         return Ok(Vec::new());
     }
-    ctx.store()?.write(|tx| -> CsResult<()> {
+    ctx.store()?.write(|tx| -> Result<(), RemoveError> {
         for (_, ids) in &confirmed {
             for id in ids {
                 tx.delete_assignment(*id)?;
@@ -625,14 +649,15 @@ mod tests {
     #[test]
     fn roll_and_effective_date_go_together() {
         let t = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(
+        // `matches!`, not `assert_eq!`: AssignError carries store errors, which have no `==`.
+        assert!(matches!(
             check_roll(true, None),
             Err(AssignError::RollWithoutEffectiveDate)
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             check_roll(false, Some(t)),
             Err(AssignError::EffectiveDateWithoutRoll)
-        );
+        ));
         assert!(check_roll(true, Some(t)).is_ok() && check_roll(false, None).is_ok());
         let e: CsError = AssignError::RollWithoutEffectiveDate.into();
         assert_eq!(e.error_id, "RollWithoutEffectiveDate");

@@ -1,15 +1,15 @@
 //! Importing a certificate file (a CA's answer, a .p7b, a PFX) into the store, joined to the
 //! pending request whose key it carries, optionally assigned in the same transaction.
 
-use super::assign::{self, AssignTo, Assignment};
-use super::certs;
-use super::Ctx;
-use crate::error::{Category, CsError, CsResult};
+use super::assign::{self, AssignError, AssignTo, Assignment};
+use super::certs::{self, CertError, InputError};
+use super::{Ctx, CtxError};
+use crate::error::{Category, CsError};
 use crate::model::CertType;
 use crate::output::objects::StoredCertificate;
 use crate::pki::certfile::{read_certificates, CertFileError};
 use crate::pki::inspect::inspect_der_certificate;
-use crate::store::CertRow;
+use crate::store::{CertRow, StoreError};
 
 /// What to import: the file as the user named it, its password, and what to do with it.
 #[derive(Debug, Clone, Default)]
@@ -32,11 +32,14 @@ pub struct Imported {
     pub lines: Vec<String>,
 }
 
-/// Why an import was refused (besides store and assignment errors).
+/// Why an import was refused.
 #[derive(Debug)]
 pub enum ImportError {
     /// The file does not read as certificates (or the password does not open it).
-    File { path: String, error: CertFileError },
+    File {
+        path: String,
+        error: CertFileError,
+    },
     /// The certificate does not verify against an issuer the file or the store knows.
     SignatureInvalid {
         path: String,
@@ -51,13 +54,57 @@ pub enum ImportError {
         subject: String,
     },
     /// `-Roll` without `-Type`, and neither a request nor a renewed certificate names the uses.
-    NoUseToRoll { path: String, subject: String },
+    NoUseToRoll {
+        path: String,
+        subject: String,
+    },
+    /// The file was not found or not read.
+    Input(InputError),
+    /// The certificate cannot be assigned as asked (or the assignment not written).
+    Assign(AssignError),
+    /// A certificate in the store that does not read (looking for the uses to roll).
+    Cert(CertError),
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(
+    ImportError:
+    Input(InputError),
+    Assign(AssignError),
+    Cert(CertError),
+    Store(StoreError),
+    Ctx(CtxError),
+);
 
 impl From<ImportError> for CsError {
     fn from(e: ImportError) -> CsError {
         match e {
-            ImportError::File { path, error } => file_error(&path, error),
+            ImportError::File { path, error } => {
+                let (id, cat, msg) = match &error {
+                    CertFileError::WrongPassword => (
+                        "WrongPassword",
+                        Category::SecurityError,
+                        format!("The specified network password is not correct: '{path}' does not open with the password given. Check the password (or $env:CSCERT_PASSWORD); if it is right, the file is damaged: export it again."),
+                    ),
+                    CertFileError::Pfx(crate::pki::pfx::PfxError::Damaged) => (
+                        "PfxDamaged",
+                        Category::InvalidData,
+                        format!("'{path}' is damaged: the password opens its private key, but its integrity check (MAC) fails, so the file was altered or cut after it was made. Export the PFX again."),
+                    ),
+                    CertFileError::PasswordRequired => (
+                        "PasswordRequired",
+                        Category::SecurityError,
+                        format!("'{path}' is a password-protected PFX. Give -Password (or set $env:CSCERT_PASSWORD)."),
+                    ),
+                    _ => (
+                        "InvalidCertificateFile",
+                        Category::InvalidData,
+                        format!("'{path}' cannot be imported: {error}. cscert imports DER or PEM .cer/.crt/.pem, PKCS#7 .p7b and PKCS#12 .pfx files."),
+                    ),
+                };
+                CsError::failed(id, cat, msg).with_target(path)
+            }
             ImportError::SignatureInvalid { path, thumbprint, subject, issuer } => CsError::failed(
                 "CertificateSignatureInvalid",
                 Category::SecurityError,
@@ -76,40 +123,18 @@ impl From<ImportError> for CsError {
                 format!("-Roll stages '{path}' ({subject}) for the uses of the request it answers or of the certificate with the same subject that it renews, and it has neither. Give the uses: Import-CsCertificate -Identity <computer or Global> -Type <uses> -Path '{path}' -Roll -EffectiveDate <date>."),
             )
             .with_target(path),
+            ImportError::Input(e) => e.into(),
+            ImportError::Assign(e) => e.into(),
+            ImportError::Cert(e) => e.into(),
+            ImportError::Store(e) => e.into(),
+            ImportError::Ctx(e) => e.into(),
         }
     }
 }
 
-/// A certificate file's error in PowerShell's words.
-pub fn file_error(path: &str, e: CertFileError) -> CsError {
-    let (id, cat, msg) = match &e {
-        CertFileError::WrongPassword => (
-            "WrongPassword",
-            Category::SecurityError,
-            format!("The specified network password is not correct: '{path}' does not open with the password given. Check the password (or $env:CSCERT_PASSWORD); if it is right, the file is damaged: export it again."),
-        ),
-        CertFileError::Pfx(crate::pki::pfx::PfxError::Damaged) => (
-            "PfxDamaged",
-            Category::InvalidData,
-            format!("'{path}' is damaged: the password opens its private key, but its integrity check (MAC) fails, so the file was altered or cut after it was made. Export the PFX again."),
-        ),
-        CertFileError::PasswordRequired => (
-            "PasswordRequired",
-            Category::SecurityError,
-            format!("'{path}' is a password-protected PFX. Give -Password (or set $env:CSCERT_PASSWORD)."),
-        ),
-        _ => (
-            "InvalidCertificateFile",
-            Category::InvalidData,
-            format!("'{path}' cannot be imported: {e}. cscert imports DER or PEM .cer/.crt/.pem, PKCS#7 .p7b and PKCS#12 .pfx files."),
-        ),
-    };
-    CsError::failed(id, cat, msg).with_target(path)
-}
-
 /// Loads a certificate file into the store, inside one transaction with the optional
 /// assignment. `Ok(None)`: -WhatIf or a declined confirmation, nothing was done.
-pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Imported>> {
+pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> Result<Option<Imported>, ImportError> {
     let path = args.path;
     let file_err = |error| ImportError::File {
         path: path.to_string(),
@@ -146,7 +171,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
     }
     let is_ca = leaf.basic_constraints_ca == Some(true);
     let exportable_param = args.exportable;
-    let (object, lines, new) = ctx.store()?.write(|tx| -> CsResult<_> {
+    let (object, lines, new) = ctx.store()?.write(|tx| -> Result<_, ImportError> {
         let pending = tx.request_by_spki(&leaf.spki_der)?;
         let (key, request_id, exportable) = match (&loaded.private_key_pkcs8, &pending) {
             (Some(k), _) => (
@@ -176,8 +201,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
                 thumbprint: thumbprint.clone(),
                 subject,
                 issuer,
-            }
-            .into());
+            });
         }
         let known = tx.certificate(&thumbprint)?;
         if key.is_none() && !is_ca && !force && known.as_ref().is_none_or(|k| k.key_pkcs8.is_none())
@@ -186,8 +210,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
                 path: path.to_string(),
                 thumbprint: thumbprint.clone(),
                 subject: leaf.subject.clone(),
-            }
-            .into());
+            });
         }
         let new = tx.put_certificate(&CertRow {
             thumbprint: thumbprint.clone(),
@@ -233,34 +256,42 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
 /// The uses an `Import-CsCertificate -Path ... -Roll -EffectiveDate` (the Local set, no -Type)
 /// stages the certificate for: the uses of the pending request it answers, else the uses whose
 /// serving certificate (this computer or global) has the same subject: a renewal.
-fn uses_to_roll(ctx: &mut Ctx, spki: &[u8], subject: &str, path: &str) -> CsResult<Vec<CertType>> {
+fn uses_to_roll(
+    ctx: &mut Ctx,
+    spki: &[u8],
+    subject: &str,
+    path: &str,
+) -> Result<Vec<CertType>, ImportError> {
     let mut scopes = assign::scopes_for_reading(ctx, None);
     scopes.dedup();
     let now = ctx.now;
-    let uses = ctx.store()?.read(|tx| -> CsResult<Vec<CertType>> {
-        if let Some(r) = tx.request_by_spki(spki)? {
-            let uses: Vec<CertType> = r.uses.split(',').filter_map(CertType::parse).collect();
-            if !uses.is_empty() {
-                return Ok(uses);
-            }
-        }
-        let mut uses = Vec::new();
-        for (_, u, st) in assign::states(tx, &scopes, now)? {
-            let Some(cur) = &st.current else { continue };
-            if let Some(row) = tx.certificate(&cur.thumbprint)? {
-                if certs::parse(&row)?.subject.eq_ignore_ascii_case(subject) && !uses.contains(&u) {
-                    uses.push(u);
+    let uses = ctx
+        .store()?
+        .read(|tx| -> Result<Vec<CertType>, ImportError> {
+            if let Some(r) = tx.request_by_spki(spki)? {
+                let uses: Vec<CertType> = r.uses.split(',').filter_map(CertType::parse).collect();
+                if !uses.is_empty() {
+                    return Ok(uses);
                 }
             }
-        }
-        Ok(uses)
-    })?;
+            let mut uses = Vec::new();
+            for (_, u, st) in assign::states(tx, &scopes, now)? {
+                let Some(cur) = &st.current else { continue };
+                if let Some(row) = tx.certificate(&cur.thumbprint)? {
+                    if certs::parse(&row)?.subject.eq_ignore_ascii_case(subject)
+                        && !uses.contains(&u)
+                    {
+                        uses.push(u);
+                    }
+                }
+            }
+            Ok(uses)
+        })?;
     if uses.is_empty() {
         return Err(ImportError::NoUseToRoll {
             path: path.to_string(),
             subject: subject.to_string(),
-        }
-        .into());
+        });
     }
     Ok(uses)
 }
