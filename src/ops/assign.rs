@@ -618,7 +618,31 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> Result<Vec<Removed>, Remov
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::import::tests::{cert_file, imported};
+    use crate::ops::TempDir;
     use chrono::TimeZone;
+
+    const FE: &str = "fe01.contoso.com";
+
+    /// The Default use at FE.
+    fn default_at_fe(roll: bool, effective: Option<DateTime<Utc>>) -> AssignTo<'static> {
+        AssignTo {
+            uses: &[CertType::Default],
+            identity: Some(FE),
+            roll,
+            effective,
+        }
+    }
+
+    fn remove_default(ctx: &mut Ctx, previous: bool) -> Result<Vec<Removed>, RemoveError> {
+        let args = RemoveArgs {
+            uses: &[CertType::Default],
+            identity: Some(FE),
+            previous,
+            force: true,
+        };
+        remove(ctx, args)
+    }
 
     fn row(id: i64, thumb: &str, day: u32) -> AssignmentRow {
         let t = Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap();
@@ -661,5 +685,127 @@ mod tests {
         assert!(check_roll(true, Some(t)).is_ok() && check_roll(false, None).is_ok());
         let e: CsError = AssignError::RollWithoutEffectiveDate.into();
         assert_eq!(e.error_id, "RollWithoutEffectiveDate");
+    }
+
+    #[test]
+    fn nothing_assigned_is_nothing_to_remove_for_that_use_and_scope() {
+        let dir = TempDir::new("remove-nothing");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let e = remove_default(&mut ctx, false).unwrap_err();
+        match &e {
+            RemoveError::NoCurrent { use_, scope } => {
+                assert_eq!((*use_, scope.as_str()), (CertType::Default, FE))
+            }
+            e => panic!("{e:?}"),
+        }
+        let e = CsError::from(e);
+        assert_eq!(
+            (e.error_id.as_str(), e.target.as_deref()),
+            ("NoCertificateAssigned", Some("Default"))
+        );
+        match remove_default(&mut ctx, true).unwrap_err() {
+            RemoveError::NoPrevious { use_, scope } => {
+                assert_eq!((use_, scope.as_str()), (CertType::Default, FE))
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn only_a_stored_certificate_with_its_key_that_has_not_expired_is_assigned() {
+        let dir = TempDir::new("assign-refused");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let unknown = "B2".repeat(20);
+        match assign_stored(&mut ctx, &unknown, default_at_fe(false, None)).unwrap_err() {
+            AssignError::Cert(CertError::NotInStore { thumbprint }) => {
+                assert_eq!(thumbprint, unknown)
+            }
+            e => panic!("{e:?}"),
+        }
+        let (bare, bare_thumbprint) = cert_file(&dir.0, "bare.pem", false);
+        let args = crate::ops::import::ImportArgs {
+            path: &bare,
+            force: true,
+            ..Default::default()
+        };
+        crate::ops::import::import_file(&mut ctx, args).unwrap();
+        match assign_stored(&mut ctx, &bare_thumbprint, default_at_fe(false, None)) {
+            Err(AssignError::WithoutPrivateKey { thumbprint, .. }) => {
+                assert_eq!(thumbprint, bare_thumbprint)
+            }
+            r => panic!("{r:?}"),
+        }
+        let (keyed, keyed_thumbprint) = cert_file(&dir.0, "keyed.pem", true);
+        imported(&mut ctx, &keyed, false);
+        // rcgen's certificates end with the year 4096.
+        ctx.now = Utc.with_ymd_and_hms(5000, 1, 1, 0, 0, 0).unwrap();
+        match assign_stored(&mut ctx, &keyed_thumbprint, default_at_fe(false, None)) {
+            Err(AssignError::Expired {
+                thumbprint,
+                not_after,
+                ..
+            }) => {
+                assert_eq!(thumbprint, keyed_thumbprint);
+                assert_eq!(chrono::Datelike::year(&not_after), 4096);
+            }
+            r => panic!("{r:?}"),
+        }
+        let listing = list(&mut ctx, Some(FE), &[]).unwrap();
+        assert!(listing.objects.is_empty() && listing.errors.is_empty());
+    }
+
+    #[test]
+    fn the_certificate_a_staged_roll_replaces_serves_until_then() {
+        let dir = TempDir::new("assign-roll");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (old, old_thumbprint) = cert_file(&dir.0, "old.pem", true);
+        let (new, new_thumbprint) = cert_file(&dir.0, "new.pem", true);
+        imported(&mut ctx, &old, false);
+        imported(&mut ctx, &new, false);
+        assign_stored(&mut ctx, &old_thumbprint, default_at_fe(false, None))
+            .unwrap()
+            .expect("not declined");
+        let effective = ctx.now + chrono::Duration::days(7);
+        let lines = assign_stored(
+            &mut ctx,
+            &new_thumbprint,
+            default_at_fe(true, Some(effective)),
+        )
+        .unwrap()
+        .expect("not declined");
+        assert!(lines[0].contains("(staged; effective"), "{lines:?}");
+        let listing = list(&mut ctx, Some(FE), &[CertType::Default]).unwrap();
+        match listing.objects.as_slice() {
+            [o] => {
+                assert_eq!(o.core.thumbprint, new_thumbprint);
+                assert_eq!(
+                    o.previous_thumbprint.as_deref(),
+                    Some(old_thumbprint.as_str())
+                );
+            }
+            o => panic!("{o:?}"),
+        }
+        match remove_default(&mut ctx, true).unwrap_err() {
+            RemoveError::PreviousStillServing {
+                serving, staged, ..
+            } => {
+                assert_eq!((serving, staged), (old_thumbprint.clone(), new_thumbprint))
+            }
+            e => panic!("{e:?}"),
+        }
+        let removed = remove_default(&mut ctx, false).unwrap();
+        assert_eq!(
+            removed,
+            vec![Removed {
+                use_: CertType::Default,
+                scope: FE.to_string(),
+                thumbprint: old_thumbprint
+            }]
+        );
+        // The staged roll stays, but nothing serves before it takes effect.
+        assert!(matches!(
+            remove_default(&mut ctx, false),
+            Err(RemoveError::NoCurrent { .. })
+        ));
     }
 }

@@ -179,3 +179,99 @@ pub fn export(
     ));
     Ok(Some(certs::stored_object(&row, &c)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::import::tests::{cert_file, imported};
+    use crate::ops::TempDir;
+
+    /// An export of `thumbprint` to `path` as a PFX, with a password.
+    fn to<'a>(path: &'a str, thumbprint: &'a str) -> ExportArgs<'a> {
+        ExportArgs {
+            thumbprint,
+            path,
+            password: Some("Pa$$w0rd".into()),
+            ..ExportArgs::default()
+        }
+    }
+
+    #[test]
+    fn what_is_asked_is_refused_before_the_store_is_opened() {
+        let dir = TempDir::new("export-args");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let out = dir.0.join("out.pfx").display().to_string();
+        let thumbprint = "a1".repeat(20);
+        let a = ExportArgs {
+            pem: true,
+            legacy: true,
+            ..to(&out, &thumbprint)
+        };
+        assert!(matches!(
+            export(&mut ctx, a),
+            Err(ExportError::LegacyIsForPfx)
+        ));
+        let a = ExportArgs {
+            password: None,
+            ..to(&out, &thumbprint)
+        };
+        assert!(matches!(
+            export(&mut ctx, a),
+            Err(ExportError::PasswordRequired)
+        ));
+        match export(&mut ctx, to(&out, "12:34")) {
+            Err(ExportError::Cert(CertError::InvalidThumbprint { raw })) => {
+                assert_eq!(raw, "12:34")
+            }
+            r => panic!("{r:?}"),
+        }
+        assert!(!dir.0.join("store").exists());
+    }
+
+    #[test]
+    fn an_unknown_thumbprint_is_not_in_the_store() {
+        let dir = TempDir::new("export-unknown");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let out = dir.0.join("out.pfx").display().to_string();
+        let e = export(&mut ctx, to(&out, &"a1".repeat(20))).unwrap_err();
+        match &e {
+            ExportError::Cert(CertError::NotInStore { thumbprint }) => {
+                assert_eq!(*thumbprint, "A1".repeat(20))
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(CsError::from(e).error_id, "CertificateNotFound");
+        assert!(!dir.0.join("out.pfx").exists());
+    }
+
+    #[test]
+    fn a_key_leaves_only_if_exportable_and_a_file_is_replaced_only_with_force() {
+        let dir = TempDir::new("export-key");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (kept, kept_thumbprint) = cert_file(&dir.0, "kept.pem", true);
+        imported(&mut ctx, &kept, false);
+        let out = dir.0.join("out.pfx").display().to_string();
+        match export(&mut ctx, to(&out, &kept_thumbprint)) {
+            Err(ExportError::NotExportable { thumbprint, .. }) => {
+                assert_eq!(thumbprint, kept_thumbprint)
+            }
+            r => panic!("{r:?}"),
+        }
+        let (free, free_thumbprint) = cert_file(&dir.0, "free.pem", true);
+        imported(&mut ctx, &free, true);
+        let done = export(&mut ctx, to(&out, &free_thumbprint)).unwrap();
+        assert_eq!(done.expect("not declined").core.thumbprint, free_thumbprint);
+        assert!(dir.0.join("out.pfx").is_file());
+        match export(&mut ctx, to(&out, &free_thumbprint)) {
+            Err(ExportError::Output(OutputPathError::Exists { shown, .. })) => {
+                assert_eq!(shown, out)
+            }
+            r => panic!("{r:?}"),
+        }
+        let again = ExportArgs {
+            force: true,
+            ..to(&out, &free_thumbprint)
+        };
+        assert!(export(&mut ctx, again).unwrap().is_some());
+    }
+}

@@ -295,3 +295,158 @@ fn uses_to_roll(
     }
     Ok(uses)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::ops::TempDir;
+    use std::path::{Path, PathBuf};
+
+    /// A self-signed certificate (rcgen: ECDSA P-256, valid until 4096) written as PEM to
+    /// `dir/name`, with its private key when `with_key`. Returns the path and its thumbprint.
+    pub(crate) fn cert_file(dir: &Path, name: &str, with_key: bool) -> (String, String) {
+        let made = rcgen::generate_simple_self_signed(vec!["fe01.contoso.com".to_string()])
+            .expect("a self-signed certificate");
+        let mut pem = made.cert.pem();
+        if with_key {
+            pem.push_str(&made.signing_key.serialize_pem());
+        }
+        let path: PathBuf = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        let thumbprint = inspect_der_certificate(made.cert.der())
+            .unwrap()
+            .thumbprint
+            .unwrap();
+        (path.display().to_string(), thumbprint)
+    }
+
+    /// Imports `path` (with its key exportable when `exportable`), which must succeed.
+    pub(crate) fn imported(ctx: &mut Ctx, path: &str, exportable: bool) -> StoredCertificate {
+        let args = ImportArgs {
+            path,
+            exportable: Some(exportable),
+            ..ImportArgs::default()
+        };
+        import_file(ctx, args)
+            .unwrap()
+            .expect("not declined")
+            .object
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found_before_a_store_is_made() {
+        let dir = TempDir::new("import-missing");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let missing = dir.0.join("answer.cer").display().to_string();
+        let args = ImportArgs {
+            path: &missing,
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args).unwrap_err() {
+            ImportError::Input(InputError::PathNotFound { full, shown }) => {
+                assert_eq!(full, dir.0.join("answer.cer"));
+                assert_eq!(shown, missing);
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(!dir.0.join("store").exists());
+    }
+
+    #[test]
+    fn a_file_that_is_no_certificate_is_refused_with_its_path() {
+        let dir = TempDir::new("import-junk");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let junk = dir.0.join("junk.cer");
+        std::fs::write(&junk, "no certificate here").unwrap();
+        let shown = junk.display().to_string();
+        let args = ImportArgs {
+            path: &shown,
+            ..ImportArgs::default()
+        };
+        let e = import_file(&mut ctx, args).unwrap_err();
+        match &e {
+            ImportError::File {
+                path,
+                error: CertFileError::NotACertificate(_),
+            } => assert_eq!(*path, shown),
+            e => panic!("{e:?}"),
+        }
+        let e = CsError::from(e);
+        assert_eq!(e.error_id, "InvalidCertificateFile");
+        assert_eq!(e.target.as_deref(), Some(shown.as_str()));
+    }
+
+    #[test]
+    fn a_certificate_that_answers_no_request_and_has_no_key_needs_force() {
+        let dir = TempDir::new("import-force");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (path, thumbprint) = cert_file(&dir.0, "answer.pem", false);
+        let args = ImportArgs {
+            path: &path,
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args.clone()).unwrap_err() {
+            ImportError::NoMatchingRequest {
+                path: p,
+                thumbprint: t,
+                ..
+            } => assert_eq!((p, t), (path.clone(), thumbprint.clone())),
+            e => panic!("{e:?}"),
+        }
+        let args = ImportArgs {
+            force: true,
+            ..args
+        };
+        let done = import_file(&mut ctx, args).unwrap().expect("not declined");
+        assert_eq!(done.object.core.thumbprint, thumbprint);
+        assert!(!done.object.has_private_key);
+    }
+
+    #[test]
+    fn a_roll_without_uses_needs_a_request_or_a_renewal() {
+        let dir = TempDir::new("import-roll");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (path, _) = cert_file(&dir.0, "renewed.pem", true);
+        let args = ImportArgs {
+            path: &path,
+            assign: Some(AssignTo {
+                roll: true,
+                effective: Some(ctx.now + chrono::Duration::days(7)),
+                ..AssignTo::default()
+            }),
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args).unwrap_err() {
+            ImportError::NoUseToRoll { path: p, subject } => {
+                assert_eq!(p, path);
+                assert!(subject.contains("rcgen"), "{subject}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn an_assignment_refused_in_the_same_transaction_stores_nothing() {
+        let dir = TempDir::new("import-assign");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (path, thumbprint) = cert_file(&dir.0, "bare.pem", false);
+        let args = ImportArgs {
+            path: &path,
+            force: true,
+            assign: Some(AssignTo {
+                uses: &[CertType::Default],
+                identity: Some("fe01.contoso.com"),
+                ..AssignTo::default()
+            }),
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args).unwrap_err() {
+            ImportError::Assign(AssignError::WithoutPrivateKey { thumbprint: t, .. }) => {
+                assert_eq!(t, thumbprint)
+            }
+            e => panic!("{e:?}"),
+        }
+        let stored = ctx.store().unwrap().read(|tx| tx.certificate(&thumbprint));
+        assert!(stored.unwrap().is_none());
+    }
+}
