@@ -161,8 +161,8 @@ impl<'a> Assignment<'a> {
     }
 }
 
-/// Why a certificate cannot be assigned (or rolled) as asked, or the assigned certificates not
-/// listed.
+/// Why a certificate cannot be assigned (or rolled) as asked, and why an assigned use is not
+/// listed (a [`Listing`]'s error records).
 #[derive(Debug)]
 pub enum AssignError {
     WithoutPrivateKey {
