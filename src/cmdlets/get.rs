@@ -30,8 +30,8 @@ pub static DEF: CmdletDef = CmdletDef {
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let listing = assign::list(ctx, b.str("Identity"), &b.uses("Type"))?;
-    for e in &listing.errors {
-        ctx.host.error(e);
+    for e in listing.errors {
+        ctx.host.error(&e.into());
     }
     for o in &listing.objects {
         ctx.host.emit(o);

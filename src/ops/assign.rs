@@ -2,9 +2,9 @@
 //! rolling (Set-/Import-CsCertificate), removing (Remove-CsCertificate), listing
 //! (Get-CsCertificate).
 
-use super::certs;
-use super::Ctx;
-use crate::error::{Category, CsError, CsResult};
+use super::certs::{self, CertError};
+use super::{Ctx, CtxError};
+use crate::error::{Category, CsError};
 use crate::model::CertType;
 use crate::output::objects::{AssignedCertificate, CertificateCore};
 use crate::pki::inspect::Inspected;
@@ -161,8 +161,9 @@ impl<'a> Assignment<'a> {
     }
 }
 
-/// Why a certificate cannot be assigned (or rolled) as asked.
-#[derive(Debug, Clone, PartialEq)]
+/// Why a certificate cannot be assigned (or rolled) as asked, and why an assigned use is not
+/// listed (a [`Listing`]'s error records).
+#[derive(Debug)]
 pub enum AssignError {
     WithoutPrivateKey {
         thumbprint: String,
@@ -187,7 +188,14 @@ pub enum AssignError {
         thumbprint: String,
         use_: CertType,
     },
+    /// The certificate to assign is not in the store or does not read; or (in a listing) an
+    /// assigned one does not read ([`CertError::AssignedUnreadable`]).
+    Cert(CertError),
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(AssignError: Cert(CertError), Store(StoreError), Ctx(CtxError));
 
 impl From<AssignError> for CsError {
     fn from(e: AssignError) -> CsError {
@@ -226,6 +234,9 @@ impl From<AssignError> for CsError {
                 format!("Assigned certificate not found or untrusted: {thumbprint} (use {use_})."),
             )
             .with_target(thumbprint),
+            AssignError::Cert(e) => e.into(),
+            AssignError::Store(e) => e.into(),
+            AssignError::Ctx(e) => e.into(),
         }
     }
 }
@@ -291,7 +302,7 @@ pub fn apply(
     a: &Assignment<'_>,
     c: &Inspected,
     now: DateTime<Utc>,
-) -> CsResult<Vec<String>> {
+) -> Result<Vec<String>, AssignError> {
     if a.roll {
         check_valid_when_effective(a.thumbprint, c, a.effective.unwrap_or(now))?;
     }
@@ -348,19 +359,24 @@ pub fn apply(
 #[derive(Debug, Default)]
 pub struct Listing {
     pub objects: Vec<AssignedCertificate>,
-    pub errors: Vec<CsError>,
+    /// `Cert(AssignedUnreadable)` or `AssignedNotInStore`, one per row not shown.
+    pub errors: Vec<AssignError>,
 }
 
 /// The assigned certificates at `-Identity` (default this computer and Global), `only` these
 /// uses when not empty, resolved at the current time.
-pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResult<Listing> {
+pub fn list(
+    ctx: &mut Ctx,
+    identity: Option<&str>,
+    only: &[CertType],
+) -> Result<Listing, AssignError> {
     let scopes = scopes_for_reading(ctx, identity);
     let now = ctx.now;
     // One bad row (a damaged certificate) is an error record of its own; the others are shown.
-    let (objects, missing, broken) = ctx.store()?.read(|tx| -> CsResult<_> {
+    let (objects, missing, broken) = ctx.store()?.read(|tx| -> Result<_, AssignError> {
         let mut objects = Vec::new();
         let mut missing = Vec::new();
-        let mut broken: Vec<CsError> = Vec::new();
+        let mut broken: Vec<AssignError> = Vec::new();
         for (scope, u, st) in states(tx, &scopes, now)? {
             if !only.is_empty() && !only.contains(&u) {
                 continue;
@@ -381,7 +397,7 @@ pub fn list(ctx: &mut Ctx, identity: Option<&str>, only: &[CertType]) -> CsResul
     })?;
     let mut errors = broken;
     for (use_, thumbprint) in missing {
-        errors.push(AssignError::AssignedNotInStore { thumbprint, use_ }.into());
+        errors.push(AssignError::AssignedNotInStore { thumbprint, use_ });
     }
     Ok(Listing { objects, errors })
 }
@@ -392,7 +408,7 @@ pub fn assign_stored(
     ctx: &mut Ctx,
     thumbprint: &str,
     to: AssignTo<'_>,
-) -> CsResult<Option<Vec<String>>> {
+) -> Result<Option<Vec<String>>, AssignError> {
     let now = ctx.now;
     let assignment = Assignment::new(ctx, thumbprint, to.uses, to.identity, to.roll, to.effective);
     let (row, c) = ctx.store()?.read(|tx| certs::load(tx, thumbprint))?;
@@ -406,14 +422,16 @@ pub fn assign_stored(
     if !ctx.should_process(&target, action)? {
         return Ok(None);
     }
-    let lines = ctx.store()?.write(|tx| -> CsResult<Vec<String>> {
-        // Re-read inside the write transaction: another process may have removed it meanwhile.
-        let (row, c) = certs::load(&tx, thumbprint)?;
-        check_assignable(&row, &c, now)?;
-        let lines = apply(&tx, &assignment, &c, now)?;
-        tx.commit()?;
-        Ok(lines)
-    })?;
+    let lines = ctx
+        .store()?
+        .write(|tx| -> Result<Vec<String>, AssignError> {
+            // Re-read inside the write transaction: another process may have removed it meanwhile.
+            let (row, c) = certs::load(&tx, thumbprint)?;
+            check_assignable(&row, &c, now)?;
+            let lines = apply(&tx, &assignment, &c, now)?;
+            tx.commit()?;
+            Ok(lines)
+        })?;
     Ok(Some(lines))
 }
 
@@ -425,8 +443,8 @@ pub struct Removed {
     pub thumbprint: String,
 }
 
-/// Why nothing was removed for a use.
-#[derive(Debug, Clone, PartialEq)]
+/// Why nothing was removed (for a use, or at all).
+#[derive(Debug)]
 pub enum RemoveError {
     /// `-Previous` while a roll is staged: the previous certificate still serves.
     PreviousStillServing {
@@ -443,7 +461,11 @@ pub enum RemoveError {
         use_: CertType,
         scope: String,
     },
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(RemoveError: Store(StoreError), Ctx(CtxError));
 
 impl From<RemoveError> for CsError {
     fn from(e: RemoveError) -> CsError {
@@ -469,6 +491,8 @@ impl From<RemoveError> for CsError {
                 format!("No certificate is assigned for the type \"{u}\" at {scope}."),
             )
             .with_target(u.name()),
+            RemoveError::Store(e) => e.into(),
+            RemoveError::Ctx(e) => e.into(),
         }
     }
 }
@@ -534,7 +558,7 @@ fn removal(
 }
 
 /// Unassigns each use (asking per use unless -Force); returns what was removed.
-pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
+pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> Result<Vec<Removed>, RemoveError> {
     let now = ctx.now;
     let targets: Vec<(CertType, String)> = args
         .uses
@@ -544,7 +568,7 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
     // Look first, so that a use with nothing to remove is an error before anything changes.
     let plan = ctx
         .store()?
-        .read(|tx| -> CsResult<Vec<(Removed, Vec<i64>)>> {
+        .read(|tx| -> Result<Vec<(Removed, Vec<i64>)>, RemoveError> {
             let mut plan = Vec::new();
             for (u, scope) in &targets {
                 let rows: Vec<_> = tx
@@ -579,7 +603,7 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
     if confirmed.is_empty() {
         return Ok(Vec::new());
     }
-    ctx.store()?.write(|tx| -> CsResult<()> {
+    ctx.store()?.write(|tx| -> Result<(), RemoveError> {
         for (_, ids) in &confirmed {
             for id in ids {
                 tx.delete_assignment(*id)?;
@@ -594,7 +618,31 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> CsResult<Vec<Removed>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::import::tests::{cert_file, imported};
+    use crate::ops::TempDir;
     use chrono::TimeZone;
+
+    const FE: &str = "fe01.contoso.com";
+
+    /// The Default use at FE.
+    fn default_at_fe(roll: bool, effective: Option<DateTime<Utc>>) -> AssignTo<'static> {
+        AssignTo {
+            uses: &[CertType::Default],
+            identity: Some(FE),
+            roll,
+            effective,
+        }
+    }
+
+    fn remove_default(ctx: &mut Ctx, previous: bool) -> Result<Vec<Removed>, RemoveError> {
+        let args = RemoveArgs {
+            uses: &[CertType::Default],
+            identity: Some(FE),
+            previous,
+            force: true,
+        };
+        remove(ctx, args)
+    }
 
     fn row(id: i64, thumb: &str, day: u32) -> AssignmentRow {
         let t = Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).unwrap();
@@ -625,16 +673,139 @@ mod tests {
     #[test]
     fn roll_and_effective_date_go_together() {
         let t = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(
+        // `matches!`, not `assert_eq!`: AssignError carries store errors, which have no `==`.
+        assert!(matches!(
             check_roll(true, None),
             Err(AssignError::RollWithoutEffectiveDate)
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             check_roll(false, Some(t)),
             Err(AssignError::EffectiveDateWithoutRoll)
-        );
+        ));
         assert!(check_roll(true, Some(t)).is_ok() && check_roll(false, None).is_ok());
         let e: CsError = AssignError::RollWithoutEffectiveDate.into();
         assert_eq!(e.error_id, "RollWithoutEffectiveDate");
+    }
+
+    #[test]
+    fn nothing_assigned_is_nothing_to_remove_for_that_use_and_scope() {
+        let dir = TempDir::new("remove-nothing");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let e = remove_default(&mut ctx, false).unwrap_err();
+        match &e {
+            RemoveError::NoCurrent { use_, scope } => {
+                assert_eq!((*use_, scope.as_str()), (CertType::Default, FE))
+            }
+            e => panic!("{e:?}"),
+        }
+        let e = CsError::from(e);
+        assert_eq!(
+            (e.error_id.as_str(), e.target.as_deref()),
+            ("NoCertificateAssigned", Some("Default"))
+        );
+        match remove_default(&mut ctx, true).unwrap_err() {
+            RemoveError::NoPrevious { use_, scope } => {
+                assert_eq!((use_, scope.as_str()), (CertType::Default, FE))
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn only_a_stored_certificate_with_its_key_that_has_not_expired_is_assigned() {
+        let dir = TempDir::new("assign-refused");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let unknown = "B2".repeat(20);
+        match assign_stored(&mut ctx, &unknown, default_at_fe(false, None)).unwrap_err() {
+            AssignError::Cert(CertError::NotInStore { thumbprint }) => {
+                assert_eq!(thumbprint, unknown)
+            }
+            e => panic!("{e:?}"),
+        }
+        let (bare, bare_thumbprint) = cert_file(&dir.0, "bare.pem", false);
+        let args = crate::ops::import::ImportArgs {
+            path: &bare,
+            force: true,
+            ..Default::default()
+        };
+        crate::ops::import::import_file(&mut ctx, args).unwrap();
+        match assign_stored(&mut ctx, &bare_thumbprint, default_at_fe(false, None)) {
+            Err(AssignError::WithoutPrivateKey { thumbprint, .. }) => {
+                assert_eq!(thumbprint, bare_thumbprint)
+            }
+            r => panic!("{r:?}"),
+        }
+        let (keyed, keyed_thumbprint) = cert_file(&dir.0, "keyed.pem", true);
+        imported(&mut ctx, &keyed, false);
+        // rcgen's certificates end with the year 4096.
+        ctx.now = Utc.with_ymd_and_hms(5000, 1, 1, 0, 0, 0).unwrap();
+        match assign_stored(&mut ctx, &keyed_thumbprint, default_at_fe(false, None)) {
+            Err(AssignError::Expired {
+                thumbprint,
+                not_after,
+                ..
+            }) => {
+                assert_eq!(thumbprint, keyed_thumbprint);
+                assert_eq!(chrono::Datelike::year(&not_after), 4096);
+            }
+            r => panic!("{r:?}"),
+        }
+        let listing = list(&mut ctx, Some(FE), &[]).unwrap();
+        assert!(listing.objects.is_empty() && listing.errors.is_empty());
+    }
+
+    #[test]
+    fn the_certificate_a_staged_roll_replaces_serves_until_then() {
+        let dir = TempDir::new("assign-roll");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (old, old_thumbprint) = cert_file(&dir.0, "old.pem", true);
+        let (new, new_thumbprint) = cert_file(&dir.0, "new.pem", true);
+        imported(&mut ctx, &old, false);
+        imported(&mut ctx, &new, false);
+        assign_stored(&mut ctx, &old_thumbprint, default_at_fe(false, None))
+            .unwrap()
+            .expect("not declined");
+        let effective = ctx.now + chrono::Duration::days(7);
+        let lines = assign_stored(
+            &mut ctx,
+            &new_thumbprint,
+            default_at_fe(true, Some(effective)),
+        )
+        .unwrap()
+        .expect("not declined");
+        assert!(lines[0].contains("(staged; effective"), "{lines:?}");
+        let listing = list(&mut ctx, Some(FE), &[CertType::Default]).unwrap();
+        match listing.objects.as_slice() {
+            [o] => {
+                assert_eq!(o.core.thumbprint, new_thumbprint);
+                assert_eq!(
+                    o.previous_thumbprint.as_deref(),
+                    Some(old_thumbprint.as_str())
+                );
+            }
+            o => panic!("{o:?}"),
+        }
+        match remove_default(&mut ctx, true).unwrap_err() {
+            RemoveError::PreviousStillServing {
+                serving, staged, ..
+            } => {
+                assert_eq!((serving, staged), (old_thumbprint.clone(), new_thumbprint))
+            }
+            e => panic!("{e:?}"),
+        }
+        let removed = remove_default(&mut ctx, false).unwrap();
+        assert_eq!(
+            removed,
+            vec![Removed {
+                use_: CertType::Default,
+                scope: FE.to_string(),
+                thumbprint: old_thumbprint
+            }]
+        );
+        // The staged roll stays, but nothing serves before it takes effect.
+        assert!(matches!(
+            remove_default(&mut ctx, false),
+            Err(RemoveError::NoCurrent { .. })
+        ));
     }
 }

@@ -1,12 +1,14 @@
 //! Exporting a certificate with its private key (PFX, modern or legacy, or PEM with an
 //! encrypted key) for another server, e.g. the other members of an Edge pool.
 
-use super::{certs, Ctx};
-use crate::error::{Category, CsError, CsResult};
-use crate::output::file::Existing;
+use super::certs::{self, CertError};
+use super::{Ctx, CtxError};
+use crate::error::{Category, CsError};
+use crate::output::file::{Existing, OutputPathError};
 use crate::output::objects::StoredCertificate;
 use crate::pki::export::ExportError as WriteError;
 use crate::pki::pfx::{write_encrypted_pem_bundle, write_pfx};
+use crate::store::StoreError;
 
 /// What to export, where, and how.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +25,7 @@ pub struct ExportArgs<'a> {
     pub force: bool,
 }
 
-/// Why nothing was exported (besides store and path errors).
+/// Why nothing was exported.
 #[derive(Debug)]
 pub enum ExportError {
     LegacyIsForPfx,
@@ -44,7 +46,22 @@ pub enum ExportError {
         shown: String,
         error: std::io::Error,
     },
+    /// The thumbprint is not valid, or its certificate is not in the store or does not read.
+    Cert(CertError),
+    /// -Path refused before anything is written (empty, in the store, exists without -Force).
+    Output(OutputPathError),
+    /// The store, or its key (encrypted at rest) that does not open.
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(
+    ExportError:
+    Cert(CertError),
+    Output(OutputPathError),
+    Store(StoreError),
+    Ctx(CtxError),
+);
 
 impl From<ExportError> for CsError {
     fn from(e: ExportError) -> CsError {
@@ -77,22 +94,29 @@ impl From<ExportError> for CsError {
                 format!("'{}' could not be written: {error}", path.display()),
             )
             .with_target(shown),
+            ExportError::Cert(e) => e.into(),
+            ExportError::Output(e) => e.into(),
+            ExportError::Store(e) => e.into(),
+            ExportError::Ctx(e) => e.into(),
         }
     }
 }
 
 /// Writes the file; `Ok(None)`: -WhatIf or declined. Returns the exported certificate.
-pub fn export(ctx: &mut Ctx, args: ExportArgs<'_>) -> CsResult<Option<StoredCertificate>> {
+pub fn export(
+    ctx: &mut Ctx,
+    args: ExportArgs<'_>,
+) -> Result<Option<StoredCertificate>, ExportError> {
     let thumbprint = certs::normalize_thumbprint(args.thumbprint)?;
     let path_arg = args.path;
     let (pem, legacy) = (args.pem, args.legacy);
     if pem && legacy {
-        return Err(ExportError::LegacyIsForPfx.into());
+        return Err(ExportError::LegacyIsForPfx);
     }
     let Some(password) = args.password else {
-        return Err(ExportError::PasswordRequired.into());
+        return Err(ExportError::PasswordRequired);
     };
-    let (row, c, chain, key) = ctx.store()?.read(|tx| -> CsResult<_> {
+    let (row, c, chain, key) = ctx.store()?.read(|tx| -> Result<_, ExportError> {
         let (row, c) = certs::load(tx, &thumbprint)?;
         let chain = certs::known_chain(tx, &row, &c)?;
         // Keys encrypted at rest are opened here, and only here.
@@ -106,15 +130,13 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs<'_>) -> CsResult<Option<StoredCert
         return Err(ExportError::WithoutPrivateKey {
             thumbprint,
             subject: c.subject,
-        }
-        .into());
+        });
     };
     if !row.exportable {
         return Err(ExportError::NotExportable {
             thumbprint,
             subject: c.subject,
-        }
-        .into());
+        });
     }
     let target = ctx.output_target("-Path", path_arg, args.force, Existing::NeedsForce)?;
     let path = target.path.clone();
@@ -156,4 +178,100 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs<'_>) -> CsResult<Option<StoredCert
         chain.len()
     ));
     Ok(Some(certs::stored_object(&row, &c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::import::tests::{cert_file, imported};
+    use crate::ops::TempDir;
+
+    /// An export of `thumbprint` to `path` as a PFX, with a password.
+    fn to<'a>(path: &'a str, thumbprint: &'a str) -> ExportArgs<'a> {
+        ExportArgs {
+            thumbprint,
+            path,
+            password: Some("Pa$$w0rd".into()),
+            ..ExportArgs::default()
+        }
+    }
+
+    #[test]
+    fn what_is_asked_is_refused_before_the_store_is_opened() {
+        let dir = TempDir::new("export-args");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let out = dir.0.join("out.pfx").display().to_string();
+        let thumbprint = "a1".repeat(20);
+        let a = ExportArgs {
+            pem: true,
+            legacy: true,
+            ..to(&out, &thumbprint)
+        };
+        assert!(matches!(
+            export(&mut ctx, a),
+            Err(ExportError::LegacyIsForPfx)
+        ));
+        let a = ExportArgs {
+            password: None,
+            ..to(&out, &thumbprint)
+        };
+        assert!(matches!(
+            export(&mut ctx, a),
+            Err(ExportError::PasswordRequired)
+        ));
+        match export(&mut ctx, to(&out, "12:34")) {
+            Err(ExportError::Cert(CertError::InvalidThumbprint { raw })) => {
+                assert_eq!(raw, "12:34")
+            }
+            r => panic!("{r:?}"),
+        }
+        assert!(!dir.0.join("store").exists());
+    }
+
+    #[test]
+    fn an_unknown_thumbprint_is_not_in_the_store() {
+        let dir = TempDir::new("export-unknown");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let out = dir.0.join("out.pfx").display().to_string();
+        let e = export(&mut ctx, to(&out, &"a1".repeat(20))).unwrap_err();
+        match &e {
+            ExportError::Cert(CertError::NotInStore { thumbprint }) => {
+                assert_eq!(*thumbprint, "A1".repeat(20))
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(CsError::from(e).error_id, "CertificateNotFound");
+        assert!(!dir.0.join("out.pfx").exists());
+    }
+
+    #[test]
+    fn a_key_leaves_only_if_exportable_and_a_file_is_replaced_only_with_force() {
+        let dir = TempDir::new("export-key");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (kept, kept_thumbprint) = cert_file(&dir.0, "kept.pem", true);
+        imported(&mut ctx, &kept, false);
+        let out = dir.0.join("out.pfx").display().to_string();
+        match export(&mut ctx, to(&out, &kept_thumbprint)) {
+            Err(ExportError::NotExportable { thumbprint, .. }) => {
+                assert_eq!(thumbprint, kept_thumbprint)
+            }
+            r => panic!("{r:?}"),
+        }
+        let (free, free_thumbprint) = cert_file(&dir.0, "free.pem", true);
+        imported(&mut ctx, &free, true);
+        let done = export(&mut ctx, to(&out, &free_thumbprint)).unwrap();
+        assert_eq!(done.expect("not declined").core.thumbprint, free_thumbprint);
+        assert!(dir.0.join("out.pfx").is_file());
+        match export(&mut ctx, to(&out, &free_thumbprint)) {
+            Err(ExportError::Output(OutputPathError::Exists { shown, .. })) => {
+                assert_eq!(shown, out)
+            }
+            r => panic!("{r:?}"),
+        }
+        let again = ExportArgs {
+            force: true,
+            ..to(&out, &free_thumbprint)
+        };
+        assert!(export(&mut ctx, again).unwrap().is_some());
+    }
 }

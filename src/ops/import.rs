@@ -1,15 +1,15 @@
 //! Importing a certificate file (a CA's answer, a .p7b, a PFX) into the store, joined to the
 //! pending request whose key it carries, optionally assigned in the same transaction.
 
-use super::assign::{self, AssignTo, Assignment};
-use super::certs;
-use super::Ctx;
-use crate::error::{Category, CsError, CsResult};
+use super::assign::{self, AssignError, AssignTo, Assignment};
+use super::certs::{self, CertError, InputError};
+use super::{Ctx, CtxError};
+use crate::error::{Category, CsError};
 use crate::model::CertType;
 use crate::output::objects::StoredCertificate;
 use crate::pki::certfile::{read_certificates, CertFileError};
 use crate::pki::inspect::inspect_der_certificate;
-use crate::store::CertRow;
+use crate::store::{CertRow, StoreError};
 
 /// What to import: the file as the user named it, its password, and what to do with it.
 #[derive(Debug, Clone, Default)]
@@ -32,11 +32,14 @@ pub struct Imported {
     pub lines: Vec<String>,
 }
 
-/// Why an import was refused (besides store and assignment errors).
+/// Why an import was refused.
 #[derive(Debug)]
 pub enum ImportError {
     /// The file does not read as certificates (or the password does not open it).
-    File { path: String, error: CertFileError },
+    File {
+        path: String,
+        error: CertFileError,
+    },
     /// The certificate does not verify against an issuer the file or the store knows.
     SignatureInvalid {
         path: String,
@@ -51,13 +54,57 @@ pub enum ImportError {
         subject: String,
     },
     /// `-Roll` without `-Type`, and neither a request nor a renewed certificate names the uses.
-    NoUseToRoll { path: String, subject: String },
+    NoUseToRoll {
+        path: String,
+        subject: String,
+    },
+    /// The file was not found or not read.
+    Input(InputError),
+    /// The certificate cannot be assigned as asked (or the assignment not written).
+    Assign(AssignError),
+    /// A certificate in the store that does not read (looking for the uses to roll).
+    Cert(CertError),
+    Store(StoreError),
+    Ctx(CtxError),
 }
+
+crate::ops::wraps!(
+    ImportError:
+    Input(InputError),
+    Assign(AssignError),
+    Cert(CertError),
+    Store(StoreError),
+    Ctx(CtxError),
+);
 
 impl From<ImportError> for CsError {
     fn from(e: ImportError) -> CsError {
         match e {
-            ImportError::File { path, error } => file_error(&path, error),
+            ImportError::File { path, error } => {
+                let (id, cat, msg) = match &error {
+                    CertFileError::WrongPassword => (
+                        "WrongPassword",
+                        Category::SecurityError,
+                        format!("The specified network password is not correct: '{path}' does not open with the password given. Check the password (or $env:CSCERT_PASSWORD); if it is right, the file is damaged: export it again."),
+                    ),
+                    CertFileError::Pfx(crate::pki::pfx::PfxError::Damaged) => (
+                        "PfxDamaged",
+                        Category::InvalidData,
+                        format!("'{path}' is damaged: the password opens its private key, but its integrity check (MAC) fails, so the file was altered or cut after it was made. Export the PFX again."),
+                    ),
+                    CertFileError::PasswordRequired => (
+                        "PasswordRequired",
+                        Category::SecurityError,
+                        format!("'{path}' is a password-protected PFX. Give -Password (or set $env:CSCERT_PASSWORD)."),
+                    ),
+                    _ => (
+                        "InvalidCertificateFile",
+                        Category::InvalidData,
+                        format!("'{path}' cannot be imported: {error}. cscert imports DER or PEM .cer/.crt/.pem, PKCS#7 .p7b and PKCS#12 .pfx files."),
+                    ),
+                };
+                CsError::failed(id, cat, msg).with_target(path)
+            }
             ImportError::SignatureInvalid { path, thumbprint, subject, issuer } => CsError::failed(
                 "CertificateSignatureInvalid",
                 Category::SecurityError,
@@ -76,40 +123,18 @@ impl From<ImportError> for CsError {
                 format!("-Roll stages '{path}' ({subject}) for the uses of the request it answers or of the certificate with the same subject that it renews, and it has neither. Give the uses: Import-CsCertificate -Identity <computer or Global> -Type <uses> -Path '{path}' -Roll -EffectiveDate <date>."),
             )
             .with_target(path),
+            ImportError::Input(e) => e.into(),
+            ImportError::Assign(e) => e.into(),
+            ImportError::Cert(e) => e.into(),
+            ImportError::Store(e) => e.into(),
+            ImportError::Ctx(e) => e.into(),
         }
     }
 }
 
-/// A certificate file's error in PowerShell's words.
-pub fn file_error(path: &str, e: CertFileError) -> CsError {
-    let (id, cat, msg) = match &e {
-        CertFileError::WrongPassword => (
-            "WrongPassword",
-            Category::SecurityError,
-            format!("The specified network password is not correct: '{path}' does not open with the password given. Check the password (or $env:CSCERT_PASSWORD); if it is right, the file is damaged: export it again."),
-        ),
-        CertFileError::Pfx(crate::pki::pfx::PfxError::Damaged) => (
-            "PfxDamaged",
-            Category::InvalidData,
-            format!("'{path}' is damaged: the password opens its private key, but its integrity check (MAC) fails, so the file was altered or cut after it was made. Export the PFX again."),
-        ),
-        CertFileError::PasswordRequired => (
-            "PasswordRequired",
-            Category::SecurityError,
-            format!("'{path}' is a password-protected PFX. Give -Password (or set $env:CSCERT_PASSWORD)."),
-        ),
-        _ => (
-            "InvalidCertificateFile",
-            Category::InvalidData,
-            format!("'{path}' cannot be imported: {e}. cscert imports DER or PEM .cer/.crt/.pem, PKCS#7 .p7b and PKCS#12 .pfx files."),
-        ),
-    };
-    CsError::failed(id, cat, msg).with_target(path)
-}
-
 /// Loads a certificate file into the store, inside one transaction with the optional
 /// assignment. `Ok(None)`: -WhatIf or a declined confirmation, nothing was done.
-pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Imported>> {
+pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> Result<Option<Imported>, ImportError> {
     let path = args.path;
     let file_err = |error| ImportError::File {
         path: path.to_string(),
@@ -146,7 +171,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
     }
     let is_ca = leaf.basic_constraints_ca == Some(true);
     let exportable_param = args.exportable;
-    let (object, lines, new) = ctx.store()?.write(|tx| -> CsResult<_> {
+    let (object, lines, new) = ctx.store()?.write(|tx| -> Result<_, ImportError> {
         let pending = tx.request_by_spki(&leaf.spki_der)?;
         let (key, request_id, exportable) = match (&loaded.private_key_pkcs8, &pending) {
             (Some(k), _) => (
@@ -176,8 +201,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
                 thumbprint: thumbprint.clone(),
                 subject,
                 issuer,
-            }
-            .into());
+            });
         }
         let known = tx.certificate(&thumbprint)?;
         if key.is_none() && !is_ca && !force && known.as_ref().is_none_or(|k| k.key_pkcs8.is_none())
@@ -186,8 +210,7 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
                 path: path.to_string(),
                 thumbprint: thumbprint.clone(),
                 subject: leaf.subject.clone(),
-            }
-            .into());
+            });
         }
         let new = tx.put_certificate(&CertRow {
             thumbprint: thumbprint.clone(),
@@ -233,34 +256,197 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> CsResult<Option<Impor
 /// The uses an `Import-CsCertificate -Path ... -Roll -EffectiveDate` (the Local set, no -Type)
 /// stages the certificate for: the uses of the pending request it answers, else the uses whose
 /// serving certificate (this computer or global) has the same subject: a renewal.
-fn uses_to_roll(ctx: &mut Ctx, spki: &[u8], subject: &str, path: &str) -> CsResult<Vec<CertType>> {
+fn uses_to_roll(
+    ctx: &mut Ctx,
+    spki: &[u8],
+    subject: &str,
+    path: &str,
+) -> Result<Vec<CertType>, ImportError> {
     let mut scopes = assign::scopes_for_reading(ctx, None);
     scopes.dedup();
     let now = ctx.now;
-    let uses = ctx.store()?.read(|tx| -> CsResult<Vec<CertType>> {
-        if let Some(r) = tx.request_by_spki(spki)? {
-            let uses: Vec<CertType> = r.uses.split(',').filter_map(CertType::parse).collect();
-            if !uses.is_empty() {
-                return Ok(uses);
-            }
-        }
-        let mut uses = Vec::new();
-        for (_, u, st) in assign::states(tx, &scopes, now)? {
-            let Some(cur) = &st.current else { continue };
-            if let Some(row) = tx.certificate(&cur.thumbprint)? {
-                if certs::parse(&row)?.subject.eq_ignore_ascii_case(subject) && !uses.contains(&u) {
-                    uses.push(u);
+    let uses = ctx
+        .store()?
+        .read(|tx| -> Result<Vec<CertType>, ImportError> {
+            if let Some(r) = tx.request_by_spki(spki)? {
+                let uses: Vec<CertType> = r.uses.split(',').filter_map(CertType::parse).collect();
+                if !uses.is_empty() {
+                    return Ok(uses);
                 }
             }
-        }
-        Ok(uses)
-    })?;
+            let mut uses = Vec::new();
+            for (_, u, st) in assign::states(tx, &scopes, now)? {
+                let Some(cur) = &st.current else { continue };
+                if let Some(row) = tx.certificate(&cur.thumbprint)? {
+                    if certs::parse(&row)?.subject.eq_ignore_ascii_case(subject)
+                        && !uses.contains(&u)
+                    {
+                        uses.push(u);
+                    }
+                }
+            }
+            Ok(uses)
+        })?;
     if uses.is_empty() {
         return Err(ImportError::NoUseToRoll {
             path: path.to_string(),
             subject: subject.to_string(),
-        }
-        .into());
+        });
     }
     Ok(uses)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::ops::TempDir;
+    use std::path::{Path, PathBuf};
+
+    /// A self-signed certificate (rcgen: ECDSA P-256, valid until 4096) written as PEM to
+    /// `dir/name`, with its private key when `with_key`. Returns the path and its thumbprint.
+    pub(crate) fn cert_file(dir: &Path, name: &str, with_key: bool) -> (String, String) {
+        let made = rcgen::generate_simple_self_signed(vec!["fe01.contoso.com".to_string()])
+            .expect("a self-signed certificate");
+        let mut pem = made.cert.pem();
+        if with_key {
+            pem.push_str(&made.signing_key.serialize_pem());
+        }
+        let path: PathBuf = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        let thumbprint = inspect_der_certificate(made.cert.der())
+            .unwrap()
+            .thumbprint
+            .unwrap();
+        (path.display().to_string(), thumbprint)
+    }
+
+    /// Imports `path` (with its key exportable when `exportable`), which must succeed.
+    pub(crate) fn imported(ctx: &mut Ctx, path: &str, exportable: bool) -> StoredCertificate {
+        let args = ImportArgs {
+            path,
+            exportable: Some(exportable),
+            ..ImportArgs::default()
+        };
+        import_file(ctx, args)
+            .unwrap()
+            .expect("not declined")
+            .object
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found_before_a_store_is_made() {
+        let dir = TempDir::new("import-missing");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let missing = dir.0.join("answer.cer").display().to_string();
+        let args = ImportArgs {
+            path: &missing,
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args).unwrap_err() {
+            ImportError::Input(InputError::PathNotFound { full, shown }) => {
+                assert_eq!(full, dir.0.join("answer.cer"));
+                assert_eq!(shown, missing);
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(!dir.0.join("store").exists());
+    }
+
+    #[test]
+    fn a_file_that_is_no_certificate_is_refused_with_its_path() {
+        let dir = TempDir::new("import-junk");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let junk = dir.0.join("junk.cer");
+        std::fs::write(&junk, "no certificate here").unwrap();
+        let shown = junk.display().to_string();
+        let args = ImportArgs {
+            path: &shown,
+            ..ImportArgs::default()
+        };
+        let e = import_file(&mut ctx, args).unwrap_err();
+        match &e {
+            ImportError::File {
+                path,
+                error: CertFileError::NotACertificate(_),
+            } => assert_eq!(*path, shown),
+            e => panic!("{e:?}"),
+        }
+        let e = CsError::from(e);
+        assert_eq!(e.error_id, "InvalidCertificateFile");
+        assert_eq!(e.target.as_deref(), Some(shown.as_str()));
+    }
+
+    #[test]
+    fn a_certificate_that_answers_no_request_and_has_no_key_needs_force() {
+        let dir = TempDir::new("import-force");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (path, thumbprint) = cert_file(&dir.0, "answer.pem", false);
+        let args = ImportArgs {
+            path: &path,
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args.clone()).unwrap_err() {
+            ImportError::NoMatchingRequest {
+                path: p,
+                thumbprint: t,
+                ..
+            } => assert_eq!((p, t), (path.clone(), thumbprint.clone())),
+            e => panic!("{e:?}"),
+        }
+        let args = ImportArgs {
+            force: true,
+            ..args
+        };
+        let done = import_file(&mut ctx, args).unwrap().expect("not declined");
+        assert_eq!(done.object.core.thumbprint, thumbprint);
+        assert!(!done.object.has_private_key);
+    }
+
+    #[test]
+    fn a_roll_without_uses_needs_a_request_or_a_renewal() {
+        let dir = TempDir::new("import-roll");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (path, _) = cert_file(&dir.0, "renewed.pem", true);
+        let args = ImportArgs {
+            path: &path,
+            assign: Some(AssignTo {
+                roll: true,
+                effective: Some(ctx.now + chrono::Duration::days(7)),
+                ..AssignTo::default()
+            }),
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args).unwrap_err() {
+            ImportError::NoUseToRoll { path: p, subject } => {
+                assert_eq!(p, path);
+                assert!(subject.contains("rcgen"), "{subject}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn an_assignment_refused_in_the_same_transaction_stores_nothing() {
+        let dir = TempDir::new("import-assign");
+        let mut ctx = Ctx::for_test(dir.0.join("store"));
+        let (path, thumbprint) = cert_file(&dir.0, "bare.pem", false);
+        let args = ImportArgs {
+            path: &path,
+            force: true,
+            assign: Some(AssignTo {
+                uses: &[CertType::Default],
+                identity: Some("fe01.contoso.com"),
+                ..AssignTo::default()
+            }),
+            ..ImportArgs::default()
+        };
+        match import_file(&mut ctx, args).unwrap_err() {
+            ImportError::Assign(AssignError::WithoutPrivateKey { thumbprint: t, .. }) => {
+                assert_eq!(t, thumbprint)
+            }
+            e => panic!("{e:?}"),
+        }
+        let stored = ctx.store().unwrap().read(|tx| tx.certificate(&thumbprint));
+        assert!(stored.unwrap().is_none());
+    }
 }
