@@ -114,11 +114,6 @@ pub fn cmdlet_of(def: &CmdletDef) -> Option<&'static Cmdlet> {
     CMDLETS.iter().find(|c| std::ptr::eq(c.def, def))
 }
 
-/// The `exec` of a cmdlet definition.
-pub fn exec_of(def: &CmdletDef) -> Option<Exec> {
-    cmdlet_of(def).map(|c| c.exec)
-}
-
 /// Runs a bound cmdlet: its `exec`, then `-Report`; returns the exit status.
 pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
     // The report's path is checked before anything is done: a report that cannot be written
@@ -208,7 +203,7 @@ mod tests {
         let listed: Vec<&str> = DEFS.iter().map(|c| c.name).collect();
         assert_eq!(defs, listed);
         for d in DEFS {
-            assert!(exec_of(d).is_some(), "{} has no exec", d.name);
+            assert!(cmdlet_of(d).is_some(), "{} has no exec", d.name);
         }
     }
 

@@ -165,7 +165,8 @@ impl Ctx {
         self.host
     }
 
-    /// The store, opened (and created) on first use; read-only after [`Ctx::reading_only`].
+    /// The store, opened (and created) on first use; after [`Ctx::reading_only`] through
+    /// [`Store::open_reader`] (lockless and read-only when it can be).
     pub fn store(&mut self) -> Result<&mut Store, StoreError> {
         if self.store.is_none() {
             let (dir, password) = (

@@ -42,7 +42,7 @@ pub(crate) fn ber_first(input: &[u8]) -> Option<Element<'_>> {
     let mut reader = SliceReader::new_with_encoding_rules(input, EncodingRules::Ber).ok()?;
     let header = Header::decode(&mut reader).ok()?;
     let header_len = usize::try_from(reader.position()).ok()?;
-    let raw = input.get(..header_len + usize::try_from(header.length()).ok()?)?;
+    let raw = input.get(..header_len.checked_add(usize::try_from(header.length()).ok()?)?)?;
     let tag_len = usize::try_from(header.tag().encoded_len().ok()?).ok()?;
     let indefinite = header_len == tag_len + 1 && input[tag_len] == 0x80;
     let content_end = if indefinite { raw.len() - 2 } else { raw.len() };
@@ -65,8 +65,26 @@ pub(crate) fn ber_elements(mut input: &[u8]) -> Option<Vec<Element<'_>>> {
 }
 
 /// Wraps a PKCS#1 `RSAPrivateKey` into PKCS#8.
+///
+/// The shape is checked (a SEQUENCE of version and eight integers, or more for multi-prime
+/// keys), not each integer: old exporters wrote some with non-minimal encodings, which
+/// `pkcs1::RsaPrivateKeyRef` refuses and the crypto library takes.
 pub(crate) fn rsa_pkcs1_to_pkcs8(pkcs1_der: &[u8]) -> Option<Vec<u8>> {
-    pkcs1::RsaPrivateKeyRef::from_der(pkcs1_der).ok()?;
+    let mut reader = SliceReader::new(pkcs1_der).ok()?;
+    let integers = reader
+        .sequence(|r| {
+            let mut n = 0;
+            while !r.is_finished() {
+                if der::Tagged::tag(&AnyRef::decode(r)?) == Tag::Integer {
+                    n += 1;
+                }
+            }
+            Ok::<_, der::Error>(n)
+        })
+        .ok()?;
+    if integers < 9 || !reader.is_finished() {
+        return None;
+    }
     PrivateKeyInfoRef::new(pkcs1::ALGORITHM_ID, OctetStringRef::new(pkcs1_der).ok()?)
         .to_der()
         .ok()
@@ -161,6 +179,25 @@ mod tests {
         assert_eq!(rsa_pkcs1_to_pkcs8(&pkcs1).unwrap(), pkcs8);
         assert_eq!(public_key_of_pkcs8(&pkcs8).unwrap(), public);
         assert!(rsa_pkcs1_to_pkcs8(&pkcs8).is_none());
+    }
+
+    #[test]
+    fn pkcs1_keys_are_taken_by_shape_not_by_integer_encoding() {
+        // version 0, then an integer with a needless leading zero (as old exporters wrote), then
+        // seven more: wrapped; one integer short: refused.
+        let mut fields = vec![0x02, 0x01, 0x00, 0x02, 0x02, 0x00, 0x05];
+        fields.extend([0x02, 0x01, 0x01].repeat(7));
+        let key = [&[0x30, fields.len() as u8][..], &fields].concat();
+        let pkcs8 = rsa_pkcs1_to_pkcs8(&key).unwrap();
+        let info = PrivateKeyInfoRef::from_der(&pkcs8).unwrap();
+        assert_eq!(info.algorithm.oid, pkcs1::ALGORITHM_OID);
+        assert_eq!(info.private_key.as_bytes(), &key[..]);
+        let short = [
+            &[0x30, (fields.len() - 3) as u8][..],
+            &fields[..fields.len() - 3],
+        ]
+        .concat();
+        assert!(rsa_pkcs1_to_pkcs8(&short).is_none());
     }
 
     #[test]

@@ -96,6 +96,11 @@ pub fn looks_like_cut_pfx(der: &[u8]) -> bool {
     if ber_first(der).is_some() {
         return false;
     }
+    // Windows writes indefinite lengths, which `der` finds the end of by reading to it, so a
+    // cut one cannot be read: its header is the two bytes 30 80.
+    if der.get(..2) == Some(&[0x30, 0x80]) {
+        return der.get(2..5) == Some(&[0x02, 0x01, 0x03]);
+    }
     // The SEQUENCE header reads (its length is not checked against the bytes), then version 3.
     let Ok(mut reader) = SliceReader::new(der) else {
         return false;
@@ -189,6 +194,22 @@ mod tests {
     use std::path::Path;
 
     const PASS: &str = "S3cret-pass!";
+
+    #[test]
+    fn cut_pfx_is_recognised_with_definite_and_indefinite_lengths() {
+        // openssl's definite lengths, cut after the version.
+        assert!(looks_like_cut_pfx(&[
+            0x30, 0x82, 0x10, 0x00, 0x02, 0x01, 0x03, 0x30
+        ]));
+        // Windows' indefinite lengths, cut inside the authSafe.
+        assert!(looks_like_cut_pfx(&[
+            0x30, 0x80, 0x02, 0x01, 0x03, 0x30, 0x80, 0x06, 0x09
+        ]));
+        // Whole elements, another version, or no SEQUENCE: not a cut PFX.
+        assert!(!looks_like_cut_pfx(&[0x30, 0x03, 0x02, 0x01, 0x03]));
+        assert!(!looks_like_cut_pfx(&[0x30, 0x80, 0x02, 0x01, 0x01, 0x30]));
+        assert!(!looks_like_cut_pfx(&[0x31, 0x80, 0x02, 0x01, 0x03, 0x30]));
+    }
 
     fn key_der(pem_text: &str) -> Vec<u8> {
         pem::parse(pem_text).unwrap().into_contents()

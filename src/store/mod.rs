@@ -167,7 +167,34 @@ pub struct Store {
     conn: Connection,
     dir: PathBuf,
     read_only: bool,
+    /// Opened by [`Store::open_reader`]'s fast path: it cannot checkpoint when it closes.
+    lockless: bool,
     keys: Keys,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // A writer that finished while this reader was open could not checkpoint (the reader
+        // still held the file), and a read-only connection never does: if this reader closes
+        // last, the log would keep its frames (old pages of replaced keys among them) until the
+        // next write. So the reader does what the last writer would have done.
+        if !self.lockless {
+            return;
+        }
+        let wal = self.dir.join(format!("{DB_FILE}-wal"));
+        if std::fs::metadata(&wal).map_or(true, |m| m.len() == 0) {
+            return;
+        }
+        if let Ok(c) = Connection::open_with_flags(
+            self.dir.join(DB_FILE),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) {
+            // A writer still at work checkpoints itself when it closes: do not wait long for it.
+            let _ = c.busy_timeout(Duration::from_secs(2));
+            persist_wal(&c);
+            let _ = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
 }
 
 /// Refuses a folder or file that other users can get at (as ssh does for keys).
@@ -270,22 +297,19 @@ fn make_private_file(_path: &Path) -> std::io::Result<()> {
 /// cscert runs only read) opens them instead of creating, sizing and deleting them again. With
 /// `journal_size_limit` 0 the log is still cut to nothing when it is reset, so no old page (a
 /// deleted key) stays in it.
-fn persist_wal(conn: &Connection) -> StoreResult<()> {
-    conn.pragma_update(None, "journal_size_limit", 0)?;
+fn persist_wal(conn: &Connection) {
+    // Best effort: without it the files are only made and removed again, as SQLite does.
+    let _ = conn.pragma_update(None, "journal_size_limit", 0);
     let mut on: std::ffi::c_int = 1;
     // SAFETY: the handle is valid for the connection's lifetime; the op reads and writes one int.
-    let rc = unsafe {
+    unsafe {
         rusqlite::ffi::sqlite3_file_control(
             conn.handle(),
             c"main".as_ptr(),
             rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
             (&mut on as *mut std::ffi::c_int).cast(),
-        )
-    };
-    if rc != rusqlite::ffi::SQLITE_OK {
-        return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), None).into());
+        );
     }
-    Ok(())
 }
 
 impl Store {
@@ -343,11 +367,12 @@ impl Store {
         // Deleted rows (cleared requests' keys, replaced keys) are overwritten with zeros, not
         // left in free pages.
         conn.pragma_update(None, "secure_delete", "ON")?;
-        persist_wal(&conn)?;
+        persist_wal(&conn);
         let mut store = Store {
             conn,
             dir: dir.to_path_buf(),
             read_only: false,
+            lockless: false,
             keys: Keys {
                 password,
                 checked: Default::default(),
@@ -358,10 +383,11 @@ impl Store {
         Ok(store)
     }
 
-    /// An existing store opened for reading only, for commands that never write (the issuer
-    /// pool of Test-CsCertificate): no lock file, no WAL switch, no migration, so a read costs
-    /// a few stats and one SELECT instead of a full open. Falls back to [`Store::open_with`]
-    /// when the schema is older than this build (it migrates) or SQLite cannot read it this way.
+    /// An existing store opened for reading only, for the cmdlets that never write it (Get-,
+    /// Test-, Export-, `Request-CsCertificate -List`): no lock file, no WAL switch, no
+    /// migration, so a read costs a few stats and one SELECT instead of a full open. Falls back
+    /// to [`Store::open_with`] (which creates a missing store, migrates an older one and reads
+    /// a read-only folder) whenever that fast path does not apply.
     pub fn open_reader(dir: &Path, password: Option<&str>) -> StoreResult<Store> {
         use rusqlite::OpenFlags;
         if password == Some("") {
@@ -388,6 +414,7 @@ impl Store {
                 conn,
                 dir: dir.to_path_buf(),
                 read_only: true,
+                lockless: true,
                 keys: Keys {
                     password: password.map(str::to_string),
                     checked: Default::default(),
@@ -427,6 +454,7 @@ impl Store {
             conn,
             dir: dir.to_path_buf(),
             read_only: true,
+            lockless: false,
             keys: Keys {
                 password,
                 checked: Default::default(),
@@ -994,6 +1022,47 @@ mod tests {
         topology_written(&dir);
         let wal = std::fs::metadata(dir.join(format!("{DB_FILE}-wal"))).unwrap();
         assert_eq!(wal.len(), 0, "persisted, but cut to nothing");
+    }
+
+    #[test]
+    fn a_reader_that_closes_last_empties_the_log() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        topology_written(&dir);
+        let wal = dir.join(format!("{DB_FILE}-wal"));
+        // A writer in another process that commits and never closes (killed, or still at work
+        // when everyone else is gone) leaves its frames in the log.
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "store::tests::child_writes_and_exits",
+                "--ignored",
+            ])
+            .env("CSCERT_TEST_WRITER_DIR", &dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0, "frames left");
+        let mut reader = Store::open_reader(&dir, None).unwrap();
+        let xml = reader.read(|tx| tx.topology()).unwrap().unwrap();
+        assert_eq!(xml.0, "<y/>", "the reader sees the log's commit");
+        drop(reader);
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    }
+
+    #[test]
+    #[ignore = "the writer process of a_reader_that_closes_last_empties_the_log"]
+    fn child_writes_and_exits() {
+        if let Some(dir) = std::env::var_os("CSCERT_TEST_WRITER_DIR") {
+            let mut s = Store::open(Path::new(&dir)).unwrap();
+            s.write(|tx| {
+                tx.put_topology("<y/>", Utc::now())?;
+                tx.commit()
+            })
+            .unwrap();
+            // No close: exit skips the connection's drop, so nothing is checkpointed.
+            std::process::exit(0);
+        }
     }
 
     #[test]
