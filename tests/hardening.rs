@@ -1499,10 +1499,19 @@ fn defect_06_parse_and_names_are_linear_in_the_size() {
             .collect();
         base.replacen("<Clusters>", &format!("<Clusters>{extra}"), 1)
     };
-    let (r, small) = publish_timed(&h, "s.xml", &grown(3_000));
-    assert_eq!(r.code, 0, "{r:?}");
-    let (r, large) = publish_timed(&h, "l.xml", &grown(24_000));
-    assert_eq!(r.code, 0, "{r:?}");
+    // Best of three runs each: other tests running beside this one only ever add time, and a
+    // single run slowed by them once pushed the ratio past the bound.
+    let best = |name: &str, xml: &str| {
+        (0..3)
+            .map(|_| {
+                let (r, t) = publish_timed(&h, name, xml);
+                assert_eq!(r.code, 0, "{r:?}");
+                t
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    let small = best("s.xml", &grown(3_000));
+    let large = best("l.xml", &grown(24_000));
     // 8 times the size: linear is about 8 times the time, quadratic 64 times.
     let ratio = large / small.max(0.02);
     assert!(
