@@ -17,7 +17,8 @@
         'Export-CsCertificate',
         'Test-CsCertificate',
         'Publish-CsTopology',
-        'Get-CsTopology'
+        'Get-CsTopology',
+        'Set-CsCertificateStorePassword'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -150,6 +150,9 @@ $script:CsCertTypeRules = [ordered]@{
     Pools = 'Cscert.Topology'
 }
 
+# Set-CsCertificateStorePassword's SecureString (CSCERT_STORE_PASSWORD of each child).
+$script:CsCertStorePassword = $null
+
 function Resolve-CsCertExe {
     if ($env:CSCERT_EXE) { return $env:CSCERT_EXE }
     foreach ($name in 'cscert.exe', 'cscert') {
@@ -302,6 +305,9 @@ function Invoke-CsCertNative {
     if ($location) { $psi.WorkingDirectory = $location.ProviderPath }
     $psi.Environment['CSCERT_ERROR_FORMAT'] = 'json'
     foreach ($k in $Call.Secrets.Keys) { $psi.Environment[$k] = $Call.Secrets[$k] }
+    if ($script:CsCertStorePassword) {
+        $psi.Environment['CSCERT_STORE_PASSWORD'] = [System.Net.NetworkCredential]::new('', $script:CsCertStorePassword).Password
+    }
     $process = [System.Diagnostics.Process]::Start($psi)
     try {
         $process.StandardInput.Close()
@@ -661,7 +667,8 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
@@ -778,7 +785,8 @@ Generated from cscert's parameter table; `cscert Import-CsCertificate -?` shows 
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
@@ -900,7 +908,8 @@ Generated from cscert's parameter table; `cscert Set-CsCertificate -?` shows the
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
@@ -978,7 +987,8 @@ Generated from cscert's parameter table; `cscert Get-CsCertificate -?` shows the
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
     }
@@ -1053,7 +1063,8 @@ Generated from cscert's parameter table; `cscert Remove-CsCertificate -?` shows 
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
@@ -1113,7 +1124,8 @@ Generated from cscert's parameter table; `cscert Test-CsCertificateConfiguration
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
     }
@@ -1195,7 +1207,8 @@ Generated from cscert's parameter table; `cscert Export-CsCertificate -?` shows 
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
@@ -1301,7 +1314,8 @@ Generated from cscert's parameter table; `cscert Test-CsCertificate -?` shows th
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
     }
@@ -1356,7 +1370,8 @@ Generated from cscert's parameter table; `cscert Publish-CsTopology -?` shows th
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
         # -Force answers the confirmation, as it does for the Lync cmdlets.
@@ -1405,7 +1420,8 @@ Generated from cscert's parameter table; `cscert Get-CsTopology -?` shows the sa
         # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
         foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
             if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
-                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value)
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
             }
         }
     }
@@ -1413,6 +1429,45 @@ Generated from cscert's parameter table; `cscert Get-CsTopology -?` shows the sa
         $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Get-CsTopology' -Bound $PSBoundParameters
         Invoke-CsCertNative -Cmdlet $PSCmdlet -Call $call
     }
+}
+
+function Set-CsCertificateStorePassword {
+    <#
+    .SYNOPSIS
+    [cscert] Sets, for this session, the password of the private keys at rest in the cscert store.
+    .DESCRIPTION
+    The password (a SecureString, as Read-Host -AsSecureString gives it) is kept by the module and
+    handed to each cscert process in its own environment as CSCERT_STORE_PASSWORD: never on a
+    command line and never in this session's environment. With it, new keys are stored
+    encrypted and encrypted keys can be used (Set-, Export-CsCertificate). -Clear forgets it.
+    .PARAMETER Password
+    The store's password.
+    .PARAMETER Clear
+    Forget the password.
+    .EXAMPLE
+    Set-CsCertificateStorePassword (Read-Host -AsSecureString 'Store password')
+    Asks for the store's password once; the cmdlets that follow use it.
+    #>
+    [CmdletBinding(DefaultParameterSetName = 'Set')]
+    param(
+        [Parameter(Mandatory, Position = 0, ParameterSetName = 'Set')]
+        [securestring] $Password,
+        [Parameter(Mandatory, ParameterSetName = 'Clear')]
+        [switch] $Clear
+    )
+    if ($Clear) {
+        if ($script:CsCertStorePassword) { $script:CsCertStorePassword.Dispose() }
+        $script:CsCertStorePassword = $null
+        return
+    }
+    if ($Password.Length -eq 0) {
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.ArgumentException]::new('The store password is empty; an empty password protects nothing.'),
+                'StorePasswordEmpty', 'InvalidArgument', $null))
+    }
+    $copy = $Password.Copy()
+    $copy.MakeReadOnly()
+    $script:CsCertStorePassword = $copy
 }
 
 Export-ModuleMember -Function @(
@@ -1425,5 +1480,6 @@ Export-ModuleMember -Function @(
     'Export-CsCertificate',
     'Test-CsCertificate',
     'Publish-CsTopology',
-    'Get-CsTopology'
+    'Get-CsTopology',
+    'Set-CsCertificateStorePassword'
 )

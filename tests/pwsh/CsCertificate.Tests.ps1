@@ -10,6 +10,7 @@ BeforeAll {
     $script:Ca = New-LabCa (Join-Path $Work 'lab-ca')
     $script:PfxSecret = 'Pfx-S3cret-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
     $script:CaSecret = 'Ca-S3cret-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $script:StoreSecret = 'Store-S3cret-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
     $script:SecurePfx = ConvertTo-SecureString $PfxSecret -AsPlainText -Force
     $script:SavedEnv = @{}
     $testEnv = @{
@@ -20,11 +21,17 @@ BeforeAll {
         CSCERT_ARGV_LOG     = $Log
         CSCERT_PASSWORD     = $null
         CSCERT_CA_PASSWORD  = $null
+        CSCERT_STORE_PASSWORD = $null
         CSCERT_NOW          = $null
+    }
+    # pwsh hands $null to a .NET string parameter as '': a variable to unset is removed.
+    function Set-TestEnv([string] $Name, $Value) {
+        if ($null -eq $Value) { Remove-Item "Env:$Name" -ErrorAction Ignore }
+        else { [Environment]::SetEnvironmentVariable($Name, $Value) }
     }
     foreach ($k in $testEnv.Keys) {
         $SavedEnv[$k] = [Environment]::GetEnvironmentVariable($k)
-        [Environment]::SetEnvironmentVariable($k, $testEnv[$k])
+        Set-TestEnv $k $testEnv[$k]
     }
     Set-Location -LiteralPath $Work
     Import-Module (Join-Path $RepoRoot 'scripts/CsCertificate.psd1') -Force
@@ -38,7 +45,7 @@ BeforeAll {
 AfterAll {
     Remove-Module CsCertificate -ErrorAction Ignore
     Set-Location -LiteralPath ([System.IO.Path]::GetTempPath())
-    foreach ($k in $SavedEnv.Keys) { [Environment]::SetEnvironmentVariable($k, $SavedEnv[$k]) }
+    foreach ($k in $SavedEnv.Keys) { Set-TestEnv $k $SavedEnv[$k] }
     Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction Ignore
 }
 
@@ -46,7 +53,7 @@ Describe 'The module as PowerShell sees it' {
     It 'has a valid manifest exporting every cmdlet, with the format file' {
         $m = Test-ModuleManifest -Path (Join-Path $RepoRoot 'scripts/CsCertificate.psd1')
         $m.PowerShellVersion | Should -Be ([version]'7.2')
-        @($m.ExportedFunctions.Keys | Sort-Object) | Should -Be @($AllCmdlets | Sort-Object)
+        @($m.ExportedFunctions.Keys | Sort-Object) | Should -Be @($AllCmdlets + 'Set-CsCertificateStorePassword' | Sort-Object)
         (Get-Module CsCertificate).ExportedFormatFiles | Should -Not -BeNullOrEmpty
     }
 
@@ -268,6 +275,21 @@ Describe 'ShouldProcess' {
         @(Request-CsCertificate -List).Count | Should -Be $requests
     }
 
+    It '-WhatIf says what would be done, once, and nothing else' {
+        # What-if lines go to the host, not a stream: a child pwsh's output holds them.
+        $script = @"
+Import-Module '$(Join-Path $RepoRoot 'scripts/CsCertificate.psd1')'
+Remove-CsCertificate -Type AccessEdgeExternal -WhatIf
+Set-CsCertificate -Type Default -Thumbprint $($Edge.Thumbprint) -WhatIf
+"@
+        $file = Join-Path $Work 'whatif.ps1'
+        Set-Content -LiteralPath $file -Value $script
+        $lines = @(& $PwshExe -NoProfile -NonInteractive -File $file) -match '^What if:'
+        $lines.Count | Should -Be 2
+        $lines[0] | Should -Match 'Remove-CsCertificate'
+        $lines[1] | Should -Match 'Set-CsCertificate'
+    }
+
     It '-Confirm is asked by PowerShell and answered (No, then Yes)' {
         # A child pwsh whose prompts read this input: the first Remove is declined, the second done.
         $script = @"
@@ -328,6 +350,46 @@ Describe 'Dates and culture' {
     }
 }
 
+Describe 'The store password from a SecureString' {
+    BeforeAll {
+        # A store of its own: its keys end up encrypted, which the other blocks do not expect.
+        $script:SharedStore = $env:CSCERT_STORE
+        $env:CSCERT_STORE = Join-Path $Work 'store-with-password'
+        $script:StorePw = ConvertTo-SecureString $StoreSecret -AsPlainText -Force
+        function New-FeRequest([string] $Name) {
+            Request-CsCertificate -New -Type Default -ComputerFqdn fe.contoso.com -Output (Join-Path $Work $Name) -ErrorAction Stop
+        }
+    }
+    AfterAll {
+        Set-CsCertificateStorePassword -Clear
+        $env:CSCERT_STORE = $SharedStore
+    }
+
+    It 'reaches cscert, which then keeps the new key encrypted, and never this session' {
+        Set-CsCertificateStorePassword $StorePw
+        (New-FeRequest 'sp1.req').RequestStatus | Should -Be 'Offline'
+        $env:CSCERT_STORE_PASSWORD | Should -BeNullOrEmpty
+        # The native binary without the password: the store's keys are encrypted, so it makes no
+        # new one.
+        $out = & $CscertExe Request-CsCertificate -New -Type Default -ComputerFqdn fe.contoso.com -Output (Join-Path $Work 'sp2.req') 2>&1
+        $LASTEXITCODE | Should -Be 1
+        ($out -join "`n") | Should -Match 'encrypted: set CSCERT_STORE_PASSWORD'
+        Test-Path (Join-Path $Work 'sp2.req') | Should -BeFalse
+    }
+
+    It '-Clear forgets it; set again, the store opens' {
+        Set-CsCertificateStorePassword -Clear
+        { New-FeRequest 'sp3.req' } | Should -Throw -ErrorId 'StoreFailure,Request-CsCertificate'
+        Set-CsCertificateStorePassword $StorePw
+        (New-FeRequest 'sp3.req').RequestStatus | Should -Be 'Offline'
+        @(Request-CsCertificate -List).Count | Should -Be 2
+    }
+
+    It 'an empty one is refused' {
+        { Set-CsCertificateStorePassword ([securestring]::new()) } | Should -Throw -ErrorId 'StorePasswordEmpty,Set-CsCertificateStorePassword'
+    }
+}
+
 Describe 'Secrets never on a command line' {
     It 'a SecureString -CaPassword reaches cscert through its environment' {
         $secure = ConvertTo-SecureString $CaSecret -AsPlainText -Force
@@ -349,6 +411,7 @@ Describe 'Secrets never on a command line' {
         foreach ($argv in $runs) {
             ($argv -join "`n") | Should -Not -Match ([regex]::Escape($PfxSecret))
             ($argv -join "`n") | Should -Not -Match ([regex]::Escape($CaSecret))
+            ($argv -join "`n") | Should -Not -Match ([regex]::Escape($StoreSecret))
             $argv | Should -Not -Contain 'System.Security.SecureString'
         }
         # The runs that needed them did get the passwords (export, import, the CA password).
