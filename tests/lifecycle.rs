@@ -259,39 +259,14 @@ fn whole_flow_offline_request_openssl_ca_import_set_get_export_remove() {
 
 // ---------------------------------------------------------------- rolling
 
-/// Issues an A/V-style certificate from the lab CA at `now`; returns its thumbprint.
-fn lab_issue(lab: &Lab, ca: &TestCa, now: &str, use_: &str, validity_days: u32) -> String {
-    let days = validity_days.to_string();
-    let r = lab.ok_at(
-        now,
-        &[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            use_,
-            "-ComputerFqdn",
-            "sip.contoso.com",
-            "-KeyAlg",
-            "ECDH_P256",
-            "-PrivateKeyExportable",
-            "True",
-            "-CA",
-            &ca.dir_s(),
-            "-ValidityDays",
-            &days,
-        ],
-    );
-    r.one::<Stored>().thumbprint
-}
-
 /// Stages a roll with `effective_arg`, which must mean `effective`, and checks Get before and
 /// after that instant, then Remove -Previous.
 fn roll_case(use_: &str, effective_arg: &str, effective: DateTime<Utc>, t0: DateTime<Utc>) {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let at = |d: DateTime<Utc>| fmt_date(d);
-    let old = lab_issue(&lab, &ca, &at(t0), use_, 365);
-    let new = lab_issue(&lab, &ca, &at(t0), use_, 730);
+    let old = lab.issue(&ca, &at(t0), use_, Some(365));
+    let new = lab.issue(&ca, &at(t0), use_, Some(730));
     assert_ne!(old, new);
     lab.ok_at(
         &at(t0),
@@ -390,8 +365,8 @@ fn roll_without_effective_date_fails() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "x", 3650);
     let t0 = fmt_date(epoch_after(&lab, &ca));
-    let old = lab_issue(&lab, &ca, &t0, "AudioVideoAuthentication", 365);
-    let new = lab_issue(&lab, &ca, &t0, "AudioVideoAuthentication", 365);
+    let old = lab.issue(&ca, &t0, "AudioVideoAuthentication", Some(365));
+    let new = lab.issue(&ca, &t0, "AudioVideoAuthentication", Some(365));
     lab.ok_at(
         &t0,
         &[
@@ -427,8 +402,8 @@ fn roll_to_a_certificate_expired_at_the_effective_date_is_refused() {
     let ca = lab.make_ca("ca", "x", 3650);
     let t0 = epoch_after(&lab, &ca);
     let now = fmt_date(t0);
-    let old = lab_issue(&lab, &ca, &now, "AudioVideoAuthentication", 365);
-    let short = lab_issue(&lab, &ca, &now, "AudioVideoAuthentication", 10);
+    let old = lab.issue(&ca, &now, "AudioVideoAuthentication", Some(365));
+    let short = lab.issue(&ca, &now, "AudioVideoAuthentication", Some(10));
     lab.ok_at(
         &now,
         &[
@@ -478,9 +453,9 @@ fn a_second_roll_keeps_two_copies_and_the_serving_one_until_it_takes_effect() {
     let t0 = epoch_after(&lab, &ca);
     let at = |days: i64| fmt_date(t0 + Duration::days(days));
     let u = "AudioVideoAuthentication";
-    let a = lab_issue(&lab, &ca, &at(0), u, 365);
-    let b = lab_issue(&lab, &ca, &at(0), u, 365);
-    let c = lab_issue(&lab, &ca, &at(0), u, 365);
+    let a = lab.issue(&ca, &at(0), u, Some(365));
+    let b = lab.issue(&ca, &at(0), u, Some(365));
+    let c = lab.issue(&ca, &at(0), u, Some(365));
     lab.ok_at(
         &at(0),
         &["Set-CsCertificate", "-Type", u, "-Thumbprint", &a],
@@ -732,18 +707,7 @@ fn import_of_a_garbage_file_fails_and_changes_nothing() {
 fn import_of_a_pfx_with_a_wrong_password_fails_and_changes_nothing() {
     let (lab, ca, _) = populated_lab();
     lab.foreign_cert(&ca, "other", "other.contoso.com");
-    lab.openssl(&[
-        "pkcs12",
-        "-export",
-        "-inkey",
-        "other.key",
-        "-in",
-        "other.cer",
-        "-passout",
-        "pass:right",
-        "-out",
-        "other.pfx",
-    ]);
+    lab.openssl_pfx("other.cer", "other.key", None, "other.pfx", "right");
     let before = lab.snapshot();
     let r = lab.run(&[
         "Import-CsCertificate",
@@ -1050,18 +1014,7 @@ fn pfx_with_key_imports_exportable_and_exports_again() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     lab.foreign_cert(&ca, "web", "webserver.contoso.com");
-    lab.openssl(&[
-        "pkcs12",
-        "-export",
-        "-inkey",
-        "web.key",
-        "-in",
-        "web.cer",
-        "-passout",
-        "pass:p",
-        "-out",
-        "WebServer.pfx",
-    ]);
+    lab.openssl_pfx("web.cer", "web.key", None, "WebServer.pfx", "p");
     let thumbprint = lab.fingerprint("web.cer");
     // Import-CsCertificate -Path "C:\Certificates\WebServer.pfx" -PrivateKeyExportable $True
     let c: Stored = lab
@@ -1122,18 +1075,7 @@ fn cms_import_assigns_at_global_scope() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     lab.foreign_cert(&ca, "oauth", "contoso.com");
-    lab.openssl(&[
-        "pkcs12",
-        "-export",
-        "-inkey",
-        "oauth.key",
-        "-in",
-        "oauth.cer",
-        "-passout",
-        "pass:p",
-        "-out",
-        "x.pfx",
-    ]);
+    lab.openssl_pfx("oauth.cer", "oauth.key", None, "x.pfx", "p");
     let thumbprint = lab.fingerprint("oauth.cer");
     let r = lab.ok(&[
         "Import-CsCertificate",
@@ -1218,7 +1160,7 @@ fn configuration_test_lists_uses_in_order_warns_near_expiry_and_fails_when_expir
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = epoch_after(&lab, &ca);
     let now = fmt_date(t0);
-    let t = lab_issue(&lab, &ca, &now, "AccessEdgeExternal", 100);
+    let t = lab.issue(&ca, &now, "AccessEdgeExternal", Some(100));
     lab.ok_at(
         &now,
         &[

@@ -9,29 +9,6 @@ use support::*;
 
 const AV: &str = "AudioVideoAuthentication";
 
-/// Issues a certificate for `use_` from the lab CA at `now` (Request-CsCertificate -CA).
-fn lab_issue(lab: &Lab, ca: &TestCa, now: &str, use_: &str) -> String {
-    lab.ok_at(
-        now,
-        &[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            use_,
-            "-ComputerFqdn",
-            "sip.contoso.com",
-            "-KeyAlg",
-            "ECDH_P256",
-            "-PrivateKeyExportable",
-            "True",
-            "-CA",
-            &ca.dir_s(),
-        ],
-    )
-    .one::<Stored>()
-    .thumbprint
-}
-
 fn one_use(lab: &Lab, now: &str, use_: &str) -> Assigned {
     let mut g = lab.get_at(now, &["-Type", use_]);
     assert_eq!(g.len(), 1, "one object per use at {now}: {g:?}");
@@ -55,8 +32,8 @@ fn item_02_past_effective_date_puts_new_cert_in_service() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = fmt_date(epoch_after(&lab, &ca));
-    let old = lab_issue(&lab, &ca, &t0, AV);
-    let new = lab_issue(&lab, &ca, &t0, AV);
+    let old = lab.issue(&ca, &t0, AV, None);
+    let new = lab.issue(&ca, &t0, AV, None);
     lab.ok_at(
         &t0,
         &["Set-CsCertificate", "-Type", AV, "-Thumbprint", &old],
@@ -104,7 +81,7 @@ fn item_03_import_roll_in_the_local_set() {
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = epoch_after(&lab, &ca);
     let now = fmt_date(t0);
-    let old = lab_issue(&lab, &ca, &now, AV);
+    let old = lab.issue(&ca, &now, AV, None);
     lab.ok_at(
         &now,
         &["Set-CsCertificate", "-Type", AV, "-Thumbprint", &old],
@@ -155,18 +132,7 @@ fn item_03_import_roll_in_the_local_set() {
 
     // A PFX with the serving certificate's subject, as the issue's command line gives it.
     lab.foreign_cert(&ca, "renewal", "sip.contoso.com");
-    lab.openssl(&[
-        "pkcs12",
-        "-export",
-        "-inkey",
-        "renewal.key",
-        "-in",
-        "renewal.cer",
-        "-passout",
-        "pass:p",
-        "-out",
-        "x.pfx",
-    ]);
+    lab.openssl_pfx("renewal.cer", "renewal.key", None, "x.pfx", "p");
     let renewal = lab.fingerprint("renewal.cer");
     // (foreign_cert is valid for 60 days from the real today)
     let later = t0 + Duration::days(40);
@@ -191,18 +157,7 @@ fn item_03_import_roll_in_the_local_set() {
 
     // A certificate that answers no request and renews nothing: a clear error, not exit 2.
     lab.foreign_cert(&ca, "stray", "stray.contoso.com");
-    lab.openssl(&[
-        "pkcs12",
-        "-export",
-        "-inkey",
-        "stray.key",
-        "-in",
-        "stray.cer",
-        "-passout",
-        "pass:p",
-        "-out",
-        "stray.pfx",
-    ]);
+    lab.openssl_pfx("stray.cer", "stray.key", None, "stray.pfx", "p");
     let r = lab.run_at(
         &after,
         &[
@@ -239,9 +194,9 @@ fn item_04_get_shows_staged_roll_and_previous_of_immediate_set() {
     let t0 = epoch_after(&lab, &ca);
     let at = |d: i64| fmt_date(t0 + Duration::days(d));
     let u = "OAuthTokenIssuer";
-    let a = lab_issue(&lab, &ca, &at(0), "AccessEdgeExternal");
-    let b = lab_issue(&lab, &ca, &at(0), "AccessEdgeExternal");
-    let c = lab_issue(&lab, &ca, &at(0), "AccessEdgeExternal");
+    let a = lab.issue(&ca, &at(0), "AccessEdgeExternal", None);
+    let b = lab.issue(&ca, &at(0), "AccessEdgeExternal", None);
+    let c = lab.issue(&ca, &at(0), "AccessEdgeExternal", None);
     let set = |now: i64, t: &str, roll: Option<i64>| {
         let mut args = vec![
             "Set-CsCertificate",
@@ -866,8 +821,8 @@ fn item_08_effective_date_in_the_admins_culture() {
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = epoch_after(&lab, &ca);
     let now = fmt_date(t0);
-    let old = lab_issue(&lab, &ca, &now, AV);
-    let new = lab_issue(&lab, &ca, &now, AV);
+    let old = lab.issue(&ca, &now, AV, None);
+    let new = lab.issue(&ca, &now, AV, None);
     lab.ok_at(
         &now,
         &["Set-CsCertificate", "-Type", AV, "-Thumbprint", &old],
@@ -1131,7 +1086,7 @@ fn item_11_terminal_view_and_json_contract() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let now = fmt_date(epoch_after(&lab, &ca));
-    let t = lab_issue(&lab, &ca, &now, "AccessEdgeExternal");
+    let t = lab.issue(&ca, &now, "AccessEdgeExternal", None);
     lab.ok_at(
         &now,
         &[

@@ -3,7 +3,7 @@
 mod support;
 
 use std::path::Path;
-use support::{Run, Sandbox, TestCa};
+use support::{rule_ids, Run, Sandbox, TestCa};
 
 /// A CA (`ca.pem`, one per folder) and a leaf for sip.contoso.com with the given DNS SANs (EC
 /// P-256, rcgen); returns the leaf's file name.
@@ -17,15 +17,6 @@ fn results(o: &Run) -> Vec<serde_json::Value> {
     o.stdout
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect()
-}
-
-fn rule_ids(r: &serde_json::Value) -> Vec<String> {
-    r["Findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["RuleId"].as_str().unwrap().to_string())
         .collect()
 }
 

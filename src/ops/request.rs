@@ -595,45 +595,44 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
         key_pkcs8: &key_der,
     };
 
-    if let Some(acme) = &acme {
+    // Issued at once (an ACME CA or a lab CA): the certificate and chain, the ACME order's
+    // request (a lab CA's is stored with the certificate) and, for a lab CA, who issued it.
+    let at_once = if let Some(acme) = &acme {
         if b.validity_days.is_some() {
             ctx.host
                 .warning("-ValidityDays is ignored: the ACME CA decides the validity.");
         }
         let issued = crate::ops::acme::order_certificate(ctx, acme, &new_request)?;
-        let stored = Issued {
-            der: &issued.der,
-            chain: &issued.chain,
-            key_pkcs8: &key_der,
-            exportable,
-            friendly_name: friendly,
-            added: created,
-            spki_der: &spki,
-        };
-        let (row, c) = store_issued(ctx, &stored, Some(issued.request_id), &new_request)?;
-        let by = format!("\"{}\" (ACME)", c.issuer.as_deref().unwrap_or_default());
-        return Ok(Some(issued_result(ctx, &row, &c, &uses, &uses_text, &by)));
-    }
-
-    if let Some(lab_ca) = lab_ca {
+        Some((issued.der, issued.chain, Some(issued.request_id), None))
+    } else if let Some(lab_ca) = lab_ca {
         let validity = b.validity_days.map_or(365, |d| d as u32);
-        let now = created;
-        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, now)
+        let issued = issue(&lab_ca, &spec.issue_request(validity), &key, created)
             .map_err(RequestError::LabCaIssueFailed)?;
-        let stored = Issued {
-            der: &issued.der,
-            chain: &issued.chain,
-            key_pkcs8: &key_der,
-            exportable,
-            friendly_name: friendly,
-            added: created,
-            spki_der: &spki,
-        };
-        let (row, c) = store_issued(ctx, &stored, None, &new_request)?;
         let ca_name = crate::pki::inspect::inspect_der_certificate(lab_ca.certificate_der())
             .map(|c| c.subject)
             .unwrap_or_default();
-        let by = format!("\"{ca_name}\"");
+        Some((
+            issued.der,
+            issued.chain,
+            None,
+            Some(format!("\"{ca_name}\"")),
+        ))
+    } else {
+        None
+    };
+    if let Some((der, chain, request_id, by)) = at_once {
+        let stored = Issued {
+            der: &der,
+            chain: &chain,
+            key_pkcs8: &key_der,
+            exportable,
+            friendly_name: friendly,
+            added: created,
+            spki_der: &spki,
+        };
+        let (row, c) = store_issued(ctx, &stored, request_id, &new_request)?;
+        let by =
+            by.unwrap_or_else(|| format!("\"{}\" (ACME)", c.issuer.as_deref().unwrap_or_default()));
         return Ok(Some(issued_result(ctx, &row, &c, &uses, &uses_text, &by)));
     }
 

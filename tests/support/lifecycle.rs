@@ -144,6 +144,31 @@ impl Lab {
         )
     }
 
+    /// Issues an exportable ECDH_P256 certificate for `use_` from the lab CA at `now`
+    /// (Request-CsCertificate -CA, with -ValidityDays when given); returns its thumbprint.
+    pub fn issue(&self, ca: &TestCa, now: &str, use_: &str, validity_days: Option<u32>) -> String {
+        let days = validity_days.map(|d| d.to_string());
+        let ca_dir = ca.dir_s();
+        let mut args = vec![
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            use_,
+            "-ComputerFqdn",
+            COMPUTER,
+            "-KeyAlg",
+            "ECDH_P256",
+            "-PrivateKeyExportable",
+            "True",
+            "-CA",
+            &ca_dir,
+        ];
+        if let Some(d) = &days {
+            args.extend(["-ValidityDays", d]);
+        }
+        self.ok_at(now, &args).one::<Stored>().thumbprint
+    }
+
     /// An EC P-256 test CA (rcgen): `<name>/ca.crt` and `<name>/ca.key` in a folder of their
     /// own (a lab CA for `-CA <folder>`), subject `C=US, O=Contoso, Inc, CN=<cn>`.
     pub fn make_ca(&self, name: &str, cn: &str, days: u32) -> TestCa {

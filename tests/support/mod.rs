@@ -495,10 +495,41 @@ impl Sandbox {
         self.openssl_both(args).0
     }
 
+    /// openssl's PFX of `cert` and `key` (files in the sandbox folder), with the certificates
+    /// of `chain` beside them when given, under `password`: the independent tool makes the PFX.
+    #[track_caller]
+    pub fn openssl_pfx(
+        &self,
+        cert: &str,
+        key: &str,
+        chain: Option<&str>,
+        out: &str,
+        password: &str,
+    ) {
+        let pass = format!("pass:{password}");
+        let mut args = vec![
+            "pkcs12", "-export", "-in", cert, "-inkey", key, "-out", out, "-passout", &pass,
+        ];
+        if let Some(chain) = chain {
+            args.extend(["-certfile", chain]);
+        }
+        self.openssl(&args);
+    }
+
     /// openssl that is expected to fail; returns its exit status.
     pub fn openssl_status(&self, args: &[&str]) -> i32 {
         self.openssl_out(args).code
     }
+}
+
+/// The rule ids of one Test-CsCertificate result object, in the order they were found.
+pub fn rule_ids(result: &serde_json::Value) -> Vec<String> {
+    result["Findings"]
+        .as_array()
+        .expect("a result with Findings")
+        .iter()
+        .map(|f| f["RuleId"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Runs openssl in `dir`; requires success; returns stdout.
