@@ -1547,6 +1547,11 @@ fn defect_06_errors_quote_at_most_200_characters_of_a_value() {
 /// A key and certificate for `cn` signed by the openssl CA in `ca` (PEM files `<stem>.key`,
 /// `<stem>.crt`), with serverAuth and the name as DNS SAN.
 fn signed_leaf(h: &H, ca: &str, stem: &str, cn: &str) {
+    signed_leaf_with_eku(h, ca, stem, cn, "serverAuth,clientAuth");
+}
+
+/// [`signed_leaf`] with the given extendedKeyUsage (openssl's names).
+fn signed_leaf_with_eku(h: &H, ca: &str, stem: &str, cn: &str, eku: &str) {
     let d = h.dir.path();
     openssl(
         d,
@@ -1566,7 +1571,13 @@ fn signed_leaf(h: &H, ca: &str, stem: &str, cn: &str) {
             &format!("{stem}.csr"),
         ],
     );
-    std::fs::write(h.path(&format!("{stem}.ext")), format!("subjectAltName=DNS:{cn}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n")).unwrap();
+    std::fs::write(
+        h.path(&format!("{stem}.ext")),
+        format!(
+            "subjectAltName=DNS:{cn}\nextendedKeyUsage={eku}\nkeyUsage=critical,digitalSignature\n"
+        ),
+    )
+    .unwrap();
     openssl(
         d,
         &[
@@ -1775,47 +1786,8 @@ fn defect_08_trusted_root_reports_incomplete_and_untrusted_chains() {
 fn boundary_any_extended_key_usage_satisfies_the_eku_rules() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
-    let d = h.dir.path();
     for (stem, eku) in [("any", "anyExtendedKeyUsage"), ("email", "emailProtection")] {
-        openssl(
-            d,
-            &[
-                "req",
-                "-new",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-noenc",
-                "-keyout",
-                &format!("{stem}.key"),
-                "-subj",
-                "/CN=sip.contoso.com",
-                "-out",
-                &format!("{stem}.csr"),
-            ],
-        );
-        std::fs::write(h.path(&format!("{stem}.ext")), format!("subjectAltName=DNS:sip.contoso.com\nextendedKeyUsage={eku}\nkeyUsage=critical,digitalSignature\n")).unwrap();
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{stem}.csr"),
-                "-CA",
-                &format!("{ca}/ca.crt"),
-                "-CAkey",
-                &format!("{ca}/ca.key"),
-                "-CAcreateserial",
-                "-days",
-                "60",
-                "-extfile",
-                &format!("{stem}.ext"),
-                "-out",
-                &format!("{stem}.crt"),
-            ],
-        );
+        signed_leaf_with_eku(&h, &ca, stem, "sip.contoso.com", eku);
     }
     // Edge external: both server and client authentication are checked.
     let args = |f: &str| {
