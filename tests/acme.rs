@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{free_port, Run, Sandbox};
+use support::{free_port, Run, Sandbox, EDGE_USES};
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EDGE_USES: &str = "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication";
 const EDGE_DOMAINS: &str = "webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com";
 const EDGE_SANS: [&str; 4] = [
     "sip.contoso.com",

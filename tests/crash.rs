@@ -13,22 +13,6 @@ use std::time::{Duration, Instant};
 use support::hardening::*;
 use support::*;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 enum Op {
     NewRequest { output: String },
     Issue,
@@ -98,15 +82,15 @@ fn crash_sigkill_writers_at_random_points() {
             },
             3 | 4 => Op::Issue,
             5 | 6 => Op::Assign {
-                use_: uses[rng.below(3) as usize],
-                thumb: acked_certs[rng.below(acked_certs.len() as u64) as usize].clone(),
+                use_: uses[rng.below(3)],
+                thumb: acked_certs[rng.below(acked_certs.len())].clone(),
             },
             7 if !acked_requests.is_empty() => Op::Clear {
-                id: acked_requests[rng.below(acked_requests.len() as u64) as usize].0,
+                id: acked_requests[rng.below(acked_requests.len())].0,
             },
             8 => Op::Export {
                 path: h.p(&format!("e{runs}.pfx")),
-                thumb: acked_certs[rng.below(acked_certs.len() as u64) as usize].clone(),
+                thumb: acked_certs[rng.below(acked_certs.len())].clone(),
             },
             _ => Op::Publish,
         };
@@ -193,7 +177,7 @@ fn crash_sigkill_writers_at_random_points() {
         } else {
             30_000
         };
-        let delay = Duration::from_micros(rng.below(window));
+        let delay = Duration::from_micros(rng.below(window as usize) as u64);
         let deadline = Instant::now() + delay;
         while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
             std::thread::sleep(Duration::from_micros(200));

@@ -8,7 +8,6 @@ use chrono::{DateTime, Duration, Utc};
 use support::lifecycle::*;
 use support::*;
 
-const EDGE_USES: &str = "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication";
 const EDGE_USE_LIST: [&str; 3] = [
     "AccessEdgeExternal",
     "DataEdgeExternal",

@@ -8,7 +8,6 @@ mod support;
 use support::xmpp::*;
 use support::*;
 
-const EDGE_USES: &str = "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication";
 // The admin's -DomainName order, kept since it lists the subject (issue 11 item 6).
 const EDGE_SANS: [&str; 4] = [
     "webcon.contoso.com",

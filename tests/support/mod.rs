@@ -522,6 +522,32 @@ impl Sandbox {
     }
 }
 
+/// The uses of the Edge external certificate of the example (XMPP federation included).
+pub const EDGE_USES: &str = "AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication";
+
+/// xorshift64*: small, seeded, reproducible (the fuzz and crash tests print their seed).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len())]
+    }
+    pub fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+}
+
 /// The rule ids of one Test-CsCertificate result object, in the order they were found.
 pub fn rule_ids(result: &serde_json::Value) -> Vec<String> {
     result["Findings"]
