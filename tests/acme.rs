@@ -10,7 +10,7 @@ use support::{free_port, Run, Sandbox, EDGE_USES};
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,16 +32,74 @@ fn peers_present(test: &str) -> bool {
     support::require(test, &["pebble", "pebble-challtestsrv", "openssl"])
 }
 
-fn wait_for_port(port: u16, what: &str, logs: &dyn Fn() -> String) {
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(15),
-            "{what} did not listen on {port}:\n{}",
-            logs()
-        );
-        std::thread::sleep(Duration::from_millis(50));
+/// The loopback ports of one pebble + challtestsrv pair.
+struct Ports {
+    acme: u16,
+    mgmt: u16,
+    http: u16,
+    tls: u16,
+    dns: u16,
+    cts: u16,
+}
+
+impl Ports {
+    fn pick() -> Ports {
+        Ports {
+            acme: free_port(),
+            mgmt: free_port(),
+            http: free_port(),
+            tls: free_port(),
+            dns: free_port(),
+            cts: free_port(),
+        }
     }
+}
+
+/// Both servers listen on their ports and are still running: a port that answers while its
+/// server has exited belongs to somebody else.
+fn ready(pebble: &mut Child, cts: &mut Child, ports: &Ports) -> Result<(), String> {
+    let mut running = || -> Result<(), String> {
+        for (child, what) in [(&mut *pebble, "pebble"), (&mut *cts, "pebble-challtestsrv")] {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Err(format!("{what} exited ({status})"));
+            }
+        }
+        Ok(())
+    };
+    let t0 = Instant::now();
+    for (port, what) in [
+        (ports.cts, "pebble-challtestsrv"),
+        (ports.acme, "pebble"),
+        (ports.mgmt, "pebble management"),
+    ] {
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            running()?;
+            if t0.elapsed() > Duration::from_secs(15) {
+                return Err(format!("{what} did not listen on {port}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    // pebble binds its listeners one after the other: a later bind may still fail.
+    std::thread::sleep(Duration::from_millis(100));
+    running()
+}
+
+fn server_logs(dir: &Path) -> String {
+    [
+        "pebble.log",
+        "pebble.err",
+        "challtestsrv.log",
+        "challtestsrv.err",
+    ]
+    .iter()
+    .map(|n| {
+        format!(
+            "---- {n}\n{}",
+            std::fs::read_to_string(dir.join(n)).unwrap_or_default()
+        )
+    })
+    .collect()
 }
 
 impl Run {
@@ -81,12 +139,11 @@ struct Pebble {
 impl Pebble {
     fn start(eab: bool) -> Pebble {
         let sb = Sandbox::lab(".tmp", "sip.contoso.com", false);
-        let dir = &sb.dir;
-        let p = |n: &str| dir.path().join(n).display().to_string();
+        let dir = sb.root().to_path_buf();
         // The TLS certificate of pebble's own listeners, from a test CA (-AcmeCaBundle).
         let ssl = |args: &[&str]| {
             let mut c = Command::new("openssl");
-            c.args(args).current_dir(dir.path());
+            c.args(args).current_dir(&dir);
             let o = run(c, "openssl");
             assert_eq!(o.code, 0, "openssl {args:?}: {}", o.stderr);
         };
@@ -126,7 +183,7 @@ impl Pebble {
             "/CN=localhost",
         ]);
         std::fs::write(
-            dir.path().join("tls.ext"),
+            dir.join("tls.ext"),
             "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
         )
         .unwrap();
@@ -147,33 +204,63 @@ impl Pebble {
             "tls.ext",
         ]);
 
-        let (acme_port, mgmt_port, http_port, dns_port, cts_port) = (
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-        );
+        // Ports are picked free, then bound by other processes: something else may take one in
+        // between (another test's server, an outgoing connection's source port). Then a server
+        // exits with "address already in use", and the start is tried again on fresh ports.
+        for attempt in 1.. {
+            let ports = Ports::pick();
+            let (mut pebble, mut cts) = Self::spawn(&dir, &ports, eab);
+            match ready(&mut pebble, &mut cts, &ports) {
+                Ok(()) => {
+                    return Pebble {
+                        sb,
+                        pebble,
+                        cts,
+                        acme_port: ports.acme,
+                        mgmt_port: ports.mgmt,
+                        http_port: ports.http,
+                        cts_port: ports.cts,
+                    }
+                }
+                Err(why) => {
+                    for c in [&mut pebble, &mut cts] {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                    }
+                    let logs = server_logs(&dir);
+                    assert!(
+                        attempt < 4 && logs.contains("address already in use"),
+                        "{why}:\n{logs}"
+                    );
+                    eprintln!("pebble start {attempt}: {why}; again on other ports");
+                }
+            }
+        }
+        unreachable!()
+    }
+
+    fn spawn(dir: &Path, ports: &Ports, eab: bool) -> (Child, Child) {
+        let p = |n: &str| dir.join(n).display().to_string();
         let mut cfg = serde_json::json!({"pebble": {
-            "listenAddress": format!("127.0.0.1:{acme_port}"),
-            "managementListenAddress": format!("127.0.0.1:{mgmt_port}"),
+            "listenAddress": format!("127.0.0.1:{}", ports.acme),
+            "managementListenAddress": format!("127.0.0.1:{}", ports.mgmt),
             "certificate": p("tls.pem"),
             "privateKey": p("tls.key"),
-            "httpPort": http_port,
-            "tlsPort": free_port(),
+            "httpPort": ports.http,
+            "tlsPort": ports.tls,
             "ocspResponderURL": "",
             "externalAccountBindingRequired": eab,
         }});
         if eab {
             cfg["pebble"]["externalAccountMACKeys"] = serde_json::json!({ EAB_KID: EAB_HMAC });
         }
-        std::fs::write(dir.path().join("pebble.json"), cfg.to_string()).unwrap();
+        std::fs::write(dir.join("pebble.json"), cfg.to_string()).unwrap();
 
-        let log = |n: &str| std::fs::File::create(dir.path().join(n)).unwrap();
+        let log = |n: &str| std::fs::File::create(dir.join(n)).unwrap();
         let cts = Command::new("pebble-challtestsrv")
             .args([
                 "-dns01",
-                &format!("127.0.0.1:{dns_port}"),
+                &format!("127.0.0.1:{}", ports.dns),
                 "-http01",
                 "",
                 "-https01",
@@ -181,7 +268,7 @@ impl Pebble {
                 "-tlsalpn01",
                 "",
                 "-management",
-                &format!("127.0.0.1:{cts_port}"),
+                &format!("127.0.0.1:{}", ports.cts),
                 "-defaultIPv4",
                 "127.0.0.1",
                 "-defaultIPv6",
@@ -197,7 +284,7 @@ impl Pebble {
                 "-config",
                 &p("pebble.json"),
                 "-dnsserver",
-                &format!("127.0.0.1:{dns_port}"),
+                &format!("127.0.0.1:{}", ports.dns),
             ])
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_WFE_NONCEREJECT", "0")
@@ -208,19 +295,14 @@ impl Pebble {
             .stderr(log("pebble.err"))
             .spawn()
             .expect("pebble starts");
-        let pb = Pebble {
-            sb,
-            pebble,
-            cts,
-            acme_port,
-            mgmt_port,
-            http_port,
-            cts_port,
-        };
-        wait_for_port(cts_port, "pebble-challtestsrv", &|| pb.logs());
-        wait_for_port(acme_port, "pebble", &|| pb.logs());
-        wait_for_port(mgmt_port, "pebble management", &|| pb.logs());
-        pb
+        (pebble, cts)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.pebble.kill();
+        let _ = self.cts.kill();
+        let _ = self.pebble.wait();
+        let _ = self.cts.wait();
     }
 
     fn path(&self, n: &str) -> PathBuf {
@@ -236,20 +318,7 @@ impl Pebble {
     }
 
     fn logs(&self) -> String {
-        [
-            "pebble.log",
-            "pebble.err",
-            "challtestsrv.log",
-            "challtestsrv.err",
-        ]
-        .iter()
-        .map(|n| {
-            format!(
-                "---- {n}\n{}",
-                std::fs::read_to_string(self.path(n)).unwrap_or_default()
-            )
-        })
-        .collect()
+        server_logs(self.sb.root())
     }
 
     /// pebble's log lines that contain `needle` (requests are logged as "POST /path -> ...").
@@ -369,10 +438,7 @@ impl Pebble {
 
 impl Drop for Pebble {
     fn drop(&mut self) {
-        let _ = self.pebble.kill();
-        let _ = self.cts.kill();
-        let _ = self.pebble.wait();
-        let _ = self.cts.wait();
+        self.stop();
         if std::thread::panicking() {
             eprintln!("pebble and challtestsrv logs:\n{}", self.logs());
             let kept = std::mem::replace(&mut self.sb.dir, tempfile::tempdir().unwrap()).keep();

@@ -127,10 +127,23 @@ pub fn skip_unless(test: &str, what: &str, present: bool) -> bool {
     }
 }
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now, and not handed out before in this test
+/// process: the kernel may give a just-released port to the next bind, so two servers of one
+/// test (or of two tests running at once) would otherwise be told the same port.
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    // Ports already given stay bound here until a new one turns up, so the kernel moves on.
+    let mut held = Vec::new();
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = l.local_addr().unwrap().port();
+        if given.insert(port) {
+            return port;
+        }
+        held.push(l);
+    }
 }
 
 /// One error record of `CSCERT_ERROR_FORMAT=json`.
