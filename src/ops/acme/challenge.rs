@@ -168,14 +168,11 @@ impl Challenges {
                     }
                 }
                 let file = dir.join(token);
-                std::fs::write(&file, key_authorization)
+                // Whole or not at all (the web server may read it at any moment), never through
+                // a link planted at the token's name, and readable by the web server's user: the
+                // key authorization is not secret.
+                crate::output::file::write_atomic(&file, key_authorization.as_bytes(), true, false)
                     .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-                #[cfg(unix)]
-                {
-                    // The web server's user must be able to read it; it is not secret.
-                    use std::os::unix::fs::PermissionsExt;
-                    let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644));
-                }
                 self.placed.push(Placed::File(file.clone()));
                 log(format!(
                     "http-01 for {domain}: wrote {} for http://{domain}{WELL_KNOWN}{token}.",
@@ -361,6 +358,37 @@ mod tests {
         });
         assert!(t.path().join(".well-known").is_dir());
         assert!(!t.path().join(".well-known/acme-challenge").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn web_root_answers_replace_a_link_at_the_token_name_and_are_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("www");
+        let dir = root.join(".well-known/acme-challenge");
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = t.path().join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join("tok3")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut c = Challenges::new(Responder::WebRoot(root.clone()));
+            c.present("contoso.com", "tok3", "tok3.thumb", "", &mut |_| {})
+                .await
+                .unwrap();
+            let f = dir.join("tok3");
+            let meta = std::fs::symlink_metadata(&f).unwrap();
+            assert!(meta.file_type().is_file(), "the link was replaced");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+            assert_eq!(std::fs::read_to_string(&f).unwrap(), "tok3.thumb");
+            assert!(c.cleanup(&mut |_| {}).await.is_empty());
+        });
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        // No temporary file is left beside the answers.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     }
 
     #[test]
