@@ -137,11 +137,9 @@ fn edge_certificate_served_by_prosody_agrees_with_test_cscertificate() {
     );
 
     // prosody on loopback, serving the certificate for both XMPP domains.
-    let port = free_port();
-    let cfg = write_prosody_config(
+    let mut prosody = Prosody::serve(
         &lab,
         "edge-prosody",
-        port,
         &[
             Host {
                 name: "contoso.com",
@@ -155,7 +153,7 @@ fn edge_certificate_served_by_prosody_agrees_with_test_cscertificate() {
             },
         ],
     );
-    let mut prosody = Prosody::start(&cfg, port, lab.path("edge-prosody/prosody.log"));
+    let port = prosody.port;
 
     let ok = lab.s_client(port, "contoso.com", &ca.cert_s());
     let bad = lab.s_client(port, "corp.contoso.com", &ca.cert_s());
@@ -247,7 +245,7 @@ fn edge_certificate_served_by_prosody_agrees_with_test_cscertificate() {
     }
 
     // prosody's own identity check of its configuration gives the same split.
-    let (verdicts, _) = prosodyctl_check_certs(&lab, &cfg);
+    let (verdicts, _) = prosodyctl_check_certs(&lab, &prosody.cfg);
     assert_eq!(verdicts.len(), 2, "{verdicts:#?}");
     assert!(verdicts["contoso.com"].s2s_ok && verdicts["contoso.com"].c2s_ok);
     assert!(!verdicts["corp.contoso.com"].s2s_ok && !verdicts["corp.contoso.com"].c2s_ok);

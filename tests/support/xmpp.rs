@@ -322,19 +322,47 @@ pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
     map
 }
 
+/// What prosody logs when its port is already bound by another process.
+const PORT_TAKEN: &str = "Failed to open server port";
+
 /// A prosody server started by a test; dropping it kills and reaps the process, whether the
 /// test passed or panicked.
 pub struct Prosody {
     child: Option<Child>,
     pub pid: u32,
     pub port: u16,
+    /// The config file it runs with.
+    pub cfg: String,
     pub log: PathBuf,
 }
 
 impl Prosody {
+    /// Writes the config `name` for `hosts` on a free s2s port and starts prosody on it. A port
+    /// picked free can be taken by another process before prosody binds it; prosody then logs
+    /// "Failed to open server port" and keeps running, so that start is tried on another port.
+    pub fn serve(lab: &Lab, name: &str, hosts: &[Host]) -> Prosody {
+        let mut attempt = 1;
+        loop {
+            let port = super::free_port();
+            let cfg = write_prosody_config(lab, name, port, hosts);
+            match Prosody::start(&cfg, port, lab.path(&format!("{name}/prosody.log"))) {
+                Ok(p) => return p,
+                Err(p) if attempt < 4 && p.log_text().contains(PORT_TAKEN) => {
+                    eprintln!("prosody start {attempt}: port {port} taken; again on another");
+                    attempt += 1;
+                }
+                Err(p) => panic!(
+                    "prosody did not serve s2s on 127.0.0.1:{port}:\n{}",
+                    p.log_text()
+                ),
+            }
+        }
+    }
+
     /// Starts `prosody --config cfg` in the foreground (`daemonize = false`) with its output in
-    /// `log`, and waits (at most 10 s) until it accepts TCP connections on `port`.
-    pub fn start(cfg: &str, port: u16, log: PathBuf) -> Prosody {
+    /// `log`, and waits (at most 10 s) until it has activated s2s on `port` and accepts TCP
+    /// connections there; a connection alone could reach whoever else holds the port.
+    fn start(cfg: &str, port: u16, log: PathBuf) -> Result<Prosody, Prosody> {
         let out = std::fs::File::create(&log).expect("prosody log file");
         let err = out.try_clone().unwrap();
         let child = Command::new("prosody")
@@ -348,26 +376,30 @@ impl Prosody {
             pid: child.id(),
             child: Some(child),
             port,
+            cfg: cfg.to_string(),
             log,
         };
+        let activated = format!("Activated service 's2s' on [127.0.0.1]:{port}");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if TcpStream::connect_timeout(
-                &format!("127.0.0.1:{port}").parse().unwrap(),
-                Duration::from_millis(200),
-            )
-            .is_ok()
+            let log = p.log_text();
+            if log.contains(PORT_TAKEN) {
+                p.stop();
+                return Err(p);
+            }
+            if log.contains(&activated)
+                && TcpStream::connect_timeout(
+                    &format!("127.0.0.1:{port}").parse().unwrap(),
+                    Duration::from_millis(200),
+                )
+                .is_ok()
             {
-                return p;
+                return Ok(p);
             }
-            if let Some(status) = p.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("prosody exited early ({status}):\n{}", p.log_text());
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "prosody did not listen on 127.0.0.1:{port} within 10 s:\n{}",
-                    p.log_text()
-                );
+            if p.child.as_mut().unwrap().try_wait().unwrap().is_some() || Instant::now() > deadline
+            {
+                p.stop();
+                return Err(p);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
