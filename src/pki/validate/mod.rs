@@ -347,19 +347,7 @@ mod tests {
 
     #[test]
     fn serde_shape() {
-        let v = fires(
-            "SAN-MISSING",
-            &[
-                "CN-NOT-IN-SAN",
-                "ACCESS-EDGE-MISSING",
-                "SIP-DOMAIN-NOT-COVERED",
-                "XMPP-NOT-COVERED",
-            ],
-            |i, _| {
-                i.san_present = false;
-                i.dns_names.clear();
-            },
-        );
+        let v = without_san();
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["Findings"][0]["RuleId"], "SAN-MISSING");
         assert_eq!(json["Findings"][0]["Severity"], "Error");

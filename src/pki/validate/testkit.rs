@@ -110,3 +110,21 @@ pub(super) fn fires(
     }
     v
 }
+
+/// The Edge certificate without a SAN extension: SAN-MISSING and the name rules that follow
+/// from it fire, nothing else.
+pub(super) fn without_san() -> Verdict {
+    fires(
+        "SAN-MISSING",
+        &[
+            "CN-NOT-IN-SAN",
+            "ACCESS-EDGE-MISSING",
+            "SIP-DOMAIN-NOT-COVERED",
+            "XMPP-NOT-COVERED",
+        ],
+        |i, _| {
+            i.san_present = false;
+            i.dns_names.clear();
+        },
+    )
+}
