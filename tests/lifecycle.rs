@@ -614,28 +614,7 @@ fn lab_ca_caps_validity_at_the_ca_not_after() {
     let ca = lab.make_ca("short", "Short Lived CA", 30);
     let ca_not_after = lab.x509_date(&ca.cert_s(), "-enddate");
     let now = fmt_date(epoch_after(&lab, &ca));
-    let ca_dir = ca.dir_s();
-    let cert: Stored = lab
-        .ok_at(
-            &now,
-            &[
-                "Request-CsCertificate",
-                "-New",
-                "-Type",
-                "AudioVideoAuthentication",
-                "-ComputerFqdn",
-                "sip.contoso.com",
-                "-KeyAlg",
-                "ECDH_P256",
-                "-PrivateKeyExportable",
-                "True",
-                "-CA",
-                &ca_dir,
-                "-ValidityDays",
-                "365",
-            ],
-        )
-        .one();
+    let cert = lab.issue_stored(&ca, &now, "AudioVideoAuthentication", Some(365));
     assert_eq!(cert.not_after, ca_not_after);
     assert_eq!(cert.issuer, "CN=Short Lived CA, O=\"Contoso, Inc\", C=US");
 }

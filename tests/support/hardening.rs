@@ -53,20 +53,20 @@ impl H {
 
     /// Rows in the requests table (0 when there is no store).
     pub fn requests(&self) -> i64 {
-        if !self.store().join("cscert.db").exists() {
-            return 0;
-        }
-        self.db()
-            .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
-            .unwrap_or(0)
+        self.rows("requests")
     }
 
+    /// Rows in the certificates table (0 when there is no store).
     pub fn certificates(&self) -> i64 {
+        self.rows("certificates")
+    }
+
+    fn rows(&self, table: &str) -> i64 {
         if !self.store().join("cscert.db").exists() {
             return 0;
         }
         self.db()
-            .query_row("SELECT count(*) FROM certificates", [], |r| r.get(0))
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap_or(0)
     }
 

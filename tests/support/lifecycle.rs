@@ -147,6 +147,17 @@ impl Lab {
     /// Issues an exportable ECDH_P256 certificate for `use_` from the lab CA at `now`
     /// (Request-CsCertificate -CA, with -ValidityDays when given); returns its thumbprint.
     pub fn issue(&self, ca: &TestCa, now: &str, use_: &str, validity_days: Option<u32>) -> String {
+        self.issue_stored(ca, now, use_, validity_days).thumbprint
+    }
+
+    /// [`Lab::issue`], returning the whole certificate object.
+    pub fn issue_stored(
+        &self,
+        ca: &TestCa,
+        now: &str,
+        use_: &str,
+        validity_days: Option<u32>,
+    ) -> Stored {
         let days = validity_days.map(|d| d.to_string());
         let ca_dir = ca.dir_s();
         let mut args = vec![
@@ -166,7 +177,7 @@ impl Lab {
         if let Some(d) = &days {
             args.extend(["-ValidityDays", d]);
         }
-        self.ok_at(now, &args).one::<Stored>().thumbprint
+        self.ok_at(now, &args).one()
     }
 
     /// An EC P-256 test CA (rcgen): `<name>/ca.crt` and `<name>/ca.key` in a folder of their
