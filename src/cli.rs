@@ -190,7 +190,11 @@ pub fn run_with(
                 bound.common.output_format,
                 &|k| settings.var(k),
             ));
-            let mut ctx = Ctx::new(host, bound.common.clone(), settings.ops.clone());
+            let mut ctx = Ctx::new(
+                host,
+                cmdlets::preferences(&bound.common),
+                settings.ops.clone(),
+            );
             let code = cmdlets::run(&bound, &mut ctx, rest);
             host = ctx.into_host();
             code

@@ -12,6 +12,3 @@ pub mod pki;
 pub mod psmodule;
 pub mod store;
 pub mod topology;
-
-#[cfg(test)]
-mod import_graph;

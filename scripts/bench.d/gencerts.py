@@ -27,12 +27,25 @@ def der_string(tag, text):
 
 
 def main():
-    folder, n = sys.argv[1], int(sys.argv[2])
+    folder, n, ca_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     os.makedirs(folder, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contoso Bench CA"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Contoso")])
+    ca_cert = (x509.CertificateBuilder()
+               .subject_name(ca_name)
+               .issuer_name(ca_name)
+               .public_key(ca_key.public_key())
+               .serial_number(1)
+               .not_valid_before(now - datetime.timedelta(days=2))
+               .not_valid_after(now + datetime.timedelta(days=3650))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                              critical=False)
+               .sign(ca_key, hashes.SHA256()))
+    with open(ca_file, "wb") as f:
+        f.write(ca_cert.public_bytes(serialization.Encoding.PEM))
     leaf_key = ec.generate_private_key(ec.SECP256R1())
     leaf_pub = leaf_key.public_key()
     ski = x509.SubjectKeyIdentifier.from_public_key(leaf_pub)
@@ -83,7 +96,7 @@ def main():
         with open(os.path.join(folder, f"c{i:0{width}d}.cer"), "wb") as f:
             f.write(cert.public_bytes(serialization.Encoding.PEM))
     with open(os.path.join(folder, ".complete"), "w") as f:
-        f.write(f"{n}\n")
+        f.write(f"{n} with-ca\n")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,23 @@ use crate::error::{Category, CsError, CsResult, Exit};
 use crate::output::file::Existing;
 use crate::output::report;
 
+/// What PowerShell's common parameters ask of the run, in the operations' own terms.
+pub fn preferences(c: &crate::binder::Common) -> crate::ops::Preferences {
+    let quiet = |a: Option<&str>| matches!(a, Some("SilentlyContinue" | "Ignore"));
+    crate::ops::Preferences {
+        verbose: c.verbose || c.debug,
+        what_if: c.what_if,
+        confirm: c.confirm,
+        quiet_warnings: quiet(c.warning_action),
+        quiet_errors: quiet(c.error_action),
+    }
+}
+
+/// The current time, or `$CSCERT_NOW` read as a [datetime] argument would be.
+pub fn clock(fixed: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, crate::ops::CtxError> {
+    crate::ops::now(fixed.map(|v| (v, crate::binder::dates::parse_datetime(v))))
+}
+
 /// What runs a cmdlet: its bound parameters and the context in, objects out through the host.
 pub type Exec = fn(&Bound, &mut Ctx) -> CsResult<()>;
 
@@ -133,7 +150,7 @@ pub fn run(bound: &Bound, ctx: &mut Ctx, argv: &[String]) -> Exit {
         },
         None => None,
     };
-    let result = crate::ops::now(ctx.settings.now.as_deref())
+    let result = clock(ctx.settings.now.as_deref())
         .map_err(CsError::from)
         .and_then(|n| {
             ctx.now = n;
@@ -196,6 +213,7 @@ impl Exit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::CtxError;
 
     #[test]
     fn every_cmdlet_definition_has_one_exec_in_help_order() {
@@ -218,5 +236,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_clock_that_is_not_a_date_is_refused_with_its_value() {
+        let e = clock(Some("yesterday")).unwrap_err();
+        assert_eq!(
+            e,
+            CtxError::InvalidClock {
+                value: "yesterday".into()
+            }
+        );
+        let e = CsError::from(e);
+        assert_eq!(e.error_id, "InvalidClock");
+        assert!(e.message.contains("'yesterday'"), "{}", e.message);
+        assert!(clock(Some("2026-01-01T00:00:00Z")).is_ok());
+        assert!(clock(Some("0001-01-01T00:00:00Z")).is_ok());
+        assert!(clock(None).is_ok());
     }
 }

@@ -95,6 +95,23 @@ fn acme_args(b: &Bound) -> AcmeArgs<'_> {
     }
 }
 
+/// [ValidateRange(1, 36500)] on -ValidityDays, checked while binding as PowerShell does (a
+/// hundred years is beyond any CA already).
+fn checked_new_args(b: &Bound) -> CsResult<NewArgs<'_>> {
+    let a = new_args(b);
+    if let Some(d) = a.validity_days {
+        if !(1..=request::MAX_VALIDITY_DAYS).contains(&d) {
+            return Err(crate::binder::errors::out_of_range(
+                "ValidityDays",
+                d.into(),
+                1,
+                request::MAX_VALIDITY_DAYS.into(),
+            ));
+        }
+    }
+    Ok(a)
+}
+
 fn new_args(b: &Bound) -> NewArgs<'_> {
     NewArgs {
         uses: b.uses("Type"),
@@ -126,7 +143,7 @@ fn new_args(b: &Bound) -> NewArgs<'_> {
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     let id = b.int("RequestId").map(i64::from);
     match b.set {
-        "New" => match request::new(ctx, new_args(b))? {
+        "New" => match request::new(ctx, checked_new_args(b)?)? {
             Some(NewResult::Issued(c)) => ctx.host.emit(&c),
             Some(NewResult::Offline(r)) => ctx.host.emit(&r),
             None => {}

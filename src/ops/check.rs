@@ -374,6 +374,79 @@ pub struct Checked {
     pub errors: Vec<CheckError>,
 }
 
+/// Up to this many files are checked on the calling thread with indexed issuer look-ups; more
+/// start the thread pool and read the store's certificates once.
+const THREADED_FROM: usize = 8;
+
+/// What every file of a check shares.
+struct FileCheck<'a> {
+    exp: &'a Expectations,
+    anchors: Option<&'a [Vec<u8>]>,
+    password: Option<&'a str>,
+}
+
+impl FileCheck<'_> {
+    /// One file's results. `store_has_issuers`: the store may know an issuer; `issuers` gives
+    /// the stored certificates that may have issued the certificates given (and their issuers).
+    fn file(
+        &self,
+        path: &Path,
+        store_has_issuers: bool,
+        issuers: &mut dyn FnMut(&[&[u8]]) -> Result<Vec<Vec<u8>>, StoreError>,
+    ) -> Result<Vec<(bool, String)>, CheckError> {
+        let shown = path.display().to_string();
+        // Any read error (too large included) is "not read" here: the file was found in a
+        // folder or named, and the batch goes on.
+        let bytes = crate::ops::certs::read_limited(path, crate::ops::certs::CERT_FILE_LIMIT)
+            .map_err(|error| InputError::NotRead {
+                full: path.to_path_buf(),
+                shown: shown.clone(),
+                error,
+            })?;
+        let items = read_items(&bytes, self.password).map_err(|reason| {
+            CheckError::NotACertificateOrRequest {
+                shown: shown.clone(),
+                reason,
+            }
+        })?;
+        // Signatures are checked when an issuer can be known: another certificate in the file,
+        // the store, -TrustedRoot, or the certificate itself.
+        let certs_in_file = items.iter().filter(|i| i.kind == Kind::Certificate).count();
+        let self_signed = |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
+        let wanted = certs_in_file > 1
+            || store_has_issuers
+            || self.anchors.is_some()
+            || items.iter().any(self_signed);
+        let file_certs = if wanted {
+            certificates_in(&bytes, self.password)
+        } else {
+            Vec::new()
+        };
+        let mut out = Vec::new();
+        for i in leaves(items) {
+            let der = (i.kind == Kind::Certificate)
+                .then(|| file_certs.iter().find(|d| thumbprint_of(d) == i.thumbprint))
+                .flatten();
+            let chain = match der {
+                Some(d) => {
+                    let mut pool: Vec<Vec<u8>> =
+                        file_certs.iter().filter(|o| *o != d).cloned().collect();
+                    if store_has_issuers {
+                        let mut wanted: Vec<&[u8]> = vec![d];
+                        wanted.extend(pool.iter().map(Vec::as_slice));
+                        let found = issuers(&wanted)?;
+                        pool.extend(found);
+                    }
+                    Some(check_chain(d, &pool, self.anchors))
+                }
+                None => None,
+            };
+            out.push(line(Some(shown.clone()), &i, self.exp, chain.as_ref()));
+        }
+        Ok(out)
+    }
+}
+
 /// Checks the items; a file that cannot be read is an error record, the others are checked.
 pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> Result<Checked, CheckError> {
     let mut exp = expectations(&a, ctx)?;
@@ -384,7 +457,10 @@ pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> Result<Checked, CheckError> {
             let t = crate::ops::certs::normalize_thumbprint(t)?;
             let (row, c, pool) = ctx.store()?.read(|tx| -> Result<_, CheckError> {
                 let (row, c) = crate::ops::certs::load(tx, &t)?;
-                Ok((row, c, tx.certificate_pool()?))
+                let mut wanted: Vec<&[u8]> = vec![&row.der];
+                wanted.extend(row.chain.iter().map(Vec::as_slice));
+                let pool = tx.issuer_pool_for_all(&wanted)?;
+                Ok((row, c, pool))
             })?;
             exp.key_exportable = Some(row.key_pkcs8.is_some() && row.exportable);
             let mut pool = pool;
@@ -407,70 +483,54 @@ pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> Result<Checked, CheckError> {
         }
         Items::Paths(paths) => {
             let files = collect(ctx, &paths)?;
-            let store_certs = crate::ops::certs::store_pool_if_any(ctx)?;
             let password = ctx.password(None);
-            // Reading and checking are independent per file: spread them over the cores, then
-            // write the results in the order of the files.
-            let progress = progress_bar(files.len());
-            let per_file: Vec<Result<Vec<(bool, String)>, CheckError>> = files
-                .par_iter()
-                .map(|(path, _)| {
-                    if let Some(p) = &progress {
-                        p.inc(1);
-                    }
-                    let shown = path.display().to_string();
-                    // Any read error (too large included) is "not read" here: the file was found
-                    // in a folder or named, and the batch goes on.
-                    let bytes =
-                        crate::ops::certs::read_limited(path, crate::ops::certs::CERT_FILE_LIMIT)
-                            .map_err(|error| InputError::NotRead {
-                            full: path.clone(),
-                            shown: shown.clone(),
-                            error,
-                        })?;
-                    let items = read_items(&bytes, password.as_deref()).map_err(|reason| {
-                        CheckError::NotACertificateOrRequest {
-                            shown: shown.clone(),
-                            reason,
-                        }
-                    })?;
-                    // Signatures are checked when an issuer can be known: another certificate
-                    // in the file, the store, -TrustedRoot, or the certificate itself.
-                    let certs_in_file =
-                        items.iter().filter(|i| i.kind == Kind::Certificate).count();
-                    let self_signed =
-                        |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
-                    let wanted = certs_in_file > 1
-                        || !store_certs.is_empty()
-                        || anchors.is_some()
-                        || items.iter().any(self_signed);
-                    let file_certs = if wanted {
-                        certificates_in(&bytes, password.as_deref())
+            let job = FileCheck {
+                exp: &exp,
+                anchors: anchors.as_deref(),
+                password: password.as_deref(),
+            };
+            let store_exists = ctx.store_dir().join(crate::store::DB_FILE).exists();
+            let per_file: Vec<Result<Vec<(bool, String)>, CheckError>> =
+                if files.len() <= THREADED_FROM {
+                    // A few files: no threads to start, and each certificate's issuers come
+                    // from the store's index, so the cost does not grow with the store.
+                    let mut store = if store_exists {
+                        Some(ctx.store()?)
                     } else {
-                        Vec::new()
+                        None
                     };
-                    Ok(leaves(items)
+                    files
                         .iter()
-                        .map(|i| {
-                            let der = (i.kind == Kind::Certificate)
-                                .then(|| {
-                                    file_certs.iter().find(|d| thumbprint_of(d) == i.thumbprint)
-                                })
-                                .flatten();
-                            let chain = der.map(|d| {
-                                let mut pool: Vec<Vec<u8>> =
-                                    file_certs.iter().filter(|o| *o != d).cloned().collect();
-                                pool.extend(store_certs.iter().cloned());
-                                check_chain(d, &pool, anchors.as_deref())
-                            });
-                            line(Some(shown.clone()), i, &exp, chain.as_ref())
+                        .map(|(path, _)| {
+                            job.file(
+                                path,
+                                store.is_some(),
+                                &mut |ders: &[&[u8]]| match &mut store {
+                                    Some(s) => s.read(|tx| tx.issuer_pool_for_all(ders)),
+                                    None => Ok(Vec::new()),
+                                },
+                            )
                         })
-                        .collect())
-                })
-                .collect();
-            if let Some(p) = progress {
-                p.finish();
-            }
+                        .collect()
+                } else {
+                    // Many files: the whole pool once, then the files spread over the cores
+                    // (reading and checking are independent per file), results in file order.
+                    let pool = crate::ops::certs::store_pool_if_any(ctx)?;
+                    let progress = progress_bar(files.len());
+                    let out = files
+                        .par_iter()
+                        .map(|(path, _)| {
+                            if let Some(p) = &progress {
+                                p.inc(1);
+                            }
+                            job.file(path, !pool.is_empty(), &mut |_: &[&[u8]]| Ok(pool.clone()))
+                        })
+                        .collect();
+                    if let Some(p) = progress {
+                        p.finish();
+                    }
+                    out
+                };
             let mut all = Vec::with_capacity(per_file.len());
             for r in per_file {
                 match r {

@@ -142,7 +142,6 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
     // One bad row is an error record of its own (exit 1); the other rows are still checked.
     let checked = ctx.store()?.read(|tx| -> Result<_, ConfigurationError> {
         let mut out = Vec::new();
-        let pool = tx.certificate_pool()?;
         for (scope, u, st) in assign::states(tx, &scopes, now)? {
             let Some(cur) = st.current else { continue };
             let row = match certs::row_of(tx, &cur.thumbprint) {
@@ -164,11 +163,16 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
             };
             // The signature against its issuer (always, when the issuer is known) and, with
             // -TrustedRoot, the chain up to a trusted root.
-            let chain = row.as_ref().map(|r| {
-                let mut p = r.chain.clone();
-                p.extend(pool.iter().cloned());
-                crate::pki::chain::check(&r.der, &p, anchors.as_deref())
-            });
+            let chain = match row.as_ref() {
+                Some(r) => {
+                    let mut p = r.chain.clone();
+                    let mut wanted: Vec<&[u8]> = vec![&r.der];
+                    wanted.extend(r.chain.iter().map(Vec::as_slice));
+                    p.extend(tx.issuer_pool_for_all(&wanted)?);
+                    Some(crate::pki::chain::check(&r.der, &p, anchors.as_deref()))
+                }
+                None => None,
+            };
             out.push(Ok((
                 scope,
                 u,

@@ -1,7 +1,6 @@
 //! What an operation runs with: the host streams, the clock, the store, "this computer", and
 //! the settings read once from the environment (see `cli::read_settings`).
 
-use crate::binder::Common;
 use crate::error::{Category, CsError};
 use crate::output::file::{Existing, Target};
 use crate::output::Host;
@@ -55,7 +54,7 @@ impl From<CtxError> for CsError {
 pub struct Ctx {
     pub host: Host,
     pub now: DateTime<Utc>,
-    pub common: Common,
+    pub prefs: Preferences,
     pub settings: Settings,
     store: Option<Store>,
     /// Set by cmdlets that never write the store ([`Ctx::reading_only`]).
@@ -64,6 +63,22 @@ pub struct Ctx {
     /// "Yes to All" / "No to All" answered in this run.
     yes_to_all: bool,
     no_to_all: bool,
+}
+
+/// How the caller wants the run to go (from PowerShell's common parameters, translated by the
+/// cmdlet layer): ops knows these, not the parameters they came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Preferences {
+    /// Verbose (and debug) lines are shown.
+    pub verbose: bool,
+    /// Say what would be done and do nothing (`-WhatIf`).
+    pub what_if: bool,
+    /// `Some(true)`: ask before every change; `Some(false)`: never ask (`-Confirm:$false`).
+    pub confirm: Option<bool>,
+    /// Warnings are not shown.
+    pub quiet_warnings: bool,
+    /// Error records are not shown (the exit code still tells).
+    pub quiet_errors: bool,
 }
 
 /// The `CSCERT_*` environment, read once per run by `cli::read_settings` (and built directly by
@@ -125,10 +140,11 @@ pub fn machine_fqdn() -> String {
     }
 }
 
-/// The current time, or the fixed clock of `$CSCERT_NOW`.
-pub fn now(fixed: Option<&str>) -> Result<DateTime<Utc>, CtxError> {
+/// The current time, or the fixed clock of `$CSCERT_NOW` (`fixed`: as given, and as the
+/// caller parsed it).
+pub fn now(fixed: Option<(&str, Option<DateTime<Utc>>)>) -> Result<DateTime<Utc>, CtxError> {
     match fixed {
-        Some(v) if !v.is_empty() => crate::binder::dates::parse_datetime(v)
+        Some((v, parsed)) if !v.is_empty() => parsed
             // Certificates, the store and .NET all end with the year 9999.
             .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
             .ok_or_else(|| CtxError::InvalidClock {
@@ -139,19 +155,19 @@ pub fn now(fixed: Option<&str>) -> Result<DateTime<Utc>, CtxError> {
 }
 
 impl Ctx {
-    pub fn new(mut host: Host, common: Common, settings: Settings) -> Ctx {
-        host.verbose = common.verbose || common.debug;
-        host.what_if = common.what_if;
-        if matches!(common.warning_action, Some("SilentlyContinue" | "Ignore")) {
+    pub fn new(mut host: Host, prefs: Preferences, settings: Settings) -> Ctx {
+        host.verbose = prefs.verbose;
+        host.what_if = prefs.what_if;
+        if prefs.quiet_warnings {
             host.warnings = false;
         }
-        if matches!(common.error_action, Some("SilentlyContinue" | "Ignore")) {
+        if prefs.quiet_errors {
             host.show_errors = false;
         }
         Ctx {
             host,
             now: Utc::now(),
-            common,
+            prefs,
             computer: settings.computer.clone(),
             settings,
             store: None,
@@ -240,13 +256,13 @@ impl Ctx {
     /// PowerShell's ShouldProcess for an operation below the confirm threshold: `-WhatIf` says
     /// what would happen and declines; `-Confirm` asks.
     pub fn should_process(&mut self, target: &str, action: &str) -> Result<bool, CtxError> {
-        if self.common.what_if {
+        if self.prefs.what_if {
             self.host.info(format!(
                 "What if: Performing the operation \"{action}\" on target \"{target}\"."
             ));
             return Ok(false);
         }
-        if self.common.confirm == Some(true) {
+        if self.prefs.confirm == Some(true) {
             return self.confirm(target, action);
         }
         Ok(true)
@@ -260,10 +276,10 @@ impl Ctx {
         target: &str,
         action: &str,
     ) -> Result<bool, CtxError> {
-        if self.common.what_if || self.common.confirm == Some(true) {
+        if self.prefs.what_if || self.prefs.confirm == Some(true) {
             return self.should_process(target, action);
         }
-        if force || self.common.confirm == Some(false) {
+        if force || self.prefs.confirm == Some(false) {
             return Ok(true);
         }
         self.confirm(target, action)
@@ -336,7 +352,7 @@ impl Ctx {
             store_dir,
             ..Settings::default()
         };
-        Ctx::new(host, Common::default(), settings)
+        Ctx::new(host, Preferences::default(), settings)
     }
 }
 
@@ -362,25 +378,5 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_clock_that_is_not_a_date_is_refused_with_its_value() {
-        let e = now(Some("yesterday")).unwrap_err();
-        assert_eq!(
-            e,
-            CtxError::InvalidClock {
-                value: "yesterday".into()
-            }
-        );
-        let e = CsError::from(e);
-        assert_eq!(e.error_id, "InvalidClock");
-        assert!(e.message.contains("'yesterday'"), "{}", e.message);
-        assert!(now(Some("2026-01-01T00:00:00Z")).is_ok());
     }
 }

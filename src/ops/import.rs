@@ -189,7 +189,9 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> Result<Option<Importe
         // A certificate whose issuer is known (in the file or the store) must verify against
         // it: an altered certificate is refused.
         let mut pool = loaded.chain.clone();
-        pool.extend(tx.certificate_pool()?);
+        let mut wanted: Vec<&[u8]> = vec![&loaded.leaf];
+        wanted.extend(loaded.chain.iter().map(Vec::as_slice));
+        pool.extend(tx.issuer_pool_for_all(&wanted)?);
         if let Some(crate::pki::chain::ChainProblem::BadSignature { subject, issuer }) =
             crate::pki::chain::check(&loaded.leaf, &pool, None)
                 .problems

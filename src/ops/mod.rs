@@ -29,4 +29,4 @@ pub mod topology;
 pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 #[cfg(test)]
 pub use ctx::TempDir;
-pub use ctx::{default_store_dir, machine_fqdn, now, Ctx, CtxError, Settings};
+pub use ctx::{default_store_dir, machine_fqdn, now, Ctx, CtxError, Preferences, Settings};

@@ -195,11 +195,11 @@ impl From<RequestError> for CsError {
             RequestError::Store(e) => e.into(),
             RequestError::Ctx(e) => e.into(),
             RequestError::Output(e) => e.into(),
-            RequestError::ValidityDaysOutOfRange(d) => crate::binder::errors::out_of_range(
-                "ValidityDays",
-                d.into(),
-                1,
-                MAX_VALIDITY_DAYS.into(),
+            // The cmdlet refuses such a value while binding; a caller in code gets this.
+            RequestError::ValidityDaysOutOfRange(d) => CsError::failed(
+                "ValidityDaysOutOfRange",
+                Category::InvalidArgument,
+                format!("A certificate cannot be valid for {d} days: the range is 1 to {MAX_VALIDITY_DAYS}."),
             ),
         }
     }
@@ -345,7 +345,7 @@ fn check_subject_fields(a: &NewArgs<'_>) -> Result<(), RequestError> {
 }
 
 /// The longest -ValidityDays accepted (days in a hundred years).
-const MAX_VALIDITY_DAYS: i32 = 36500;
+pub const MAX_VALIDITY_DAYS: i32 = 36500;
 
 /// An AD CS config string (`host\CAName`), as opposed to a lab CA given as files.
 fn is_adcs(ca: &str) -> bool {

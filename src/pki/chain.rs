@@ -46,7 +46,7 @@ impl ChainReport {
 }
 
 /// The longest chain walked (leaf, intermediates, root).
-const MAX_DEPTH: usize = 10;
+pub const MAX_DEPTH: usize = 10;
 
 fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
     X509Certificate::from_der(der).ok().map(|(_, c)| c)
@@ -266,6 +266,12 @@ pub(crate) fn subject_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u
             ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0),
             _ => None,
         })
+}
+
+/// The raw DER of a certificate's subject and issuer names, the keys issuers are looked up by.
+pub fn subject_and_issuer(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let c = parse(der)?;
+    Some((c.subject().as_raw().to_vec(), c.issuer().as_raw().to_vec()))
 }
 
 /// The keyIdentifier of the authorityKeyIdentifier, if the certificate has one.

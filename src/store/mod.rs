@@ -527,6 +527,19 @@ fn split_der(mut b: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// Adds certificates to the issuer index (`issuer_pool`); ones already there are skipped.
+fn index_issuers(tx: &Transaction<'_>, ders: impl IntoIterator<Item = Vec<u8>>) -> StoreResult<()> {
+    let mut st =
+        tx.prepare_cached("INSERT OR IGNORE INTO issuer_pool (subject, der) VALUES (?1, ?2)")?;
+    for der in ders {
+        // A certificate x509-parser cannot read cannot be anyone's issuer in the walk either.
+        if let Some((subject, _)) = crate::pki::chain::subject_and_issuer(&der) {
+            st.execute(params![subject, der])?;
+        }
+    }
+    Ok(())
+}
+
 const REQUEST_COLS: &str = "id, created, computer, uses, subject, sans, output, status, key_alg, key_size, exportable, friendly_name, template, csr_der, spki_der, thumbprint";
 const CERT_COLS: &str =
     "thumbprint, der, chain, key_pkcs8, exportable, friendly_name, request_id, added, spki_der";
@@ -823,6 +836,10 @@ impl Tx<'_> {
                         c.spki_der
                     ],
                 )?;
+                index_issuers(
+                    &self.0,
+                    std::iter::once(c.der.clone()).chain(c.chain.iter().cloned()),
+                )?;
                 Ok(true)
             }
             Some(old) => {
@@ -843,6 +860,7 @@ impl Tx<'_> {
                         c.request_id
                     ],
                 )?;
+                index_issuers(&self.0, chain)?;
                 Ok(false)
             }
         }
@@ -857,16 +875,68 @@ impl Tx<'_> {
     }
 
     /// Every stored certificate and chain certificate as DER (no keys read): the pool issuers
-    /// are looked up in.
+    /// are looked up in when many certificates are checked at once.
     pub fn certificate_pool(&self) -> StoreResult<Vec<Vec<u8>>> {
         let mut st = self
             .0
-            .prepare("SELECT der, chain FROM certificates ORDER BY added, thumbprint")?;
-        let mut rows = st.query([])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(r.get::<_, Vec<u8>>(0)?);
-            out.extend(split_der(&r.get::<_, Vec<u8>>(1)?));
+            .prepare("SELECT der FROM issuer_pool ORDER BY rowid")?;
+        let rows = st
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// [`Tx::issuer_pool_for`] of several certificates (a leaf and the chain it came with),
+    /// each found certificate once.
+    pub fn issuer_pool_for_all(&self, ders: &[&[u8]]) -> StoreResult<Vec<Vec<u8>>> {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        for d in ders {
+            for found in self.issuer_pool_for(d)? {
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored certificates that may have issued `der`, and their possible issuers in turn
+    /// (by subject name, as `pki::chain` matches them): the part of the pool one certificate's
+    /// walk can reach, found by index, so its cost does not grow with the store.
+    pub fn issuer_pool_for(&self, der: &[u8]) -> StoreResult<Vec<Vec<u8>>> {
+        let Some((subject, issuer)) = crate::pki::chain::subject_and_issuer(der) else {
+            return Ok(Vec::new());
+        };
+        let mut st = self
+            .0
+            .prepare_cached("SELECT der FROM issuer_pool WHERE subject = ?1 ORDER BY rowid")?;
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut asked = vec![subject];
+        let mut next = vec![issuer];
+        // As deep as the walk goes; each name is asked once.
+        for _ in 0..crate::pki::chain::MAX_DEPTH {
+            let mut found_names = Vec::new();
+            for name in std::mem::take(&mut next) {
+                if asked.contains(&name) {
+                    continue;
+                }
+                let found = st
+                    .query_map(params![name], |r| r.get::<_, Vec<u8>>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                asked.push(name);
+                for d in found {
+                    if let Some((_, up)) = crate::pki::chain::subject_and_issuer(&d) {
+                        found_names.push(up);
+                    }
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+            }
+            if found_names.is_empty() {
+                break;
+            }
+            next = found_names;
         }
         Ok(out)
     }
@@ -940,6 +1010,96 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A certificate named `cn`, signed by `issuer` (its params and key) or self-signed; CAs
+    /// when `ca`.
+    fn cert(
+        cn: &str,
+        ca: bool,
+        issuer: Option<(&rcgen::CertificateParams, &rcgen::KeyPair)>,
+    ) -> (Vec<u8>, rcgen::CertificateParams, rcgen::KeyPair) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p = rcgen::CertificateParams::new(vec![]).unwrap();
+        p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        if ca {
+            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        }
+        let c = match issuer {
+            Some((ip, ik)) => p.signed_by(&key, &rcgen::Issuer::from_params(ip, ik)),
+            None => p.self_signed(&key),
+        }
+        .unwrap();
+        (c.der().to_vec(), p, key)
+    }
+
+    fn row(der: &[u8], chain: Vec<Vec<u8>>) -> CertRow {
+        CertRow {
+            thumbprint: crate::pki::dn::hex_upper(
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
+                    .as_ref(),
+            ),
+            der: der.to_vec(),
+            chain,
+            key_pkcs8: None,
+            exportable: false,
+            friendly_name: None,
+            request_id: None,
+            added: Utc::now(),
+            spki_der: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn issuers_are_found_by_name_up_the_chain_and_nothing_else() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, rp, rk) = cert("Index Root", true, None);
+        let (inter, ip, ik) = cert("Index Issuing CA", true, Some((&rp, &rk)));
+        let (leaf, _, _) = cert("sip.contoso.com", false, Some((&ip, &ik)));
+        let (other, _, _) = cert("Unrelated Root", true, None);
+        let mut s = Store::open(&t.path().join("s")).unwrap();
+        s.write(|tx| {
+            // The issuing CA arrives as another certificate's chain, the root on its own.
+            tx.put_certificate(&row(&other, vec![inter.clone()]))?;
+            tx.put_certificate(&row(&root, Vec::new()))?;
+            tx.commit()
+        })
+        .unwrap();
+        let found = s.read(|tx| tx.issuer_pool_for(&leaf)).unwrap();
+        assert_eq!(found, vec![inter.clone(), root.clone()]);
+        // The whole pool still has every certificate once.
+        let all = s.read(|tx| tx.certificate_pool()).unwrap();
+        assert_eq!(all.len(), 3);
+        // A self-signed certificate of a name nobody else has: nothing to look at.
+        let (lonely, _, _) = cert("Lonely", false, None);
+        assert!(s.read(|tx| tx.issuer_pool_for(&lonely)).unwrap().is_empty());
+        assert!(s
+            .read(|tx| tx.issuer_pool_for(b"not DER"))
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn a_store_from_before_the_issuer_index_is_indexed_when_migrated() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        make_private_dir(&dir).unwrap();
+        make_private_file(&dir.join(DB_FILE)).unwrap();
+        let (root, rp, rk) = cert("Old Root", true, None);
+        let (leaf, _, _) = cert("old.contoso.com", false, Some((&rp, &rk)));
+        {
+            let c = Connection::open(dir.join(DB_FILE)).unwrap();
+            c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            c.execute_batch(schema::MIGRATIONS[1]).unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute(
+                &format!("INSERT INTO certificates ({CERT_COLS}) VALUES ('AB', ?1, ?2, NULL, 0, NULL, NULL, '2026-01-01T00:00:00Z', x'')"),
+                params![leaf, join_der(&[root.clone()])],
+            )
+            .unwrap();
+        }
+        let mut r = Store::open_reader(&dir, None).unwrap();
+        assert_eq!(r.read(|tx| tx.issuer_pool_for(&leaf)).unwrap(), vec![root]);
+    }
 
     #[test]
     fn der_lists_round_trip() {

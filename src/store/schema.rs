@@ -69,7 +69,29 @@ pub const MIGRATIONS: &[&str] = &[
         ca_bundle TEXT,
         created TEXT NOT NULL
     );",
+    // 3: every stored certificate and chain certificate by subject, so that an issuer is one
+    // indexed look-up however many certificates the store holds (filled by `after`)
+    "CREATE TABLE issuer_pool (
+        subject BLOB NOT NULL,
+        der BLOB NOT NULL UNIQUE
+    );
+    CREATE INDEX issuer_pool_subject ON issuer_pool(subject);",
 ];
+
+/// Work a migration needs beyond SQL, run in its transaction: filling a new index from the
+/// rows already stored.
+fn after(migration: usize, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
+    if migration == 3 {
+        let mut st = tx.prepare("SELECT der, chain FROM certificates")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let der: Vec<u8> = r.get(0)?;
+            let chain: Vec<u8> = r.get(1)?;
+            super::index_issuers(tx, std::iter::once(der).chain(super::split_der(&chain)))?;
+        }
+    }
+    Ok(())
+}
 
 pub fn migrate(conn: &mut Connection, path: &std::path::Path) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -96,6 +118,7 @@ pub fn migrate(conn: &mut Connection, path: &std::path::Path) -> StoreResult<()>
             continue;
         }
         tx.execute_batch(sql)?;
+        after(i + 1, &tx)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
