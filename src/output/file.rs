@@ -293,8 +293,13 @@ const TMP_PREFIX: &str = ".cscert-";
 #[cfg(unix)]
 fn owner_is_gone(pid: u32) -> bool {
     // kill(pid, 0): ESRCH = no such process. EPERM = alive but someone else's.
-    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH)
 }
 
 #[cfg(not(unix))]

@@ -46,7 +46,7 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AcmeAccountRow> {
         contact: r.get(2)?,
         url: r.get(3)?,
         credentials: r.get(4)?,
-        created: parse_ts(&r.get::<_, String>(5)?),
+        created: parse_ts(&r.get::<_, String>(5)?)?,
     })
 }
 
@@ -123,7 +123,7 @@ impl Tx<'_> {
                         account_id: r.get(n + 1)?,
                         order_url: r.get(n + 2)?,
                         ca_bundle: r.get(n + 3)?,
-                        created: parse_ts(&r.get::<_, String>(n + 4)?),
+                        created: parse_ts(&r.get::<_, String>(n + 4)?)?,
                     },
                 ))
             })?

@@ -83,10 +83,26 @@ pub fn ts(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn parse_ts(s: &str) -> DateTime<Utc> {
+/// A timestamp column the store wrote with [`ts`]. One that is not a date is an error (a
+/// damaged or hand-edited store), never silently 1970.
+pub fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_default()
+        .map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!(
+                    "the store holds a timestamp that is not a date: '{}'",
+                    s.escape_debug()
+                        .to_string()
+                        .chars()
+                        .take(64)
+                        .collect::<String>()
+                )
+                .into(),
+            )
+        })
 }
 
 /// A pending (or completed) request made by Request-CsCertificate.
@@ -218,12 +234,12 @@ fn check_private(_path: &Path, _folder: bool) -> StoreResult<()> {
 
 #[cfg(unix)]
 fn folder_writable(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return true;
-    };
     // access(2) answers for this user, root included, and for read-only file systems.
-    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    match rustix::fs::access(dir, rustix::fs::Access::WRITE_OK) {
+        Ok(()) => true,
+        // A path access(2) cannot take (a NUL inside): let the open decide.
+        Err(e) => e == rustix::io::Errno::INVAL,
+    }
 }
 
 #[cfg(not(unix))]
@@ -548,7 +564,7 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
     let sans: String = r.get(5)?;
     Ok(RequestRow {
         id: r.get(0)?,
-        created: parse_ts(&r.get::<_, String>(1)?),
+        created: parse_ts(&r.get::<_, String>(1)?)?,
         computer: r.get(2)?,
         uses: r.get(3)?,
         subject: r.get(4)?,
@@ -576,7 +592,7 @@ fn cert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CertRow> {
         exportable: r.get(4)?,
         friendly_name: r.get(5)?,
         request_id: r.get(6)?,
-        added: parse_ts(&r.get::<_, String>(7)?),
+        added: parse_ts(&r.get::<_, String>(7)?)?,
         spki_der: r.get(8)?,
     })
 }
@@ -587,9 +603,9 @@ fn assignment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssignmentRow> {
         scope: r.get(1)?,
         use_name: r.get(2)?,
         thumbprint: r.get(3)?,
-        effective: parse_ts(&r.get::<_, String>(4)?),
+        effective: parse_ts(&r.get::<_, String>(4)?)?,
         rolled: r.get(5)?,
-        updated: parse_ts(&r.get::<_, String>(6)?),
+        updated: parse_ts(&r.get::<_, String>(6)?)?,
     })
 }
 
@@ -1001,7 +1017,7 @@ impl Tx<'_> {
             .query_row(
                 "SELECT xml, published FROM topology WHERE id = 1",
                 [],
-                |r| Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?))),
+                |r| Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?)?)),
             )
             .optional()?)
     }
@@ -1099,6 +1115,24 @@ mod tests {
         }
         let mut r = Store::open_reader(&dir, None).unwrap();
         assert_eq!(r.read(|tx| tx.issuer_pool_for(&leaf)).unwrap(), vec![root]);
+    }
+
+    #[test]
+    fn a_timestamp_that_is_not_a_date_is_an_error_not_1970() {
+        assert!(parse_ts("2026-12-03T10:00:00Z").is_ok());
+        let e = parse_ts("yesterday\u{1b}[2J").unwrap_err().to_string();
+        assert!(e.contains("not a date: 'yesterday\\u{1b}[2J'"), "{e}");
+        let t = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&t.path().join("s")).unwrap();
+        s.write(|tx| {
+            tx.0.execute(
+                "INSERT INTO topology (id, xml, published) VALUES (1, '<x/>', 'garbage')",
+                [],
+            )?;
+            tx.commit()
+        })
+        .unwrap();
+        assert!(s.read(|tx| tx.topology()).is_err());
     }
 
     #[test]
