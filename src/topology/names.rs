@@ -1,5 +1,5 @@
 //! The names a certificate needs for a computer and a set of uses, computed from the topology
-//! by the table in certificates.md ("Names per use"), with the origin of every name.
+//! by one table of (use, pool role) -> names ([`parts`]), with the origin of every name.
 
 use super::{ComputerRef, NamesError, PoolKind, Topology};
 use crate::model::CertType;
@@ -141,6 +141,258 @@ fn check_use(u: CertType, c: ComputerRef<'_>) -> Result<(), NamesError> {
     }
 }
 
+/// One name, or family of names, that a certificate of a use gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// The Edge pool's external Access Edge FQDN (its AccessEdge port's ConfiguredFqdn).
+    AccessEdge,
+    /// The external Web Conferencing Edge FQDN (the DataEdge / PsomClient port).
+    DataEdge,
+    /// The Edge pool's internal FQDN.
+    EdgePool,
+    /// The pool's FQDN.
+    Pool,
+    /// This computer's FQDN.
+    Machine,
+    /// This computer's FQDN, for a use the topology has no rule for.
+    MachineNoRule,
+    WebInternal,
+    WebExternal,
+    /// The default SIP domain itself (OAuth).
+    DefaultSipDomain,
+    /// `sip.<domain>` for each SIP domain.
+    SipDomains,
+    /// Each SIP domain itself, as the XMPP domain, when the pool federates over XMPP.
+    XmppDomains,
+    /// The simple URLs (meet, dialin, admin) of the SIP domains.
+    SimpleUrls,
+    /// `<prefix>.<domain>` for each SIP domain (Lync Autodiscover).
+    Discover(&'static str),
+}
+
+/// Where a name goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Subject(Name),
+    San(Name),
+}
+
+use Name::*;
+use Part::{San, Subject};
+
+/// Microsoft's certificate summaries (Lync Server 2013 "Certificate requirements" per server
+/// role; docs/reference/certificates.md) as data: the names of each row, in the documented
+/// order. For Edge external that is the "Certificate summary - XMPP federation" order:
+/// webcon, sip, sip.<other domain>, then the XMPP domains; the subject is always a SAN too,
+/// since RFC 9525 clients read only SANs. A standalone Mediation pool needs only its own names.
+fn parts(g: Group, pool: PoolKind) -> &'static [Part] {
+    match (g, pool) {
+        (Group::EdgeExternal, _) => &[
+            Subject(AccessEdge),
+            San(DataEdge),
+            San(AccessEdge),
+            San(SipDomains),
+            San(XmppDomains),
+        ],
+        (Group::EdgeInternal, _) => &[Subject(EdgePool), San(EdgePool)],
+        (Group::Default, PoolKind::Mediation) => &[Subject(Pool), San(Pool), San(Machine)],
+        (Group::Default, _) => &[
+            Subject(Pool),
+            San(Pool),
+            San(Machine),
+            San(SipDomains),
+            San(SimpleUrls),
+            San(Discover("lyncdiscoverinternal")),
+        ],
+        (Group::WebInternal, _) => &[
+            Subject(Pool),
+            San(Pool),
+            San(WebInternal),
+            San(SimpleUrls),
+            San(Discover("lyncdiscoverinternal")),
+        ],
+        (Group::WebExternal, _) => &[
+            Subject(Pool),
+            San(Pool),
+            San(WebExternal),
+            San(SimpleUrls),
+            San(Discover("lyncdiscover")),
+        ],
+        (Group::OAuth, _) => &[Subject(DefaultSipDomain)],
+        (Group::Generic, _) => &[Subject(MachineNoRule), San(MachineNoRule)],
+    }
+}
+
+/// What the names are computed from: the topology, the computer, and the SIP domains chosen.
+struct Names<'a> {
+    topo: &'a Topology,
+    c: ComputerRef<'a>,
+    domains: Vec<&'a str>,
+}
+
+impl Names<'_> {
+    fn domain_label(&self, d: &str) -> String {
+        if d.eq_ignore_ascii_case(&self.topo.default_sip_domain) {
+            "default SIP domain".to_string()
+        } else {
+            format!("SIP domain {d}, -AllSipDomain")
+        }
+    }
+
+    fn missing(u: CertType, missing: String) -> NamesError {
+        NamesError::MissingName {
+            cert_type: u,
+            missing,
+        }
+    }
+
+    /// The names (with their sources) `name` stands for, for use `u`.
+    fn resolve(&self, name: Name, u: CertType) -> Result<Vec<(String, String)>, NamesError> {
+        let pool = self.c.pool;
+        let one = |n: &str, src: String| Ok(vec![(n.to_string(), src)]);
+        let edge = pool.edge.as_ref();
+        let access_port = edge
+            .and_then(|e| e.access_edge_port.as_deref())
+            .unwrap_or("AccessEdge");
+        match name {
+            AccessEdge => {
+                let access = edge
+                    .and_then(|e| e.access_edge_fqdn.as_deref())
+                    .ok_or_else(|| {
+                        Self::missing(
+                            u,
+                            format!(
+                            "the EdgeServer service on pool {} has no external AccessEdge port \
+                             with a ConfiguredFqdn attribute",
+                            pool.fqdn
+                        ),
+                        )
+                    })?;
+                one(
+                    access,
+                    format!("Access Edge external FQDN (EdgeServer port {access_port})"),
+                )
+            }
+            DataEdge => {
+                let data = edge
+                    .and_then(|e| e.data_edge_fqdn.as_deref())
+                    .ok_or_else(|| {
+                        Self::missing(
+                            u,
+                            format!(
+                                "the EdgeServer service on pool {} has no external DataEdge port \
+                             (Usage PsomClient) with a ConfiguredFqdn attribute",
+                                pool.fqdn
+                            ),
+                        )
+                    })?;
+                one(
+                    data,
+                    "Web Conferencing Edge external FQDN (EdgeServer port DataEdge/PsomClient)"
+                        .to_string(),
+                )
+            }
+            EdgePool => one(
+                &pool.fqdn,
+                "Edge pool internal FQDN (Cluster Fqdn)".to_string(),
+            ),
+            Pool => one(&pool.fqdn, "pool FQDN (Cluster Fqdn)".to_string()),
+            Machine => one(
+                self.c.machine,
+                "this computer's FQDN (Machine Fqdn)".to_string(),
+            ),
+            MachineNoRule => one(
+                self.c.machine,
+                format!("this computer's FQDN (no topology rule for {u})"),
+            ),
+            WebInternal => {
+                let internal = pool.web_internal_fqdn.as_deref().ok_or_else(|| {
+                    Self::missing(u, format!("pool {} runs no WebServices service", pool.fqdn))
+                })?;
+                one(
+                    internal,
+                    "internal web services FQDN (the pool FQDN)".to_string(),
+                )
+            }
+            WebExternal => {
+                let external = pool.web_external_fqdn.as_deref().ok_or_else(|| {
+                    Self::missing(
+                        u,
+                        format!(
+                            "the WebServices service on pool {} has no WebService/ExternalSettings \
+                             element with a Host attribute",
+                            pool.fqdn
+                        ),
+                    )
+                })?;
+                one(
+                    external,
+                    "external web services FQDN (WebService ExternalSettings Host)".to_string(),
+                )
+            }
+            DefaultSipDomain => one(
+                &self.topo.default_sip_domain,
+                "default SIP domain (InternalDomains DefaultDomain)".to_string(),
+            ),
+            SipDomains => Ok(self
+                .domains
+                .iter()
+                .map(|d| {
+                    (
+                        format!("sip.{d}"),
+                        format!("sip.<{}>", self.domain_label(d)),
+                    )
+                })
+                .collect()),
+            XmppDomains => Ok(match edge.and_then(|e| e.xmpp_evidence.as_deref()) {
+                // The XMPP domains are the SIP domains themselves, at root level.
+                Some(evidence) => self
+                    .domains
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.to_string(),
+                            format!("XMPP federation domain ({evidence})"),
+                        )
+                    })
+                    .collect(),
+                None => Vec::new(),
+            }),
+            SimpleUrls => Ok(self
+                .topo
+                .simple_urls
+                .iter()
+                .filter(|s| {
+                    s.domain == "*"
+                        || self
+                            .domains
+                            .iter()
+                            .any(|d| d.eq_ignore_ascii_case(&s.domain))
+                })
+                .map(|s| {
+                    (
+                        s.host.clone(),
+                        format!(
+                            "simple URL {} for {} ({})",
+                            s.component, s.domain, s.active_url
+                        ),
+                    )
+                })
+                .collect()),
+            Discover(prefix) => Ok(self
+                .domains
+                .iter()
+                .map(|d| {
+                    (
+                        format!("{prefix}.{d}"),
+                        format!("{prefix}.<{}> (Lync Autodiscover)", self.domain_label(d)),
+                    )
+                })
+                .collect()),
+        }
+    }
+}
+
 /// Computes the subject and SANs for `uses` on `computer` (a machine FQDN, short name or
 /// single-machine pool FQDN). `all_sip_domain` is `-AllSipDomain`; `extra` holds the
 /// `-DomainName` entries (comma-separated lists are split; each entry is kept as given).
@@ -158,18 +410,14 @@ pub fn compute_names(
     for &u in uses {
         check_use(u, c)?;
     }
-    let pool = c.pool;
-    let domains: Vec<&str> = if all_sip_domain {
-        topo.sip_domains.iter().map(String::as_str).collect()
-    } else {
-        vec![topo.default_sip_domain.as_str()]
-    };
-    let domain_label = |d: &str| {
-        if d.eq_ignore_ascii_case(&topo.default_sip_domain) {
-            "default SIP domain".to_string()
+    let names = Names {
+        topo,
+        c,
+        domains: if all_sip_domain {
+            topo.sip_domains.iter().map(String::as_str).collect()
         } else {
-            format!("SIP domain {d}, -AllSipDomain")
-        }
+            vec![topo.default_sip_domain.as_str()]
+        },
     };
 
     // The first use of each row, in the order given.
@@ -184,160 +432,37 @@ pub fn compute_names(
     let mut xmpp_domains: Vec<String> = Vec::new();
     let mut sip_domains: Vec<String> = Vec::new();
     let mut access_edge_fqdn = None;
-    let add_sip = |b: &mut Builder, sip_domains: &mut Vec<String>| {
-        for d in &domains {
-            b.san(&format!("sip.{d}"), || format!("sip.<{}>", domain_label(d)));
-            if !sip_domains.iter().any(|s| s.eq_ignore_ascii_case(d)) {
-                sip_domains.push(d.to_string());
-            }
-        }
-    };
-    let add_simple_urls = |b: &mut Builder| {
-        if !topo.has_simple_url_configuration {
-            b.note(
-                "the topology document has no SimpleUrlConfiguration (a published topology \
-                 does not carry simple URLs): no meet, dialin or admin name was added; give \
-                 them with -DomainName"
-                    .to_string(),
-            );
-        }
-        for u in topo.simple_urls.iter().filter(|u| {
-            u.domain == "*" || domains.iter().any(|d| d.eq_ignore_ascii_case(&u.domain))
-        }) {
-            b.san(&u.host, || {
-                format!(
-                    "simple URL {} for {} ({})",
-                    u.component, u.domain, u.active_url
-                )
-            });
-        }
-    };
-    let add_discover = |b: &mut Builder, prefix: &str| {
-        for d in &domains {
-            b.san(&format!("{prefix}.{d}"), || {
-                format!("{prefix}.<{}> (Lync Autodiscover)", domain_label(d))
-            });
-        }
-    };
-    let pool_source = || "pool FQDN (Cluster Fqdn)".to_string();
-
     for &(g, u) in &groups {
-        match g {
-            Group::EdgeExternal => {
-                // check_use admitted only Edge pools here, which always have EdgeInfo.
-                let Some(edge) = pool.edge.as_ref() else {
-                    continue;
-                };
-                let access =
-                    edge.access_edge_fqdn
-                        .as_deref()
-                        .ok_or_else(|| NamesError::MissingName {
-                            cert_type: u,
-                            missing: format!(
-                            "the EdgeServer service on pool {} has no external AccessEdge port \
-                             with a ConfiguredFqdn attribute",
-                            pool.fqdn
-                        ),
-                        })?;
-                let data =
-                    edge.data_edge_fqdn
-                        .as_deref()
-                        .ok_or_else(|| NamesError::MissingName {
-                            cert_type: u,
-                            missing: format!(
-                                "the EdgeServer service on pool {} has no external DataEdge port \
-                             (Usage PsomClient) with a ConfiguredFqdn attribute",
-                                pool.fqdn
-                            ),
-                        })?;
-                let port = edge.access_edge_port.as_deref().unwrap_or("AccessEdge");
-                let access_source =
-                    || format!("Access Edge external FQDN (EdgeServer port {port})");
-                access_edge_fqdn = Some(access.to_string());
-                b.subject(access, access_source);
-                // The documented order (Lync "Certificate summary - XMPP federation": webcon,
-                // sip, sip.<other domain>, the XMPP domain): Web Conferencing Edge FQDN, Access
-                // Edge FQDN, the other sip.<domain> names, then the XMPP domains.
-                b.san(data, || {
-                    "Web Conferencing Edge external FQDN (EdgeServer port DataEdge/PsomClient)"
-                        .to_string()
-                });
-                b.san(access, access_source);
-                add_sip(&mut b, &mut sip_domains);
-                if let Some(evidence) = edge.xmpp_evidence.as_deref() {
-                    // certificates.md: the XMPP domains are the SIP domains themselves, root level.
-                    for d in &domains {
-                        b.san(d, || format!("XMPP federation domain ({evidence})"));
-                        if !xmpp_domains.iter().any(|x| x.eq_ignore_ascii_case(d)) {
-                            xmpp_domains.push(d.to_string());
-                        }
-                    }
+        for &part in parts(g, c.pool.kind) {
+            let (Subject(name) | San(name)) = part;
+            if name == SimpleUrls && !topo.has_simple_url_configuration {
+                b.note(
+                    "the topology document has no SimpleUrlConfiguration (a published topology \
+                     does not carry simple URLs): no meet, dialin or admin name was added; give \
+                     them with -DomainName"
+                        .to_string(),
+                );
+            }
+            let found = names.resolve(name, u)?;
+            if name == AccessEdge && access_edge_fqdn.is_none() {
+                access_edge_fqdn = found.first().map(|(n, _)| n.clone());
+            }
+            for (n, source) in found {
+                match part {
+                    Subject(_) => b.subject(&n, || source),
+                    San(_) => b.san(&n, || source),
                 }
             }
-            Group::EdgeInternal => {
-                let source = || "Edge pool internal FQDN (Cluster Fqdn)".to_string();
-                b.subject(&pool.fqdn, source);
-                b.san(&pool.fqdn, source);
-            }
-            Group::Default => {
-                b.subject(&pool.fqdn, pool_source);
-                b.san(&pool.fqdn, pool_source);
-                b.san(c.machine, || {
-                    "this computer's FQDN (Machine Fqdn)".to_string()
-                });
-                // A standalone Mediation pool needs only its own names.
-                if pool.kind != PoolKind::Mediation {
-                    add_sip(&mut b, &mut sip_domains);
-                    add_simple_urls(&mut b);
-                    add_discover(&mut b, "lyncdiscoverinternal");
-                }
-            }
-            Group::WebInternal => {
-                let internal =
-                    pool.web_internal_fqdn
-                        .as_deref()
-                        .ok_or_else(|| NamesError::MissingName {
-                            cert_type: u,
-                            missing: format!("pool {} runs no WebServices service", pool.fqdn),
-                        })?;
-                b.subject(&pool.fqdn, pool_source);
-                b.san(&pool.fqdn, pool_source);
-                b.san(internal, || {
-                    "internal web services FQDN (the pool FQDN)".to_string()
-                });
-                add_simple_urls(&mut b);
-                add_discover(&mut b, "lyncdiscoverinternal");
-            }
-            Group::WebExternal => {
-                let external =
-                    pool.web_external_fqdn
-                        .as_deref()
-                        .ok_or_else(|| NamesError::MissingName {
-                            cert_type: u,
-                            missing: format!(
-                            "the WebServices service on pool {} has no WebService/ExternalSettings \
-                             element with a Host attribute",
-                            pool.fqdn
-                        ),
-                        })?;
-                // The subject is always a SAN too: RFC 9525 clients read only SANs.
-                b.subject(&pool.fqdn, pool_source);
-                b.san(&pool.fqdn, pool_source);
-                b.san(external, || {
-                    "external web services FQDN (WebService ExternalSettings Host)".to_string()
-                });
-                add_simple_urls(&mut b);
-                add_discover(&mut b, "lyncdiscover");
-            }
-            Group::OAuth => {
-                b.subject(&topo.default_sip_domain, || {
-                    "default SIP domain (InternalDomains DefaultDomain)".to_string()
-                });
-            }
-            Group::Generic => {
-                let source = || format!("this computer's FQDN (no topology rule for {u})");
-                b.subject(c.machine, source);
-                b.san(c.machine, source);
+            let domains = names.domains.iter().map(|d| d.to_string());
+            let federates = c
+                .pool
+                .edge
+                .as_ref()
+                .is_some_and(|e| e.xmpp_evidence.is_some());
+            match name {
+                SipDomains => add_once(&mut sip_domains, domains),
+                XmppDomains if federates => add_once(&mut xmpp_domains, domains),
+                _ => {}
             }
         }
     }
@@ -361,7 +486,7 @@ pub fn compute_names(
 
     Ok(ComputedNames {
         computer: c.machine.to_string(),
-        pool: pool.fqdn.clone(),
+        pool: c.pool.fqdn.clone(),
         // Every group sets a subject and `uses` is not empty.
         subject: b.subject.unwrap_or_default(),
         sans: b.sans,
@@ -371,4 +496,13 @@ pub fn compute_names(
         access_edge_fqdn,
         notes: b.notes,
     })
+}
+
+/// Appends the names `list` does not hold yet (case-insensitively).
+fn add_once(list: &mut Vec<String>, names: impl Iterator<Item = String>) {
+    for n in names {
+        if !list.iter().any(|s| s.eq_ignore_ascii_case(&n)) {
+            list.push(n);
+        }
+    }
 }
