@@ -378,6 +378,9 @@ pub struct Checked {
 /// start the thread pool and read the store's certificates once.
 const THREADED_FROM: usize = 8;
 
+/// The stored certificates that may have issued the certificates given (and their issuers).
+type IssuerLookup<'a> = dyn FnMut(&[&[u8]]) -> Result<Vec<Vec<u8>>, StoreError> + 'a;
+
 /// What every file of a check shares.
 struct FileCheck<'a> {
     exp: &'a Expectations,
@@ -392,7 +395,7 @@ impl FileCheck<'_> {
         &self,
         path: &Path,
         store_has_issuers: bool,
-        issuers: &mut dyn FnMut(&[&[u8]]) -> Result<Vec<Vec<u8>>, StoreError>,
+        issuers: &mut IssuerLookup<'_>,
     ) -> Result<Vec<(bool, String)>, CheckError> {
         let shown = path.display().to_string();
         // Any read error (too large included) is "not read" here: the file was found in a

@@ -1109,7 +1109,7 @@ mod tests {
             c.pragma_update(None, "user_version", 2).unwrap();
             c.execute(
                 &format!("INSERT INTO certificates ({CERT_COLS}) VALUES ('AB', ?1, ?2, NULL, 0, NULL, NULL, '2026-01-01T00:00:00Z', x'')"),
-                params![leaf, join_der(&[root.clone()])],
+                params![leaf, join_der(std::slice::from_ref(&root))],
             )
             .unwrap();
         }
