@@ -72,9 +72,9 @@ fn roll_with_a_past_effective_date_puts_the_new_certificate_in_service() {
 
 /// The documented Import-CsCertificate syntax has `-Roll` and `-EffectiveDate` in the
 /// Local parameter set (import-cscertificate, learn.microsoft.com/powershell/module/
-/// skypeforbusiness/import-cscertificate; cmdlets.md). Without -Type, cscert stages the certificate
-/// for the uses of the request it answers, or (a PFX) for the uses whose serving certificate has
-/// the same subject.
+/// skypeforbusiness/import-cscertificate; docs/reference/cmdlets.md, "Import-CsCertificate").
+/// Without -Type, cscert stages the certificate for the uses of the request it answers, or (a
+/// PFX) for the uses whose serving certificate has the same subject.
 #[test]
 fn import_roll_without_type_stages_the_uses_of_the_request() {
     let lab = Lab::new();
@@ -284,8 +284,8 @@ const SINGLE_EDGE: &str = concat!(
 /// argiesen/Skype4B's install script) makes the request with the names Lync uses: the default
 /// SIP domain as subject and no SAN. Sources: assign-a-server-to-server-certificate.md (the token
 /// issuer certificate "includes the name of your SIP domain in the Subject field"), Lync's
-/// certificate summaries (OAuthTokenIssuer SANs: "No Entry"), certificates.md ("OAuthTokenIssuer |
-/// the default SIP domain | none by default").
+/// certificate summaries (OAuthTokenIssuer SANs: "No Entry"); docs/reference/certificates.md,
+/// "Names per use".
 #[test]
 fn oauth_token_issuer_request_has_the_sip_domain_and_no_san() {
     let lab = Lab::new();
@@ -440,7 +440,7 @@ const TABLE_SANS: [&str; 4] = [
 
 /// The Lync 2013 "Certificate summary - XMPP federation" table gives the Edge
 /// certificate's SANs in an order: webcon.contoso.com, sip.contoso.com, sip.fabrikam.com,
-/// contoso.com (subject sip.contoso.com); certificates.md copies it. When -DomainName lists the
+/// contoso.com (subject sip.contoso.com); docs/reference/certificates.md, "The Edge example". When -DomainName lists the
 /// subject, the admin's order is kept exactly, in the request object, the request file (openssl)
 /// and the issued certificate (openssl); otherwise the subject goes first.
 #[test]
@@ -512,7 +512,8 @@ fn admin_order_of_domain_names_is_kept() {
     );
 }
 
-/// Names from a topology: the example deployment of certificates.md (Access Edge
+/// Names from a topology: the example deployment of docs/reference/certificates.md, "The Edge
+/// example" (Access Edge
 /// sip.contoso.com, Web Conferencing Edge webcon.contoso.com, SIP domains contoso.com and
 /// fabrikam.com, XMPP federation) yields the table's names in the table's order: Web
 /// Conferencing Edge FQDN, Access Edge FQDN, the other sip.<domain> names, then the XMPP

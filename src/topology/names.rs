@@ -1,5 +1,5 @@
 //! The names a certificate needs for a computer and a set of uses, computed from the topology
-//! by the table in certificates.md ("Names per use"), with the origin of every name.
+//! by the table in docs/reference/certificates.md, "Names per use", with the origin of every name.
 
 use super::{ComputerRef, NamesError, PoolKind, Topology};
 use crate::model::CertType;
@@ -265,7 +265,8 @@ pub fn compute_names(
                 b.san(access, access_source);
                 add_sip(&mut b, &mut sip_domains);
                 if let Some(evidence) = edge.xmpp_evidence.as_deref() {
-                    // certificates.md: the XMPP domains are the SIP domains themselves, root level.
+                    // docs/reference/certificates.md, "Names per use": the XMPP domains are the SIP
+                    // domains themselves, root level.
                     for d in &domains {
                         b.san(d, || format!("XMPP federation domain ({evidence})"));
                         if !xmpp_domains.iter().any(|x| x.eq_ignore_ascii_case(d)) {
