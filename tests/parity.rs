@@ -1011,8 +1011,7 @@ fn help_flags_work_and_examples_paste_into_bash_and_pwsh() {
         examples.len(),
         "each example binds in bash: {in_bash:#?}"
     );
-    let Some(pwsh) = pwsh("help_flags_work_and_examples_paste_into_bash_and_pwsh")
-    else {
+    let Some(pwsh) = pwsh("help_flags_work_and_examples_paste_into_bash_and_pwsh") else {
         return;
     };
     let ps_script: String = examples
@@ -1067,7 +1066,10 @@ fn in_pty(lab: &Lab, env: &[(&str, &str)], args: &[&str]) -> (String, i32) {
 /// -OutputFormat Json; progress on stderr for a long Test-CsCertificate batch on a terminal only.
 #[test]
 fn terminal_gets_a_human_view_and_pipes_keep_json_lines() {
-    if !require("terminal_gets_a_human_view_and_pipes_keep_json_lines", &["script"]) {
+    if !require(
+        "terminal_gets_a_human_view_and_pipes_keep_json_lines",
+        &["script"],
+    ) {
         return;
     }
     let lab = Lab::new();
