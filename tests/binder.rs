@@ -1,5 +1,5 @@
 //! The PowerShell parameter binder, proven against the built binary with the exact argv elements
-//! pwsh passes (shared/reference/powershell-binding.md, rows 1-19 and the error table).
+//! pwsh passes (docs/reference/binding.md, "What argv looks like" rows 1-19 and "Error texts").
 
 mod support;
 

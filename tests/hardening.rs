@@ -13,7 +13,7 @@ use support::*;
 // ---------------------------------------------------------------- defect 1: panics
 
 #[test]
-fn defect_01_validity_days_out_of_range_is_a_binding_error_not_a_panic() {
+fn validity_days_out_of_range_is_a_binding_error_not_a_panic() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let r = h.run(&[
@@ -83,7 +83,7 @@ fn defect_01_validity_days_out_of_range_is_a_binding_error_not_a_panic() {
 }
 
 #[test]
-fn defect_01_clock_beyond_year_9999_is_an_error_not_a_panic() {
+fn clock_beyond_year_9999_is_an_error_not_a_panic() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     for now in ["+10000-01-01T00:00:00Z", "+262143-01-01T00:00:00Z"] {
@@ -127,7 +127,7 @@ fn defect_01_clock_beyond_year_9999_is_an_error_not_a_panic() {
 
 #[cfg(unix)]
 #[test]
-fn defect_02_output_to_char_device_is_written_not_replaced() {
+fn output_through_a_link_to_a_char_device_is_written_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
     let h = H::new();
     // A device reached through a link in a folder we own (the tests do not run as root, so
@@ -168,7 +168,7 @@ fn defect_02_output_to_char_device_is_written_not_replaced() {
 
 #[cfg(unix)]
 #[test]
-fn defect_02_output_to_dev_stdout_writes_to_stdout() {
+fn output_to_dev_stdout_writes_to_stdout() {
     let h = H::new();
     let r = h.run(&[
         "Request-CsCertificate",
@@ -191,7 +191,7 @@ fn defect_02_output_to_dev_stdout_writes_to_stdout() {
 
 #[cfg(unix)]
 #[test]
-fn defect_02_export_into_a_fifo_writes_into_it() {
+fn export_into_a_fifo_writes_into_it() {
     use std::io::Read;
     use std::os::unix::fs::FileTypeExt;
     let h = H::new();
@@ -242,7 +242,7 @@ fn defect_02_export_into_a_fifo_writes_into_it() {
 }
 
 #[test]
-fn defect_02_output_to_a_folder_is_refused() {
+fn output_to_a_folder_is_refused() {
     let h = H::new();
     let r = h.run(&[
         "Request-CsCertificate",
@@ -269,7 +269,7 @@ fn defect_02_output_to_a_folder_is_refused() {
 
 #[cfg(unix)]
 #[test]
-fn defect_02_symlink_to_regular_file_is_not_followed() {
+fn output_symlink_to_a_regular_file_is_not_followed() {
     let h = H::new();
     std::fs::write(h.path("victim.txt"), "keep me").unwrap();
     std::os::unix::fs::symlink(h.path("victim.txt"), h.path("link.req")).unwrap();
@@ -300,7 +300,7 @@ fn defect_02_symlink_to_regular_file_is_not_followed() {
 // ---------------------------------------------------------------- defect 3: -Report
 
 #[test]
-fn defect_03_report_never_overwrites_the_store_or_other_files() {
+fn report_never_overwrites_the_store_or_other_files() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     h.issue(&ca, "fe.contoso.com", true);
@@ -352,7 +352,7 @@ fn defect_03_report_never_overwrites_the_store_or_other_files() {
 }
 
 #[test]
-fn defect_03_a_refused_report_path_changes_nothing() {
+fn a_refused_report_path_changes_nothing() {
     let h = H::new();
     std::fs::write(h.path("notes.txt"), "mine").unwrap();
     let r = h.run(&[
@@ -377,7 +377,7 @@ fn defect_03_a_refused_report_path_changes_nothing() {
 // ---------------------------------------------------------------- defect 4: secrets
 
 #[test]
-fn defect_04_report_masks_passwords_and_is_owner_only() {
+fn report_masks_passwords_and_is_owner_only() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let t = h.issue(&ca, "fe.contoso.com", true);
@@ -428,7 +428,7 @@ fn defect_04_report_masks_passwords_and_is_owner_only() {
 }
 
 #[test]
-fn defect_04_ca_password_is_masked_in_the_debug_trace() {
+fn ca_password_is_masked_in_the_debug_trace() {
     let h = H::new();
     let r = h.run_env(
         &[("CSCERT_DEBUG_BINDING", "1")],
@@ -462,7 +462,7 @@ fn defect_04_ca_password_is_masked_in_the_debug_trace() {
 }
 
 #[test]
-fn defect_04_empty_password_is_refused_in_every_form() {
+fn empty_password_is_refused_in_every_form() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let t = h.issue(&ca, "fe.contoso.com", true);
@@ -507,7 +507,7 @@ fn defect_04_empty_password_is_refused_in_every_form() {
 
 #[cfg(unix)]
 #[test]
-fn defect_05_import_from_dev_zero_is_bounded() {
+fn import_from_dev_zero_stops_at_the_size_cap() {
     let h = H::new();
     let start = std::time::Instant::now();
     let r = h.run(&["Import-CsCertificate", "-Path", "/dev/zero"]);
@@ -527,7 +527,7 @@ fn defect_05_import_from_dev_zero_is_bounded() {
 
 #[cfg(unix)]
 #[test]
-fn defect_05_an_explicit_pipe_is_read() {
+fn test_cscertificate_reads_a_certificate_from_a_pipe() {
     // `-Path <(cat cert.pem)`: the shell passes /dev/fd/N, a pipe.
     let h = H::new();
     let ca = h.ca("ca", 3650);
@@ -552,7 +552,7 @@ fn defect_05_an_explicit_pipe_is_read() {
 
 #[cfg(unix)]
 #[test]
-fn defect_05_folder_walk_skips_fifos_without_blocking() {
+fn folder_walk_skips_fifos_without_blocking() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let dir = h.path("certs");
@@ -595,7 +595,7 @@ fn defect_05_folder_walk_skips_fifos_without_blocking() {
 // ---------------------------------------------------------------- defect 7: one bad row
 
 #[test]
-fn defect_07_one_corrupt_row_does_not_hide_the_others() {
+fn one_corrupt_store_row_does_not_hide_the_others() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let good = h.issue(&ca, "fe.contoso.com", true);
@@ -664,7 +664,7 @@ fn two_requests(h: &H) {
 }
 
 #[test]
-fn defect_10_confirm_at_end_of_input_fails_and_changes_nothing() {
+fn confirm_at_end_of_input_fails_and_changes_nothing() {
     let h = H::new();
     two_requests(&h);
     let r = h.run_stdin(
@@ -696,7 +696,7 @@ fn defect_10_confirm_at_end_of_input_fails_and_changes_nothing() {
 }
 
 #[test]
-fn defect_10_clear_without_request_id_asks() {
+fn clear_without_request_id_asks_for_confirmation() {
     let h = H::new();
     two_requests(&h);
     // No answer: nothing deleted, exit 1.
@@ -725,7 +725,7 @@ fn defect_10_clear_without_request_id_asks() {
 }
 
 #[test]
-fn defect_10_publish_replacing_a_topology_asks() {
+fn publish_replacing_a_topology_asks_for_confirmation() {
     let h = H::new();
     let topo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topology");
     let files: Vec<_> = std::fs::read_dir(&topo)
@@ -750,7 +750,7 @@ fn defect_10_publish_replacing_a_topology_asks() {
 }
 
 #[test]
-fn defect_10_remove_answers_yes_to_all_and_no_to_all() {
+fn remove_confirmation_answers_yes_to_all_and_no_to_all() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let t = h.issue(&ca, "fe.contoso.com", true);
@@ -803,7 +803,7 @@ fn defect_10_remove_answers_yes_to_all_and_no_to_all() {
 
 #[cfg(unix)]
 #[test]
-fn defect_09_store_open_to_others_is_refused_with_the_fix() {
+fn store_open_to_others_is_refused_with_the_fix() {
     use std::os::unix::fs::PermissionsExt;
     let h = H::new();
     h.ok(&["Request-CsCertificate", "-List"]);
@@ -846,7 +846,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 #[test]
-fn defect_09_cleared_keys_do_not_stay_in_free_pages() {
+fn cleared_keys_do_not_stay_in_the_databases_free_pages() {
     let h = H::new();
     h.ok(&[
         "Request-CsCertificate",
@@ -877,7 +877,7 @@ fn defect_09_cleared_keys_do_not_stay_in_free_pages() {
 }
 
 #[test]
-fn defect_09_keys_are_encrypted_at_rest_with_a_store_password() {
+fn keys_are_encrypted_at_rest_with_a_store_password() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let pw = [("CSCERT_STORE_PASSWORD", "store-pass-1")];
@@ -1000,7 +1000,7 @@ fn defect_09_keys_are_encrypted_at_rest_with_a_store_password() {
 // ---------------------------------------------------------------- defect 11: unclear errors
 
 #[test]
-fn defect_11_empty_output_path_says_it_is_empty() {
+fn empty_output_path_says_it_is_empty() {
     let h = H::new();
     let r = h.run(&[
         "Request-CsCertificate",
@@ -1024,7 +1024,7 @@ fn defect_11_empty_output_path_says_it_is_empty() {
 }
 
 #[test]
-fn defect_11_report_to_a_folder_says_it_is_a_folder() {
+fn report_to_a_folder_says_it_is_a_folder() {
     let h = H::new();
     let r = h.run(&["Get-CsCertificate", "-Report", "."]);
     assert_eq!(r.code, 1, "{r:?}");
@@ -1041,7 +1041,7 @@ fn defect_11_report_to_a_folder_says_it_is_a_folder() {
 
 #[cfg(unix)]
 #[test]
-fn defect_11_output_to_a_dangling_link_says_so() {
+fn output_to_a_dangling_link_says_so() {
     let h = H::new();
     std::os::unix::fs::symlink(h.path("nowhere/x.req"), h.path("dangling.req")).unwrap();
     let r = h.run(&[
@@ -1071,7 +1071,7 @@ fn defect_11_output_to_a_dangling_link_says_so() {
 }
 
 #[test]
-fn defect_11_unversioned_database_is_named_not_dumped() {
+fn unversioned_database_is_named_not_dumped() {
     let h = H::new();
     std::fs::create_dir(h.store()).unwrap();
     #[cfg(unix)]
@@ -1102,7 +1102,7 @@ fn defect_11_unversioned_database_is_named_not_dumped() {
 
 #[cfg(unix)]
 #[test]
-fn defect_11_read_only_store_still_reads() {
+fn read_only_store_still_reads() {
     use std::os::unix::fs::PermissionsExt;
     let h = H::new();
     let ca = h.ca("ca", 3650);
@@ -1110,7 +1110,7 @@ fn defect_11_read_only_store_still_reads() {
     h.ok(&["Set-CsCertificate", "-Type", "Default", "-Thumbprint", &t]);
     let root = unsafe { libc::geteuid() } == 0;
     // Root ignores file permissions: the test needs setpriv (util-linux) to drop them.
-    if root && !require("defect_11_read_only_store_still_reads", &["setpriv"]) {
+    if root && !require("read_only_store_still_reads", &["setpriv"]) {
         return;
     }
     // root ignores permissions: the store then belongs to nobody, and cscert runs as nobody.
@@ -1159,7 +1159,7 @@ fn defect_11_read_only_store_still_reads() {
 }
 
 #[test]
-fn defect_11_corrupt_pfx_is_called_damaged_not_a_wrong_password() {
+fn corrupt_pfx_is_called_damaged_not_a_wrong_password() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let t = h.issue(&ca, "fe.contoso.com", true);
@@ -1219,7 +1219,7 @@ fn defect_11_corrupt_pfx_is_called_damaged_not_a_wrong_password() {
 }
 
 #[test]
-fn defect_11_test_cscertificate_reads_p7b_like_import() {
+fn test_cscertificate_reads_p7b_like_import() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let t = h.issue(&ca, "fe.contoso.com", true);
@@ -1279,7 +1279,7 @@ fn new_req(h: &H, extra: &[&str]) -> Run {
 }
 
 #[test]
-fn defect_12_key_size_with_an_ec_key_warns() {
+fn key_size_with_an_ec_key_warns() {
     let h = H::new();
     let r = new_req(&h, &["-KeyAlg", "ECDH_P256", "-KeySize", "4096"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -1292,7 +1292,7 @@ fn defect_12_key_size_with_an_ec_key_warns() {
 }
 
 #[test]
-fn defect_12_control_characters_in_subject_fields_are_refused() {
+fn control_characters_in_subject_fields_are_refused() {
     let h = H::new();
     for (p, v) in [
         ("-OU", "IT\nCN=evil"),
@@ -1310,7 +1310,7 @@ fn defect_12_control_characters_in_subject_fields_are_refused() {
 }
 
 #[test]
-fn defect_12_x520_upper_bounds_are_enforced() {
+fn x520_length_upper_bounds_are_enforced() {
     let h = H::new();
     let long = "S".repeat(200);
     let r = new_req(&h, &["-KeyAlg", "ECDH_P256", "-State", &long]);
@@ -1340,7 +1340,7 @@ fn defect_12_x520_upper_bounds_are_enforced() {
 }
 
 #[test]
-fn defect_12_repeated_type_still_merges() {
+fn repeated_type_parameter_merges_its_values() {
     // pwsh splats an array to a native command as -Type:A -Type:B.
     let h = H::new();
     let r = new_req(
@@ -1395,7 +1395,7 @@ fn xmpp_coverage(h: &H, path: &str, domain: &str) -> serde_json::Value {
 }
 
 #[test]
-fn defect_13_cn_is_no_fallback_when_a_san_extension_exists() {
+fn cn_is_no_fallback_when_a_san_extension_exists() {
     let h = H::new();
     let d = "xmpp.contoso.com";
     // Undecodable SAN extensions (truncated, wrong element type) and an IP-only SAN.
@@ -1431,7 +1431,7 @@ fn defect_13_cn_is_no_fallback_when_a_san_extension_exists() {
 }
 
 #[test]
-fn defect_13_wildcards_under_any_public_suffix_cover_nothing() {
+fn wildcards_under_any_public_suffix_cover_nothing() {
     let h = H::new();
     for (suffix, covered) in [
         ("co.uk", false),
@@ -1476,7 +1476,7 @@ fn publish_timed(h: &H, name: &str, xml: &str) -> (Run, f64) {
 }
 
 #[test]
-fn defect_06_an_element_with_200000_attributes_is_refused_quickly() {
+fn topology_element_with_200000_attributes_is_refused_quickly() {
     let h = H::new();
     let attrs: String = (0..200_000).map(|i| format!(" a{i}=\"v\"")).collect();
     let xml = format!("<?xml version=\"1.0\"?>\n<Topology xmlns=\"urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008\"{attrs}></Topology>\n");
@@ -1490,7 +1490,7 @@ fn defect_06_an_element_with_200000_attributes_is_refused_quickly() {
 }
 
 #[test]
-fn defect_06_parse_and_names_are_linear_in_the_size() {
+fn topology_parse_and_names_are_linear_in_the_size() {
     let h = H::new();
     let base = fixture("single-edge.published.xml");
     let grown = |n: usize| {
@@ -1521,7 +1521,7 @@ fn defect_06_parse_and_names_are_linear_in_the_size() {
 }
 
 #[test]
-fn defect_06_errors_quote_at_most_200_characters_of_a_value() {
+fn errors_quote_at_most_200_characters_of_a_value() {
     let h = H::new();
     let huge = "x".repeat(5_000_000);
     let base = fixture("single-edge.published.xml");
@@ -1619,7 +1619,7 @@ fn tamper(h: &H, from: &str, to: &str, cn: &str, evil_cn: &str) {
 }
 
 #[test]
-fn defect_08_tampered_pfx_is_refused_by_import() {
+fn tampered_pfx_is_refused_by_import() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     signed_leaf(&h, &ca, "fe", "fe.contoso.com");
@@ -1671,7 +1671,7 @@ fn defect_08_tampered_pfx_is_refused_by_import() {
 }
 
 #[test]
-fn defect_08_tampered_certificate_fails_once_its_issuer_is_known() {
+fn tampered_certificate_fails_once_its_issuer_is_known() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     signed_leaf(&h, &ca, "fe", "fe.contoso.com");
@@ -1728,7 +1728,7 @@ fn defect_08_tampered_certificate_fails_once_its_issuer_is_known() {
 }
 
 #[test]
-fn defect_08_trusted_root_reports_incomplete_and_untrusted_chains() {
+fn trusted_root_reports_incomplete_and_untrusted_chains() {
     let h = H::new();
     let ca = h.ca("ca", 3650);
     let other = h.ca("other", 3650);

@@ -20,7 +20,7 @@ fn us_date(d: DateTime<Utc>) -> String {
     d.format("%-m/%-d/%Y %-I:%M:%S %p").to_string()
 }
 
-/// Item 2. Set-CsCertificate's documented example, `-Roll -EffectiveDate "7/22/2012 6:00:00 AM"`,
+/// Set-CsCertificate's documented example, `-Roll -EffectiveDate "7/22/2012 6:00:00 AM"`,
 /// names a date already past. Source: set-cscertificate (learn.microsoft.com/powershell/module/
 /// skypeforbusiness/set-cscertificate, example 3) and stage-av-and-oauth-certificates.md
 /// ("-EffectiveDate defines when the new certificate will become co-active with the current
@@ -28,7 +28,7 @@ fn us_date(d: DateTime<Utc>) -> String {
 /// previous, so the docs' next step `Remove-CsCertificate -Type AudioVideoAuthentication
 /// -Previous` removes the OLD certificate.
 #[test]
-fn item_02_past_effective_date_puts_new_cert_in_service() {
+fn roll_with_a_past_effective_date_puts_the_new_certificate_in_service() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = fmt_date(epoch_after(&lab, &ca));
@@ -70,13 +70,13 @@ fn item_02_past_effective_date_puts_new_cert_in_service() {
     assert_eq!(g.previous_thumbprint, None);
 }
 
-/// Item 3. The documented Import-CsCertificate syntax has `-Roll` and `-EffectiveDate` in the
+/// The documented Import-CsCertificate syntax has `-Roll` and `-EffectiveDate` in the
 /// Local parameter set (import-cscertificate, learn.microsoft.com/powershell/module/
-/// skypeforbusiness/import-cscertificate; cmdlets.md). Without -Type, cscert stages the certificate
-/// for the uses of the request it answers, or (a PFX) for the uses whose serving certificate has
-/// the same subject.
+/// skypeforbusiness/import-cscertificate; docs/reference/cmdlets.md, "Import-CsCertificate").
+/// Without -Type, cscert stages the certificate for the uses of the request it answers, or (a
+/// PFX) for the uses whose serving certificate has the same subject.
 #[test]
-fn item_03_import_roll_in_the_local_set() {
+fn import_roll_without_type_stages_the_uses_of_the_request() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = epoch_after(&lab, &ca);
@@ -179,7 +179,7 @@ fn item_03_import_roll_in_the_local_set() {
     assert!(r.errors()[0].message.contains("-Type"), "{}", r.stderr);
 }
 
-/// Item 4. What Get-CsCertificate shows around a roll. Sources: assign-a-server-to-server-
+/// What Get-CsCertificate shows around a roll. Sources: assign-a-server-to-server-
 /// certificate.md ("Skype for Business Server keeps two copies of a certificate type: the current
 /// certificate and the previous certificate"; Set-CsCertificate without -Roll "immediately
 /// configures that certificate to act as the current" one) and stage-av-and-oauth-certificates.md
@@ -188,7 +188,7 @@ fn item_03_import_roll_in_the_local_set() {
 /// new thumbprint with its future EffectiveTime and the serving one as PreviousThumbprint; an
 /// immediate Set keeps the replaced certificate as PreviousThumbprint.
 #[test]
-fn item_04_get_shows_staged_roll_and_previous_of_immediate_set() {
+fn get_shows_staged_roll_and_previous_of_immediate_set() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = epoch_after(&lab, &ca);
@@ -280,14 +280,14 @@ const SINGLE_EDGE: &str = concat!(
     "/tests/fixtures/topology/single-edge.published.xml"
 );
 
-/// Item 1. `Request-CsCertificate -New -Type OAuthTokenIssuer` with a published topology (as in
+/// `Request-CsCertificate -New -Type OAuthTokenIssuer` with a published topology (as in
 /// argiesen/Skype4B's install script) makes the request with the names Lync uses: the default
 /// SIP domain as subject and no SAN. Sources: assign-a-server-to-server-certificate.md (the token
 /// issuer certificate "includes the name of your SIP domain in the Subject field"), Lync's
-/// certificate summaries (OAuthTokenIssuer SANs: "No Entry"), certificates.md ("OAuthTokenIssuer |
-/// the default SIP domain | none by default").
+/// certificate summaries (OAuthTokenIssuer SANs: "No Entry"); docs/reference/certificates.md,
+/// "Names per use".
 #[test]
-fn item_01_oauth_token_issuer_request_succeeds_without_san() {
+fn oauth_token_issuer_request_has_the_sip_domain_and_no_san() {
     let lab = Lab::new();
     lab.ok(&["Publish-CsTopology", "-FileName", SINGLE_EDGE]);
     let r = lab.run_env(
@@ -330,11 +330,11 @@ fn item_01_oauth_token_issuer_request_succeeds_without_san() {
     assert!(t.stdout.contains("SAN-MISSING"));
 }
 
-/// Item 13. EKU-NO-CLIENT-AUTH is not printed for a default Front End request, is printed for
+/// EKU-NO-CLIENT-AUTH is not printed for a default Front End request, is printed for
 /// an Edge external one with the fix and the 2026 change; an unknown computer names the two
 /// ways to say which server cscert acts as.
 #[test]
-fn item_13_warnings_say_what_to_do() {
+fn client_eku_warning_and_unknown_computer_error_say_what_to_do() {
     let lab = Lab::new();
     lab.ok(&["Publish-CsTopology", "-FileName", SINGLE_EDGE]);
     let fe = lab.run_env(
@@ -438,13 +438,13 @@ const TABLE_SANS: [&str; 4] = [
     "contoso.com",
 ];
 
-/// Item 6. The Lync 2013 "Certificate summary - XMPP federation" table gives the Edge
+/// The Lync 2013 "Certificate summary - XMPP federation" table gives the Edge
 /// certificate's SANs in an order: webcon.contoso.com, sip.contoso.com, sip.fabrikam.com,
-/// contoso.com (subject sip.contoso.com); certificates.md copies it. When -DomainName lists the
+/// contoso.com (subject sip.contoso.com); docs/reference/certificates.md, "The Edge example". When -DomainName lists the
 /// subject, the admin's order is kept exactly, in the request object, the request file (openssl)
 /// and the issued certificate (openssl); otherwise the subject goes first.
 #[test]
-fn item_06_admin_order_of_names_is_kept() {
+fn admin_order_of_domain_names_is_kept() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let readme = [
@@ -512,13 +512,14 @@ fn item_06_admin_order_of_names_is_kept() {
     );
 }
 
-/// Item 6, names from a topology: the example deployment of certificates.md (Access Edge
+/// Names from a topology: the example deployment of docs/reference/certificates.md, "The Edge
+/// example" (Access Edge
 /// sip.contoso.com, Web Conferencing Edge webcon.contoso.com, SIP domains contoso.com and
 /// fabrikam.com, XMPP federation) yields the table's names in the table's order: Web
 /// Conferencing Edge FQDN, Access Edge FQDN, the other sip.<domain> names, then the XMPP
 /// domains. (With -AllSipDomain every SIP domain is also an XMPP domain, so fabrikam.com follows.)
 #[test]
-fn item_06_topology_edge_names_in_documented_order() {
+fn topology_edge_names_come_in_documented_order() {
     let lab = Lab::new();
     let xml = std::fs::read_to_string(SINGLE_EDGE).unwrap();
     let psom = r#"Usage="PsomClient" InterfaceSide="External" InterfaceNumber="1" Port="444" Protocol="Tls" UrlPath="/" AuthorizesRequests="false" ConfiguredFqdn="sip.contoso.com""#;
@@ -585,12 +586,12 @@ fn pwsh(test: &str) -> Option<std::path::PathBuf> {
     None
 }
 
-/// Item 5. Objects in, objects out: Request-CsCertificate -New -CA prints the shape of Lync's
+/// Objects in, objects out: Request-CsCertificate -New -CA prints the shape of Lync's
 /// online request (the Get-CsCertificate properties, Use, then the store facts), and -Reference
 /// takes what Request-/Get-CsCertificate print: the JSON object as text natively, and the object
 /// itself through the pwsh module.
 #[test]
-fn item_05_reference_takes_the_objects_request_and_get_print() {
+fn reference_takes_the_objects_request_and_get_print() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let r = lab.ok(&[
@@ -663,7 +664,7 @@ fn item_05_reference_takes_the_objects_request_and_get_print() {
     assert!(r.errors()[0].message.contains("Thumbprint"), "{}", r.stderr);
 
     // Through the module, with the objects themselves.
-    let Some(pwsh) = pwsh("item_05_reference_takes_the_objects_request_and_get_print") else {
+    let Some(pwsh) = pwsh("reference_takes_the_objects_request_and_get_print") else {
         return;
     };
     let module = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/CsCertificate.psm1");
@@ -706,11 +707,11 @@ fn item_05_reference_takes_the_objects_request_and_get_print() {
     assert_eq!(words[2], "WebServicesExternal");
 }
 
-/// Item 7. Export writes the chain it knows (here: the CA certificate imported into the store
+/// Export writes the chain it knows (here: the CA certificate imported into the store
 /// before the CA's answer), RequestStatus is the same whether Import or Export prints the
 /// certificate, and an IDN in -DomainName is requested as its A-label with a verbose line.
 #[test]
-fn item_07_export_chain_request_status_and_idn() {
+fn export_writes_known_chain_and_idn_is_requested_as_a_label() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     lab.ok(&[
@@ -797,12 +798,12 @@ fn item_07_export_chain_request_status_and_idn() {
     assert!(text.contains("DNS:xn--bcher-kva.contoso.com"), "{text}");
 }
 
-/// Item 8. Dates in the admin's culture, through the binder of the built binary. Source:
+/// Dates in the admin's culture, through the binder of the built binary. Source:
 /// Microsoft's Set-CsCertificate guidance, "The EffectiveDate must be formatted to match your
 /// server's region and language settings", and .NET's culture patterns (ko-KR
 /// `yyyy-MM-dd tt h:mm:ss` with 오전/오후, en-GB `dd/MM/yyyy HH:mm:ss`, de-DE `dd.MM.yyyy`).
 #[test]
-fn item_08_effective_date_in_the_admins_culture() {
+fn effective_date_is_read_in_the_admins_culture() {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Test Root CA", 3650);
     let t0 = epoch_after(&lab, &ca);
@@ -930,12 +931,12 @@ fn item_08_effective_date_in_the_admins_culture() {
     assert!(r.errors()[0].message.contains("es-ES"), "{}", r.stderr);
 }
 
-/// Item 12. `--help` and `-h` print the cmdlet's help (as `-?` does), and every example line in
+/// `--help` and `-h` print the cmdlet's help (as `-?` does), and every example line in
 /// the help pastes into bash and into pwsh with the same meaning: both shells run it verbatim
 /// (cmdlet names are links to cscert, as scripts/install.sh makes them) and cscert reports the
 /// same bound parameters.
 #[test]
-fn item_12_help_where_unix_users_look_and_examples_paste_into_both_shells() {
+fn help_flags_work_and_examples_paste_into_bash_and_pwsh() {
     let lab = Lab::new();
     let bin = lab.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -1010,8 +1011,7 @@ fn item_12_help_where_unix_users_look_and_examples_paste_into_both_shells() {
         examples.len(),
         "each example binds in bash: {in_bash:#?}"
     );
-    let Some(pwsh) = pwsh("item_12_help_where_unix_users_look_and_examples_paste_into_both_shells")
-    else {
+    let Some(pwsh) = pwsh("help_flags_work_and_examples_paste_into_bash_and_pwsh") else {
         return;
     };
     let ps_script: String = examples
@@ -1060,13 +1060,16 @@ fn in_pty(lab: &Lab, env: &[(&str, &str)], args: &[&str]) -> (String, i32) {
     )
 }
 
-/// Item 11. A human view on a terminal (tested through a real pty): Format-List-like blocks,
+/// A human view on a terminal (tested through a real pty): Format-List-like blocks,
 /// a table for -List, findings grouped by severity with colour, one-line summaries; exactly
 /// today's JSON Lines when stdout is not a terminal, and on a terminal with CSCERT_OUTPUT=json or
 /// -OutputFormat Json; progress on stderr for a long Test-CsCertificate batch on a terminal only.
 #[test]
-fn item_11_terminal_view_and_json_contract() {
-    if !require("item_11_terminal_view_and_json_contract", &["script"]) {
+fn terminal_gets_a_human_view_and_pipes_keep_json_lines() {
+    if !require(
+        "terminal_gets_a_human_view_and_pipes_keep_json_lines",
+        &["script"],
+    ) {
         return;
     }
     let lab = Lab::new();
@@ -1243,11 +1246,11 @@ fn item_11_terminal_view_and_json_contract() {
     assert_eq!(piped.stdout.lines().count(), 250);
 }
 
-/// Item 10. The README's set-up has exactly two commands (the Edge request of the example, then
+/// The README's set-up has exactly two commands (the Edge request of the example, then
 /// `bash scripts/test`), the first can be run again (it failed when edge.req existed), and the
 /// install command follows them.
 #[test]
-fn item_10_readme_setup_commands_rerun_and_install_follows() {
+fn readme_setup_commands_rerun_and_install_follows() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let setup = readme

@@ -88,7 +88,8 @@ const OFFLINE_ORDER: [&str; 15] = [
     "Created",
 ];
 
-/// The documented Edge example (cmdlets.md), as pwsh 7.3 passes it.
+/// The documented Edge example (docs/reference/cmdlets.md, "Documented examples"), as pwsh 7.3
+/// passes it.
 const EDGE: [&str; 12] = [
     "-New",
     "-Type",

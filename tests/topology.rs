@@ -233,8 +233,8 @@ fn get_topology_summary_and_xml_round_trip() {
     assert_eq!(roles, ["FrontEnd", "Edge", "PstnGateway"]);
 }
 
-/// Every documented Request-CsCertificate example of cmdlets.md, with -Output in place of the AD
-/// CS -CA, under the litwareinc Topology Builder document.
+/// Every documented Request-CsCertificate example (docs/reference/cmdlets.md, "Documented
+/// examples"), with -Output in place of the AD CS -CA, under the litwareinc Topology Builder document.
 #[test]
 fn documented_examples_under_litwareinc() {
     let sb = Sandbox::new();

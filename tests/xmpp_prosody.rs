@@ -490,7 +490,8 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// The openssl request config of a matrix case: SANs as written by the certificates.md recipe
+/// The openssl request config of a matrix case: SANs as written by the recipe in
+/// docs/reference/certificates.md, "Writing XMPP identities with openssl"
 /// (`otherName.N = 1.3.6.1.5.5.7.8.5;UTF8:...`, `...8.7;IA5STRING:...`), server and client EKU.
 fn request_config(case: &Case) -> String {
     let mut s = String::from(
@@ -774,7 +775,8 @@ fn prosodyctl_check_certs_agrees_with_cscert_per_san_form() {
 }
 
 /// Requests (PKCS#10 made by openssl) and certificates with SRVName and XmppAddr otherNames,
-/// written with the certificates.md recipe: Test-CsCertificate reads both forms from both kinds
+/// written with the recipe of docs/reference/certificates.md, "Writing XMPP identities with
+/// openssl": Test-CsCertificate reads both forms from both kinds
 /// of file, reports CoveredBy SrvName / XmppAddr, and refuses ill-typed ones (an XmppAddr as
 /// IA5String, an SRVName as UTF8String) as a strict peer would. gnutls certtool, when
 /// installed, confirms what openssl wrote.

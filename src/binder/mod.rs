@@ -1,7 +1,8 @@
 //! The PowerShell parameter binder: parameter tables, token normalisation, binding, error records.
 //!
 //! pwsh does no binding for a native program; it passes argv strings (see
-//! `shared/reference/powershell-binding.md`). This module reproduces PowerShell's rules on them.
+//! docs/reference/binding.md, "What argv looks like"). This module reproduces PowerShell's rules
+//! on them (docs/reference/binding.md, "Binding rules").
 
 mod bind;
 pub mod dates;

@@ -77,7 +77,7 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
                 effective: p.effective,
             })
         }
-        // The documented Local set has -Roll (cmdlets.md): stage the certificate for the uses
+        // The documented Local set has -Roll (docs/reference/cmdlets.md, "Import-CsCertificate"): stage the certificate for the uses
         // it was requested for (ops::import, uses_to_roll).
         None if p.roll => {
             check_roll(p.roll, p.effective)?;

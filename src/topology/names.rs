@@ -1,5 +1,6 @@
 //! The names a certificate needs for a computer and a set of uses, computed from the topology
-//! by one table of (use, pool role) -> names ([`parts`]), with the origin of every name.
+//! by one table of (use, pool role) -> names ([`parts`]; docs/reference/certificates.md,
+//! "Names per use"), with the origin of every name.
 
 use super::{ComputerRef, NamesError, PoolKind, Topology};
 use crate::model::CertType;
@@ -181,7 +182,7 @@ use Name::*;
 use Part::{San, Subject};
 
 /// Microsoft's certificate summaries (Lync Server 2013 "Certificate requirements" per server
-/// role; docs/reference/certificates.md) as data: the names of each row, in the documented
+/// role) as data: the names of each row, in the documented
 /// order. For Edge external that is the "Certificate summary - XMPP federation" order:
 /// webcon, sip, sip.<other domain>, then the XMPP domains; the subject is always a SAN too,
 /// since RFC 9525 clients read only SANs. A standalone Mediation pool needs only its own names.
@@ -345,7 +346,8 @@ impl Names<'_> {
                 })
                 .collect()),
             XmppDomains => Ok(match edge.and_then(|e| e.xmpp_evidence.as_deref()) {
-                // The XMPP domains are the SIP domains themselves, at root level.
+                // The XMPP domains are the SIP domains themselves, at root level
+                // (docs/reference/certificates.md, "Names per use").
                 Some(evidence) => self
                     .domains
                     .iter()

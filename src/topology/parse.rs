@@ -667,7 +667,8 @@ fn assemble(form: TopologyForm, content: Node, content_name: &str, raw: Raw) -> 
         }
         match s.role.as_str() {
             "WebServices" => {
-                // topology.md: the internal web FQDN is the pool FQDN.
+                // docs/reference/topology.md, "Where each name lives": the internal web FQDN is the
+                // pool FQDN.
                 pool.web_internal_fqdn = Some(pool.fqdn.clone());
                 pool.web_external_fqdn = s.web_external_host.clone();
             }

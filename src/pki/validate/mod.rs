@@ -1,4 +1,5 @@
-//! Test-CsCertificate's rules: every check of certificates.md as a finding with a stable rule id.
+//! Test-CsCertificate's rules: every check of docs/reference/certificates.md ("Checks") as a
+//! finding with a stable rule id.
 //!
 //! Like x509-parser's `validate/`, small validators compose into one log: this file holds the
 //! rule table, the log and the verdict; each family of checks lives in its own file and pushes
@@ -102,7 +103,7 @@ pub struct Verdict {
 #[serde(rename_all = "PascalCase")]
 pub struct RuleInfo {
     pub id: RuleId,
-    /// The numbered check of certificates.md this rule implements.
+    /// The numbered check of docs/reference/certificates.md ("Checks") this rule implements.
     pub check: u8,
     pub severity: Severity,
     pub description: &'static str,
@@ -281,8 +282,8 @@ pub fn rules_markdown() -> String {
     let mut s = String::from(
         "# Test-CsCertificate rules\n\n\
          Generated from `RULES` in `src/pki/validate/mod.rs` (a unit test keeps this file in sync).\n\
-         `Check` is the numbered check in `certificates.md`. A result passes when it has no\n\
-         Error finding.\n\n\
+         `Check` is the numbered check in `docs/reference/certificates.md` (\"Checks\"). A result\n\
+         passes when it has no Error finding.\n\n\
          | Rule id | Check | Severity | Meaning |\n|---|---|---|---|\n",
     );
     for r in RULES {

@@ -188,9 +188,10 @@ mod tests {
     }
 
     /// Issue 11 item 13: the warning only for uses whose peers check the initiating side, with
-    /// the fix and the 2026 public-CA change in its one sentence. Source: certificates.md check 10
+    /// the fix and the 2026 public-CA change in its one sentence. Source: docs/reference/certificates.md,
+    /// "Checks", check 10
     /// ("initiating s2s and MTLS SIP peers may refuse; public CAs stopped issuing clientAuth in
-    /// 2026") and Request-CsCertificate's -ClientEKU (cmdlets.md).
+    /// 2026") and Request-CsCertificate's -ClientEKU (docs/reference/cmdlets.md, "Request-CsCertificate").
     #[test]
     fn item_13_eku_no_client_auth_only_for_initiating_uses() {
         let mut item = good();

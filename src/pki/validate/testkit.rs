@@ -19,7 +19,7 @@ pub(super) fn oid(v: &str, ok: bool) -> OtherId {
     }
 }
 
-/// The Edge certificate of certificates.md's example, with nothing wrong.
+/// The Edge certificate of docs/reference/certificates.md, "The Edge example", with nothing wrong.
 pub(super) fn good() -> Inspected {
     Inspected {
         kind: Kind::Certificate,
