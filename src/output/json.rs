@@ -65,6 +65,8 @@ pub struct Host {
     view: Option<super::terminal::View>,
     /// Nothing to summarise when nothing was meant to happen (-WhatIf).
     pub what_if: bool,
+    /// Colour WARNING: and error lines (stderr is a terminal; see `terminal::stderr_color`).
+    pub err_color: bool,
 }
 
 impl Host {
@@ -82,6 +84,7 @@ impl Host {
             worst: Exit::Success,
             view: None,
             what_if: false,
+            err_color: false,
         }
     }
 
@@ -149,7 +152,8 @@ impl Host {
     pub fn warning(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         if self.warnings {
-            let _ = writeln!(self.err, "WARNING: {msg}");
+            let line = super::terminal::paint(&format!("WARNING: {msg}"), false, self.err_color);
+            let _ = writeln!(self.err, "{line}");
         }
         self.transcript.push(("Warning".into(), msg.to_string()));
     }
@@ -188,7 +192,8 @@ impl Host {
                 target_object: e.target.as_deref(),
             })
         } else {
-            format!("{}: {}", self.cmdlet, e.message)
+            let line = format!("{}: {}", self.cmdlet, e.message);
+            super::terminal::paint(&line, true, self.err_color)
         };
         let _ = writeln!(self.err, "{line}");
     }

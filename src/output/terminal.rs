@@ -69,6 +69,23 @@ pub fn mode(
     Mode::Terminal { color }
 }
 
+/// Whether stderr's WARNING: and error lines are coloured (yellow, red), as pwsh colours them:
+/// only on a terminal, never with `NO_COLOR` or `TERM=dumb`.
+pub fn stderr_color(stderr_is_terminal: bool, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    stderr_is_terminal
+        && env("NO_COLOR").is_none_or(|v| v.is_empty())
+        && env("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// Wraps one stderr line in a colour when `on`.
+pub fn paint(line: &str, error: bool, on: bool) -> String {
+    match (on, error) {
+        (false, _) => line.to_string(),
+        (true, true) => format!("{RED}{line}{RESET}"),
+        (true, false) => format!("{YELLOW}{line}{RESET}"),
+    }
+}
+
 /// The objects and summaries of one run, rendered when the cmdlet is done (a table needs all
 /// its rows to size its columns).
 #[derive(Debug)]
