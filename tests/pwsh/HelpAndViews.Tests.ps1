@@ -98,7 +98,7 @@ Describe 'Get-Help examples under pwsh with the module' {
 Describe 'Default views that show the verdict' {
     It 'Test-CsCertificate''s table shows the verdict and the rule ids; its list the findings' {
         $req = Join-Path $Work 'xmpp.req'
-        Request-CsCertificate -New -Type AccessEdgeExternal -ComputerFqdn sip.contoso.com -DomainName 'sip.contoso.com' -KeyAlg ECDH_P256 -Output $req -Force -WarningAction SilentlyContinue | Out-Null
+        Request-CsCertificate -New -Type AccessEdgeExternal -ComputerFqdn Edge.contoso.com -KeyAlg ECDH_P256 -Output $req -Force -WarningAction SilentlyContinue -ErrorAction Stop | Out-Null
         $t = Test-CsCertificate -Path $req -Type AccessEdgeExternal -XmppDomain contoso.com, corp.contoso.com -ErrorAction SilentlyContinue
         $t.Passed | Should -BeFalse
         $table = $t | Out-String -Width 300
