@@ -88,10 +88,9 @@ fn the_first_readme_command_warns_nothing_and_a_forced_rerun_replaces_its_pendin
     assert!(ignore.lines().any(|l| l == "/edge.req"), "{ignore}");
 }
 
-#[test]
-fn without_force_a_second_request_for_another_file_keeps_the_first() {
-    let sb = plain();
-    let base = [
+/// A quick offline request (EC key) for the Internal use, written to `output`.
+fn internal_request(output: &str) -> Vec<&str> {
+    vec![
         "Request-CsCertificate",
         "-New",
         "-Type",
@@ -101,9 +100,15 @@ fn without_force_a_second_request_for_another_file_keeps_the_first() {
         "-ComputerFqdn",
         "fe.contoso.com",
         "-Output",
-    ];
-    sb.ok(&[&base[..], &["a.req"]].concat());
-    let b = sb.ok(&[&base[..], &["b.req"]].concat());
+        output,
+    ]
+}
+
+#[test]
+fn without_force_a_second_request_for_another_file_keeps_the_first() {
+    let sb = plain();
+    sb.ok(&internal_request("a.req"));
+    let b = sb.ok(&internal_request("b.req"));
     assert!(!b.stderr.contains("Replaced"), "{}", b.stderr);
     let list = sb.ok(&["Request-CsCertificate", "-List", "-OutputFormat", "Json"]);
     assert_eq!(list.lines().len(), 2, "{}", list.stdout);
@@ -266,35 +271,13 @@ fn what_if_on_a_request_shows_the_computed_subject_and_sans() {
 #[test]
 fn a_windows_path_on_unix_warns_and_says_what_it_names() {
     let sb = plain();
-    let o = sb.ok(&[
-        "Request-CsCertificate",
-        "-New",
-        "-Type",
-        "Internal",
-        "-KeyAlg",
-        "ECDH_P256",
-        "-ComputerFqdn",
-        "fe.contoso.com",
-        "-Output",
-        "C:\\Certificates\\x.req",
-    ]);
+    let o = sb.ok(&internal_request("C:\\Certificates\\x.req"));
     assert!(
         o.stderr.contains("WARNING: -Output 'C:\\Certificates\\x.req' is a Windows path; on this system it names a file of that name in the current folder."),
         "{}",
         o.stderr
     );
-    let fine = sb.ok(&[
-        "Request-CsCertificate",
-        "-New",
-        "-Type",
-        "Internal",
-        "-KeyAlg",
-        "ECDH_P256",
-        "-ComputerFqdn",
-        "fe.contoso.com",
-        "-Output",
-        "./x.req",
-    ]);
+    let fine = sb.ok(&internal_request("./x.req"));
     assert!(!fine.stderr.contains("Windows path"), "{}", fine.stderr);
 }
 
