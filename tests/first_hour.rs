@@ -393,3 +393,45 @@ fn the_readme_lab_section_runs_on_a_fresh_machine() {
     assert!(v.contains("edge.cer: OK"), "{v}");
     assert!(sb.path("lab-store").join("cscert.db").exists());
 }
+
+/// Runs cscert with stdout and stderr on one pseudo-terminal (`script`), as a person sees them.
+#[cfg(unix)]
+fn seen_on_terminal(sb: &Sandbox, args: &str) -> String {
+    let cmd = format!("'{}' {args}", support::bin().display());
+    let mut c = Command::new("script");
+    sb.isolate(&mut c);
+    c.args(["-qec", &cmd, "/dev/null"]).env("NO_COLOR", "1");
+    String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_test_ends_with_its_summary_on_a_terminal() {
+    if !support::require("a_folder_test_ends_with_its_summary", &["script"]) {
+        return;
+    }
+    let sb = plain();
+    let ca = support::TestCa::new(&sb.path("ca"), &[("CN", "Contoso Folder CA")], 3650);
+    std::fs::create_dir(sb.path("certs")).unwrap();
+    let one = ca.leaf(&sb.path("ca"), "web", "web.contoso.com", &["web.contoso.com"], 90);
+    for i in 0..300 {
+        std::fs::copy(&one, sb.path("certs").join(format!("c{i:03}.cer"))).unwrap();
+    }
+    // Failing: the items first, then the error that sums them up.
+    let failing = seen_on_terminal(
+        &sb,
+        "Test-CsCertificate -Path certs -Type AccessEdgeExternal -XmppDomain corp.example.org",
+    );
+    let summary = failing
+        .find("Test-CsCertificate: 300 of 300 item(s) did not pass")
+        .unwrap_or_else(|| panic!("no summary: {failing}"));
+    let last_item = failing.rfind("c299.cer").expect("the items are shown");
+    assert!(last_item < summary, "the summary comes last");
+    // Passing: a last line says so.
+    let passing = seen_on_terminal(&sb, "Test-CsCertificate -Path certs");
+    assert!(
+        passing.trim_end().ends_with("All 300 items passed."),
+        "{}",
+        &passing[passing.len().saturating_sub(400)..]
+    );
+}
