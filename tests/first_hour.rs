@@ -413,7 +413,13 @@ fn a_folder_test_ends_with_its_summary_on_a_terminal() {
     let sb = plain();
     let ca = support::TestCa::new(&sb.path("ca"), &[("CN", "Contoso Folder CA")], 3650);
     std::fs::create_dir(sb.path("certs")).unwrap();
-    let one = ca.leaf(&sb.path("ca"), "web", "web.contoso.com", &["web.contoso.com"], 90);
+    let one = ca.leaf(
+        &sb.path("ca"),
+        "web",
+        "web.contoso.com",
+        &["web.contoso.com"],
+        90,
+    );
     for i in 0..300 {
         std::fs::copy(&one, sb.path("certs").join(format!("c{i:03}.cer"))).unwrap();
     }
