@@ -26,7 +26,10 @@
     FormatsToProcess     = @('CsCertificate.format.ps1xml')
     PrivateData          = @{
         PSData = @{
-            Tags = @('Lync', 'SkypeForBusiness', 'Certificate', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
+            Tags         = @('Lync', 'SkypeForBusiness', 'Certificate', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
+            ProjectUri   = 'https://github.com/cscert/cscert'
+            LicenseUri   = 'https://github.com/cscert/cscert/blob/main/LICENSE'
+            ReleaseNotes = 'cscert 0.1.0: the Lync Server / Skype for Business certificate cmdlets on pwsh 7.2+, with the native cscert binary under bin/<platform>/. See the README.'
         }
     }
 }

@@ -13,6 +13,20 @@
 
 Set-StrictMode -Version 3.0
 
+# [bool] parameters take what cscert takes natively: True/False, 1/0 and '$true'/'$false' as
+# text too, so that the help's examples paste into pwsh and bash alike.
+class CsCertBoolAttribute : System.Management.Automation.ArgumentTransformationAttribute {
+    [object] Transform([System.Management.Automation.EngineIntrinsics] $engine, [object] $value) {
+        if ($value -is [string]) {
+            switch ($value.Trim()) {
+                { $_ -in 'True', '$true', '1' } { return $true }
+                { $_ -in 'False', '$false', '0' } { return $false }
+            }
+        }
+        return $value
+    }
+}
+
 $script:CsCertSpec = @{
     'Request-CsCertificate' = [ordered]@{
         AcmeAgreeTos = 'Switch'
@@ -148,16 +162,54 @@ $script:CsCertTypeRules = [ordered]@{
     Created = 'Cscert.OfflineRequest'
     Findings = 'Cscert.CertificateTestResult'
     Pools = 'Cscert.Topology'
+    Status = 'Cscert.ConfigurationResult'
 }
 
 # Set-CsCertificateStorePassword's SecureString (CSCERT_STORE_PASSWORD of each child).
 $script:CsCertStorePassword = $null
 
+function Get-CsCertPlatform {
+    # The folder under bin/ for this machine, in .NET runtime identifier words (linux-x64).
+    $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
+    "$os-$([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant())"
+}
+
+function Enable-CsCertExe([string] $Path) {
+    # A package (.nupkg) is a zip, which keeps no mode: Install-PSResource leaves the module's
+    # binary without its execute bit. Give it back, or say exactly why that is not possible.
+    if ($IsWindows) { return }
+    try {
+        if ([System.IO.File] | Get-Member -Static -Name GetUnixFileMode) {
+            $mode = [System.IO.File]::GetUnixFileMode($Path)
+            if ($mode.HasFlag([System.IO.UnixFileMode]::UserExecute)) { return }
+            [System.IO.File]::SetUnixFileMode($Path, $mode -bor [System.IO.UnixFileMode]'UserExecute, GroupExecute, OtherExecute')
+        }
+        else {
+            # pwsh 7.2 (.NET 6) has no UnixFileMode API: ask the system's test and chmod.
+            & test -x $Path
+            if ($LASTEXITCODE -eq 0) { return }
+            $out = & chmod a+x $Path 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "$out" }
+        }
+    }
+    catch {
+        throw "cscert at '$Path' is not executable and could not be made so ($($_.Exception.Message)); run: chmod +x '$Path'"
+    }
+}
+
 function Resolve-CsCertExe {
     if ($env:CSCERT_EXE) { return $env:CSCERT_EXE }
-    foreach ($name in 'cscert.exe', 'cscert') {
-        $candidate = Join-Path $PSScriptRoot $name
-        if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
+    # The module's own binary first (bin/<platform>/ of an installed package), then one beside
+    # the module (older installs), then the PATH.
+    $own = foreach ($name in 'cscert.exe', 'cscert') {
+        Join-Path $PSScriptRoot 'bin' (Get-CsCertPlatform) $name
+        Join-Path $PSScriptRoot $name
+    }
+    foreach ($candidate in $own) {
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) {
+            Enable-CsCertExe $candidate
+            return $candidate
+        }
     }
     $found = Get-Command -Name cscert -CommandType Application -ErrorAction Ignore | Select-Object -First 1
     if ($found) { return $found.Source }
@@ -173,6 +225,17 @@ function Resolve-CsCertExe {
         }
     }
     return $null
+}
+
+function ConvertTo-CsCertLocalDate($Object) {
+    # Lync's objects carry local-time [datetime]s (X509Certificate2.NotAfter), which scripts
+    # compare with Get-Date; the JSON's are UTC ('Z'), so turn them into local time here.
+    foreach ($p in $Object.PSObject.Properties) {
+        if ($p.Value -is [datetime] -and $p.Value.Kind -ne [System.DateTimeKind]::Local) {
+            $p.Value = $p.Value.ToLocalTime()
+        }
+    }
+    $Object
 }
 
 function Format-CsCertDate([datetime] $date) {
@@ -286,7 +349,11 @@ function Invoke-CsCertNative {
     # or quoting in between), secrets only in the child's environment, stdin closed.
     param([System.Management.Automation.PSCmdlet] $Cmdlet, $Call)
     $name = $Cmdlet.MyInvocation.MyCommand.Name
-    $exe = Resolve-CsCertExe
+    $exe = try { Resolve-CsCertExe }
+    catch {
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.InvalidOperationException]::new([string]$_.Exception.Message), 'CscertNotExecutable', 'PermissionDenied', 'cscert'))
+    }
     if (-not $exe) {
         $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
                 [System.Management.Automation.CommandNotFoundException]::new('cscert was not found: set $env:CSCERT_EXE, put cscert on the PATH, or next to the CsCertificate module.'),
@@ -308,7 +375,17 @@ function Invoke-CsCertNative {
     if ($script:CsCertStorePassword) {
         $psi.Environment['CSCERT_STORE_PASSWORD'] = [System.Net.NetworkCredential]::new('', $script:CsCertStorePassword).Password
     }
-    $process = [System.Diagnostics.Process]::Start($psi)
+    $process = $null
+    try { $process = [System.Diagnostics.Process]::Start($psi) }
+    catch {
+        # Never go on without a process: say which file could not be started, and why.
+        $cause = $_.Exception
+        while ($cause.InnerException) { $cause = $cause.InnerException }
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
+                [System.InvalidOperationException]::new("cscert at '$exe' could not be started: $($cause.Message)"), 'CscertNotStarted', 'ResourceUnavailable', $exe))
+    }
+    $code = $null
+    $records = [System.Collections.Generic.List[object]]::new()
     try {
         $process.StandardInput.Close()
         $stderr = $process.StandardError.ReadToEndAsync()
@@ -317,7 +394,7 @@ function Invoke-CsCertNative {
         $text = $null
         while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
             if ($null -eq $text -and $line.StartsWith('{')) {
-                $Cmdlet.WriteObject((Add-CsCertTypeName ($line | ConvertFrom-Json)))
+                $Cmdlet.WriteObject((Add-CsCertTypeName (ConvertTo-CsCertLocalDate ($line | ConvertFrom-Json))))
             }
             else {
                 if ($null -eq $text) { $text = [System.Text.StringBuilder]::new() }
@@ -327,7 +404,6 @@ function Invoke-CsCertNative {
         if ($null -ne $text) { $Cmdlet.WriteObject($text.ToString()) }
         $process.WaitForExit()
         $code = $process.ExitCode
-        $records = [System.Collections.Generic.List[object]]::new()
         foreach ($line in ($stderr.GetAwaiter().GetResult() -split '\r?\n')) {
             if ($line -eq '') { continue }
             if ($line.StartsWith('{')) {
@@ -372,7 +448,7 @@ The subject and subject alternative names are computed from the published topolo
 [cscert] PEM certificates to trust for the ACME directory's TLS instead of the system's roots (private ACME CAs).
 
 .PARAMETER AcmeChallenge
-[cscert] Http01 (default) or Dns01.
+[cscert] Http01 or Dns01.
 Values: Http01, Dns01.
 
 .PARAMETER AcmeContact
@@ -382,7 +458,7 @@ Values: Http01, Dns01.
 [cscert] Dns01: a command run with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD, CSCERT_ACME_VALUE (and those as arguments: action record value) to set and remove the TXT records.
 
 .PARAMETER AcmeDnsWaitSec
-[cscert] Dns01: seconds to wait for the TXT records to propagate before validation; default 20.
+[cscert] Dns01: seconds to wait for the TXT records to propagate before validation.
 
 .PARAMETER AcmeEabHmacKey
 [cscert] External account binding: the base64url HMAC key the CA issued (or $env:CSCERT_ACME_EAB_HMAC_KEY, which keeps it off the command line).
@@ -392,10 +468,10 @@ A [securestring] or a string; it reaches cscert in $env:CSCERT_ACME_EAB_HMAC_KEY
 [cscert] External account binding: the key id the CA issued.
 
 .PARAMETER AcmeHttpPort
-[cscert] Http01: the port cscert answers challenges on for the duration of the order; default 80.
+[cscert] Http01: the port cscert answers challenges on for the duration of the order.
 
 .PARAMETER AcmeTimeoutSec
-[cscert] Give up on the ACME order after this many seconds; default 300.
+[cscert] Give up on the ACME order after this many seconds.
 
 .PARAMETER AcmeWebRoot
 [cscert] Http01: write the answers under <folder>/.well-known/acme-challenge/ for the web server on port 80 instead of answering on -AcmeHttpPort.
@@ -444,11 +520,11 @@ Accepted for compatibility; used only by AD CS.
 Accepted for compatibility; used only by AD CS.
 
 .PARAMETER KeyAlg
-RSA (default), ECDH_P256, ECDH_P384 or ECDH_P521.
+RSA, ECDH_P256, ECDH_P384 or ECDH_P521.
 Values: RSA, ECDH_P256, ECDH_P384, ECDH_P521.
 
 .PARAMETER KeySize
-RSA key size: 2048 (default), 3072 or 4096; ignored with a warning for ECDH_* keys.
+RSA key size: 2048, 3072 or 4096; ignored with a warning for ECDH_* keys.
 
 .PARAMETER List
 List the pending requests.
@@ -488,7 +564,7 @@ The uses of the certificate.
 Values: Default, WebServicesInternal, WebServicesExternal, Internal, External, AccessEdgeExternal, DataEdgeExternal, AudioVideoAuthentication, XmppServer, OAuthTokenIssuer, iPhoneAPNService, iPadAPNService, MPNService, PICWebService, ProvisionService, WsFedTokenTransfer, LogRetentionService, SMPDNSWebService, TenantAdmin, UpgradeEngineService.
 
 .PARAMETER ValidityDays
-[cscert] Days a lab CA (-CA) issues the certificate for; default 365, never beyond the CA's own expiry.
+[cscert] Days a lab CA (-CA) issues the certificate for, never beyond the CA's own expiry.
 
 .EXAMPLE
 Request-CsCertificate -New -Type AccessEdgeExternal,DataEdgeExternal,AudioVideoAuthentication -ComputerFqdn sip.contoso.com -DomainName 'webcon.contoso.com, sip.contoso.com, sip.fabrikam.com, contoso.com' -PrivateKeyExportable True -Output edge.req
@@ -543,7 +619,7 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
 
         [Parameter(ParameterSetName = 'New')]
         [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('Http01', 'Dns01') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
-        [string] $AcmeChallenge,
+        [string] $AcmeChallenge = 'Http01',
 
         [Parameter(ParameterSetName = 'New')]
         [string[]] $AcmeContact,
@@ -552,7 +628,7 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         [string] $AcmeDnsHook,
 
         [Parameter(ParameterSetName = 'New')]
-        [int] $AcmeDnsWaitSec,
+        [int] $AcmeDnsWaitSec = 20,
 
         [Parameter(ParameterSetName = 'New')]
         [object] $AcmeEabHmacKey,
@@ -561,11 +637,11 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         [string] $AcmeEabKeyId,
 
         [Parameter(ParameterSetName = 'New')]
-        [int] $AcmeHttpPort,
+        [int] $AcmeHttpPort = 80,
 
         [Parameter(ParameterSetName = 'New')]
         [Parameter(ParameterSetName = 'Retrieve')]
-        [int] $AcmeTimeoutSec,
+        [int] $AcmeTimeoutSec = 300,
 
         [Parameter(ParameterSetName = 'New')]
         [string] $AcmeWebRoot,
@@ -589,6 +665,7 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         [switch] $Clear,
 
         [Parameter(ParameterSetName = 'New')]
+        [CsCertBoolAttribute()]
         [bool] $ClientEKU,
 
         [Parameter(ParameterSetName = 'New')]
@@ -615,10 +692,10 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
 
         [Parameter(ParameterSetName = 'New')]
         [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('RSA', 'ECDH_P256', 'ECDH_P384', 'ECDH_P521') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
-        [string] $KeyAlg,
+        [string] $KeyAlg = 'RSA',
 
         [Parameter(ParameterSetName = 'New')]
-        [int] $KeySize,
+        [int] $KeySize = 2048,
 
         [Parameter(ParameterSetName = 'List', Mandatory = $true)]
         [switch] $List,
@@ -636,6 +713,7 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         [string] $Output,
 
         [Parameter(ParameterSetName = 'New')]
+        [CsCertBoolAttribute()]
         [bool] $PrivateKeyExportable,
 
         [Parameter()]
@@ -660,7 +738,7 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
         [string[]] $Type,
 
         [Parameter(ParameterSetName = 'New')]
-        [int] $ValidityDays
+        [int] $ValidityDays = 365
     )
     begin {
         # A module function does not see its caller's preference variables ($ErrorActionPreference
@@ -734,7 +812,7 @@ Imports the CA's answer to an offline request; it is joined to the pending key.
 .EXAMPLE
 Import-CsCertificate -Identity Global -Path oauth.pfx -Type OAuthTokenIssuer
 
-Imports and assigns at global scope (password from $CSCERT_PASSWORD).
+Imports and assigns at global scope; the password comes from $env:CSCERT_PASSWORD (pwsh) or $CSCERT_PASSWORD (bash).
 
 .EXAMPLE
 Import-CsCertificate -Path edge.pfx -Roll -EffectiveTime 2027-07-31T08:00:00
@@ -768,6 +846,7 @@ Generated from cscert's parameter table; `cscert Import-CsCertificate -?` shows 
         [string] $Path,
 
         [Parameter(ParameterSetName = 'Local')]
+        [CsCertBoolAttribute()]
         [bool] $PrivateKeyExportable,
 
         [Parameter()]
@@ -1086,7 +1165,7 @@ function Test-CsCertificateConfiguration {
 Checks the assigned certificates: missing, expired, expiring within 30 days, or names that no longer fit the topology.
 
 .DESCRIPTION
-Returns one object per assigned use that is in order (Thumbprint, Use); problems are reported as errors and warnings.
+Returns one object per assigned use that is in order (Use, Status: Passed, or Warning when it expires within 30 days; Thumbprint); problems are reported as errors and warnings, and a last line sums up how many uses passed and failed.
 
 .PARAMETER Report
 Write an HTML report of the result to this file.
@@ -1148,7 +1227,7 @@ This cmdlet is cscert's own; no Lync Server cmdlet has this name.
 Overwrite an existing file.
 
 .PARAMETER Format
-Pfx (default) or Pem.
+Pfx or Pem.
 Values: Pfx, Pem.
 
 .PARAMETER Legacy
@@ -1172,7 +1251,7 @@ Exports the Edge certificate for the other pool members.
 .EXAMPLE
 Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Legacy
 
-A PFX for Windows Server 2012 R2, password from $CSCERT_PASSWORD.
+A PFX for Windows Server 2012 R2, password from $env:CSCERT_PASSWORD (pwsh) or $CSCERT_PASSWORD (bash).
 
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
@@ -1188,7 +1267,7 @@ Generated from cscert's parameter table; `cscert Export-CsCertificate -?` shows 
 
         [Parameter(ParameterSetName = 'Default')]
         [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('Pfx', 'Pem') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
-        [string] $Format,
+        [string] $Format = 'Pfx',
 
         [Parameter(ParameterSetName = 'Default')]
         [switch] $Legacy,

@@ -4,13 +4,16 @@ Installs cscert for the current user, from pwsh on Windows, Linux or macOS.
 
 .DESCRIPTION
 - The binary goes to -BinPath (default: ~/.local/bin on Linux/macOS,
-  %LOCALAPPDATA%\Programs\cscert on Windows, which is added to the user's PATH), with one link
-  per cmdlet name (Request-CsCertificate, ...) so that scripts find the cmdlet names on the PATH
-  even without the module (hard links on Windows, symbolic links elsewhere).
-- The module CsCertificate goes to -ModulePath (default: the user's module folder,
-  Documents\PowerShell\Modules on Windows, ~/.local/share/powershell/Modules elsewhere), in a
-  CsCertificate\<version> folder, so that `Import-Module CsCertificate` works from any folder.
-  Never inside cscert's store folder.
+  %LOCALAPPDATA%\Programs\cscert on Windows, which is added to the user's PATH). With -Links,
+  also one link per cmdlet name (Request-CsCertificate, ...) for other shells (hard links on
+  Windows, symbolic links elsewhere); without them pwsh autoloads the module's cmdlets, which a
+  native command of the same name would hide.
+- The module CsCertificate, with its own copy of the binary (bin/<platform>/), goes to
+  -ModulePath (default: the user's module folder, Documents\PowerShell\Modules on Windows,
+  ~/.local/share/powershell/Modules elsewhere), in a CsCertificate\<version> folder. Never inside
+  cscert's store folder.
+- Modules named Lync and SkypeForBusiness that load CsCertificate, for scripts that ask for
+  those names, only where no module of that name exists (-NoCompatModules: none).
 Without -Binary, cscert is built with `cargo build --release` (honouring $env:CARGO_TARGET_DIR).
 
 .EXAMPLE
@@ -23,7 +26,9 @@ Without -Binary, cscert is built with `cargo build --release` (honouring $env:CA
 param(
     [string] $BinPath,
     [string] $ModulePath,
-    [string] $Binary
+    [string] $Binary,
+    [switch] $Links,
+    [switch] $NoCompatModules
 )
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
@@ -76,7 +81,9 @@ $cmdlets = & $exe --help | Where-Object { $_ -match '^\s+([A-Z][a-z]+-Cs[A-Za-z]
 if (-not $cmdlets) { throw "$exe lists no cmdlets" }
 foreach ($c in $cmdlets) {
     $link = Join-Path $BinPath $(if ($IsWindows) { "$c.exe" } else { $c })
+    # A link an earlier install made would hide the module's cmdlet from autoloading.
     Remove-Item -LiteralPath $link -Force -ErrorAction Ignore
+    if (-not $Links) { continue }
     if ($IsWindows) { New-Item -ItemType HardLink -Path $link -Target $exe | Out-Null }
     else { New-Item -ItemType SymbolicLink -Path $link -Target $exeName | Out-Null }
 }
@@ -85,12 +92,27 @@ $version = ((& $exe --version) -split ' ')[1]
 $dest = Join-Path $ModulePath 'CsCertificate' $version
 if (Test-Path -LiteralPath $dest) { Remove-Item -LiteralPath $dest -Recurse -Force }
 New-Item -ItemType Directory -Force -Path $dest | Out-Null
-# The module files come from the binary being installed, so they match its tables.
-& $exe module --out $dest
+# The module files come from the binary being installed, so they match its tables; the module
+# carries that binary (bin/<platform>/) and prefers it to one on the PATH.
+& $exe module --out $dest --with-binary
 if ($LASTEXITCODE -ne 0) { throw "cscert module failed ($LASTEXITCODE)" }
-# The module looks for cscert next to itself first: sessions whose PATH lacks BinPath still work.
-if ($IsWindows) { Copy-Item -LiteralPath $exe -Destination (Join-Path $dest $exeName) }
-else { New-Item -ItemType SymbolicLink -Path (Join-Path $dest $exeName) -Target $exe | Out-Null }
+
+$compat = @()
+if (-not $NoCompatModules) {
+    foreach ($name in 'Lync', 'SkypeForBusiness') {
+        $ours = Join-Path $ModulePath $name
+        $foreign = @(Get-Module -ListAvailable -Name $name) + @(Get-ChildItem -Path (Join-Path $ours '*' "$name.psd1") -ErrorAction Ignore | ForEach-Object { [pscustomobject]@{ Path = $_.FullName } }) |
+            Where-Object { -not (Select-String -LiteralPath $_.Path -SimpleMatch 'cscert module --compat' -Quiet) }
+        if ($foreign) {
+            Write-Host "note: a module named $name exists ($(@($foreign)[0].Path)); not installing cscert's"
+            continue
+        }
+        if (Test-Path -LiteralPath $ours) { Remove-Item -LiteralPath $ours -Recurse -Force }
+        & $exe module --compat $name --out (Join-Path $ours $version)
+        if ($LASTEXITCODE -ne 0) { throw "cscert module --compat $name failed ($LASTEXITCODE)" }
+        $compat += $name
+    }
+}
 
 if ($IsWindows) {
     $userPath = [Environment]::GetEnvironmentVariable('Path', 'User')
@@ -99,5 +121,8 @@ if ($IsWindows) {
         Write-Host "added $BinPath to the user's PATH (new sessions)"
     }
 }
-Write-Host "installed $exe with links for: $($cmdlets -join ' ')"
-Write-Host "installed the pwsh module in $dest (Import-Module CsCertificate)"
+Write-Host "installed $exe"
+if ($Links) { Write-Host "installed links for: $($cmdlets -join ' ') (pwsh: Import-Module CsCertificate, or the links run natively)" }
+else { Write-Host 'no cmdlet-name links (other shells: cscert <Cmdlet-Name> ..., or install again with -Links)' }
+Write-Host "installed the pwsh module in $dest (pwsh loads it by itself when a cmdlet is used)"
+if ($compat) { Write-Host "installed the modules $($compat -join ', ') (they load CsCertificate)" }

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE          the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN   the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD       PFX password when -Password is not given\n    CSCERT_CA_PASSWORD    -CaPassword when not given (the pwsh module passes secrets in these two)\n    CSCERT_STORE_PASSWORD encrypts the private keys in the store (PBES2 PKCS#8)\n    CSCERT_ERROR_FORMAT   'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW            pretend the current time is this ISO 8601 instant (tests, labs)\n";
+const ENVIRONMENT: &str = "ENVIRONMENT\n    CSCERT_STORE              the store folder (default: the platform data folder, ~/.local/share/cscert on Linux)\n    CSCERT_COMPUTERFQDN       the computer cscert acts as (default: this machine's FQDN)\n    CSCERT_PASSWORD           PFX password when -Password is not given\n    CSCERT_CA_PASSWORD        -CaPassword when not given (the pwsh module passes secrets in these two)\n    CSCERT_STORE_PASSWORD     encrypts the private keys in the store (PBES2 PKCS#8)\n    CSCERT_ACME_EAB_HMAC_KEY  -AcmeEabHmacKey when not given\n    CSCERT_ACME_HTTP_ADDRESS  the one address the http-01 answerer binds (default: all)\n    CSCERT_OUTPUT             'json': JSON Lines even on a terminal; 'text': the view even in a pipe\n    CSCERT_ERROR_FORMAT       'json': one JSON error record per line on stderr (used by the pwsh module)\n    CSCERT_NOW                pretend the current time is this ISO 8601 instant (tests, labs)\n    CSCERT_DEBUG_BINDING      print the bound parameters on stderr (DEBUG: Bound: {...})\n    LC_ALL, LC_TIME, LANG     the culture dates are read in (first one set; ko_KR.UTF-8 -> ko-KR)\n    NO_COLOR, TERM=dumb       no colours on a terminal\n    A -AcmeDnsHook command gets CSCERT_ACME_ACTION, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD and CSCERT_ACME_VALUE.\n";
 
 fn outer_command() -> clap::Command {
     clap::Command::new("cscert")
@@ -19,14 +19,14 @@ fn outer_command() -> clap::Command {
         .about("The Lync Server / Skype for Business certificate cmdlets as one portable binary that prints JSON.")
         .override_usage("cscert <Cmdlet-Name> [-Parameter value ...]\n       <Cmdlet-Name> [-Parameter value ...]   (a link named after the cmdlet)\n       cscert <Cmdlet-Name> -?")
         .after_help(format!(
-            "CMDLETS\n{}\nOUTPUT\n    JSON Lines on stdout (one object per line); errors, warnings and verbose lines on stderr.\n\n{}\n{ENVIRONMENT}",
+            "CMDLETS\n{}\nOUTPUT\n    stdout: JSON Lines (one object per line) when it is not a terminal (pipes, scripts, the pwsh\n    module); a view for a person when it is one. -OutputFormat Json|Text (every cmdlet) or\n    CSCERT_OUTPUT chooses. stderr: errors, WARNING:, VERBOSE: and DEBUG: lines.\n\nSHELL COMPLETION\n    bash: source <(cscert completions bash)    pwsh: cscert completions pwsh | Out-String | Invoke-Expression\n\n{}\n{ENVIRONMENT}",
             help::cmdlet_list(crate::cmdlets::DEFS),
             help::EXIT_CODES
         ))
         .subcommand(
             clap::Command::new("completions")
                 .about("Print a shell completion script (bash or pwsh) for the cmdlets and their parameters")
-                .arg(clap::Arg::new("shell").required(true).value_parser(["bash", "pwsh"])),
+                .arg(clap::Arg::new("shell").value_parser(["bash", "pwsh"])),
         )
         .subcommand(
             clap::Command::new("module")
@@ -37,6 +37,19 @@ fn outer_command() -> clap::Command {
                         .value_name("DIR")
                         .required(true)
                         .help("The folder to write the module files to (created when missing)"),
+                )
+                .arg(
+                    clap::Arg::new("with-binary")
+                        .long("with-binary")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("Also copy this cscert into the module (bin/<platform>/cscert), as a package for Install-PSResource"),
+                )
+                .arg(
+                    clap::Arg::new("compat")
+                        .long("compat")
+                        .value_name("NAME")
+                        .value_parser(crate::psmodule::COMPAT_MODULES.to_vec())
+                        .help("Write only the manifest of the module NAME (Lync or SkypeForBusiness) that loads CsCertificate under that name"),
                 ),
         )
         .subcommand(
@@ -62,6 +75,8 @@ pub struct Settings {
     pub term: Option<String>,
     /// The secrets a Password parameter may come from (`CSCERT_PASSWORD`, ...), by variable.
     pub secrets: Vec<(String, String)>,
+    /// The process's stderr is a terminal (WARNING:/error lines are coloured there).
+    pub stderr_terminal: bool,
 }
 
 impl Settings {
@@ -117,6 +132,7 @@ pub fn read_settings() -> Settings {
         no_color: var("NO_COLOR"),
         term: var("TERM"),
         secrets,
+        stderr_terminal: std::io::stderr().is_terminal(),
     }
 }
 
@@ -173,6 +189,8 @@ pub fn run_with(
     }
     let mut host = Host::new(cmdlet.name, out, err);
     host.json_errors = settings.json_errors;
+    host.err_color = !settings.json_errors
+        && crate::output::terminal::stderr_color(settings.stderr_terminal, &|k| settings.var(k));
     let code = match binder::bind_with(cmdlet, rest, &|k| settings.var(k)) {
         Err(e) => {
             host.error(&e);
@@ -206,16 +224,16 @@ pub fn run_with(
 
 fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) -> i32 {
     if let Some(first) = args.first() {
-        if first.starts_with(|c: char| c.is_ascii_uppercase())
+        // `cscert -?` as `cscert <Cmdlet> -?`: PowerShell's help switch.
+        if args.len() == 1 && matches!(first.as_str(), "-?" | "/?") {
+            let _ = write!(out, "{}", outer_command().render_long_help());
+            return 0;
+        }
+        if first.starts_with(|c: char| c.is_ascii_alphabetic())
             && first.contains('-')
             && !first.starts_with('-')
         {
-            let _ =
-                writeln!(
-                err,
-                "{first}: The term '{first}' is not recognized as a cmdlet of cscert. Cmdlets: {}.",
-                crate::cmdlets::DEFS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
-            );
+            let _ = writeln!(err, "{}", not_a_cmdlet(first));
             return Exit::Binding as i32;
         }
     }
@@ -241,16 +259,23 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
     };
     match m.subcommand() {
         Some(("completions", sm)) => {
-            let shell = sm
-                .get_one::<String>("shell")
-                .map(String::as_str)
-                .unwrap_or("bash");
+            let Some(shell) = sm.get_one::<String>("shell") else {
+                let _ = writeln!(
+                    err,
+                    "cscert completions: Name the shell: bash or pwsh. In bash: source <(cscert completions bash); in pwsh: cscert completions pwsh | Out-String | Invoke-Expression"
+                );
+                return Exit::Binding as i32;
+            };
             let _ = out.write_all(crate::completions::script(shell).as_bytes());
             0
         }
         Some(("module", sm)) => {
             let dir = Path::new(sm.get_one::<String>("out").expect("required"));
-            match write_module(dir) {
+            let written = match sm.get_one::<String>("compat") {
+                Some(name) => write_compat(dir, name),
+                None => write_module(dir, sm.get_flag("with-binary")),
+            };
+            match written {
                 Ok(()) => 0,
                 Err(e) => {
                     let _ = writeln!(
@@ -285,13 +310,74 @@ fn run_outer(args: &[String], mut out: Box<dyn Write>, mut err: Box<dyn Write>) 
     }
 }
 
-/// Writes the generated pwsh module files into `dir`, each replaced whole.
-fn write_module(dir: &Path) -> std::io::Result<()> {
+/// PowerShell's CommandNotFound words for a mistyped cmdlet name, with the nearest cmdlet.
+fn not_a_cmdlet(name: &str) -> String {
+    let names: Vec<&str> = crate::cmdlets::DEFS.iter().map(|c| c.name).collect();
+    let typed = name.to_ascii_lowercase();
+    // A cut-off name (`Test-CsCertificateConfig`) or one with a few letters wrong.
+    let near = names
+        .iter()
+        .find(|n| n.to_ascii_lowercase().starts_with(&typed))
+        .copied()
+        .or_else(|| {
+            names
+                .iter()
+                .map(|n| (edit_distance(&typed, &n.to_ascii_lowercase()), *n))
+                .min()
+                .filter(|(d, _)| *d <= 4)
+                .map(|(_, n)| n)
+        })
+        .map(|n| format!(" Did you mean {n}?"))
+        .unwrap_or_default();
+    format!(
+        "{name}: The term '{name}' is not recognized as a cmdlet of cscert.{near} Cmdlets: {}.",
+        names.join(", ")
+    )
+}
+
+/// Levenshtein distance (cmdlet names are short; two rows suffice).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Writes the generated pwsh module files into `dir`, each replaced whole; with `binary`, this
+/// executable as the module's own (`bin/<platform>/cscert`, mode 0755).
+fn write_module(dir: &Path, binary: bool) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, text) in crate::psmodule::files() {
         crate::output::file::write_atomic(&dir.join(name), text.as_bytes(), true, false)?;
     }
+    if binary {
+        let dest = dir.join(crate::psmodule::binary_path());
+        std::fs::create_dir_all(dest.parent().expect("bin/<platform>"))?;
+        let tmp = dest.with_extension("new");
+        std::fs::copy(std::env::current_exe()?, &tmp)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+        }
+        std::fs::rename(&tmp, &dest)?;
+    }
     Ok(())
+}
+
+/// Writes the manifest of the compatibility module `name` (`<dir>/<name>.psd1`).
+fn write_compat(dir: &Path, name: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let text = crate::psmodule::compat_manifest(name);
+    let path = dir.join(format!("{name}.psd1"));
+    crate::output::file::write_atomic(&path, text.as_bytes(), true, false)
 }
 
 #[cfg(test)]

@@ -723,6 +723,34 @@ fn error_value_missing() {
     assert_ne!(o.code, 2, "not a binding error: {o:#?}");
 }
 
+/// `-ClientEKU $true` typed into bash reaches cscert as `-ClientEKU` alone: the error says what
+/// to write instead, and each of those forms binds.
+#[cfg(unix)]
+#[test]
+fn a_bool_without_its_value_hints_the_unix_shell_forms() {
+    let sb = Sandbox::new();
+    request(&sb, &["-New", "-Type", "Default", "-ClientEKU"]).assert_binding_error(
+        RC,
+        "MissingArgument",
+        INVALID_ARGUMENT,
+        "Missing an argument for parameter 'ClientEKU'. Specify a parameter of type 'System.Boolean' and try again. On a Unix shell $true expands to nothing: write True, 1 or '$true'.",
+    );
+    for form in ["True", "1", "$true"] {
+        let o = request(
+            &sb,
+            &["-New", "-Type", "Default", "-ClientEKU", form, "-WhatIf"],
+        );
+        assert_eq!(
+            param(&o.trace(), "ClientEKU"),
+            &json!(true),
+            "{form}: {o:#?}"
+        );
+    }
+    // A string parameter keeps PowerShell's words alone.
+    let o = request(&sb, &["-New", "-Type", "Default", "-FriendlyName"]);
+    assert!(!o.stderr.contains("Unix shell"), "{}", o.stderr);
+}
+
 #[test]
 fn error_given_twice() {
     let sb = Sandbox::new();

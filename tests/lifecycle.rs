@@ -1149,11 +1149,20 @@ fn configuration_test_lists_uses_in_order_warns_near_expiry_and_fails_when_expir
             &t,
         ],
     );
-    let in_order = |u: &str| InOrder {
+    let in_order = |u: &str, status: &str| InOrder {
         thumbprint: t.clone(),
         use_name: u.into(),
+        status: status.into(),
     };
-    let both = vec![in_order("AccessEdgeExternal"), in_order("DataEdgeExternal")];
+    let both = vec![
+        in_order("AccessEdgeExternal", "Passed"),
+        in_order("DataEdgeExternal", "Passed"),
+    ];
+    // Expiring soon: still in order, the status says it needs attention.
+    let both_warned = vec![
+        in_order("AccessEdgeExternal", "Warning"),
+        in_order("DataEdgeExternal", "Warning"),
+    ];
 
     let r = lab.ok_at(&now, &["Test-CsCertificateConfiguration"]);
     assert_eq!(r.objects::<InOrder>(), both);
@@ -1162,7 +1171,7 @@ fn configuration_test_lists_uses_in_order_warns_near_expiry_and_fails_when_expir
     // 20 days before notAfter (t0 + 100 days): still in order, with a warning per use.
     let near = fmt_date(t0 + Duration::days(80));
     let r = lab.ok_at(&near, &["Test-CsCertificateConfiguration"]);
-    assert_eq!(r.objects::<InOrder>(), both);
+    assert_eq!(r.objects::<InOrder>(), both_warned);
     let warnings: Vec<&str> = r
         .stderr
         .lines()

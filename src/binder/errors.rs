@@ -1,6 +1,6 @@
 //! PowerShell's binding error records, with the texts and ids of ParameterBinderStrings.resx.
 
-use super::table::{CmdletDef, ParamDef};
+use super::table::{CmdletDef, PType, ParamDef};
 use crate::error::{Category, CsError};
 
 fn err(cmdlet: &CmdletDef, id: &str, cat: Category, msg: String) -> CsError {
@@ -43,12 +43,18 @@ pub fn positional_not_found(c: &CmdletDef, arg: &str) -> CsError {
 }
 
 pub fn missing_argument(c: &CmdletDef, p: &ParamDef) -> CsError {
+    // pwsh passes `$true` as `True`; a Unix shell expands `$true` to nothing, which lands here.
+    let hint = if cfg!(unix) && p.ty == PType::Bool {
+        " On a Unix shell $true expands to nothing: write True, 1 or '$true'."
+    } else {
+        ""
+    };
     err(
         c,
         "MissingArgument",
         Category::InvalidArgument,
         format!(
-            "Missing an argument for parameter '{}'. Specify a parameter of type '{}' and try again.",
+            "Missing an argument for parameter '{}'. Specify a parameter of type '{}' and try again.{hint}",
             p.name,
             p.dotnet_type()
         ),

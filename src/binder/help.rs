@@ -78,6 +78,9 @@ pub fn cmdlet_help(c: &CmdletDef) -> String {
         if let Some(pos) = p.position {
             facts.push(format!("Position: {pos}"));
         }
+        if let Some(d) = p.default {
+            facts.push(format!("Default value: {d}"));
+        }
         if !facts.is_empty() {
             let _ = writeln!(s, "        {}", facts.join("; "));
         }

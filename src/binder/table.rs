@@ -116,6 +116,9 @@ pub struct ParamDef {
     /// Zero-based position for positional binding.
     pub position: Option<u8>,
     pub help: &'static str,
+    /// The value used when the parameter is not given, as help shows it (`2048`, `RSA`); the
+    /// pwsh module declares it too, so Get-Help's "Default value" is this one.
+    pub default: Option<&'static str>,
 }
 
 impl ParamDef {
@@ -199,6 +202,7 @@ const fn common(name: &'static str, aliases: &'static [&'static str], ty: PType)
         mandatory: &[],
         position: None,
         help: "",
+        default: None,
     }
 }
 
@@ -213,6 +217,7 @@ pub const fn p(name: &'static str, ty: PType, help: &'static str) -> ParamDef {
         mandatory: &[],
         position: None,
         help,
+        default: None,
     }
 }
 
@@ -235,6 +240,10 @@ impl ParamDef {
     }
     pub const fn shown_as(mut self, type_name: &'static str) -> Self {
         self.type_name = Some(type_name);
+        self
+    }
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = Some(value);
         self
     }
 }

@@ -17,7 +17,7 @@ pub static DEF: CmdletDef = CmdletDef {
     should_process: true,
     params: &[
         p("Force", PType::Switch, "Overwrite an existing file."),
-        p("Format", PType::Enum(&EXPORT_FORMAT), "Pfx (default) or Pem."),
+        p("Format", PType::Enum(&EXPORT_FORMAT), "Pfx or Pem.").default("Pfx"),
         p("Legacy", PType::Switch, "Write a PFX that Windows Server 2012 R2 / 2016 can import (3DES + SHA-1 MAC)."),
         p("Password", PType::Password, "The PFX password (or $env:CSCERT_PASSWORD)."),
         p("Path", PType::Str, "The file to write.").mandatory(&["Default"]),
@@ -25,7 +25,7 @@ pub static DEF: CmdletDef = CmdletDef {
     ],
     examples: &[
         ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Password 'P@ssw0rd'", "Exports the Edge certificate for the other pool members."),
-        ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Legacy", "A PFX for Windows Server 2012 R2, password from $CSCERT_PASSWORD."),
+        ("Export-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Path edge.pfx -Legacy", "A PFX for Windows Server 2012 R2, password from $env:CSCERT_PASSWORD (pwsh) or $CSCERT_PASSWORD (bash)."),
     ],
     lync: false,
 };

@@ -34,7 +34,7 @@ pub static DEF: CmdletDef = CmdletDef {
     examples: &[
         ("Import-CsCertificate -Path 'C:\\Certificates\\WebServer.pfx' -Password 'P@ssw0rd' -PrivateKeyExportable True", "Imports a PFX with its key."),
         ("Import-CsCertificate -Path edge.cer", "Imports the CA's answer to an offline request; it is joined to the pending key."),
-        ("Import-CsCertificate -Identity Global -Path oauth.pfx -Type OAuthTokenIssuer", "Imports and assigns at global scope (password from $CSCERT_PASSWORD)."),
+        ("Import-CsCertificate -Identity Global -Path oauth.pfx -Type OAuthTokenIssuer", "Imports and assigns at global scope; the password comes from $env:CSCERT_PASSWORD (pwsh) or $CSCERT_PASSWORD (bash)."),
         ("Import-CsCertificate -Path edge.pfx -Roll -EffectiveTime 2027-07-31T08:00:00", "Stages a renewal for the uses of the certificate it renews."),
     ],
     lync: true,

@@ -71,7 +71,10 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
             Category::InvalidData,
             format!("{failed} of {total} item(s) did not pass: see the Error findings."),
         );
-        ctx.host.error(&e);
+        ctx.host.error_after_output(&e);
+    } else if total > 1 {
+        // The terminal view's last line: the verdict of a folder at a glance.
+        ctx.host.summary(format!("All {total} items passed."));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::ops::Ctx;
 pub static DEF: CmdletDef = CmdletDef {
     name: "Test-CsCertificateConfiguration",
     synopsis: "Checks the assigned certificates: missing, expired, expiring within 30 days, or names that no longer fit the topology.",
-    description: "Returns one object per assigned use that is in order (Thumbprint, Use); problems are reported as errors and warnings.",
+    description: "Returns one object per assigned use that is in order (Use, Status: Passed, or Warning when it expires within 30 days; Thumbprint); problems are reported as errors and warnings, and a last line sums up how many uses passed and failed.",
     sets: &["Default"],
     default_set: Some("Default"),
     should_process: false,
@@ -27,12 +27,27 @@ pub static DEF: CmdletDef = CmdletDef {
 };
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let (mut passed, mut warned, mut errors) = (0, 0, 0);
     for o in check(ctx, &b.list("TrustedRoot"))? {
         match o {
-            Outcome::Problem(p) => ctx.host.error(&p.into()),
+            Outcome::Problem(p) => {
+                errors += 1;
+                ctx.host.error(&p.into())
+            }
             Outcome::Warning(w) => ctx.host.warning(w),
-            Outcome::InOrder(x) => ctx.host.emit(&x),
+            Outcome::InOrder(x) => {
+                passed += 1;
+                warned += usize::from(x.status == "Warning");
+                ctx.host.emit(&x)
+            }
         }
     }
+    ctx.host.info(summary(passed, warned, errors));
     Ok(())
+}
+
+/// The last line: the verdict at a glance (the objects list only the uses in order).
+fn summary(passed: usize, warned: usize, errors: usize) -> String {
+    let verdict = if errors == 0 { "Passed" } else { "Failed" };
+    format!("{verdict}: {passed} assigned use(s) in order ({warned} with a warning), {errors} error(s).")
 }

@@ -19,6 +19,8 @@ pub struct InOrder {
     pub thumbprint: String,
     #[serde(rename = "Use")]
     pub use_name: &'static str,
+    /// `Passed`, or `Warning` when a warning was written for this use (expiring soon).
+    pub status: &'static str,
 }
 
 /// What the check found, in the order it is to be shown.
@@ -185,6 +187,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
         Ok(out)
     })?;
     for item in checked {
+        let first = outcomes.len();
         let (scope, u, thumb, has_key, parsed, chain) = match item {
             Ok(v) => v,
             Err(e) => {
@@ -265,9 +268,13 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
             }
         }
         if ok {
+            let warned = outcomes[first..]
+                .iter()
+                .any(|o| matches!(o, Outcome::Warning(_)));
             outcomes.push(Outcome::InOrder(InOrder {
                 thumbprint: thumb,
                 use_name: u.name(),
+                status: if warned { "Warning" } else { "Passed" },
             }));
         }
     }

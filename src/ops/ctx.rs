@@ -232,12 +232,19 @@ impl Ctx {
 
     /// Checks an output path (`-Output`, `-Path`, `-Report`) before anything is done.
     pub fn output_target(
-        &self,
+        &mut self,
         param: &str,
         shown: &str,
         force: bool,
         existing: Existing,
     ) -> Result<Target, crate::output::file::OutputPathError> {
+        if cfg!(unix) && is_windows_path(shown) {
+            // On Linux/macOS `C:\Certificates\x.cer` is one file name in the current folder.
+            self.host.warning(format!(
+                "{param} '{}' is a Windows path; on this system it names a file of that name in the current folder.",
+                shown.chars().take(200).collect::<String>()
+            ));
+        }
         let full = if shown.trim().is_empty() {
             PathBuf::new()
         } else {
@@ -379,4 +386,12 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// `C:\...`, `C:/...` or `\\server\share`: a path only Windows reads as one.
+fn is_windows_path(p: &str) -> bool {
+    let b = p.as_bytes();
+    let drive =
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
+    drive || p.starts_with("\\\\")
 }

@@ -565,6 +565,14 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
             spec.subject_cn
         ),
     )? {
+        if ctx.common.what_if {
+            // What an admin checks before anything is sent: the names as computed.
+            ctx.host.info(format!(
+                "What if: The request's subject would be \"{}\" and its subject alternative names {}.",
+                spec.windows_subject(),
+                spec.sans.join(", ")
+            ));
+        }
         return Ok(None);
     }
 
@@ -638,7 +646,12 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
 
     let path = path.expect("offline request");
     let pem = windows_request_pem(&csr);
-    let id = ctx.store()?.write(|tx| -> Result<i64, RequestError> {
+    let (id, replaced) = ctx.store()?.write(|tx| -> Result<_, RequestError> {
+        // -Force for the same file: the earlier request's key could never match that file again.
+        let replaced = match (force, new_request.output) {
+            (true, Some(o)) => tx.delete_pending_for_output(o)?,
+            _ => Vec::new(),
+        };
         let id = tx.insert_request(&new_request)?;
         // The file is written inside the transaction: if it cannot be written, nothing is stored;
         // if the commit fails, the file is removed again.
@@ -655,9 +668,16 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
             }
             return Err(e.into());
         }
-        Ok(id)
+        Ok((id, replaced))
     })?;
     let output_text = output_text.expect("offline request");
+    if !replaced.is_empty() {
+        let ids: Vec<String> = replaced.iter().map(i64::to_string).collect();
+        ctx.host.info(format!(
+            "Replaced the pending request {} for {output_text} (-Force): its key was deleted.",
+            ids.join(", ")
+        ));
+    }
     ctx.host.verbose(format!(
         "Wrote request {id} to {output_text}; its private key is pending in the store {}.",
         ctx.store_dir().display()

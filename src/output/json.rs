@@ -65,6 +65,10 @@ pub struct Host {
     view: Option<super::terminal::View>,
     /// Nothing to summarise when nothing was meant to happen (-WhatIf).
     pub what_if: bool,
+    /// Colour WARNING: and error lines (stderr is a terminal; see `terminal::stderr_color`).
+    pub err_color: bool,
+    /// Error lines printed after the terminal view (see [`Host::error_after_output`]).
+    deferred: Vec<String>,
 }
 
 impl Host {
@@ -82,6 +86,8 @@ impl Host {
             worst: Exit::Success,
             view: None,
             what_if: false,
+            err_color: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -149,7 +155,8 @@ impl Host {
     pub fn warning(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         if self.warnings {
-            let _ = writeln!(self.err, "WARNING: {msg}");
+            let line = super::terminal::paint(&format!("WARNING: {msg}"), false, self.err_color);
+            let _ = writeln!(self.err, "{line}");
         }
         self.transcript.push(("Warning".into(), msg.to_string()));
     }
@@ -165,14 +172,33 @@ impl Host {
 
     /// A non-terminating error: printed, remembered for the exit status, and the cmdlet goes on.
     pub fn error(&mut self, e: &CsError) {
+        if let Some(line) = self.record_error(e) {
+            let _ = writeln!(self.err, "{line}");
+        }
+    }
+
+    /// An error that sums up the objects (Test-CsCertificate's "N of M did not pass"): in the
+    /// terminal view it is printed below them, where a person reads it last.
+    pub fn error_after_output(&mut self, e: &CsError) {
+        if let Some(line) = self.record_error(e) {
+            if self.view.is_some() {
+                self.deferred.push(line);
+            } else {
+                let _ = writeln!(self.err, "{line}");
+            }
+        }
+    }
+
+    /// Remembers the error (exit status, transcript); the line to print, if errors are shown.
+    fn record_error(&mut self, e: &CsError) -> Option<String> {
         if e.exit as i32 > self.worst as i32 {
             self.worst = e.exit;
         }
         self.transcript.push(("Error".into(), e.message.clone()));
         if !self.show_errors {
-            return;
+            return None;
         }
-        let line = if self.json_errors {
+        Some(if self.json_errors {
             #[derive(Serialize)]
             #[serde(rename_all = "PascalCase")]
             struct Record<'a> {
@@ -188,9 +214,9 @@ impl Host {
                 target_object: e.target.as_deref(),
             })
         } else {
-            format!("{}: {}", self.cmdlet, e.message)
-        };
-        let _ = writeln!(self.err, "{line}");
+            let line = format!("{}: {}", self.cmdlet, e.message);
+            super::terminal::paint(&line, true, self.err_color)
+        })
     }
 
     /// The exit status the non-terminating errors so far call for.
@@ -204,6 +230,9 @@ impl Host {
             let _ = self.out.write_all(v.render(quiet).as_bytes());
         }
         let _ = self.out.flush();
+        for line in std::mem::take(&mut self.deferred) {
+            let _ = writeln!(self.err, "{line}");
+        }
         let _ = self.err.flush();
     }
 }

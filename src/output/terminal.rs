@@ -69,6 +69,23 @@ pub fn mode(
     Mode::Terminal { color }
 }
 
+/// Whether stderr's WARNING: and error lines are coloured (yellow, red), as pwsh colours them:
+/// only on a terminal, never with `NO_COLOR` or `TERM=dumb`.
+pub fn stderr_color(stderr_is_terminal: bool, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    stderr_is_terminal
+        && env("NO_COLOR").is_none_or(|v| v.is_empty())
+        && env("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// Wraps one stderr line in a colour when `on`.
+pub fn paint(line: &str, error: bool, on: bool) -> String {
+    match (on, error) {
+        (false, _) => line.to_string(),
+        (true, true) => format!("{RED}{line}{RESET}"),
+        (true, false) => format!("{YELLOW}{line}{RESET}"),
+    }
+}
+
 /// The objects and summaries of one run, rendered when the cmdlet is done (a table needs all
 /// its rows to size its columns).
 #[derive(Debug)]
@@ -78,6 +95,9 @@ pub struct View {
     objects: Vec<Object>,
     summaries: Vec<String>,
 }
+
+/// The widest the -List table gets.
+const TABLE_WIDTH: u16 = 160;
 
 const RED: &str = "\x1b[31m";
 const YELLOW: &str = "\x1b[33m";
@@ -199,6 +219,9 @@ impl View {
     fn request_table(&self) -> String {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
+        // At most 160 columns (a wide terminal): long cells wrap instead of the lines.
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(TABLE_WIDTH);
         let cols = [
             "RequestId",
             "RequestStatus",
@@ -366,5 +389,23 @@ mod tests {
         let mut s = View::new("Remove-CsCertificate", false);
         s.summary("Removed x.");
         assert_eq!(s.render(false), "Removed x.\n");
+    }
+
+    #[test]
+    fn the_request_table_fits_160_columns() {
+        let mut t = View::new("Request-CsCertificate", false);
+        let long = "/home/admin/certificates/requests/2026/edge-pool-external/".repeat(3);
+        for id in 1..=3 {
+            t.push_json(&format!(r#"{{"RequestId":{id},"CertificateUses":["AccessEdgeExternal","DataEdgeExternal","AudioVideoAuthentication"],"Subject":"CN=sip.contoso.com, OU=Unified Communications, O=Contoso","RequestStatus":"Pending","Created":"2026-01-02T00:00:00Z","Output":"{long}edge.req"}}"#));
+        }
+        let table = t.render(false);
+        for line in table.lines() {
+            assert!(
+                line.chars().count() <= 160,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(table.contains("edge.req"), "{table}");
     }
 }

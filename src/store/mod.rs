@@ -817,6 +817,19 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Deletes the pending requests written to `output` (a request made again for the same
+    /// file with -Force replaces them); returns their ids.
+    pub fn delete_pending_for_output(&self, output: &str) -> StoreResult<Vec<i64>> {
+        let mut st = self.0.prepare(
+            "DELETE FROM requests WHERE output = ?1 AND status = 'Pending' RETURNING id",
+        )?;
+        let mut ids = st
+            .query_map(params![output], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     pub fn delete_requests(&self, id: Option<i64>) -> StoreResult<usize> {
         Ok(self.0.execute(
             "DELETE FROM requests WHERE (?1 IS NULL OR id = ?1)",

@@ -21,34 +21,20 @@ BeforeAll {
     # Runs PowerShell source in a fresh pwsh whose HOME is the temp one (so its user module
     # folder is where install.sh put the module) with the doubles loaded, acting as $Computer.
     function Invoke-AdminPwsh([string] $Source, [string] $Store, [string] $Computer, [switch] $NoDoubles, [switch] $Record) {
-        $file = Join-Path $Work ("run-" + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.ps1')
         $prefix = if ($NoDoubles) { '' } else { ". '$Doubles'`n" }
-        Set-Content -LiteralPath $file -Value ($prefix + $Source)
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($PwshExe)
-        foreach ($a in '-NoProfile', '-NonInteractive', '-File', $file) { $psi.ArgumentList.Add($a) }
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.WorkingDirectory = $Work
-        foreach ($v in 'PSModulePath', 'XDG_DATA_HOME', 'CSCERT_PASSWORD', 'CSCERT_CA_PASSWORD', 'CSCERT_NOW', 'CSCERT_EXE', 'CSCERT_ARGV_LOG') {
-            [void]$psi.Environment.Remove($v)
+        $envs = @{
+            PATH                = (Join-Path $FakeHome '.local/bin') + [System.IO.Path]::PathSeparator + $env:PATH
+            CSCERT_STORE        = $Store
+            CSCERT_COMPUTERFQDN = $Computer
+            LAB_CA_DIR          = $Ca
         }
-        $psi.Environment['HOME'] = $FakeHome
-        $psi.Environment['PATH'] = (Join-Path $FakeHome '.local/bin') + [System.IO.Path]::PathSeparator + $env:PATH
-        $psi.Environment['CSCERT_STORE'] = $Store
-        $psi.Environment['CSCERT_COMPUTERFQDN'] = $Computer
-        $psi.Environment['LAB_CA_DIR'] = $Ca
         if ($Record) {
             # Every cscert run of the module goes through the recorder, which logs its argv.
-            $psi.Environment['CSCERT_EXE'] = $Recorder
-            $psi.Environment['CSCERT_REAL_EXE'] = $Installed
-            $psi.Environment['CSCERT_ARGV_LOG'] = $Log
+            $envs['CSCERT_EXE'] = $Recorder
+            $envs['CSCERT_REAL_EXE'] = $Installed
+            $envs['CSCERT_ARGV_LOG'] = $Log
         }
-        $p = [System.Diagnostics.Process]::Start($psi)
-        $errTask = $p.StandardError.ReadToEndAsync()
-        $out = $p.StandardOutput.ReadToEnd()
-        $p.WaitForExit()
-        [pscustomobject]@{ Code = $p.ExitCode; Stdout = $out; Stderr = $errTask.GetAwaiter().GetResult() }
+        Invoke-ChildPwsh -Source ($prefix + $Source) -HomeDir $FakeHome -Environment $envs -WorkingDirectory $Work
     }
 
     # What is assigned, read with the binary itself (not through the module under test).
@@ -74,20 +60,23 @@ Import-Module CsCertificate
 (Get-Module CsCertificate).ModuleBase
 (Get-Command Get-CsCertificate).CommandType
 & (Get-Module CsCertificate) { Resolve-CsCertExe }
+& (Get-Module CsCertificate) { Get-CsCertPlatform }
 "@
         $r.Code | Should -Be 0 -Because $r.Stderr
         $lines = $r.Stdout -split '\r?\n'
         $lines[0] | Should -BeLike (Join-Path $FakeHome '.local/share/powershell/Modules/CsCertificate/*')
         $lines[1] | Should -Be 'Function'
-        $lines[2] | Should -Be (Join-Path $lines[0] 'cscert')
+        # The module's own copy of the binary, under bin/<platform>/.
+        $lines[2] | Should -Be (Join-Path $lines[0] 'bin' $lines[3] 'cscert')
         Test-Path (Join-Path $FakeHome '.local/share/cscert/CsCertificate.psm1') | Should -BeFalse
     }
 
     It 'scripts/install.ps1 installs the same layout' {
         $bin = Join-Path $Work 'ps1/bin'; $mods = Join-Path $Work 'ps1/Modules'
-        & (Join-Path $RepoRoot 'scripts/install.ps1') -Binary $CscertExe -BinPath $bin -ModulePath $mods 6>&1 | Out-Null
+        & (Join-Path $RepoRoot 'scripts/install.ps1') -Binary $CscertExe -BinPath $bin -ModulePath $mods -Links 6>&1 | Out-Null
         $dest = @(Get-ChildItem (Join-Path $mods 'CsCertificate') -Directory)[0].FullName
-        foreach ($f in 'CsCertificate.psd1', 'CsCertificate.psm1', 'CsCertificate.format.ps1xml', 'cscert') { Test-Path (Join-Path $dest $f) | Should -BeTrue }
+        foreach ($f in 'CsCertificate.psd1', 'CsCertificate.psm1', 'CsCertificate.format.ps1xml', 'bin/*/cscert') { Test-Path (Join-Path $dest $f) | Should -BeTrue }
+        Test-Path (Join-Path $mods 'Lync/*/Lync.psd1') | Should -BeTrue
         Get-Content -Raw (Join-Path $dest 'CsCertificate.psm1') | Should -Be (Get-Content -Raw (Join-Path $RepoRoot 'scripts/CsCertificate.psm1'))
         Test-Path (Join-Path $bin 'Request-CsCertificate') | Should -BeTrue
         (Get-Item (Join-Path $bin 'Request-CsCertificate')).LinkTarget | Should -Be 'cscert'
@@ -107,7 +96,10 @@ Import-Module CsCertificate
         Test-Path (Join-Path $Work 'sh-store') | Should -BeFalse
     }
 
-    It 'without the module, the cmdlet names on the PATH run the binary (links)' {
+    It 'without the module, the cmdlet names on the PATH run the binary (install.sh --links)' {
+        $install = & bash (Join-Path $RepoRoot 'scripts/install.sh') --binary $CscertExe --prefix (Join-Path $FakeHome '.local') `
+            --module-path (Join-Path $FakeHome '.local/share/powershell/Modules') --links 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$install"
         $store = Join-Path $Work 'store-links'
         $r = Invoke-AdminPwsh -NoDoubles -Store $store -Computer 'Edge.contoso.com' -Source @"
 (Get-Command Publish-CsTopology).CommandType

@@ -69,3 +69,30 @@ function Invoke-Cscert {
     }
     [pscustomobject]@{ Code = $p.ExitCode; Stdout = $stdout; Stderr = $stderr; Trace = $trace; Errors = $errors }
 }
+
+# Runs PowerShell source in a fresh pwsh (-NoProfile -NonInteractive -File) with its own HOME,
+# the environment given ($null removes a variable) and PSModulePath/XDG_DATA_HOME removed, so
+# its user module folder is HOME's; returns its exit code and output.
+function Invoke-ChildPwsh {
+    param([string] $Source, [string] $HomeDir, [hashtable] $Environment = @{}, [string] $WorkingDirectory = $HomeDir)
+    $file = Join-Path $HomeDir ("run-" + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.ps1')
+    Set-Content -LiteralPath $file -Value $Source
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($script:PwshExe)
+    foreach ($a in '-NoProfile', '-NonInteractive', '-File', $file) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.WorkingDirectory = $WorkingDirectory
+    foreach ($v in 'PSModulePath', 'XDG_DATA_HOME', 'CSCERT_PASSWORD', 'CSCERT_CA_PASSWORD', 'CSCERT_NOW', 'CSCERT_EXE', 'CSCERT_ARGV_LOG') {
+        [void]$psi.Environment.Remove($v)
+    }
+    $psi.Environment['HOME'] = $HomeDir
+    foreach ($k in $Environment.Keys) {
+        if ($null -eq $Environment[$k]) { [void]$psi.Environment.Remove($k) } else { $psi.Environment[$k] = $Environment[$k] }
+    }
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $errTask = $p.StandardError.ReadToEndAsync()
+    $out = $p.StandardOutput.ReadToEnd()
+    $p.WaitForExit()
+    [pscustomobject]@{ Code = $p.ExitCode; Stdout = $out; Stderr = $errTask.GetAwaiter().GetResult() }
+}

@@ -79,6 +79,8 @@ pub struct InOrder {
     pub thumbprint: String,
     #[serde(rename = "Use")]
     pub use_name: String,
+    /// `Passed`, or `Warning` when it expires within 30 days.
+    pub status: String,
 }
 
 /// The fields of a request line (-List / -Retrieve) these tests look at.
