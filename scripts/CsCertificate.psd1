@@ -27,8 +27,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Lync', 'SkypeForBusiness', 'Certificate', 'PSEdition_Core', 'Linux', 'MacOS', 'Windows')
-            ProjectUri   = 'https://github.com/cscert/cscert'
-            LicenseUri   = 'https://github.com/cscert/cscert/blob/main/LICENSE'
             ReleaseNotes = 'cscert 0.1.0: the Lync Server / Skype for Business certificate cmdlets on pwsh 7.2+, with the native cscert binary under bin/<platform>/. See the README.'
         }
     }

@@ -565,7 +565,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
             spec.subject_cn
         ),
     )? {
-        if ctx.common.what_if {
+        if ctx.prefs.what_if {
             // What an admin checks before anything is sent: the names as computed.
             ctx.host.info(format!(
                 "What if: The request's subject would be \"{}\" and its subject alternative names {}.",
