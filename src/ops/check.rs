@@ -10,7 +10,7 @@ use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
 use crate::output::to_ascii_json;
 use crate::pki::certfile::certificates_in;
-use crate::pki::chain::{check as check_chain, ChainReport};
+use crate::pki::chain::{check_with, ChainReport};
 use crate::pki::inspect::{
     inspect_bytes, inspect_der_certificate, inspect_der_request, InspectError, Inspected, Kind,
 };
@@ -324,6 +324,11 @@ fn line(
 fn thumbprint_of(der: &[u8]) -> Option<String> {
     let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
     Some(crate::pki::dn::hex_upper(sha1.as_ref()))
+}
+
+/// The chain walk with the system's trust store as the last resort (loaded only if asked).
+fn check_chain(der: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> ChainReport {
+    check_with(der, pool, anchors, &crate::pki::system_roots::named)
 }
 
 /// Batches this large show progress on stderr when a person watches it (stderr a terminal);

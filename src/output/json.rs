@@ -1,5 +1,6 @@
 //! The JSON Lines writer (compact, ASCII-only) and the stderr streams PowerShell users expect.
 
+use super::safe::{cap_quoted, terminal_text};
 use crate::error::{CsError, Exit};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter};
@@ -136,20 +137,20 @@ impl Host {
     pub fn verbose(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         if self.verbose {
-            let _ = writeln!(self.err, "VERBOSE: {msg}");
+            let _ = writeln!(self.err, "VERBOSE: {}", terminal_text(msg));
         }
         self.transcript.push(("Verbose".into(), msg.to_string()));
     }
 
     /// Debug stream lines (`-Debug`, or the binding trace).
     pub fn debug(&mut self, msg: impl AsRef<str>) {
-        let _ = writeln!(self.err, "DEBUG: {}", msg.as_ref());
+        let _ = writeln!(self.err, "DEBUG: {}", terminal_text(msg.as_ref()));
     }
 
     pub fn warning(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         if self.warnings {
-            let _ = writeln!(self.err, "WARNING: {msg}");
+            let _ = writeln!(self.err, "WARNING: {}", terminal_text(msg));
         }
         self.transcript.push(("Warning".into(), msg.to_string()));
     }
@@ -158,7 +159,7 @@ impl Host {
     /// stdout stays JSON.
     pub fn info(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
-        let _ = writeln!(self.err, "{msg}");
+        let _ = writeln!(self.err, "{}", terminal_text(msg));
         self.transcript
             .push(("Information".into(), msg.to_string()));
     }
@@ -181,14 +182,15 @@ impl Host {
                 category: &'a str,
                 target_object: Option<&'a str>,
             }
+            // JSON escapes every control and non-ASCII character itself.
             to_ascii_json(&Record {
-                message: &e.message,
+                message: &cap_quoted(&e.message),
                 fully_qualified_error_id: format!("{},{}", e.error_id, self.cmdlet),
                 category: e.category.name(),
                 target_object: e.target.as_deref(),
             })
         } else {
-            format!("{}: {}", self.cmdlet, e.message)
+            format!("{}: {}", self.cmdlet, terminal_text(&e.message))
         };
         let _ = writeln!(self.err, "{line}");
     }

@@ -69,6 +69,14 @@ pub const MIGRATIONS: &[&str] = &[
         ca_bundle TEXT,
         created TEXT NOT NULL
     );",
+    // 3: the store records that its keys are protected by a password (salt and PBKDF2
+    // verifier), so that no process stores a key in the clear afterwards
+    "CREATE TABLE key_protection (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        salt BLOB NOT NULL,
+        verifier BLOB NOT NULL,
+        rounds INTEGER NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &std::path::Path) -> StoreResult<()> {
