@@ -439,16 +439,10 @@ pub fn check(ctx: &mut Ctx, a: CheckArgs<'_>) -> Result<Checked, CheckError> {
                             reason,
                         }
                     })?;
-                    // Signatures are checked when an issuer can be known: another certificate
-                    // in the file, the store, -TrustedRoot, or the certificate itself.
-                    let certs_in_file =
-                        items.iter().filter(|i| i.kind == Kind::Certificate).count();
-                    let self_signed =
-                        |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
-                    let wanted = certs_in_file > 1
-                        || !store_certs.is_empty()
-                        || anchors.is_some()
-                        || items.iter().any(self_signed);
+                    // Every certificate's signature is checked (its issuer from the file, the
+                    // store, -TrustedRoot, itself, or at last the system's trust store), or said
+                    // to be unchecked (ISSUER-UNKNOWN).
+                    let wanted = items.iter().any(|i| i.kind == Kind::Certificate);
                     let file_certs = if wanted {
                         certificates_in(&bytes, password.as_deref())
                     } else {
