@@ -18,19 +18,10 @@ fn request_names_that_are_not_host_names_are_refused_even_with_force() {
         ("sip contoso.com", "a space"),
         ("sip.contoso.com;evil.com", "the character ';'"),
     ] {
-        let r = h.run(&[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            "Default",
-            "-ComputerFqdn",
+        let r = h.run(&new_request(
             "sip.contoso.com",
-            "-DomainName",
-            bad,
-            "-Output",
-            "r.req",
-            "-Force",
-        ]);
+            &["-DomainName", bad, "-Output", "r.req", "-Force"],
+        ));
         assert_eq!(r.code, 1, "{bad:?}: {}", r.stderr);
         let e = r.error();
         assert_eq!(
@@ -54,18 +45,10 @@ fn template_and_friendly_name_refuse_control_characters() {
         ("-Template", "WebServer\r\nX"),
         ("-FriendlyName", "Edge\u{1b}]0;pwned\u{7}"),
     ] {
-        let r = h.run(&[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            "Default",
-            "-ComputerFqdn",
+        let r = h.run(&new_request(
             "sip.contoso.com",
-            param,
-            value,
-            "-Output",
-            "r.req",
-        ]);
+            &[param, value, "-Output", "r.req"],
+        ));
         assert_eq!(r.code, 2, "{param}: {}", r.stderr);
         let e = r.error();
         assert_eq!(
@@ -99,7 +82,7 @@ fn untrusted_text_reaches_the_terminal_escaped_and_capped() {
     );
     assert!(r.stderr.contains("more characters)"), "{}", r.stderr);
     assert!(r.stderr.len() < 1500, "capped: {} bytes", r.stderr.len());
-    // Warnings and verbose lines too: a first -Roll's warning names the scope given.
+    // A scope from -Identity in an error record, with -Verbose on, likewise.
     let r = h.run_plain(&[
         "Remove-CsCertificate",
         "-Type",
@@ -130,26 +113,13 @@ fn the_lab_ca_never_issues_before_its_own_validity() {
     let ca = h.ca("lab", 365);
     let ca_cert = format!("{ca}/ca.crt");
     let ca_start = h.openssl(&["x509", "-in", &ca_cert, "-noout", "-startdate"]);
+    let issue = new_request("fe.contoso.com", &["-KeyAlg", "ECDH_P256", "-CA", &ca]);
     for now in [
         "0001-01-01T00:00:00Z",
         "1949-06-01T00:00:00Z",
         "2000-01-01T00:00:00Z",
     ] {
-        let r = h.run_at(
-            now,
-            &[
-                "Request-CsCertificate",
-                "-New",
-                "-Type",
-                "Default",
-                "-ComputerFqdn",
-                "fe.contoso.com",
-                "-KeyAlg",
-                "ECDH_P256",
-                "-CA",
-                &ca,
-            ],
-        );
+        let r = h.run_at(now, &issue);
         assert_eq!(r.code, 1, "{now}: {}", r.stderr);
         assert!(
             r.error().message.contains("not valid before"),
@@ -168,21 +138,7 @@ fn the_lab_ca_never_issues_before_its_own_validity() {
     let now = (start + chrono::Duration::minutes(1))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let r = h.ok_at(
-        &now,
-        &[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            "Default",
-            "-ComputerFqdn",
-            "fe.contoso.com",
-            "-KeyAlg",
-            "ECDH_P256",
-            "-CA",
-            &ca,
-        ],
-    );
+    let r = h.ok_at(&now, &issue);
     let nb = r.lines()[0]["NotBefore"].as_str().unwrap().to_string();
     assert_eq!(nb, start.format("%Y-%m-%dT%H:%M:%SZ").to_string());
 }
@@ -240,16 +196,7 @@ fn clear_says_how_many_requests_are_pending_and_how_many_completed() {
     let h = H::new();
     let ca = h.ca("lab", 365);
     h.issue(&ca, "fe.contoso.com", false);
-    h.ok(&[
-        "Request-CsCertificate",
-        "-New",
-        "-Type",
-        "Default",
-        "-ComputerFqdn",
-        "fe.contoso.com",
-        "-Output",
-        "p.req",
-    ]);
+    h.ok(&new_request("fe.contoso.com", &["-Output", "p.req"]));
     let r = h.ok(&["Request-CsCertificate", "-Clear", "-WhatIf"]);
     assert!(
         r.stderr

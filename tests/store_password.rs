@@ -15,20 +15,10 @@ fn with_pw(pw: &str) -> [(&str, &str); 1] {
 
 /// An offline request for `cn` (a pending key in the store), with the environment given.
 fn request(h: &H, env: &[(&str, &str)], cn: &str) -> Run {
+    let out = h.p(&format!("{cn}.req"));
     h.run_env(
         env,
-        &[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            "Default",
-            "-ComputerFqdn",
-            cn,
-            "-KeyAlg",
-            "ECDH_P256",
-            "-Output",
-            &h.p(&format!("{cn}.req")),
-        ],
+        &new_request(cn, &["-KeyAlg", "ECDH_P256", "-Output", &out]),
     )
 }
 
@@ -134,18 +124,7 @@ fn the_store_password_changes_and_is_removed_with_every_key_rewritten() {
     assert_eq!(request(&h, &with_pw(PW), "a.contoso.com").code, 0);
     let issued = h.run_env(
         &with_pw(PW),
-        &[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            "Default",
-            "-ComputerFqdn",
-            "b.contoso.com",
-            "-KeyAlg",
-            "ECDH_P256",
-            "-CA",
-            &ca,
-        ],
+        &new_request("b.contoso.com", &["-KeyAlg", "ECDH_P256", "-CA", &ca]),
     );
     assert_eq!(issued.code, 0, "{}", issued.stderr);
     assert_eq!(

@@ -30,6 +30,20 @@ fn push_safe(out: &mut String, c: char) {
     }
 }
 
+/// `value`, or when it is longer than `longest` characters its first [`QUOTED_CAP`] and how
+/// many were left out.
+fn push_cut(out: &mut String, value: &str, longest: usize) {
+    let n = value.chars().count();
+    // Already cut where it was made (the topology's messages say "... (N characters in all)").
+    let tail: String = value.chars().skip(QUOTED_CAP).take(5).collect();
+    if n > longest && !(tail == "... (" && n <= TOKEN_CAP) {
+        out.extend(value.chars().take(QUOTED_CAP));
+        out.push_str(&format!("... ({} more characters)", n - QUOTED_CAP));
+    } else {
+        out.push_str(value);
+    }
+}
+
 /// Every quoted value (between a pair of `"`) cut to [`QUOTED_CAP`] characters, with how many
 /// were left out; the rest of the message as it is.
 pub fn cap_quoted(msg: &str) -> String {
@@ -39,14 +53,7 @@ pub fn cap_quoted(msg: &str) -> String {
         out.push_str(&rest[..=open]);
         rest = &rest[open + 1..];
         let Some(close) = rest.find('"') else { break };
-        let value = &rest[..close];
-        let n = value.chars().count();
-        if n > QUOTED_CAP {
-            out.extend(value.chars().take(QUOTED_CAP));
-            out.push_str(&format!("... ({} more characters)", n - QUOTED_CAP));
-        } else {
-            out.push_str(value);
-        }
+        push_cut(&mut out, &rest[..close], QUOTED_CAP);
         out.push('"');
         rest = &rest[close + 1..];
     }
@@ -69,14 +76,7 @@ pub fn cap_values(msg: &str) -> String {
         out.push_str(&rest[..ws]);
         rest = &rest[ws..];
         let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let token = &rest[..end];
-        let n = token.chars().count();
-        if n > TOKEN_CAP {
-            out.extend(token.chars().take(QUOTED_CAP));
-            out.push_str(&format!("... ({} more characters)", n - QUOTED_CAP));
-        } else {
-            out.push_str(token);
-        }
+        push_cut(&mut out, &rest[..end], TOKEN_CAP);
         rest = &rest[end..];
     }
     out
@@ -122,6 +122,9 @@ mod tests {
                 "a".repeat(200)
             )
         );
+        // A value its producer already cut keeps the producer's count.
+        let clipped = format!("\"{}... (5000000 characters in all)\"", "x".repeat(200));
+        assert_eq!(cap_quoted(&clipped), clipped);
         let exactly = "é".repeat(200);
         assert_eq!(
             cap_quoted(&format!("\"{exactly}\"")),
