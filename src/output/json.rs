@@ -1,6 +1,6 @@
 //! The JSON Lines writer (compact, ASCII-only) and the stderr streams PowerShell users expect.
 
-use super::safe::{cap_quoted, terminal_text};
+use super::safe::{escaped, terminal_text};
 use crate::error::{CsError, Exit};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter};
@@ -144,7 +144,7 @@ impl Host {
 
     /// Debug stream lines (`-Debug`, or the binding trace).
     pub fn debug(&mut self, msg: impl AsRef<str>) {
-        let _ = writeln!(self.err, "DEBUG: {}", terminal_text(msg.as_ref()));
+        let _ = writeln!(self.err, "DEBUG: {}", escaped(msg.as_ref()));
     }
 
     pub fn warning(&mut self, msg: impl AsRef<str>) {
@@ -182,9 +182,10 @@ impl Host {
                 category: &'a str,
                 target_object: Option<&'a str>,
             }
-            // JSON escapes every control and non-ASCII character itself.
+            // JSON escapes every control and non-ASCII character itself, and a script reads the
+            // record whole (PowerShell's own messages quote long lists).
             to_ascii_json(&Record {
-                message: &cap_quoted(&e.message),
+                message: &e.message,
                 fully_qualified_error_id: format!("{},{}", e.error_id, self.cmdlet),
                 category: e.category.name(),
                 target_object: e.target.as_deref(),

@@ -84,9 +84,14 @@ pub fn cap_values(msg: &str) -> String {
 
 /// A message for the terminal: quoted values capped, control and bidi characters escaped.
 pub fn terminal_text(msg: &str) -> String {
-    let capped = cap_values(msg);
-    let mut out = String::with_capacity(capped.len());
-    for c in capped.chars() {
+    escaped(&cap_values(msg))
+}
+
+/// Control and bidi characters escaped, nothing cut: for lines that are data (the `DEBUG:
+/// Bound:` trace is one JSON document that scripts and tests read whole).
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         push_safe(&mut out, c);
     }
     out
