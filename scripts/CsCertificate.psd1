@@ -18,6 +18,7 @@
         'Test-CsCertificate',
         'Publish-CsTopology',
         'Get-CsTopology',
+        'Update-CsCertificateStorePassword',
         'Set-CsCertificateStorePassword'
     )
     CmdletsToExport      = @()

@@ -136,11 +136,17 @@ $script:CsCertSpec = @{
     'Get-CsTopology' = [ordered]@{
         AsXml = 'Switch'
     }
+    'Update-CsCertificateStorePassword' = [ordered]@{
+        Force = 'Switch'
+        NewPassword = 'Secret'
+        Remove = 'Switch'
+    }
 }
 
 $script:CsCertSecretEnv = @{
     AcmeEabHmacKey = 'CSCERT_ACME_EAB_HMAC_KEY'
     CaPassword = 'CSCERT_CA_PASSWORD'
+    NewPassword = 'CSCERT_NEW_PASSWORD'
     Password = 'CSCERT_PASSWORD'
 }
 
@@ -1080,10 +1086,10 @@ Generated from cscert's parameter table; `cscert Get-CsCertificate -?` shows the
 function Remove-CsCertificate {
 <#
 .SYNOPSIS
-Unassigns the current (or, with -Previous, the previous) certificate of each use. The certificate stays in the store.
+Unassigns the current (or, with -Previous, the previous) certificate of each use; during a staged roll, cancels the roll (the certificate in service stays). The certificate stays in the store.
 
 .DESCRIPTION
-Unassigns the current (or, with -Previous, the previous) certificate of each use. The certificate stays in the store.
+Unassigns the current (or, with -Previous, the previous) certificate of each use; during a staged roll, cancels the roll (the certificate in service stays). The certificate stays in the store.
 
 .PARAMETER Force
 Remove without asking.
@@ -1510,6 +1516,75 @@ Generated from cscert's parameter table; `cscert Get-CsTopology -?` shows the sa
     }
 }
 
+function Update-CsCertificateStorePassword {
+<#
+.SYNOPSIS
+[cscert] Changes (or with -Remove, removes) the password of the private keys in the store: every key, re-encrypted in one transaction.
+
+.DESCRIPTION
+The current password comes from CSCERT_STORE_PASSWORD (in pwsh: Set-CsCertificateStorePassword); the new one from -NewPassword or $env:CSCERT_NEW_PASSWORD (the module passes a SecureString there). A crash leaves every key under the old password or every key under the new one. Afterwards give the new password to the commands that follow (Set-CsCertificateStorePassword again in pwsh).
+This cmdlet is cscert's own; no Lync Server cmdlet has this name.
+
+.PARAMETER Force
+Change without asking.
+
+.PARAMETER NewPassword
+The new password (or $env:CSCERT_NEW_PASSWORD).
+A [securestring] or a string; it reaches cscert in $env:CSCERT_NEW_PASSWORD, never on its command line.
+
+.PARAMETER Remove
+Keep the keys in the clear from now on (the store is no longer protected).
+
+.EXAMPLE
+Update-CsCertificateStorePassword -NewPassword (Read-Host -AsSecureString 'New store password') -Force
+
+Re-encrypts every key in the store under a new password (the current one from Set-CsCertificateStorePassword).
+
+.EXAMPLE
+Update-CsCertificateStorePassword -Remove -WhatIf
+
+Says what removing the store password would do.
+
+.OUTPUTS
+PSCustomObject with a Cscert.* type name; dates are [datetime].
+
+.NOTES
+Generated from cscert's parameter table; `cscert Update-CsCertificateStorePassword -?` shows the same help.
+#>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium', DefaultParameterSetName = 'Change')]
+    [OutputType([psobject])]
+    param(
+        [Parameter()]
+        [switch] $Force,
+
+        [Parameter(ParameterSetName = 'Change')]
+        [object] $NewPassword,
+
+        [Parameter(ParameterSetName = 'Remove', Mandatory = $true)]
+        [switch] $Remove
+    )
+    begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
+            }
+        }
+        # -Force answers the confirmation, as it does for the Lync cmdlets.
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
+    }
+    process {
+        $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Update-CsCertificateStorePassword' -Bound $PSBoundParameters
+        if ($PSCmdlet.ShouldProcess($call.Target, $call.Action)) {
+            # PowerShell has asked (or was told not to): the binary must not ask again.
+            $call.Argv.Add('-Confirm:False')
+            Invoke-CsCertNative -Cmdlet $PSCmdlet -Call $call
+        }
+    }
+}
+
 function Set-CsCertificateStorePassword {
     <#
     .SYNOPSIS
@@ -1560,5 +1635,6 @@ Export-ModuleMember -Function @(
     'Test-CsCertificate',
     'Publish-CsTopology',
     'Get-CsTopology',
+    'Update-CsCertificateStorePassword',
     'Set-CsCertificateStorePassword'
 )

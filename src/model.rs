@@ -1,5 +1,7 @@
 //! Domain vocabulary shared by every layer: certificate uses (`CertType`) and their groups.
 
+pub mod hostname;
+
 use std::fmt;
 
 /// `Microsoft.Rtc.Management.Deployment.CertType`: the uses a certificate can be assigned to.

@@ -521,7 +521,7 @@ fn whatif_clear_changes_nothing() {
     let o = request(&sb, &["-Clear", "-WhatIf"]);
     o.assert_code(0);
     assert!(
-        o.stderr.contains("What if: Performing the operation \"Clear pending certificate request\" on target \"2 requests\"."),
+        o.stderr.contains("What if: Performing the operation \"Clear pending certificate request\" on target \"2 requests (2 pending, 0 completed)\"."),
         "{}",
         o.stderr
     );

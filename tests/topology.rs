@@ -619,3 +619,43 @@ fn without_topology_names_come_from_the_parameters() {
     assert_eq!(cn, "a.contoso.com");
     assert_eq!(sans, strs(&["a.contoso.com", "b.contoso.com"]));
 }
+
+#[test]
+fn publish_refuses_fqdn_attributes_that_are_not_host_names() {
+    let sb = Sandbox::new();
+    publish(&sb, &own("single-edge.published.xml")).assert_code(0);
+    let good = std::fs::read_to_string(own("single-edge.published.xml")).unwrap();
+    let forged = "ConfiguredFqdn=\"sip.contoso.com&#10;, evil.com\"";
+    let access = good.replacen("ConfiguredFqdn=\"sip.contoso.com\"", forged, 1);
+    assert_ne!(access, good);
+    assert_publish_fails(&sb, "newline.xml", &access, "not a host name");
+    let o = publish(&sb, sb.work().join("newline.xml").to_str().unwrap());
+    let m = o.error().message;
+    assert!(m.contains("ConfiguredFqdn") && m.contains("U+000A"), "{m}");
+    // A space in a pool's Fqdn likewise (XML 1.0 itself has no ESC character to forge).
+    let space = good.replacen("Fqdn=\"", "Fqdn=\"a ", 1);
+    assert_publish_fails(&sb, "space.xml", &space, "a space");
+}
+
+#[test]
+fn a_document_of_millions_of_empty_elements_is_refused_quickly_with_a_clear_error() {
+    let sb = Sandbox::new();
+    publish(&sb, &own("single-edge.published.xml")).assert_code(0);
+    let good = std::fs::read_to_string(own("single-edge.published.xml")).unwrap();
+    // 3 million empty elements (12 MB) inside the real document: far beyond any topology.
+    let at = good.rfind("</Topology>").expect("closing tag");
+    let mut big = String::with_capacity(good.len() + 12_000_000);
+    big.push_str(&good[..at]);
+    for _ in 0..3_000_000 {
+        big.push_str("<a/>");
+    }
+    big.push_str(&good[at..]);
+    let started = std::time::Instant::now();
+    assert_publish_fails(&sb, "huge.xml", &big, "more than 200000 XML nodes");
+    // Two publishes and two reads; the parse stops at the bound instead of building 3M nodes.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}

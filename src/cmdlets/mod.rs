@@ -8,6 +8,7 @@ pub mod import;
 pub mod remove;
 pub mod request;
 pub mod set;
+pub mod store_password;
 pub mod test_cert;
 pub mod test_config;
 pub mod topology;
@@ -103,6 +104,11 @@ pub static CMDLETS: &[Cmdlet] = &[
         exec: topology::get,
         reads_only: ALL,
     },
+    Cmdlet {
+        def: &store_password::DEF,
+        exec: store_password::exec,
+        reads_only: NONE,
+    },
 ];
 
 /// Every cmdlet's definition, in the order help lists them.
@@ -117,6 +123,7 @@ pub static DEFS: &[&CmdletDef] = &[
     &test_cert::DEF,
     &topology::PUBLISH_TOPOLOGY,
     &topology::GET_TOPOLOGY,
+    &store_password::DEF,
 ];
 
 /// Finds a cmdlet by name, case-insensitively.

@@ -10,7 +10,7 @@ use crate::ops::Ctx;
 /// The parameter table and help of this cmdlet.
 pub static DEF: CmdletDef = CmdletDef {
     name: "Remove-CsCertificate",
-    synopsis: "Unassigns the current (or, with -Previous, the previous) certificate of each use. The certificate stays in the store.",
+    synopsis: "Unassigns the current (or, with -Previous, the previous) certificate of each use; during a staged roll, cancels the roll (the certificate in service stays). The certificate stays in the store.",
     description: "",
     sets: &["Default"],
     default_set: Some("Default"),
@@ -39,10 +39,17 @@ pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
     };
     let which = if args.previous { "previous " } else { "" };
     for r in remove(ctx, args)? {
-        let line = format!(
-            "Removed the {which}certificate {} from {} at {}.",
-            r.thumbprint, r.use_, r.scope
-        );
+        let line = if r.cancelled_roll {
+            format!(
+                "Cancelled the staged roll to the certificate {} for {} at {}.",
+                r.thumbprint, r.use_, r.scope
+            )
+        } else {
+            format!(
+                "Removed the {which}certificate {} from {} at {}.",
+                r.thumbprint, r.use_, r.scope
+            )
+        };
         ctx.host.verbose(&line);
         ctx.host.summary(line);
     }

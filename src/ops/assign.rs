@@ -302,11 +302,12 @@ pub fn apply(
     a: &Assignment<'_>,
     c: &Inspected,
     now: DateTime<Utc>,
-) -> Result<Vec<String>, AssignError> {
+) -> Result<Applied, AssignError> {
     if a.roll {
         check_valid_when_effective(a.thumbprint, c, a.effective.unwrap_or(now))?;
     }
     let mut lines = Vec::new();
+    let mut warnings = Vec::new();
     for (u, scope) in &a.targets {
         let rows: Vec<AssignmentRow> = tx
             .assignments(Some(scope))?
@@ -314,6 +315,9 @@ pub fn apply(
             .filter(|r| r.use_name == u.name())
             .collect();
         let st = resolve(&rows, now);
+        if let (Some(e), None) = (a.effective.filter(|e| a.roll && *e > now), &st.current) {
+            warnings.push(nothing_in_service_until(*u, scope, e));
+        }
         // Only the serving certificate stays (it becomes previous); staged rolls, the old
         // previous and anything older go: two copies per use.
         for r in rows
@@ -351,7 +355,23 @@ pub fn apply(
             c.serial.clone().unwrap_or_default()
         ));
     }
-    Ok(lines)
+    Ok(Applied { lines, warnings })
+}
+
+/// What [`apply`] did: Lync's lines, and warnings (a first roll leaves nothing in service).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub lines: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The words for a use whose only assignment is a staged roll (a first -Roll): allowed (first
+/// staging of an OAuth certificate is real) but nothing serves until the roll's date.
+pub fn nothing_in_service_until(u: CertType, scope: &str, effective: DateTime<Utc>) -> String {
+    format!(
+        "Nothing is in service for the type \"{u}\" at {scope} until {}: its only certificate is staged by -Roll. Assign a certificate now with Set-CsCertificate (without -Roll) if the use must work before then.",
+        effective.format("%m/%d/%Y %H:%M:%S UTC")
+    )
 }
 
 /// Get-CsCertificate's answer: one object per assigned use, and an error record per row that
@@ -422,17 +442,18 @@ pub fn assign_stored(
     if !ctx.should_process(&target, action)? {
         return Ok(None);
     }
-    let lines = ctx
-        .store()?
-        .write(|tx| -> Result<Vec<String>, AssignError> {
-            // Re-read inside the write transaction: another process may have removed it meanwhile.
-            let (row, c) = certs::load(&tx, thumbprint)?;
-            check_assignable(&row, &c, now)?;
-            let lines = apply(&tx, &assignment, &c, now)?;
-            tx.commit()?;
-            Ok(lines)
-        })?;
-    Ok(Some(lines))
+    let applied = ctx.store()?.write(|tx| -> Result<Applied, AssignError> {
+        // Re-read inside the write transaction: another process may have removed it meanwhile.
+        let (row, c) = certs::load(&tx, thumbprint)?;
+        check_assignable(&row, &c, now)?;
+        let applied = apply(&tx, &assignment, &c, now)?;
+        tx.commit()?;
+        Ok(applied)
+    })?;
+    for w in applied.warnings {
+        ctx.host.warning(w);
+    }
+    Ok(Some(applied.lines))
 }
 
 /// One use's assignment that Remove-CsCertificate took away.
@@ -441,6 +462,8 @@ pub struct Removed {
     pub use_: CertType,
     pub scope: String,
     pub thumbprint: String,
+    /// A staged roll was cancelled (the certificate in service, if any, stays).
+    pub cancelled_roll: bool,
 }
 
 /// Why nothing was removed (for a use, or at all).
@@ -474,7 +497,7 @@ impl From<RemoveError> for CsError {
                 "PreviousStillServing",
                 Category::InvalidOperation,
                 format!(
-                    "The previous certificate {serving} of the type \"{u}\" still serves until the staged certificate {staged} takes effect on {}. Remove it after that time.",
+                    "The previous certificate {serving} of the type \"{u}\" is the one in service until the staged certificate {staged} takes effect on {}; removing it would leave nothing in service. Either cancel the staged roll (Remove-CsCertificate -Type {u} without -Previous; {serving} stays in service) or put the staged certificate in service now (Set-CsCertificate -Type {u} -Thumbprint {staged}), then remove the previous one.",
                     effective.format("%m/%d/%Y %H:%M:%S UTC")
                 ),
             )
@@ -507,19 +530,19 @@ pub struct RemoveArgs<'a> {
     pub force: bool,
 }
 
-/// The assignment rows to delete for one use: the current one (or previous) and what it
-/// replaced; a staged roll stays.
+/// The assignment rows to delete for one use, and the thumbprint they remove: what
+/// Get-CsCertificate shows. During a staged roll Get shows the staged certificate, so removing
+/// cancels the roll and the serving one stays; `-Previous` then names the serving one and is
+/// refused (removing it would leave the use with nothing in service until the roll's date).
 fn removal(
     st: &UseState,
     u: CertType,
     scope: &str,
     previous: bool,
-) -> Result<(Vec<i64>, String), RemoveError> {
+) -> Result<(Vec<i64>, String, bool), RemoveError> {
+    let staged = st.staged.last();
     if previous {
-        // While a roll is staged, Get-CsCertificate shows the serving certificate as
-        // PreviousThumbprint: removing it would leave the use without a certificate until the
-        // staged one takes effect.
-        if let (Some(staged), Some(cur)) = (st.staged.last(), &st.current) {
+        if let (Some(staged), Some(cur)) = (staged, &st.current) {
             return Err(RemoveError::PreviousStillServing {
                 use_: u,
                 serving: cur.thumbprint.clone(),
@@ -527,33 +550,39 @@ fn removal(
                 effective: staged.effective,
             });
         }
-        match &st.previous {
-            Some(p) => Ok((
+        return match (&st.previous, staged) {
+            (Some(p), None) => Ok((
                 std::iter::once(p.id)
                     .chain(st.older.iter().map(|r| r.id))
                     .collect(),
                 p.thumbprint.clone(),
+                false,
             )),
-            None => Err(RemoveError::NoPrevious {
+            _ => Err(RemoveError::NoPrevious {
                 use_: u,
                 scope: scope.to_string(),
             }),
-        }
-    } else {
-        match &st.current {
-            // The current one and everything it replaced go; a staged roll stays.
-            Some(c) => Ok((
-                std::iter::once(c.id)
-                    .chain(st.previous.iter().map(|r| r.id))
-                    .chain(st.older.iter().map(|r| r.id))
-                    .collect(),
-                c.thumbprint.clone(),
-            )),
-            None => Err(RemoveError::NoCurrent {
-                use_: u,
-                scope: scope.to_string(),
-            }),
-        }
+        };
+    }
+    match (staged, &st.current) {
+        (Some(s), _) => Ok((
+            st.staged.iter().map(|r| r.id).collect(),
+            s.thumbprint.clone(),
+            true,
+        )),
+        // The current one and everything it replaced go.
+        (None, Some(c)) => Ok((
+            std::iter::once(c.id)
+                .chain(st.previous.iter().map(|r| r.id))
+                .chain(st.older.iter().map(|r| r.id))
+                .collect(),
+            c.thumbprint.clone(),
+            false,
+        )),
+        (None, None) => Err(RemoveError::NoCurrent {
+            use_: u,
+            scope: scope.to_string(),
+        }),
     }
 }
 
@@ -577,12 +606,13 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> Result<Vec<Removed>, Remov
                     .filter(|r| r.use_name == u.name())
                     .collect();
                 let st = resolve(&rows, now);
-                let (ids, thumbprint) = removal(&st, *u, scope, args.previous)?;
+                let (ids, thumbprint, cancelled_roll) = removal(&st, *u, scope, args.previous)?;
                 plan.push((
                     Removed {
                         use_: *u,
                         scope: scope.clone(),
                         thumbprint,
+                        cancelled_roll,
                     },
                     ids,
                 ));
@@ -592,10 +622,15 @@ pub fn remove(ctx: &mut Ctx, args: RemoveArgs<'_>) -> Result<Vec<Removed>, Remov
     let which = if args.previous { "previous " } else { "" };
     let mut confirmed = Vec::new();
     for (r, ids) in plan {
+        let action = if r.cancelled_roll {
+            "Cancel staged certificate assignment".to_string()
+        } else {
+            format!("Remove {which}certificate assignment")
+        };
         if ctx.should_process_high(
             args.force,
             &format!("{} ({} at {})", r.thumbprint, r.use_, r.scope),
-            &format!("Remove {which}certificate assignment"),
+            &action,
         )? {
             confirmed.push((r, ids));
         }
@@ -789,23 +824,31 @@ mod tests {
             RemoveError::PreviousStillServing {
                 serving, staged, ..
             } => {
-                assert_eq!((serving, staged), (old_thumbprint.clone(), new_thumbprint))
+                assert_eq!(
+                    (serving, staged),
+                    (old_thumbprint.clone(), new_thumbprint.clone())
+                )
             }
             e => panic!("{e:?}"),
         }
+        // Remove acts on what Get shows: the staged roll is cancelled, the old one still serves.
         let removed = remove_default(&mut ctx, false).unwrap();
         assert_eq!(
             removed,
             vec![Removed {
                 use_: CertType::Default,
                 scope: FE.to_string(),
-                thumbprint: old_thumbprint
+                thumbprint: new_thumbprint,
+                cancelled_roll: true,
             }]
         );
-        // The staged roll stays, but nothing serves before it takes effect.
-        assert!(matches!(
-            remove_default(&mut ctx, false),
-            Err(RemoveError::NoCurrent { .. })
-        ));
+        let listing = list(&mut ctx, Some(FE), &[CertType::Default]).unwrap();
+        match listing.objects.as_slice() {
+            [o] => assert_eq!(
+                (o.core.thumbprint.as_str(), o.previous_thumbprint.as_deref()),
+                (old_thumbprint.as_str(), None)
+            ),
+            o => panic!("{o:?}"),
+        }
     }
 }

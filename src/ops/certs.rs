@@ -321,9 +321,14 @@ pub fn trusted_roots(ctx: &mut Ctx, paths: &[String]) -> Result<Option<Vec<Vec<u
                 error,
             })?;
             for e in rd.flatten() {
-                // Regular files only: a FIFO or device in the folder is not read.
-                if e.file_type().is_ok_and(|t| t.is_file()) {
+                // Regular files (or links to them) only: a FIFO or device is not read.
+                if std::fs::metadata(e.path()).is_ok_and(|m| m.is_file()) {
                     files.push(e.path());
+                } else if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                    ctx.host.verbose(format!(
+                        "Skipped '{}': not a regular file.",
+                        e.path().display()
+                    ));
                 }
             }
             files.sort();

@@ -10,7 +10,7 @@ use crate::model::CertType;
 use crate::output::objects::ser_opt_date;
 use crate::output::to_ascii_json;
 use crate::pki::certfile::certificates_in;
-use crate::pki::chain::{check as check_chain, ChainReport};
+use crate::pki::chain::{check_with, ChainReport};
 use crate::pki::inspect::{
     inspect_bytes, inspect_der_certificate, inspect_der_request, InspectError, Inspected, Kind,
 };
@@ -326,6 +326,11 @@ fn thumbprint_of(der: &[u8]) -> Option<String> {
     Some(crate::pki::dn::hex_upper(sha1.as_ref()))
 }
 
+/// The chain walk with the system's trust store as the last resort (loaded only if asked).
+fn check_chain(der: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> ChainReport {
+    check_with(der, pool, anchors, &crate::pki::system_roots::named)
+}
+
 /// Batches this large show progress on stderr when a person watches it (stderr a terminal);
 /// scripts, pipes and CI logs get none.
 const PROGRESS_FROM: usize = 200;
@@ -412,14 +417,10 @@ impl FileCheck<'_> {
                 reason,
             }
         })?;
-        // Signatures are checked when an issuer can be known: another certificate in the file,
-        // the store, -TrustedRoot, or the certificate itself.
-        let certs_in_file = items.iter().filter(|i| i.kind == Kind::Certificate).count();
-        let self_signed = |i: &Inspected| i.issuer.as_deref() == Some(i.subject.as_str());
-        let wanted = certs_in_file > 1
-            || store_has_issuers
-            || self.anchors.is_some()
-            || items.iter().any(self_signed);
+        // Every certificate's signature is checked (its issuer from the file, the store,
+        // -TrustedRoot, itself, or at last the system's trust store), or said to be unchecked
+        // (ISSUER-UNKNOWN).
+        let wanted = items.iter().any(|i| i.kind == Kind::Certificate);
         let file_certs = if wanted {
             certificates_in(&bytes, self.password)
         } else {

@@ -65,6 +65,13 @@ pub enum Problem {
         use_: CertType,
         not_before: DateTime<Utc>,
     },
+    /// Only a staged roll (a first -Roll): nothing serves the use until `effective`.
+    NothingInService {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        effective: DateTime<Utc>,
+    },
     /// Names the published topology needs on `scope` that it does not cover.
     NamesMissing {
         thumbprint: String,
@@ -83,11 +90,13 @@ impl From<Problem> for CsError {
             Problem::Chain { thumbprint: t, use_: u, scope, problem } => match problem {
                 ChainProblem::BadSignature { subject, issuer } => ("AssignedCertificateSignatureInvalid", format!("The certificate {t} assigned for the type \"{u}\" at {scope} does not verify: the signature of {subject} fails with the key of its issuer {issuer}. It was altered or forged; import it again from the CA."), t),
                 ChainProblem::Incomplete { last, issuer } => ("AssignedCertificateChainIncomplete", format!("The chain of the certificate {t} assigned for the type \"{u}\" stops at {last}: its issuer {issuer} is not in the store or the trusted roots."), t),
+                ChainProblem::IssuerUnknown { last, issuer } => ("AssignedCertificateIssuerUnknown", format!("The signature of {last} (the certificate {t} assigned for the type \"{u}\") was not verified: its issuer {issuer} is not known."), t),
                 ChainProblem::UntrustedRoot { root } => ("AssignedCertificateRootUntrusted", format!("The certificate {t} assigned for the type \"{u}\" chains to {root}, which is not one of the trusted roots."), t),
             },
             Problem::WithoutKey { thumbprint: t, use_: u } => ("AssignedCertificateWithoutKey", format!("The certificate {t} assigned for the type \"{u}\" has no private key."), t),
             Problem::Expired { thumbprint: t, use_: u, scope, not_after } => ("AssignedCertificateExpired", format!("The certificate {t} assigned for the type \"{u}\" at {scope} expired on {}.", day(not_after)), t),
             Problem::NotYetValid { thumbprint: t, use_: u, not_before } => ("AssignedCertificateNotYetValid", format!("The certificate {t} assigned for the type \"{u}\" is not valid before {}.", day(not_before)), t),
+            Problem::NothingInService { thumbprint: t, use_: u, scope, effective } => ("NothingInService", assign::nothing_in_service_until(u, &scope, effective), t),
             Problem::NamesMissing { thumbprint: t, use_: u, scope, missing } => ("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {t} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", missing.join(", ")), t),
         };
         CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(thumb)
@@ -142,10 +151,21 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
     let computer = ctx.this_computer();
     let topology = super::topology::published(ctx)?;
     // One bad row is an error record of its own (exit 1); the other rows are still checked.
-    let checked = ctx.store()?.read(|tx| -> Result<_, ConfigurationError> {
+    let (checked, gaps) = ctx.store()?.read(|tx| -> Result<_, ConfigurationError> {
         let mut out = Vec::new();
+        let mut gaps = Vec::new();
         for (scope, u, st) in assign::states(tx, &scopes, now)? {
-            let Some(cur) = st.current else { continue };
+            let Some(cur) = st.current else {
+                if let Some(s) = st.staged.first() {
+                    gaps.push(Problem::NothingInService {
+                        thumbprint: s.thumbprint.clone(),
+                        use_: u,
+                        scope,
+                        effective: s.effective,
+                    });
+                }
+                continue;
+            };
             let row = match certs::row_of(tx, &cur.thumbprint) {
                 Ok(r) => r,
                 Err(e) => {
@@ -171,7 +191,12 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
                     let mut wanted: Vec<&[u8]> = vec![&r.der];
                     wanted.extend(r.chain.iter().map(Vec::as_slice));
                     p.extend(tx.issuer_pool_for_all(&wanted)?);
-                    Some(crate::pki::chain::check(&r.der, &p, anchors.as_deref()))
+                    Some(crate::pki::chain::check_with(
+                        &r.der,
+                        &p,
+                        anchors.as_deref(),
+                        &crate::pki::system_roots::named,
+                    ))
                 }
                 None => None,
             };
@@ -184,8 +209,9 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
                 chain,
             )));
         }
-        Ok(out)
+        Ok((out, gaps))
     })?;
+    outcomes.extend(gaps.into_iter().map(Outcome::Problem));
     for item in checked {
         let first = outcomes.len();
         let (scope, u, thumb, has_key, parsed, chain) = match item {
@@ -205,6 +231,10 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
         };
         let mut ok = true;
         for p in chain.iter().flat_map(|c| &c.problems) {
+            if let ChainProblem::IssuerUnknown { issuer, .. } = p {
+                outcomes.push(Outcome::Warning(format!("ISSUER-UNKNOWN: the signature of the certificate {thumb} assigned for the type \"{u}\" at {scope} was not verified: its issuer {issuer} is not in the store or the system's trust store. Import the issuing CA's certificate, or give -TrustedRoot.")));
+                continue;
+            }
             outcomes.push(Outcome::Problem(Problem::Chain {
                 thumbprint: thumb.clone(),
                 use_: u,

@@ -305,7 +305,10 @@ impl Ctx {
         let mut err = std::io::stderr();
         let _ = write!(
             err,
-            "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation \"{action}\" on target \"{target}\".\n"
+            "\nConfirm\nAre you sure you want to perform this action?\n{}\n",
+            crate::output::safe::terminal_text(&format!(
+                "Performing the operation \"{action}\" on target \"{target}\"."
+            ))
         );
         // Bounded: an answer that is not one of the choices asks again, a few times.
         for _ in 0..20 {

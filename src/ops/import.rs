@@ -171,7 +171,8 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> Result<Option<Importe
     }
     let is_ca = leaf.basic_constraints_ca == Some(true);
     let exportable_param = args.exportable;
-    let (object, lines, new) = ctx.store()?.write(|tx| -> Result<_, ImportError> {
+    let mut unverified = None;
+    let (object, applied, new) = ctx.store()?.write(|tx| -> Result<_, ImportError> {
         let pending = tx.request_by_spki(&leaf.spki_der)?;
         let (key, request_id, exportable) = match (&loaded.private_key_pkcs8, &pending) {
             (Some(k), _) => (
@@ -188,16 +189,25 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> Result<Option<Importe
         };
         // A certificate whose issuer is known (in the file or the store) must verify against
         // it: an altered certificate is refused.
+        // Nothing closer knowing the issuer, the system's trust store is asked; when nothing
+        // knows it, the import goes on with a warning (a leaf without its chain is common).
         let mut pool = loaded.chain.clone();
         let mut wanted: Vec<&[u8]> = vec![&loaded.leaf];
         wanted.extend(loaded.chain.iter().map(Vec::as_slice));
         pool.extend(tx.issuer_pool_for_all(&wanted)?);
-        if let Some(crate::pki::chain::ChainProblem::BadSignature { subject, issuer }) =
-            crate::pki::chain::check(&loaded.leaf, &pool, None)
-                .problems
-                .into_iter()
-                .next()
-        {
+        let problem = crate::pki::chain::check_with(
+            &loaded.leaf,
+            &pool,
+            None,
+            &crate::pki::system_roots::named,
+        )
+        .problems
+        .into_iter()
+        .next();
+        if let Some(crate::pki::chain::ChainProblem::IssuerUnknown { last, issuer }) = &problem {
+            unverified = Some(format!("ISSUER-UNKNOWN: the signature of {last} was not verified: its issuer {issuer} is not in the file, the store or the system's trust store. Import the issuing CA's certificate (Import-CsCertificate -Path <ca file>) so that the signature can be checked."));
+        }
+        if let Some(crate::pki::chain::ChainProblem::BadSignature { subject, issuer }) = problem {
             return Err(ImportError::SignatureInvalid {
                 path: path.to_string(),
                 thumbprint: thumbprint.clone(),
@@ -229,14 +239,18 @@ pub fn import_file(ctx: &mut Ctx, args: ImportArgs<'_>) -> Result<Option<Importe
             tx.complete_request(id, &thumbprint)?;
         }
         let stored = tx.certificate(&thumbprint)?.expect("just stored");
-        let mut lines = Vec::new();
+        let mut applied = assign::Applied::default();
         if let Some(a) = &assignment {
             assign::check_assignable(&stored, &leaf, now)?;
-            lines = assign::apply(&tx, a, &leaf, now)?;
+            applied = assign::apply(&tx, a, &leaf, now)?;
         }
         tx.commit()?;
-        Ok((certs::stored_object(&stored, &leaf), lines, new))
+        Ok((certs::stored_object(&stored, &leaf), applied, new))
     })?;
+    let lines = applied.lines;
+    for w in unverified.into_iter().chain(applied.warnings) {
+        ctx.host.warning(w);
+    }
     if exportable_param == Some(true)
         && loaded.private_key_pkcs8.is_none()
         && object.has_private_key

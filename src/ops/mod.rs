@@ -24,6 +24,7 @@ mod ctx;
 pub mod export;
 pub mod import;
 pub mod request;
+pub mod store_password;
 pub mod topology;
 
 pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};

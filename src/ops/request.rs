@@ -42,6 +42,12 @@ pub enum RequestError {
     InvalidCountry(String),
     /// A -DomainName that is not a valid IDN.
     InvalidDomainName(String),
+    /// A subject CN or dNSName that is not a host name (control character, space, comma...):
+    /// refused always, -Force or not.
+    NotAHostname {
+        name: String,
+        why: String,
+    },
     /// -CA names an AD CS authority (`host\CAName`).
     AdcsNotAvailable(String),
     NoOutputOrCa,
@@ -107,7 +113,7 @@ impl From<RequestError> for CsError {
             RequestError::ControlCharacter { parameter, character, position } => CsError::binding(
                 "ParameterArgumentValidationError",
                 Category::InvalidData,
-                format!("Cannot validate argument on parameter '{parameter}'. The argument contains the control character U+{:04X} at position {position}; a subject name cannot hold line breaks or control characters. Remove it and try the command again.", character as u32),
+                format!("Cannot validate argument on parameter '{parameter}'. The argument contains the control character U+{:04X} at position {position}; a certificate request cannot hold line breaks or control characters. Remove it and try the command again.", character as u32),
             )
             .with_target(parameter),
             RequestError::FieldTooLong { parameter, length, bound, ub } => CsError::binding(
@@ -121,6 +127,11 @@ impl From<RequestError> for CsError {
                 format!("-Country must be a two-letter ISO 3166 code such as US; '{c}' is not."),
             )
             .with_target(c),
+            RequestError::NotAHostname { name, why } => invalid(
+                "NameIsNotAHostname",
+                format!("The name \"{name}\" cannot be requested: {why}. A DNS name and the subject CN hold host names only (letters, digits, hyphens and dots, a leading *. for a wildcard); -Force does not override this."),
+            )
+            .with_target(name),
             RequestError::InvalidDomainName(n) => invalid(
                 "InvalidDomainName",
                 format!("-DomainName \"{n}\" is not a valid internationalized domain name."),
@@ -322,7 +333,11 @@ fn check_subject_fields(a: &NewArgs<'_>) -> Result<(), RequestError> {
         ("City", a.city, 128, "ub-locality-name"),
         ("State", a.state, 128, "ub-state-name"),
     ];
-    for (name, value, bound, ub) in &fields {
+    // -Template goes into the request, -FriendlyName into the store and every listing.
+    let named = [("Template", a.template), ("FriendlyName", a.friendly_name)]
+        .into_iter()
+        .chain(fields.iter().map(|&(n, v, ..)| (n, v)));
+    for (name, value) in named {
         let Some(v) = value else { continue };
         if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
             return Err(RequestError::ControlCharacter {
@@ -331,6 +346,9 @@ fn check_subject_fields(a: &NewArgs<'_>) -> Result<(), RequestError> {
                 position: i + 1,
             });
         }
+    }
+    for (name, value, bound, ub) in &fields {
+        let Some(v) = value else { continue };
         let len = v.chars().count();
         if len > *bound {
             return Err(RequestError::FieldTooLong {
@@ -526,6 +544,15 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
             (subject, sans, computer_arg.clone())
         }
     };
+    // Before any validation that -Force may turn into a warning.
+    for n in std::iter::once(&subject).chain(&sans) {
+        if let Some(why) = crate::model::hostname::hostname_fault(n) {
+            return Err(RequestError::NotAHostname {
+                name: n.clone(),
+                why,
+            });
+        }
+    }
     let mut spec = Spec {
         subject_cn: subject,
         organization: b.organization.map(str::to_string),
@@ -841,9 +868,16 @@ pub fn clear(ctx: &mut Ctx, id: Option<i64>, force: bool) -> Result<Cleared, Req
         ctx.host.verbose("There are no pending requests to clear.");
         return Ok(Cleared::NoneThere);
     }
+    // Say what is deleted as it is: completed requests (their certificate is in the store)
+    // are cleared too, but they are not pending keys.
+    let pending = rows.iter().filter(|r| r.status == "Pending").count();
     let target = match id {
         Some(id) => format!("request {id}"),
-        None => format!("{} requests", rows.len()),
+        None => format!(
+            "{} requests ({pending} pending, {} completed)",
+            rows.len(),
+            rows.len() - pending
+        ),
     };
     // Clearing every pending request deletes every pending private key: that asks (ConfirmImpact
     // High) unless -Force or -Confirm:$false; one -RequestId asks only with -Confirm.

@@ -1,5 +1,6 @@
 //! The JSON Lines writer (compact, ASCII-only) and the stderr streams PowerShell users expect.
 
+use super::safe::{escaped, terminal_text};
 use crate::error::{CsError, Exit};
 use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter};
@@ -142,20 +143,24 @@ impl Host {
     pub fn verbose(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         if self.verbose {
-            let _ = writeln!(self.err, "VERBOSE: {msg}");
+            let _ = writeln!(self.err, "VERBOSE: {}", terminal_text(msg));
         }
         self.transcript.push(("Verbose".into(), msg.to_string()));
     }
 
     /// Debug stream lines (`-Debug`, or the binding trace).
     pub fn debug(&mut self, msg: impl AsRef<str>) {
-        let _ = writeln!(self.err, "DEBUG: {}", msg.as_ref());
+        let _ = writeln!(self.err, "DEBUG: {}", escaped(msg.as_ref()));
     }
 
     pub fn warning(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
         if self.warnings {
-            let line = super::terminal::paint(&format!("WARNING: {msg}"), false, self.err_color);
+            let line = super::terminal::paint(
+                &format!("WARNING: {}", terminal_text(msg)),
+                false,
+                self.err_color,
+            );
             let _ = writeln!(self.err, "{line}");
         }
         self.transcript.push(("Warning".into(), msg.to_string()));
@@ -165,7 +170,7 @@ impl Host {
     /// stdout stays JSON.
     pub fn info(&mut self, msg: impl AsRef<str>) {
         let msg = msg.as_ref();
-        let _ = writeln!(self.err, "{msg}");
+        let _ = writeln!(self.err, "{}", terminal_text(msg));
         self.transcript
             .push(("Information".into(), msg.to_string()));
     }
@@ -207,6 +212,8 @@ impl Host {
                 category: &'a str,
                 target_object: Option<&'a str>,
             }
+            // JSON escapes every control and non-ASCII character itself, and a script reads the
+            // record whole (PowerShell's own messages quote long lists).
             to_ascii_json(&Record {
                 message: &e.message,
                 fully_qualified_error_id: format!("{},{}", e.error_id, self.cmdlet),
@@ -214,7 +221,7 @@ impl Host {
                 target_object: e.target.as_deref(),
             })
         } else {
-            let line = format!("{}: {}", self.cmdlet, e.message);
+            let line = format!("{}: {}", self.cmdlet, terminal_text(&e.message));
             super::terminal::paint(&line, true, self.err_color)
         })
     }

@@ -4,6 +4,7 @@ pub mod file;
 mod json;
 pub mod objects;
 pub mod report;
+pub mod safe;
 pub mod terminal;
 
 pub use json::{to_ascii_json, Host};

@@ -27,6 +27,9 @@ pub enum ChainProblem {
     Incomplete { last: String, issuer: String },
     /// (trusted roots given) The chain ends at the self-signed `root`, which is not trusted.
     UntrustedRoot { root: String },
+    /// (no trusted roots given) No certificate named `issuer` is known, not even to the system's
+    /// trust store: the signature of `last` was not verified.
+    IssuerUnknown { last: String, issuer: String },
 }
 
 /// The result of a walk; `problems` is empty for a good chain.
@@ -60,9 +63,25 @@ fn issuer_name(c: &X509Certificate<'_>) -> String {
     windows_dn(c.issuer())
 }
 
-/// Walks from `leaf` up through `pool` (the file's other certificates, the chain, the store).
-/// `anchors` are trusted roots: when given, the chain must reach one of them.
+/// The certificates a trust store outside the walk knows by subject (the system's; see
+/// `pki::system_roots`), asked only when nothing closer names the issuer.
+pub type Fallback<'f> = &'f dyn Fn(&[u8]) -> Vec<&'static [u8]>;
+
+/// [`check_with`] without a fallback trust store.
 pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> ChainReport {
+    check_with(leaf, pool, anchors, &|_| Vec::new())
+}
+
+/// Walks from `leaf` up through `pool` (the file's other certificates, the chain, the store).
+/// `anchors` are trusted roots: when given, the chain must reach one of them. Without them, an
+/// issuer that nothing in `pool` names is looked up in `fallback`; when that does not know it
+/// either, the walk reports [`ChainProblem::IssuerUnknown`] (the signature was not verified).
+pub fn check_with(
+    leaf: &[u8],
+    pool: &[Vec<u8>],
+    anchors: Option<&[Vec<u8>]>,
+    fallback: Fallback<'_>,
+) -> ChainReport {
     let mut report = ChainReport::default();
     let Some(mut cur) = parse(leaf) else {
         return report;
@@ -119,6 +138,8 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> Chai
                     last: name(&cur),
                     issuer: issuer_name(&cur),
                 });
+            } else {
+                check_against(&cur, fallback(cur.issuer().as_raw()), &mut report);
             }
             return report;
         }
@@ -139,6 +160,37 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: Option<&[Vec<u8>]>) -> Chai
         cur = next.clone();
     }
     report
+}
+
+/// The end of a walk without trusted roots: `cur`'s issuer is known only to the fallback store
+/// (`found`), or to nothing at all.
+fn check_against(cur: &X509Certificate<'_>, found: Vec<&'static [u8]>, report: &mut ChainReport) {
+    let aki = authority_key_id(cur);
+    let issuers: Vec<X509Certificate<'static>> = found
+        .into_iter()
+        .filter_map(parse)
+        .filter(|c| match (aki, subject_key_id(c)) {
+            (Some(a), Some(s)) => a == s,
+            _ => true,
+        })
+        .collect();
+    if issuers.is_empty() {
+        report.problems.push(ChainProblem::IssuerUnknown {
+            last: name(cur),
+            issuer: issuer_name(cur),
+        });
+        return;
+    }
+    report.issuer_checked = true;
+    if !issuers
+        .iter()
+        .any(|c| cur.verify_signature(Some(c.public_key())).is_ok())
+    {
+        report.problems.push(ChainProblem::BadSignature {
+            subject: name(cur),
+            issuer: issuer_name(cur),
+        });
+    }
 }
 
 /// A file's certificates put in order: the end-entity certificate and its issuers.
@@ -281,4 +333,106 @@ pub(crate) fn authority_key_id<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a 
             ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|k| k.0),
             _ => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
+    /// A CA named `cn` (its DER and its issuer handle, to sign leaves with).
+    fn ca(cn: &str) -> (Vec<u8>, Issuer<'static, KeyPair>) {
+        let key = KeyPair::generate().unwrap();
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        (der, Issuer::new(p, key))
+    }
+
+    fn leaf(issuer: &Issuer<'static, KeyPair>) -> Vec<u8> {
+        let key = KeyPair::generate().unwrap();
+        let p = CertificateParams::new(vec!["sip.contoso.com".to_string()]).unwrap();
+        p.signed_by(&key, issuer).unwrap().der().to_vec()
+    }
+
+    /// The same certificate with one bit of its signature value flipped.
+    fn tampered(der: &[u8]) -> Vec<u8> {
+        let mut d = der.to_vec();
+        let last = d.len() - 3;
+        d[last] ^= 0x01;
+        d
+    }
+
+    #[test]
+    fn a_self_signed_certificate_must_verify_with_its_own_key() {
+        let (root, _) = ca("Contoso Root");
+        assert_eq!(
+            check(&root, &[], None),
+            ChainReport {
+                problems: vec![],
+                issuer_checked: true
+            }
+        );
+        let report = check(&tampered(&root), &[], None);
+        assert!(report.bad_signature(), "{report:?}");
+        // Another certificate of the same name does not vouch for it either.
+        let (other, _) = ca("Contoso Root");
+        let report = check(&tampered(&root), &[other], None);
+        assert!(report.bad_signature(), "{report:?}");
+    }
+
+    #[test]
+    fn a_leaf_verifies_against_its_known_issuer_and_a_tampered_one_does_not() {
+        let (root, issuer) = ca("Contoso Root");
+        let good = leaf(&issuer);
+        assert!(check(&good, std::slice::from_ref(&root), None)
+            .problems
+            .is_empty());
+        let report = check(&tampered(&good), std::slice::from_ref(&root), None);
+        assert!(report.bad_signature(), "{report:?}");
+    }
+
+    #[test]
+    fn an_unknown_issuer_is_looked_up_in_the_fallback_store_and_said_when_nothing_knows_it() {
+        let (root, issuer) = ca("Contoso Root");
+        let (impostor, _) = ca("Contoso Root");
+        let good = leaf(&issuer);
+        // Nothing knows the issuer: the signature was not verified, and the walk says so.
+        let report = check(&good, &[], None);
+        match &report.problems[..] {
+            [ChainProblem::IssuerUnknown { issuer, .. }] => assert_eq!(issuer, "CN=Contoso Root"),
+            p => panic!("{p:?}"),
+        }
+        assert!(!report.issuer_checked);
+        // The fallback is asked only for that issuer's name, and verifies for real.
+        let root_s: &'static [u8] = Box::leak(root.clone().into_boxed_slice());
+        let asked = std::cell::Cell::new(0);
+        let store = |name: &[u8]| {
+            asked.set(asked.get() + 1);
+            let r = parse(root_s).unwrap();
+            if name == r.subject().as_raw() {
+                vec![root_s]
+            } else {
+                vec![]
+            }
+        };
+        assert!(check_with(&good, &[], None, &store).problems.is_empty());
+        assert_eq!(asked.get(), 1);
+        let report = check_with(&tampered(&good), &[], None, &store);
+        assert!(report.bad_signature(), "{report:?}");
+        // A closer issuer means the fallback is not asked at all.
+        check_with(&good, std::slice::from_ref(&root), None, &store);
+        assert_eq!(asked.get(), 2);
+        // Known by name, but another key: the issuer is known and the signature is wrong.
+        let imp: &'static [u8] = Box::leak(impostor.into_boxed_slice());
+        let report = check_with(&good, &[], None, &|_| vec![imp]);
+        assert!(report.bad_signature(), "{report:?}");
+        // With trusted roots given, the fallback is not used: the chain is incomplete.
+        let report = check_with(&good, &[], Some(&[]), &store);
+        assert!(matches!(
+            report.problems[..],
+            [ChainProblem::Incomplete { .. }]
+        ));
+    }
 }

@@ -40,6 +40,7 @@ pub struct LabCa {
     chain: Vec<Vec<u8>>,
     key: KeyPair,
     key_id: Vec<u8>,
+    not_before: DateTime<Utc>,
     not_after: DateTime<Utc>,
 }
 
@@ -137,6 +138,8 @@ pub enum IssueError {
     CannotSign(String),
     /// The CA certificate has expired at the time of issuance.
     CaExpired(DateTime<Utc>),
+    /// The CA certificate is not valid yet at the time of issuance (its notBefore).
+    CaNotYetValid(DateTime<Utc>),
     /// The request is not acceptable; the text says why.
     InvalidRequest(String),
     /// The PKCS#10 request is unreadable or its signature is wrong.
@@ -184,6 +187,11 @@ impl fmt::Display for IssueError {
             IssueError::CaExpired(t) => write!(
                 f,
                 "the ca certificate expired on {}",
+                t.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            IssueError::CaNotYetValid(t) => write!(
+                f,
+                "the ca certificate is not valid before {}; check the clock (or CSCERT_NOW)",
                 t.format("%Y-%m-%d %H:%M:%S UTC")
             ),
             IssueError::InvalidRequest(why) => write!(f, "cannot issue: {why}"),
@@ -347,11 +355,14 @@ pub fn load_ca_bytes(files: &[Vec<u8>], path: &Path) -> Result<LabCa, IssueError
     });
     let not_after = DateTime::from_timestamp(ca.validity().not_after.timestamp(), 0)
         .ok_or_else(|| IssueError::InvalidRequest("ca notafter out of range".into()))?;
+    let not_before = DateTime::from_timestamp(ca.validity().not_before.timestamp(), 0)
+        .ok_or_else(|| IssueError::InvalidRequest("ca notbefore out of range".into()))?;
     Ok(LabCa {
         cert_der: certs[ci].clone(),
         chain: chain_idx.iter().map(|&i| certs[i].clone()).collect(),
         key,
         key_id,
+        not_before,
         not_after,
     })
 }
@@ -539,12 +550,17 @@ impl Profile {
         if now >= ca.not_after {
             return Err(IssueError::CaExpired(ca.not_after));
         }
+        if now < ca.not_before {
+            return Err(IssueError::CaNotYetValid(ca.not_before));
+        }
         let mut params = CertificateParams::default();
         params.distinguished_name = dn;
         params.subject_alt_names = self.sans;
-        params.not_before = rcgen_time(now.checked_sub_signed(CLOCK_SKEW_ALLOWANCE).ok_or_else(
-            || IssueError::InvalidRequest("the current time is out of range".into()),
-        )?)?;
+        // Set back for clock skew, but never before the CA's own validity starts.
+        params.not_before = rcgen_time(
+            now.checked_sub_signed(CLOCK_SKEW_ALLOWANCE)
+                .map_or(ca.not_before, |t| t.max(ca.not_before)),
+        )?;
         // Never beyond the CA: a validity past the end of time is the CA's end as well.
         params.not_after = rcgen_time(
             now.checked_add_signed(TimeDelta::days(i64::from(self.validity_days)))
@@ -806,8 +822,10 @@ mod tests {
         );
         // 365 days asked, the CA ends in 20 days: capped to the CA's notAfter.
         assert_eq!(leaf.validity().not_after, inter.validity().not_after);
+        // Set back for clock skew, but not before the CA (made a moment ago) starts.
         let nb = leaf.validity().not_before.timestamp();
-        assert_eq!(nb, (t - CLOCK_SKEW_ALLOWANCE).timestamp());
+        let ca_start = inter.validity().not_before.timestamp();
+        assert_eq!(nb, (t - CLOCK_SKEW_ALLOWANCE).timestamp().max(ca_start));
         let sig =
             String::from_utf8(openssl(d, &["x509", "-in", "new.pem", "-noout", "-text"])).unwrap();
         assert!(sig.contains("sha256WithRSAEncryption"), "{sig}");
@@ -818,6 +836,20 @@ mod tests {
             issue(&ca, &request(), &key, late),
             Err(IssueError::CaExpired(_))
         ));
+        // Before the CA's start neither (year 1 included), and a minute after it the skew
+        // allowance stops at the CA's notBefore.
+        let start = ca.not_before;
+        for early in [start - TimeDelta::seconds(1), DateTime::<Utc>::MIN_UTC] {
+            match issue(&ca, &request(), &key, early) {
+                Err(IssueError::CaNotYetValid(t)) => assert_eq!(t, start),
+                r => panic!("{r:?}"),
+            }
+        }
+        let just_after = issue(&ca, &request(), &key, start + TimeDelta::minutes(1)).unwrap();
+        let leaf = x509_parser::parse_x509_certificate(&just_after.der)
+            .unwrap()
+            .1;
+        assert_eq!(leaf.validity().not_before.timestamp(), start.timestamp());
     }
 
     #[test]

@@ -12,4 +12,5 @@ pub mod p7b;
 pub mod pem;
 pub mod pfx;
 pub mod request;
+pub mod system_roots;
 pub mod validate;

@@ -4,6 +4,7 @@
 //! assignments of certificates to uses per scope, and the published topology.
 
 mod acme;
+mod keys;
 mod schema;
 
 pub use acme::{AcmeAccountRow, AcmeOrderRow};
@@ -33,6 +34,12 @@ pub enum StoreError {
     Unversioned(PathBuf),
     /// The store folder is read-only: reading works, this needed a change.
     ReadOnly(PathBuf),
+    /// `CSCERT_STORE` names something that is not a folder (a file, a device).
+    NotAFolder(PathBuf),
+    /// The database path is a folder (or a device), not a file.
+    DatabaseNotAFile(PathBuf),
+    /// The database file is not an SQLite database (SQLITE_NOTADB).
+    NotADatabase(PathBuf),
     /// The keys in the store are encrypted and `CSCERT_STORE_PASSWORD` is not set.
     KeyPasswordMissing,
     /// `CSCERT_STORE_PASSWORD` does not open the keys in the store.
@@ -53,6 +60,9 @@ impl fmt::Display for StoreError {
             StoreError::NotPrivate { path, mode, folder: false } => write!(f, "the store database '{}' is readable or writable by other users (mode {mode:04o}), and it holds private keys; cscert uses it only when it is owner-only. Fix it with: chmod 600 '{}'", path.display(), path.display()),
             StoreError::Unversioned(p) => write!(f, "the database '{}' has tables but no cscert schema version (user_version 0): it was not made by cscert, or it is damaged. Move it aside (or point CSCERT_STORE at another folder) and run the command again", p.display()),
             StoreError::ReadOnly(p) => write!(f, "the store folder '{}' is read-only: commands that only read work, this one needs to change the store. Make the folder writable for its owner (chmod u+w) or use another CSCERT_STORE", p.display()),
+            StoreError::NotAFolder(p) => write!(f, "the store '{}' is not a folder: CSCERT_STORE must name a folder (cscert creates it, owner-only, with its database inside). Point CSCERT_STORE at a folder, or move the file aside", p.display()),
+            StoreError::DatabaseNotAFile(p) => write!(f, "the store database '{}' is not a file (a folder or a device is in its place). Move it aside and run the command again: cscert creates a new database", p.display()),
+            StoreError::NotADatabase(p) => write!(f, "the store database '{}' is not an SQLite database (\"file is not a database\"): it was not made by cscert, or it is damaged. Move it aside (or point CSCERT_STORE at another folder) and run the command again", p.display()),
             StoreError::KeyPasswordMissing => f.write_str("the private keys in the store are encrypted: set CSCERT_STORE_PASSWORD to the store's password (nothing was changed)"),
             StoreError::KeyPasswordWrong => f.write_str("CSCERT_STORE_PASSWORD is not the password the store's private keys are encrypted with (nothing was changed)"),
             StoreError::KeyPasswordEmpty => f.write_str("CSCERT_STORE_PASSWORD is set but empty; an empty password protects nothing. Set the store's password, or unset the variable"),
@@ -213,6 +223,27 @@ impl Drop for Store {
     }
 }
 
+/// Refuses a store path that is not a folder and a database path that is not a file, before
+/// their modes are judged (a chmod would not help either).
+fn check_kinds(dir: &Path) -> StoreResult<()> {
+    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(StoreError::NotAFolder(dir.to_path_buf()));
+    }
+    let db = dir.join(DB_FILE);
+    if std::fs::metadata(&db).is_ok_and(|m| !m.is_file()) {
+        return Err(StoreError::DatabaseNotAFile(db));
+    }
+    Ok(())
+}
+
+/// SQLite's "file is not a database" as an error that names the file and the remedy.
+fn named(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotADatabase(path.to_path_buf()),
+        _ => StoreError::Sql(e),
+    }
+}
+
 /// Refuses a folder or file that other users can get at (as ssh does for keys).
 #[cfg(unix)]
 fn check_private(path: &Path, folder: bool) -> StoreResult<()> {
@@ -344,6 +375,7 @@ impl Store {
             Some(p) => Some(p.to_string()),
             None => None,
         };
+        check_kinds(dir)?;
         if dir.exists() {
             check_private(dir, true)?;
         }
@@ -374,10 +406,11 @@ impl Store {
         lock.lock()
             .map_err(|e| StoreError::Io(lock_path.clone(), e))?;
         make_private_file(&path).map_err(|e| StoreError::Io(path.clone(), e))?;
-        let conn = Connection::open(&path)?;
+        let conn = Connection::open(&path).map_err(named(&path))?;
         // Concurrent cscert processes wait for each other instead of failing with SQLITE_BUSY.
         conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(named(&path))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Deleted rows (cleared requests' keys, replaced keys) are overwritten with zeros, not
@@ -409,6 +442,7 @@ impl Store {
         if password == Some("") {
             return Err(StoreError::KeyPasswordEmpty);
         }
+        check_kinds(dir)?;
         check_private(dir, true)?;
         let path = dir.join(DB_FILE);
         check_private(&path, false)?;
@@ -459,7 +493,9 @@ impl Store {
         if !usable(&conn) {
             conn = Connection::open_with_flags(sqlite_uri(path, "immutable=1"), flags)?;
         }
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(named(path))?;
         if version != schema::MIGRATIONS.len() as i64 {
             if version > schema::MIGRATIONS.len() as i64 {
                 return Err(StoreError::TooNew(version));
@@ -630,116 +666,6 @@ pub struct NewRequest<'a> {
 impl Tx<'_> {
     pub fn commit(self) -> StoreResult<()> {
         self.0.commit().map_err(StoreError::from)
-    }
-
-    // ---- keys at rest
-
-    /// Every stored private key (requests and certificates).
-    fn stored_keys(&self) -> StoreResult<Vec<Vec<u8>>> {
-        let mut st = self.0.prepare(
-            "SELECT key_pkcs8 FROM requests UNION ALL SELECT key_pkcs8 FROM certificates WHERE key_pkcs8 IS NOT NULL",
-        )?;
-        let rows = st
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
-    /// Checks `CSCERT_STORE_PASSWORD` against a key already encrypted in the store (once per
-    /// run), so that a wrong password never encrypts a new key under a second password.
-    fn check_password(&self, password: &str) -> StoreResult<()> {
-        if self.1.checked.get() {
-            return Ok(());
-        }
-        if let Some(enc) = self
-            .stored_keys()?
-            .into_iter()
-            .find(|k| crate::pki::pfx::is_encrypted_pkcs8(k))
-        {
-            crate::pki::pfx::decrypt_pkcs8_der(&enc, password)
-                .map_err(|_| StoreError::KeyPasswordWrong)?;
-        }
-        self.1.checked.set(true);
-        Ok(())
-    }
-
-    /// A private key as it is kept: encrypted PKCS#8 when `CSCERT_STORE_PASSWORD` is set (keys
-    /// stored earlier in the clear are encrypted too); in the clear otherwise, which is refused
-    /// once the store's keys are encrypted.
-    fn seal_key(&self, key: &[u8]) -> StoreResult<Vec<u8>> {
-        use crate::pki::pfx::{encrypt_pkcs8_der, is_encrypted_pkcs8};
-        match &self.1.password {
-            Some(pw) => {
-                self.check_password(pw)?;
-                self.encrypt_clear_keys(pw)?;
-                if is_encrypted_pkcs8(key) {
-                    return Ok(key.to_vec());
-                }
-                encrypt_pkcs8_der(key, pw).map_err(|e| StoreError::KeyNotSealed(e.to_string()))
-            }
-            None => {
-                if is_encrypted_pkcs8(key)
-                    || self.stored_keys()?.iter().any(|k| is_encrypted_pkcs8(k))
-                {
-                    return Err(StoreError::KeyPasswordMissing);
-                }
-                Ok(key.to_vec())
-            }
-        }
-    }
-
-    /// Encrypts keys that were stored in the clear before a password was set.
-    fn encrypt_clear_keys(&self, pw: &str) -> StoreResult<()> {
-        use crate::pki::pfx::{encrypt_pkcs8_der, is_encrypted_pkcs8};
-        let seal = |k: &[u8]| {
-            encrypt_pkcs8_der(k, pw).map_err(|e| StoreError::KeyNotSealed(e.to_string()))
-        };
-        let clear: Vec<(i64, Vec<u8>)> = {
-            let mut st = self.0.prepare("SELECT id, key_pkcs8 FROM requests")?;
-            let rows = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()?;
-            rows.into_iter()
-                .filter(|(_, k)| !is_encrypted_pkcs8(k))
-                .collect()
-        };
-        for (id, k) in clear {
-            self.0.execute(
-                "UPDATE requests SET key_pkcs8 = ?2 WHERE id = ?1",
-                params![id, seal(&k)?],
-            )?;
-        }
-        let clear: Vec<(String, Vec<u8>)> = {
-            let mut st = self.0.prepare(
-                "SELECT thumbprint, key_pkcs8 FROM certificates WHERE key_pkcs8 IS NOT NULL",
-            )?;
-            let rows = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<(String, Vec<u8>)>, _>>()?;
-            rows.into_iter()
-                .filter(|(_, k)| !is_encrypted_pkcs8(k))
-                .collect()
-        };
-        for (t, k) in clear {
-            self.0.execute(
-                "UPDATE certificates SET key_pkcs8 = ?2 WHERE thumbprint = ?1",
-                params![t, seal(&k)?],
-            )?;
-        }
-        Ok(())
-    }
-
-    /// A stored key in the clear (PKCS#8 DER), for the one place that needs it (export).
-    pub fn open_key(&self, stored: &[u8]) -> StoreResult<Vec<u8>> {
-        if !crate::pki::pfx::is_encrypted_pkcs8(stored) {
-            return Ok(stored.to_vec());
-        }
-        let pw = self
-            .1
-            .password
-            .as_deref()
-            .ok_or(StoreError::KeyPasswordMissing)?;
-        crate::pki::pfx::decrypt_pkcs8_der(stored, pw).map_err(|_| StoreError::KeyPasswordWrong)
     }
 
     // ---- requests

@@ -76,6 +76,14 @@ pub const MIGRATIONS: &[&str] = &[
         der BLOB NOT NULL UNIQUE
     );
     CREATE INDEX issuer_pool_subject ON issuer_pool(subject);",
+    // 4: the store records that its keys are protected by a password (salt and PBKDF2
+    // verifier), so that no process stores a key in the clear afterwards
+    "CREATE TABLE key_protection (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        salt BLOB NOT NULL,
+        verifier BLOB NOT NULL,
+        rounds INTEGER NOT NULL
+    );",
 ];
 
 /// Work a migration needs beyond SQL, run in its transaction: filling a new index from the

@@ -48,6 +48,15 @@ pub enum TopologyError {
         value: String,
         reason: &'static str,
     },
+    /// A name attribute (an FQDN, a SIP domain, a simple URL's host) that is not a host name.
+    NotAHostname {
+        element: String,
+        attribute: &'static str,
+        value: String,
+        why: String,
+    },
+    /// More XML nodes than any topology has (see `parse::MAX_NODES`).
+    TooManyNodes { limit: u32 },
     /// An ID that refers to something the document does not define.
     DanglingReference { from: String, to: String },
     /// Two definitions of the same thing.
@@ -83,6 +92,21 @@ impl fmt::Display for TopologyError {
             TopologyError::MissingAttribute { element, attribute } => {
                 write!(f, "{} has no {attribute} attribute", clip(element))
             }
+            TopologyError::NotAHostname {
+                element,
+                attribute,
+                value,
+                why,
+            } => write!(
+                f,
+                "{} has a {attribute} attribute \"{}\" that is not a host name: {why}",
+                clip(element),
+                clip(value)
+            ),
+            TopologyError::TooManyNodes { limit } => write!(
+                f,
+                "the document has more than {limit} XML nodes; a topology has a few thousand elements. Check that this is the topology file"
+            ),
             TopologyError::InvalidValue {
                 element,
                 attribute,

@@ -2,6 +2,7 @@
 //! resolves computers, summarises the deployment and computes the certificate names per use.
 
 mod error;
+mod fqdns;
 mod names;
 mod parse;
 #[cfg(test)]

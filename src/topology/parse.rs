@@ -135,6 +135,9 @@ impl Raw {
 /// Maps a syntax error to line and column. roxmltree places an unclosed root at the root's
 /// start; for a truncated file the end of the input is the useful place to point at.
 fn xml_error(xml: &str, e: roxmltree::Error) -> TopologyError {
+    if let roxmltree::Error::NodesLimitReached = e {
+        return TopologyError::TooManyNodes { limit: MAX_NODES };
+    }
     if let roxmltree::Error::UnclosedRootNode = e {
         let line = xml.matches('\n').count() + 1;
         let last = xml.rsplit('\n').next().unwrap_or_default();
@@ -157,6 +160,11 @@ fn xml_error(xml: &str, e: roxmltree::Error) -> TopologyError {
         message,
     }
 }
+
+/// The most XML nodes (elements, attributes' owners, text runs) a document may have. A real
+/// topology has a few thousand elements; the parser keeps every node in memory, so a hostile
+/// document of millions of empty elements is refused as soon as it passes this many.
+pub const MAX_NODES: u32 = 200_000;
 
 /// The most attributes one element may carry. Lync's elements have a dozen at most; the XML
 /// parser checks duplicates pairwise (quadratic), so a hostile element with 200,000 attributes
@@ -262,21 +270,29 @@ fn check_attribute_counts(xml: &str) -> Result<()> {
 pub fn parse(xml: &str) -> Result<Topology> {
     let xml = xml.strip_prefix('\u{feff}').unwrap_or(xml);
     check_attribute_counts(xml)?;
-    let doc = Document::parse(xml).map_err(|e| xml_error(xml, e))?;
+    let options = roxmltree::ParsingOptions {
+        nodes_limit: MAX_NODES,
+        ..Default::default()
+    };
+    let doc = Document::parse_with_options(xml, options).map_err(|e| xml_error(xml, e))?;
     let root = doc.root_element();
     if is_el(root, &[NS_TOPOLOGY], "Topology") {
         let raw = read_published(root)?;
-        assemble(TopologyForm::Published, root, "Topology", raw)
+        let t = assemble(TopologyForm::Published, root, "Topology", raw)?;
+        super::fqdns::check(&t)?;
+        Ok(t)
     } else if is_el(root, BUILDER, "TopologyBuilder") {
         let new = need_kid(root, BUILDER, "NewTopology", || "TopologyBuilder".into())?;
         let partial = need_kid(new, WRITABLE, "PartialTopology", || "NewTopology".into())?;
         let raw = read_builder(partial)?;
-        assemble(
+        let t = assemble(
             TopologyForm::TopologyBuilder,
             partial,
             "PartialTopology",
             raw,
-        )
+        )?;
+        super::fqdns::check(&t)?;
+        Ok(t)
     } else {
         Err(TopologyError::NotTopology {
             root: expanded_name(root),

@@ -38,7 +38,7 @@ BeforeAll {
     $script:EdgeUses = 'AccessEdgeExternal', 'DataEdgeExternal', 'AudioVideoAuthentication'
     $script:AllCmdlets = 'Request-CsCertificate', 'Import-CsCertificate', 'Set-CsCertificate', 'Get-CsCertificate',
     'Remove-CsCertificate', 'Test-CsCertificateConfiguration', 'Export-CsCertificate', 'Test-CsCertificate',
-    'Publish-CsTopology', 'Get-CsTopology'
+    'Publish-CsTopology', 'Get-CsTopology', 'Update-CsCertificateStorePassword'
     function Get-ChildRuns { @(Read-ArgvLog $Log).Count }
 }
 
@@ -387,6 +387,17 @@ Describe 'The store password from a SecureString' {
 
     It 'an empty one is refused' {
         { Set-CsCertificateStorePassword ([securestring]::new()) } | Should -Throw -ErrorId 'StorePasswordEmpty,Set-CsCertificateStorePassword'
+    }
+
+    It 'Update-CsCertificateStorePassword changes it through the module (a SecureString, never argv)' {
+        Set-CsCertificateStorePassword $StorePw
+        $new = ConvertTo-SecureString 'second-store-pass' -AsPlainText -Force
+        Update-CsCertificateStorePassword -NewPassword $new -Force -ErrorAction Stop
+        (Read-ArgvLog $Log)[-1] -join ' ' | Should -Not -Match 'second-store-pass'
+        # The old session password no longer opens the store; the new one does.
+        { New-FeRequest 'sp4.req' } | Should -Throw -ErrorId 'StoreFailure,Request-CsCertificate'
+        Set-CsCertificateStorePassword $new
+        (New-FeRequest 'sp4.req').RequestStatus | Should -Be 'Offline'
     }
 }
 

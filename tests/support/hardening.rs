@@ -6,6 +6,20 @@ use super::{Sandbox, TestCa};
 /// The computer every run acts as.
 pub const COMPUTER: &str = "fe.contoso.com";
 
+/// `Request-CsCertificate -New -Type Default -ComputerFqdn <cn>`, then `extra`.
+pub fn new_request<'a>(cn: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "Default",
+        "-ComputerFqdn",
+        cn,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
 lab! {
     /// The hardening lab.
     H = ("cscert-hard-", COMPUTER, true)
@@ -30,20 +44,18 @@ impl H {
 
     /// Has the lab CA issue a certificate for `cn` (stored with its key); returns the thumbprint.
     pub fn issue(&self, ca: &str, cn: &str, exportable: bool) -> String {
-        let r = self.ok(&[
-            "Request-CsCertificate",
-            "-New",
-            "-Type",
-            "Default",
-            "-ComputerFqdn",
+        let exportable = if exportable { "$true" } else { "$false" };
+        let r = self.ok(&new_request(
             cn,
-            "-KeyAlg",
-            "ECDH_P256",
-            "-CA",
-            ca,
-            "-PrivateKeyExportable",
-            if exportable { "$true" } else { "$false" },
-        ]);
+            &[
+                "-KeyAlg",
+                "ECDH_P256",
+                "-CA",
+                ca,
+                "-PrivateKeyExportable",
+                exportable,
+            ],
+        ));
         r.lines()[0]["Thumbprint"].as_str().unwrap().to_string()
     }
 

@@ -34,7 +34,12 @@ lab! {
 impl Lab {
     /// The built cscert, with the store in this lab and a fixed computer name.
     pub fn cscert(&self, args: &[&str]) -> Out {
-        run(self.command(args), "cscert")
+        // The lab CA plays a public CA: it is the system's trust store (only it), so that the
+        // certificates' signatures are verified, as a federation peer's would be.
+        let mut c = self.command(args);
+        c.env("SSL_CERT_FILE", self.path("ca/ca.pem"))
+            .env("SSL_CERT_DIR", self.path("ca"));
+        run(c, "cscert")
     }
 
     /// cscert that must exit 0; returns stdout.

@@ -171,9 +171,10 @@ NotYetValid = "NOT-YET-VALID", 12, E, "The certificate is not yet valid at the t
 KeyNotExportable = "KEY-NOT-EXPORTABLE", 13, E, "The private key is not exportable but an Edge external or A/V use needs it (an Edge pool shares one key).";
 ManyServices = "MANY-SERVICES", 14, I, "One certificate for many unrelated services or domains (RFC 9525 discourages it).";
 RequestLegacySanAttribute = "REQUEST-LEGACY-SAN-ATTRIBUTE", 15, W, "A request carries its SANs in Microsoft's legacy attribute 1.3.6.1.4.1.311.2.1.14 instead of the PKCS#9 extensionRequest.";
-SignatureInvalid = "SIGNATURE-INVALID", 11, E, "The signature does not verify with the key of its issuer (known from the file, the chain, the store or -TrustedRoot): the certificate was altered or forged.";
+SignatureInvalid = "SIGNATURE-INVALID", 11, E, "The signature does not verify with the key of its issuer (known from the file, the chain, the store, -TrustedRoot or, when none of these knows it, the operating system's trust store): the certificate was altered or forged.";
 ChainIncomplete = "CHAIN-INCOMPLETE", 11, E, "With -TrustedRoot: an issuer in the chain is not in the file, the chain, the store or the trusted roots, so the chain cannot be built.";
-RootUntrusted = "ROOT-UNTRUSTED", 11, E, "With -TrustedRoot: the chain ends at a root that is not one of the trusted roots.";}
+RootUntrusted = "ROOT-UNTRUSTED", 11, E, "With -TrustedRoot: the chain ends at a root that is not one of the trusted roots.";
+IssuerUnknown = "ISSUER-UNKNOWN", 11, W, "Without -TrustedRoot: the issuer is not in the file, the chain, the store or the operating system's trust store, so the signature was not verified (give -TrustedRoot, or import the issuing CA, to make it an error).";}
 
 impl RuleId {
     /// The rule's row in [`RULES`] (the macro lists both in the same order).

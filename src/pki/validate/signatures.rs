@@ -63,6 +63,11 @@ pub fn with_chain(mut v: Verdict, report: &ChainReport) -> Verdict {
                 format!("the chain stops at {last}: its issuer {issuer} is not in the file, the chain, the store or the trusted roots"),
                 vec![last.clone(), issuer.clone()],
             ),
+            ChainProblem::IssuerUnknown { last, issuer } => (
+                R::IssuerUnknown,
+                format!("signature not verified: the issuer {issuer} of {last} is not in the file, the chain, the store or the system's trust store"),
+                vec![last.clone(), issuer.clone()],
+            ),
             ChainProblem::UntrustedRoot { root } => (
                 R::RootUntrusted,
                 format!("the chain ends at {root}, which is not one of the trusted roots"),
