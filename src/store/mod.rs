@@ -6,7 +6,7 @@
 mod acme;
 mod schema;
 
-pub use acme::{AcmeAccountRow, AcmeOrderRow};
+pub use acme::{AcmeAccountRow, AcmeOrderRow, RevocationRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};

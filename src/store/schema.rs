@@ -69,6 +69,13 @@ pub const MIGRATIONS: &[&str] = &[
         ca_bundle TEXT,
         created TEXT NOT NULL
     );",
+    // 3: certificates revoked through ACME (RFC 8555 7.6): when, why, and whose key signed it
+    "CREATE TABLE revocations (
+        thumbprint TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        revoked TEXT NOT NULL,
+        signed_by TEXT NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &std::path::Path) -> StoreResult<()> {

@@ -6,8 +6,11 @@ mod challenge;
 mod client;
 mod error;
 mod flow;
+mod revoke;
+mod untrusted;
 
 pub use error::{AcmeError, Unreachable};
+pub use revoke::{revoke, Reason, Revoked, REASONS};
 
 use crate::ops::Ctx;
 use crate::store::{AcmeAccountRow, AcmeOrderRow, CertRow, NewRequest, StoreError};
@@ -265,7 +268,11 @@ impl Options {
     }
 
     fn http(&self) -> Result<Http, AcmeError> {
-        make_http(self.bundle_pem.as_deref(), self.ca_bundle.as_ref())
+        make_http(
+            self.bundle_pem.as_deref(),
+            self.ca_bundle.as_ref(),
+            request_timeout(self.timeout),
+        )
     }
 }
 
@@ -292,12 +299,23 @@ fn read_bundle(
     Ok((Some(path), Some(pem)))
 }
 
-fn make_http(bundle_pem: Option<&[u8]>, path: Option<&PathBuf>) -> Result<Http, AcmeError> {
+/// One request's limit: 30 seconds, or half of -AcmeTimeoutSec when that is shorter (so that a
+/// silent CA is reported as that request's failure, naming the CA and the step, rather than as
+/// the whole order's timeout).
+fn request_timeout(whole: Duration) -> Duration {
+    client::REQUEST_TIMEOUT.min((whole / 2).max(Duration::from_secs(1)))
+}
+
+fn make_http(
+    bundle_pem: Option<&[u8]>,
+    path: Option<&PathBuf>,
+    timeout: Duration,
+) -> Result<Http, AcmeError> {
     let tls = client::tls_config(bundle_pem).map_err(|reason| AcmeError::CaBundleUnusable {
         path: path.cloned(),
         reason,
     })?;
-    Ok(Http::new(tls))
+    Ok(Http::with_timeout(tls, timeout))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, AcmeError> {
@@ -343,11 +361,24 @@ struct NewHooks<'a, 'r> {
     req: &'a NewRequest<'r>,
     ca_bundle: Option<String>,
     request_id: Option<i64>,
+    validation_asked: bool,
 }
 
 impl Hooks for NewHooks<'_, '_> {
     fn verbose(&mut self, msg: String) {
         self.ctx.host.verbose(msg);
+    }
+
+    fn warning(&mut self, msg: String) {
+        self.ctx.host.warning(msg);
+    }
+
+    fn replace_account(&mut self, id: i64, url: &str, credentials: &str) -> Result<(), AcmeError> {
+        let now = self.ctx.now;
+        Ok(self.ctx.store()?.write(|tx| -> Result<(), StoreError> {
+            tx.replace_acme_account(id, url, credentials, now)?;
+            tx.commit()
+        })?)
     }
 
     fn load_account(
@@ -395,6 +426,10 @@ impl Hooks for NewHooks<'_, '_> {
         self.request_id = Some(id);
         Ok(id)
     }
+
+    fn validation_asked(&mut self) {
+        self.validation_asked = true;
+    }
 }
 
 /// Puts the subject first among the SANs of a request for an ACME CA: the CA decides the
@@ -438,6 +473,7 @@ pub fn order_certificate(
         req,
         ca_bundle: opts.ca_bundle.as_ref().map(|p| p.display().to_string()),
         request_id: None,
+        validation_asked: false,
     };
     let outcome = rt.block_on(async {
         let stop = interrupted()?;
@@ -465,11 +501,12 @@ pub fn order_certificate(
         challenges.stop();
         result
     });
-    let request_id = hooks.request_id;
+    let (request_id, resumable) = (hooks.request_id, hooks.validation_asked);
     let pem = outcome.map_err(|error| match request_id {
         Some(request_id) => AcmeError::Kept {
             request_id,
             error: Box::new(error),
+            resumable,
         },
         None => error,
     })?;
@@ -529,7 +566,7 @@ pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> Resul
             .read(|tx| tx.acme_account_by_id(order.account_id))?
             .ok_or(AcmeError::AccountMissing { request_id: req.id })?;
         let (path, pem) = read_bundle(b, ctx, order.ca_bundle.as_deref())?;
-        let http = make_http(pem.as_deref(), path.as_ref())?;
+        let http = make_http(pem.as_deref(), path.as_ref(), request_timeout(timeout))?;
         ctx.host.verbose(format!(
             "Request {}: asking the CA about order {}.",
             req.id, order.order_url

@@ -1,0 +1,118 @@
+//! ACME against pebble beyond the first order: a CA that rejects most nonces, revocation
+//! (RFC 8555 7.6) reported by pebble's management interface, and the refusals that follow it.
+
+mod support;
+
+use support::pebble::{args, Pebble};
+use support::EDGE_USES;
+
+/// pebble rejecting 60% of the nonces (`PEBBLE_WFE_NONCEREJECT=60`): ten four-name orders in
+/// a row, every one issued (RFC 8555 6.5: a badNonce is retried with the fresh nonce).
+#[test]
+fn ten_orders_in_a_row_are_issued_while_pebble_rejects_most_nonces() {
+    if !support::pebble::peers_present("ten_orders_in_a_row_are_issued_while_pebble_rejects") {
+        return;
+    }
+    let pb = Pebble::start_with(false, &[("PEBBLE_WFE_NONCEREJECT", "60")]);
+    let port = pb.http_port.to_string();
+    for i in 0..10 {
+        let req = pb.edge_args(&["-AcmeHttpPort", &port]);
+        let o = pb.cscert(&args(&req));
+        assert_eq!(o.code, 0, "order {i}:\n{}{}", o.stdout, o.stderr);
+        assert!(
+            o.json()["Thumbprint"].is_string(),
+            "order {i}: {}",
+            o.stdout
+        );
+    }
+    // pebble was rejecting nonces (the retries were needed).
+    assert_eq!(
+        pb.count("Configured to reject 60% of good nonces"),
+        1,
+        "{}",
+        pb.logs()
+    );
+}
+
+/// pebble's management view of a certificate by its serial number (lower-case hex).
+fn status_at_pebble(pb: &Pebble, serial: &str) -> String {
+    let hex = serial.trim_start_matches('0').to_ascii_lowercase();
+    pb.mgmt_get(&format!("/cert-status-by-serial/{hex}"))
+}
+
+/// Revoke-CsCertificate: -WhatIf contacts nobody; the revocation signed by the ordering account
+/// reaches pebble with its reason; the store records it, so Set-CsCertificate refuses the
+/// certificate, Get-CsCertificate shows when it was revoked, and a second revocation is refused.
+#[test]
+fn revoked_certificate_is_reported_by_pebble_refused_by_set_and_shown_by_get() {
+    if !support::pebble::peers_present("revoked_certificate_is_reported_by_pebble") {
+        return;
+    }
+    let pb = Pebble::start(false);
+    let port = pb.http_port.to_string();
+    let issued = pb
+        .cscert_ok(&args(&pb.edge_args(&["-AcmeHttpPort", &port])))
+        .json();
+    let thumb = issued["Thumbprint"].as_str().unwrap().to_string();
+    let serial = issued["SerialNumber"].as_str().unwrap().to_string();
+    pb.cscert_ok(&[
+        "Set-CsCertificate",
+        "-Type",
+        EDGE_USES,
+        "-Thumbprint",
+        &thumb,
+    ]);
+    assert!(status_at_pebble(&pb, &serial).contains("\"Status\": \"Valid\""));
+
+    let w = pb.cscert_ok(&["Revoke-CsCertificate", "-Thumbprint", &thumb, "-WhatIf"]);
+    assert!(
+        w.both()
+            .contains("What if: Performing the operation \"Revoke the certificate"),
+        "{}",
+        w.both()
+    );
+    assert!(status_at_pebble(&pb, &serial).contains("\"Status\": \"Valid\""));
+
+    let r = pb.cscert_ok(&[
+        "Revoke-CsCertificate",
+        "-Thumbprint",
+        &thumb,
+        "-Reason",
+        "KeyCompromise",
+        "-Force",
+    ]);
+    let o = r.json();
+    assert_eq!(o["Thumbprint"], thumb.as_str());
+    assert_eq!(o["Reason"], "keyCompromise");
+    assert_eq!(o["SignedBy"], "account");
+    let status = status_at_pebble(&pb, &serial);
+    assert!(status.contains("\"Status\": \"Revoked\""), "{status}");
+    assert!(status.contains("\"Reason\": 1"), "{status}");
+
+    for g in pb.cscert_ok(&["Get-CsCertificate"]).lines() {
+        assert_eq!(g["Thumbprint"], thumb.as_str());
+        assert_eq!(g["RevocationReason"], "keyCompromise", "{g}");
+        assert!(g["Revoked"].is_string(), "{g}");
+    }
+    let set = pb.cscert(&[
+        "Set-CsCertificate",
+        "-Type",
+        EDGE_USES,
+        "-Thumbprint",
+        &thumb,
+    ]);
+    assert_eq!(set.code, 1, "{}", set.stderr);
+    assert!(
+        set.stderr.starts_with("Set-CsCertificate: "),
+        "{}",
+        set.stderr
+    );
+    assert!(set.stderr.contains("was revoked on"), "{}", set.stderr);
+    let again = pb.cscert(&["Revoke-CsCertificate", "-Thumbprint", &thumb, "-Force"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("was revoked already"),
+        "{}",
+        again.stderr
+    );
+}
