@@ -24,6 +24,7 @@ $script:CsCertSpec = @{
         AcmeEabHmacKey = 'Secret'
         AcmeEabKeyId = 'Str'
         AcmeHttpPort = 'Int'
+        AcmePreferredChain = 'Str'
         AcmeTimeoutSec = 'Int'
         AcmeWebRoot = 'Str'
         AllSipDomain = 'Switch'
@@ -401,6 +402,9 @@ A [securestring] or a string; it reaches cscert in $env:CSCERT_ACME_EAB_HMAC_KEY
 .PARAMETER AcmeHttpPort
 [cscert] Http01: the port cscert answers challenges on for the duration of the order; default 80.
 
+.PARAMETER AcmePreferredChain
+[cscert] The common name of the issuer the chain should end at, among the chains the ACME CA offers (RFC 8555 Link rel="alternate"), like --preferred-chain of certbot and lego; default: the CA's default chain. When no chain matches, the default one is used with a warning.
+
 .PARAMETER AcmeTimeoutSec
 [cscert] Give up on the ACME order after this many seconds; default 300. Each request to the CA waits at most 30 seconds (or half of this limit when that is shorter).
 
@@ -569,6 +573,9 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
 
         [Parameter(ParameterSetName = 'New')]
         [int] $AcmeHttpPort,
+
+        [Parameter(ParameterSetName = 'New')]
+        [string] $AcmePreferredChain,
 
         [Parameter(ParameterSetName = 'New')]
         [Parameter(ParameterSetName = 'Retrieve')]

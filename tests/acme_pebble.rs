@@ -3,7 +3,8 @@
 
 mod support;
 
-use support::pebble::{args, Pebble};
+use std::process::Command;
+use support::pebble::{args, pem_blocks, Pebble};
 use support::EDGE_USES;
 
 /// pebble rejecting 60% of the nonces (`PEBBLE_WFE_NONCEREJECT=60`): ten four-name orders in
@@ -115,4 +116,113 @@ fn revoked_certificate_is_reported_by_pebble_refused_by_set_and_shown_by_get() {
         "{}",
         again.stderr
     );
+}
+
+/// `openssl verify` of an exported certificate's chain against pebble's root `root`: exit code
+/// and output.
+fn verify_against_root(pb: &Pebble, thumb: &str, root: usize) -> (i32, String) {
+    let pem = pb.p(&format!("{thumb}.pem"));
+    pb.cscert_ok(&[
+        "Export-CsCertificate",
+        "-Thumbprint",
+        thumb,
+        "-Path",
+        &pem,
+        "-Format",
+        "Pem",
+        "-Password",
+        "Acme-test pw",
+        "-Force",
+    ]);
+    let certs = pem_blocks(&std::fs::read_to_string(&pem).unwrap(), "CERTIFICATE");
+    std::fs::write(pb.path("leaf.pem"), &certs[0]).unwrap();
+    std::fs::write(pb.path("chain.pem"), certs[1..].concat()).unwrap();
+    std::fs::write(pb.path("root.pem"), pb.root_pem_n(root)).unwrap();
+    let o = Command::new("openssl")
+        .args([
+            "verify",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "chain.pem",
+            "leaf.pem",
+        ])
+        .current_dir(pb.sb.root())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code().unwrap_or(-1), text)
+}
+
+/// The subject CN of pebble's root `n` (openssl reads it).
+fn root_cn(pb: &Pebble, n: usize) -> String {
+    std::fs::write(pb.path("r.pem"), pb.root_pem_n(n)).unwrap();
+    let o = Command::new("openssl")
+        .args([
+            "x509", "-in", "r.pem", "-noout", "-subject", "-nameopt", "RFC2253",
+        ])
+        .current_dir(pb.sb.root())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&o.stdout).to_string();
+    s.trim()
+        .trim_start_matches("subject=")
+        .split(',')
+        .find_map(|p| p.strip_prefix("CN="))
+        .unwrap_or_else(|| panic!("no CN in {s}"))
+        .to_string()
+}
+
+/// pebble with an alternate root (PEBBLE_ALTERNATE_ROOTS=1): without -AcmePreferredChain the
+/// chain leads to the default root; naming the alternate root's CN gives the chain that leads
+/// to it (openssl verifies each against its root only); an unknown name keeps the default with
+/// a warning.
+#[test]
+fn preferred_chain_picks_the_alternate_root_pebble_offers() {
+    if !support::pebble::peers_present("preferred_chain_picks_the_alternate_root") {
+        return;
+    }
+    let pb = Pebble::start_with(false, &[("PEBBLE_ALTERNATE_ROOTS", "1")]);
+    let port = pb.http_port.to_string();
+    let (default_cn, alternate_cn) = (root_cn(&pb, 0), root_cn(&pb, 1));
+    assert_ne!(default_cn, alternate_cn);
+
+    let d = pb
+        .cscert_ok(&args(&pb.edge_args(&["-AcmeHttpPort", &port])))
+        .json();
+    let d = d["Thumbprint"].as_str().unwrap().to_string();
+    assert_eq!(verify_against_root(&pb, &d, 0).0, 0);
+    assert_ne!(verify_against_root(&pb, &d, 1).0, 0);
+
+    let a = pb
+        .cscert_ok(&args(&pb.edge_args(&[
+            "-AcmeHttpPort",
+            &port,
+            "-AcmePreferredChain",
+            &alternate_cn,
+        ])))
+        .json();
+    let a = a["Thumbprint"].as_str().unwrap().to_string();
+    let (code, text) = verify_against_root(&pb, &a, 1);
+    assert_eq!(code, 0, "{text}");
+    assert_ne!(verify_against_root(&pb, &a, 0).0, 0);
+
+    let u = pb.cscert_ok(&args(&pb.edge_args(&[
+        "-AcmeHttpPort",
+        &port,
+        "-AcmePreferredChain",
+        "No Such Root",
+    ])));
+    assert!(
+        u.stderr
+            .contains("\"No Such Root\" (-AcmePreferredChain); the default chain is used"),
+        "{}",
+        u.stderr
+    );
+    let u = u.json()["Thumbprint"].as_str().unwrap().to_string();
+    assert_eq!(verify_against_root(&pb, &u, 0).0, 0);
 }

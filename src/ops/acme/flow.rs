@@ -453,7 +453,64 @@ pub async fn order(
         "Downloaded the certificate of order {}.",
         text(order.url())
     ));
-    Ok(pem)
+    match &opts.preferred_chain {
+        Some(cn) => choose_chain(&mut order, http, pem, cn, hooks).await,
+        None => Ok(pem),
+    }
+}
+
+/// The common name of the issuer of a PEM chain's topmost certificate (what certbot's and
+/// lego's --preferred-chain match).
+fn top_issuer_cn(pem: &str) -> Option<String> {
+    use x509_parser::prelude::FromDer;
+    let blocks = crate::pki::pem::parse_many(pem.as_bytes()).ok()?;
+    let top = blocks.iter().rev().find(|b| b.is_certificate())?;
+    let (_, c) = x509_parser::certificate::X509Certificate::from_der(&top.contents).ok()?;
+    let cn = c
+        .issuer()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    Some(cn)
+}
+
+/// -AcmePreferredChain: the default chain if it ends at `cn`, else the first alternate that
+/// does (RFC 8555 7.4.2), else the default with a warning.
+async fn choose_chain(
+    order: &mut instant_acme::Order,
+    http: &Http,
+    default: String,
+    cn: &str,
+    hooks: &mut dyn Hooks,
+) -> Result<String, AcmeError> {
+    let matches = |pem: &str| top_issuer_cn(pem).is_some_and(|i| i.eq_ignore_ascii_case(cn));
+    if matches(&default) {
+        hooks.verbose(format!("The CA's default chain ends at \"{cn}\"."));
+        return Ok(default);
+    }
+    let urls = order.alternate_chains().to_vec();
+    for url in urls.iter().take(10) {
+        let alt = order
+            .download_chain(url)
+            .await
+            .map_err(|e| acme_error(e, http, "an alternate chain"))?;
+        if matches(&alt) {
+            hooks.verbose(format!(
+                "Using the alternate chain {} that ends at \"{cn}\" (-AcmePreferredChain).",
+                text(url)
+            ));
+            return Ok(alt);
+        }
+    }
+    hooks.warning(format!(
+        "None of the {} chain(s) the ACME CA offers ends at an issuer named \"{}\" (-AcmePreferredChain); the default chain is used, which ends at \"{}\".",
+        urls.len() + 1,
+        text(cn),
+        text(&top_issuer_cn(&default).unwrap_or_default())
+    ));
+    Ok(default)
 }
 
 /// Why validation failed: each invalid authorization's challenge problem, else the order's,

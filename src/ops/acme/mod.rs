@@ -37,6 +37,7 @@ const ACME_PARAMS: &[&str] = &[
     "AcmeEabHmacKey",
     "AcmeEabKeyId",
     "AcmeHttpPort",
+    "AcmePreferredChain",
     "AcmeTimeoutSec",
     "AcmeWebRoot",
 ];
@@ -64,6 +65,8 @@ pub struct Options {
     pub timeout: Duration,
     pub ca_bundle: Option<PathBuf>,
     bundle_pem: Option<Vec<u8>>,
+    /// -AcmePreferredChain: the issuer common name the chain should end at.
+    pub preferred_chain: Option<String>,
 }
 
 /// Whether a -CA value names an ACME directory (a URL) rather than a lab CA or AD CS.
@@ -85,6 +88,7 @@ pub struct AcmeArgs<'a> {
     pub eab_hmac_key: Option<&'a str>,
     pub eab_key_id: Option<&'a str>,
     pub http_port: Option<i32>,
+    pub preferred_chain: Option<&'a str>,
     pub timeout_sec: Option<i32>,
     pub web_root: Option<&'a str>,
     /// The -Acme* parameters that were given at all (even `-AcmeAgreeTos:$false`), by name:
@@ -264,6 +268,11 @@ impl Options {
             timeout: Duration::from_secs(timeout),
             ca_bundle,
             bundle_pem,
+            preferred_chain: b
+                .preferred_chain
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
         })
     }
 
