@@ -5,6 +5,8 @@
 mod challenge;
 mod client;
 mod error;
+#[cfg(test)]
+mod error_table;
 mod flow;
 mod revoke;
 mod untrusted;
