@@ -25,6 +25,7 @@ $script:CsCertSpec = @{
         AcmeEabKeyId = 'Str'
         AcmeHttpPort = 'Int'
         AcmePreferredChain = 'Str'
+        AcmeProxy = 'Str'
         AcmeTimeoutSec = 'Int'
         AcmeWebRoot = 'Str'
         AllSipDomain = 'Switch'
@@ -117,6 +118,7 @@ $script:CsCertSpec = @{
     }
     'Revoke-CsCertificate' = [ordered]@{
         AcmeCaBundle = 'Str'
+        AcmeProxy = 'Str'
         AcmeTimeoutSec = 'Int'
         Force = 'Switch'
         Reason = 'Str'
@@ -405,6 +407,9 @@ A [securestring] or a string; it reaches cscert in $env:CSCERT_ACME_EAB_HMAC_KEY
 .PARAMETER AcmePreferredChain
 [cscert] The common name of the issuer the chain should end at, among the chains the ACME CA offers (RFC 8555 Link rel="alternate"), like --preferred-chain of certbot and lego; default: the CA's default chain. When no chain matches, the default one is used with a warning.
 
+.PARAMETER AcmeProxy
+[cscert] An http:// proxy (http://[user:password@]host:port) that every request to the ACME CA goes through as an HTTP CONNECT tunnel; default $env:HTTPS_PROXY (or ALL_PROXY), with the hosts in $env:NO_PROXY reached directly.
+
 .PARAMETER AcmeTimeoutSec
 [cscert] Give up on the ACME order after this many seconds; default 300. Each request to the CA waits at most 30 seconds (or half of this limit when that is shorter).
 
@@ -576,6 +581,10 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
 
         [Parameter(ParameterSetName = 'New')]
         [string] $AcmePreferredChain,
+
+        [Parameter(ParameterSetName = 'New')]
+        [Parameter(ParameterSetName = 'Retrieve')]
+        [string] $AcmeProxy,
 
         [Parameter(ParameterSetName = 'New')]
         [Parameter(ParameterSetName = 'Retrieve')]
@@ -1351,6 +1360,9 @@ This cmdlet is cscert's own; no Lync Server cmdlet has this name.
 .PARAMETER AcmeCaBundle
 PEM certificates to trust for the ACME directory's TLS (default: the bundle the certificate was ordered with, else the system's roots).
 
+.PARAMETER AcmeProxy
+An http:// proxy for the ACME CA (default $env:HTTPS_PROXY, with $env:NO_PROXY).
+
 .PARAMETER AcmeTimeoutSec
 Give up after this many seconds; default 300. Each request to the CA waits at most 30 seconds.
 
@@ -1385,6 +1397,9 @@ Generated from cscert's parameter table; `cscert Revoke-CsCertificate -?` shows 
     param(
         [Parameter(ParameterSetName = 'Default')]
         [string] $AcmeCaBundle,
+
+        [Parameter(ParameterSetName = 'Default')]
+        [string] $AcmeProxy,
 
         [Parameter(ParameterSetName = 'Default')]
         [int] $AcmeTimeoutSec,

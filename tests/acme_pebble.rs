@@ -4,6 +4,7 @@
 mod support;
 
 use std::process::Command;
+use support::acme::ConnectProxy;
 use support::pebble::{args, pem_blocks, Pebble};
 use support::EDGE_USES;
 
@@ -225,4 +226,45 @@ fn preferred_chain_picks_the_alternate_root_pebble_offers() {
     );
     let u = u.json()["Thumbprint"].as_str().unwrap().to_string();
     assert_eq!(verify_against_root(&pb, &u, 0).0, 0);
+}
+
+/// HTTPS_PROXY: every request to pebble goes through a local CONNECT proxy (and the order is
+/// issued); NO_PROXY naming the CA's host bypasses it; -AcmeProxy wins over the environment.
+#[test]
+fn orders_go_through_an_https_proxy_unless_no_proxy_names_the_ca() {
+    if !support::pebble::peers_present("orders_go_through_an_https_proxy") {
+        return;
+    }
+    let pb = Pebble::start(false);
+    let proxy = ConnectProxy::start();
+    let port = pb.http_port.to_string();
+    let req = pb.edge_args(&["-AcmeHttpPort", &port]);
+    let o = pb.cscert_env(
+        &args(&req),
+        &[("HTTPS_PROXY", &proxy.url()), ("NO_PROXY", "")],
+    );
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let ca = format!("127.0.0.1:{}", pb.acme_port);
+    let through = proxy.targets();
+    assert!(
+        !through.is_empty() && through.iter().all(|t| *t == ca),
+        "{through:?}"
+    );
+
+    let before = proxy.targets().len();
+    let o = pb.cscert_env(
+        &args(&req),
+        &[
+            ("HTTPS_PROXY", &proxy.url()),
+            ("NO_PROXY", "localhost,127.0.0.1"),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert_eq!(proxy.targets().len(), before, "NO_PROXY was not honoured");
+
+    let mut explicit = req.clone();
+    explicit.extend(["-AcmeProxy".to_string(), proxy.url()]);
+    let o = pb.cscert_env(&args(&explicit), &[("HTTPS_PROXY", "http://127.0.0.1:1")]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(proxy.targets().len() > before);
 }

@@ -31,6 +31,7 @@ pub static DEF: CmdletDef = CmdletDef {
         p("AcmeEabKeyId", PType::Str, "[cscert] External account binding: the key id the CA issued.").sets(NEW),
         p("AcmeHttpPort", PType::Int, "[cscert] Http01: the port cscert answers challenges on for the duration of the order; default 80.").sets(NEW),
         p("AcmePreferredChain", PType::Str, "[cscert] The common name of the issuer the chain should end at, among the chains the ACME CA offers (RFC 8555 Link rel=\"alternate\"), like --preferred-chain of certbot and lego; default: the CA's default chain. When no chain matches, the default one is used with a warning.").sets(NEW),
+        p("AcmeProxy", PType::Str, "[cscert] An http:// proxy (http://[user:password@]host:port) that every request to the ACME CA goes through as an HTTP CONNECT tunnel; default $env:HTTPS_PROXY (or ALL_PROXY), with the hosts in $env:NO_PROXY reached directly.").sets(NEW_RETRIEVE),
         p("AcmeTimeoutSec", PType::Int, "[cscert] Give up on the ACME order after this many seconds; default 300. Each request to the CA waits at most 30 seconds (or half of this limit when that is shorter).").sets(NEW_RETRIEVE),
         p("AcmeWebRoot", PType::Str, "[cscert] Http01: write the answers under <folder>/.well-known/acme-challenge/ for the web server on port 80 instead of answering on -AcmeHttpPort.").sets(NEW),
         p("AllSipDomain", PType::Switch, "Add the names of every SIP domain, not only the default one.").sets(NEW),
@@ -87,6 +88,7 @@ fn acme_args(b: &Bound) -> AcmeArgs<'_> {
         eab_key_id: b.str("AcmeEabKeyId"),
         http_port: b.int("AcmeHttpPort"),
         preferred_chain: b.str("AcmePreferredChain"),
+        proxy: b.str("AcmeProxy"),
         timeout_sec: b.int("AcmeTimeoutSec"),
         web_root: b.str("AcmeWebRoot"),
         given: acme_parameter_names()

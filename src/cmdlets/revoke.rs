@@ -24,6 +24,7 @@ pub static DEF: CmdletDef = CmdletDef {
     should_process: true,
     params: &[
         p("AcmeCaBundle", PType::Str, "PEM certificates to trust for the ACME directory's TLS (default: the bundle the certificate was ordered with, else the system's roots)."),
+        p("AcmeProxy", PType::Str, "An http:// proxy for the ACME CA (default $env:HTTPS_PROXY, with $env:NO_PROXY)."),
         p("AcmeTimeoutSec", PType::Int, "Give up after this many seconds; default 300. Each request to the CA waits at most 30 seconds."),
         p("Force", PType::Switch, "Revoke without asking."),
         p("Reason", PType::Enum(&REVOKE_REASON), "Unspecified (default), KeyCompromise, Superseded or CessationOfOperation (RFC 5280 reason codes 0, 1, 4, 5)."),
@@ -40,7 +41,8 @@ fn acme_args(b: &Bound) -> AcmeArgs<'_> {
     AcmeArgs {
         ca_bundle: b.str("AcmeCaBundle"),
         timeout_sec: b.int("AcmeTimeoutSec"),
-        given: ["AcmeCaBundle", "AcmeTimeoutSec"]
+        proxy: b.str("AcmeProxy"),
+        given: ["AcmeCaBundle", "AcmeProxy", "AcmeTimeoutSec"]
             .into_iter()
             .filter(|p| b.has(p))
             .collect(),

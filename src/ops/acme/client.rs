@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-type Inner = HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, BodyWrapper<Bytes>>;
+type Inner = HyperClient<hyper_rustls::HttpsConnector<super::proxy::Connector>, BodyWrapper<Bytes>>;
 
 /// One request's limit: connect, TLS, headers and body (lego waits 30 s, certbot 45 s).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -114,8 +114,13 @@ pub struct Http {
 }
 
 impl Http {
-    /// A client whose every request must finish within `timeout`.
-    pub fn with_timeout(tls: rustls::ClientConfig, timeout: Duration) -> Http {
+    /// A client whose every request must finish within `timeout`, its connections going
+    /// through `proxy` (an HTTP CONNECT tunnel) when given.
+    pub fn through(
+        tls: rustls::ClientConfig,
+        timeout: Duration,
+        proxy: Option<super::proxy::Proxy>,
+    ) -> Http {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(timeout));
@@ -124,7 +129,7 @@ impl Http {
             .https_only()
             .enable_http1()
             .enable_http2()
-            .wrap_connector(http);
+            .wrap_connector(super::proxy::Connector { http, proxy });
         Http {
             inner: HyperClient::builder(TokioExecutor::new()).build(connector),
             retry_after: Arc::new(Mutex::new(None)),

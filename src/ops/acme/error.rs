@@ -72,6 +72,12 @@ pub enum AcmeError {
         reason: String,
     },
 
+    /// -AcmeProxy or HTTPS_PROXY / ALL_PROXY that cannot be used.
+    ProxyUnusable {
+        value: String,
+        why: String,
+    },
+
     // The local machinery.
     RuntimeNotStarted(std::io::Error),
     SignalsNotHandled(std::io::Error),
@@ -333,6 +339,10 @@ impl From<AcmeError> for CsError {
                     Some(p) => format!("The -AcmeCaBundle '{}' cannot be used: {reason}.", p.display()),
                     None => format!("TLS cannot be set up: {reason}."),
                 },
+            ),
+            A::ProxyUnusable { value, why } => invalid(
+                "AcmeProxyUnusable",
+                format!("The proxy \"{}\" (-AcmeProxy, or $env:HTTPS_PROXY / $env:ALL_PROXY) cannot be used: {why}. Give http://host:port.", text(&value)),
             ),
             A::RuntimeNotStarted(e) => failed(
                 "AcmeRuntimeFailed",

@@ -26,6 +26,7 @@ fn covered(e: &A) {
         | A::WebRootMissing { .. }
         | A::CaBundleUnreadable { .. }
         | A::CaBundleUnusable { .. }
+        | A::ProxyUnusable { .. }
         | A::RuntimeNotStarted(_)
         | A::SignalsNotHandled(_)
         | A::HttpPortUnavailable { .. }

@@ -634,9 +634,10 @@ mod tests {
 
     #[test]
     fn rate_limits_say_when_to_retry() {
-        let http = Http::with_timeout(
+        let http = Http::through(
             super::super::client::tls_config(Some(TEST_ROOT.as_bytes())).unwrap(),
             super::super::client::REQUEST_TIMEOUT,
+            None,
         );
         *http.retry_after.lock().unwrap() = Some("3600".into());
         let e = acme_error(

@@ -8,6 +8,7 @@ mod error;
 #[cfg(test)]
 mod error_table;
 mod flow;
+mod proxy;
 mod revoke;
 mod untrusted;
 
@@ -40,6 +41,7 @@ const ACME_PARAMS: &[&str] = &[
     "AcmeEabKeyId",
     "AcmeHttpPort",
     "AcmePreferredChain",
+    "AcmeProxy",
     "AcmeTimeoutSec",
     "AcmeWebRoot",
 ];
@@ -69,6 +71,7 @@ pub struct Options {
     bundle_pem: Option<Vec<u8>>,
     /// -AcmePreferredChain: the issuer common name the chain should end at.
     pub preferred_chain: Option<String>,
+    proxy: Option<proxy::Proxy>,
 }
 
 /// Whether a -CA value names an ACME directory (a URL) rather than a lab CA or AD CS.
@@ -91,6 +94,8 @@ pub struct AcmeArgs<'a> {
     pub eab_key_id: Option<&'a str>,
     pub http_port: Option<i32>,
     pub preferred_chain: Option<&'a str>,
+    /// An http:// proxy (else HTTPS_PROXY / ALL_PROXY, with NO_PROXY).
+    pub proxy: Option<&'a str>,
     pub timeout_sec: Option<i32>,
     pub web_root: Option<&'a str>,
     /// The -Acme* parameters that were given at all (even `-AcmeAgreeTos:$false`), by name:
@@ -270,6 +275,7 @@ impl Options {
             timeout: Duration::from_secs(timeout),
             ca_bundle,
             bundle_pem,
+            proxy: proxy_of(b)?,
             preferred_chain: b
                 .preferred_chain
                 .map(str::trim)
@@ -283,6 +289,7 @@ impl Options {
             self.bundle_pem.as_deref(),
             self.ca_bundle.as_ref(),
             request_timeout(self.timeout),
+            self.proxy.clone(),
         )
     }
 }
@@ -321,12 +328,19 @@ fn make_http(
     bundle_pem: Option<&[u8]>,
     path: Option<&PathBuf>,
     timeout: Duration,
+    proxy: Option<proxy::Proxy>,
 ) -> Result<Http, AcmeError> {
     let tls = client::tls_config(bundle_pem).map_err(|reason| AcmeError::CaBundleUnusable {
         path: path.cloned(),
         reason,
     })?;
-    Ok(Http::with_timeout(tls, timeout))
+    Ok(Http::through(tls, timeout, proxy))
+}
+
+/// -AcmeProxy, else the proxy of the environment; refused when it cannot be used.
+fn proxy_of(b: &AcmeArgs<'_>) -> Result<Option<proxy::Proxy>, AcmeError> {
+    proxy::Proxy::configured(b.proxy)
+        .map_err(|(value, why)| AcmeError::ProxyUnusable { value, why })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, AcmeError> {
@@ -577,7 +591,12 @@ pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> Resul
             .read(|tx| tx.acme_account_by_id(order.account_id))?
             .ok_or(AcmeError::AccountMissing { request_id: req.id })?;
         let (path, pem) = read_bundle(b, ctx, order.ca_bundle.as_deref())?;
-        let http = make_http(pem.as_deref(), path.as_ref(), request_timeout(timeout))?;
+        let http = make_http(
+            pem.as_deref(),
+            path.as_ref(),
+            request_timeout(timeout),
+            proxy_of(b)?,
+        )?;
         ctx.host.verbose(format!(
             "Request {}: asking the CA about order {}.",
             req.id, order.order_url

@@ -134,7 +134,12 @@ pub fn revoke(
     )? as u64);
     let (path, pem) = read_bundle(acme, ctx, bundle.as_deref())?;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let http = make_http(pem.as_deref(), path.as_ref(), request_timeout(timeout))?;
+    let http = make_http(
+        pem.as_deref(),
+        path.as_ref(),
+        request_timeout(timeout),
+        super::proxy_of(acme)?,
+    )?;
     let creds: AccountCredentials =
         serde_json::from_str(&account.credentials).map_err(|error| {
             AcmeError::AccountUnreadable {
