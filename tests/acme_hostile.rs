@@ -51,6 +51,19 @@ fn has_openssl(test: &str) -> bool {
     support::require(test, &["openssl"])
 }
 
+/// A run that failed with exit 1 and error `id`, nothing raw on stderr: its error record.
+#[track_caller]
+fn refused(r: Run, id: &str) -> support::ErrorRecord {
+    r.assert_code(1);
+    clean(&r);
+    let e = r.error();
+    assert_eq!(
+        e.fully_qualified_error_id,
+        format!("{id},Request-CsCertificate")
+    );
+    e
+}
+
 /// No escape or bidi control character of the CA reaches stderr raw.
 #[track_caller]
 fn clean(r: &Run) {
@@ -72,12 +85,9 @@ fn directory_naming_a_file_url_is_refused_without_a_panic() {
         ),
         _ => Reply::problem(500, "serverInternal", "unexpected"),
     });
-    let r = sb.run(&request(&sb, &ca.url("/dir"), &[]));
-    r.assert_code(1);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeDirectoryUnreachable,Request-CsCertificate"
+    let e = refused(
+        sb.run(&request(&sb, &ca.url("/dir"), &[])),
+        "AcmeDirectoryUnreachable",
     );
     assert!(
         e.message
@@ -131,12 +141,7 @@ fn a_silent_ca_costs_one_request_timeout_naming_the_ca() {
     let t0 = Instant::now();
     let r = sb.run(&request(&sb, &ca.url("/dir"), &["-AcmeTimeoutSec", "4"]));
     let took = t0.elapsed();
-    r.assert_code(1);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeDirectoryUnreachable,Request-CsCertificate"
-    );
+    let e = refused(r, "AcmeDirectoryUnreachable");
     assert!(
         e.message.contains(&format!(
             "the CA at 127.0.0.1:{} did not answer within 2 seconds",
@@ -174,6 +179,24 @@ fn order_server(
     })
 }
 
+/// The request answering dns-01 through `hook` at once (no propagation wait), plus `extra`.
+fn hook_request(sb: &Sandbox, directory: &str, hook: &str, extra: &[&str]) -> Vec<String> {
+    let mut a = dns_request(
+        sb,
+        directory,
+        &[
+            "-AcmeChallenge",
+            "Dns01",
+            "-AcmeDnsHook",
+            hook,
+            "-AcmeDnsWaitSec",
+            "0",
+        ],
+    );
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
 /// A hook that writes its environment to env.txt and its arguments to calls.txt.
 fn env_hook(sb: &Sandbox) -> String {
     let p = sb.write(
@@ -208,28 +231,9 @@ fn hook_gets_no_secret_and_a_transient_refusal_keeps_the_cas_reason() {
         ("CSCERT_CA_PASSWORD", "ca-secret-3"),
         ("CSCERT_ACME_EAB_HMAC_KEY", "eab-secret-4"),
     ];
-    let args = dns_request(
-        &sb,
-        &ca.url("/dir"),
-        &[
-            "-AcmeChallenge",
-            "Dns01",
-            "-AcmeDnsHook",
-            &hook,
-            "-AcmeDnsWaitSec",
-            "0",
-            "-AcmeEabKeyId",
-            "kid-1",
-        ],
-    );
+    let args = hook_request(&sb, &ca.url("/dir"), &hook, &["-AcmeEabKeyId", "kid-1"]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = sb.run_env(&secrets, &args);
-    r.assert_code(1);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeRequestRefused,Request-CsCertificate"
-    );
+    let e = refused(sb.run_env(&secrets, &args), "AcmeRequestRefused");
     assert!(
         e.message
             .contains("the dns-01 challenge for sip.contoso.com")
@@ -262,26 +266,8 @@ fn an_authorization_for_a_name_never_ordered_is_refused_before_the_hook() {
         Reply::json(200, json!({"status": "processing"}))
     });
     let hook = env_hook(&sb);
-    let args = dns_request(
-        &sb,
-        &ca.url("/dir"),
-        &[
-            "-AcmeChallenge",
-            "Dns01",
-            "-AcmeDnsHook",
-            &hook,
-            "-AcmeDnsWaitSec",
-            "0",
-        ],
-    );
-    let r = sb.run(&args);
-    r.assert_code(1);
-    clean(&r);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeUnorderedIdentifier,Request-CsCertificate"
-    );
+    let args = hook_request(&sb, &ca.url("/dir"), &hook, &[]);
+    let e = refused(sb.run(&args), "AcmeUnorderedIdentifier");
     assert!(
         e.message.contains(
             "\"sip.contoso.com;touch x;$(id)\\u{1b}[2J\", which is not a name of the order"
@@ -309,14 +295,7 @@ fn problem_details_and_terms_are_escaped_and_capped() {
     // Terms not agreed: the URL is shown escaped and capped.
     let mut args = request(&sb, &ca.url("/dir"), &[]);
     args.retain(|a| a != "-AcmeAgreeTos");
-    let r = sb.run(&args);
-    r.assert_code(1);
-    clean(&r);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeTermsNotAgreed,Request-CsCertificate"
-    );
+    let e = refused(sb.run(&args), "AcmeTermsNotAgreed");
     assert!(
         e.message
             .contains("https://ca/tos\\u{1b}[31mred\\u{202e}txet"),
@@ -325,13 +304,9 @@ fn problem_details_and_terms_are_escaped_and_capped() {
     );
     assert!(e.message.len() < 600, "{} bytes", e.message.len());
     // The new account refused with a 5 KB detail full of escapes.
-    let r = sb.run(&request(&sb, &ca.url("/dir"), &[]));
-    r.assert_code(1);
-    clean(&r);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeRequestRefused,Request-CsCertificate"
+    let e = refused(
+        sb.run(&request(&sb, &ca.url("/dir"), &[])),
+        "AcmeRequestRefused",
     );
     assert!(
         e.message.contains("\\u{1b}[31mred\\u{202e}txet"),
@@ -351,13 +326,7 @@ fn an_untrusted_tls_root_names_acme_ca_bundle() {
     let mut args = request(&sb, &ca.url("/dir"), &[]);
     let i = args.iter().position(|a| a == "-AcmeCaBundle").unwrap();
     args.drain(i..i + 2);
-    let r = sb.run(&args);
-    r.assert_code(1);
-    let e = r.error();
-    assert_eq!(
-        e.fully_qualified_error_id,
-        "AcmeDirectoryUnreachable,Request-CsCertificate"
-    );
+    let e = refused(sb.run(&args), "AcmeDirectoryUnreachable");
     assert!(
         e.message.contains("-AcmeCaBundle <PEM file>"),
         "{}",
