@@ -16,6 +16,7 @@
         'Test-CsCertificateConfiguration',
         'Export-CsCertificate',
         'Test-CsCertificate',
+        'Revoke-CsCertificate',
         'Publish-CsTopology',
         'Get-CsTopology',
         'Update-CsCertificateStorePassword',

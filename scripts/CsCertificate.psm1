@@ -38,6 +38,8 @@ $script:CsCertSpec = @{
         AcmeEabHmacKey = 'Secret'
         AcmeEabKeyId = 'Str'
         AcmeHttpPort = 'Int'
+        AcmePreferredChain = 'Str'
+        AcmeProxy = 'Str'
         AcmeTimeoutSec = 'Int'
         AcmeWebRoot = 'Str'
         AllSipDomain = 'Switch'
@@ -127,6 +129,14 @@ $script:CsCertSpec = @{
         Type = 'List'
         VerificationTime = 'Date'
         XmppDomain = 'List'
+    }
+    'Revoke-CsCertificate' = [ordered]@{
+        AcmeCaBundle = 'Str'
+        AcmeProxy = 'Str'
+        AcmeTimeoutSec = 'Int'
+        Force = 'Switch'
+        Reason = 'Str'
+        Thumbprint = 'Str'
     }
     'Publish-CsTopology' = [ordered]@{
         FileName = 'Path'
@@ -442,10 +452,10 @@ function Invoke-CsCertNative {
 function Request-CsCertificate {
 <#
 .SYNOPSIS
-Requests a new certificate (offline PKCS#10 file, or issued at once by a lab CA), and lists, retrieves or clears pending requests.
+Requests a new certificate (offline PKCS#10 file, or issued at once by an ACME CA such as Let's Encrypt or by a lab CA), and lists, retrieves or clears pending requests.
 
 .DESCRIPTION
-The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\CAName needs a Windows domain member and is refused. [cscert] -CA https://<ACME directory> orders the certificate from an ACME CA (RFC 8555): the account is created on first use (-AcmeContact, -AcmeAgreeTos, -AcmeEabKeyId) and kept in the store, the names are proven with http-01 (-AcmeHttpPort, -AcmeWebRoot) or dns-01 (-AcmeDnsHook), and the key and order stay pending in the store if anything fails, for -Retrieve.
+The subject and subject alternative names are computed from the published topology (Publish-CsTopology) for the requested uses on this computer (-ComputerFqdn, default this computer or $env:CSCERT_COMPUTERFQDN), with -AllSipDomain and -DomainName on top. Without a topology, the subject is -ComputerFqdn (or the first -DomainName name) and the SANs are the subject followed by the -DomainName names. -Output writes a PKCS#10 request and keeps the new private key pending in the store. -CA <pem file or folder> issues the certificate at once with that CA certificate and key; an AD CS value host\CAName needs a Windows domain member and is refused. [cscert] -CA https://<ACME directory> orders the certificate from an ACME CA (RFC 8555): the account is created on first use (-AcmeContact, -AcmeAgreeTos, -AcmeEabKeyId) and kept in the store, the names are proven with http-01 (-AcmeHttpPort, -AcmeWebRoot) or dns-01 (-AcmeDnsHook), and the key and order stay pending in the store if anything fails, for -Retrieve. The names of an ACME order (and of its CSR) start with the subject, so that a CA that takes the common name from the first name issues CN = the Access Edge FQDN that Lync matches; an offline request (-Output) keeps the order of the topology and -DomainName, so the two lists may differ in order but never in content.
 
 .PARAMETER AcmeAgreeTos
 [cscert] Agree to the ACME CA's terms of service when an account is created (without it, the error shows the terms' URL).
@@ -461,7 +471,7 @@ Values: Http01, Dns01.
 [cscert] Contact URIs of the ACME account (mailto:admin@contoso.com); one account is kept per CA and contact.
 
 .PARAMETER AcmeDnsHook
-[cscert] Dns01: a command run with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD, CSCERT_ACME_VALUE (and those as arguments: action record value) to set and remove the TXT records.
+[cscert] Dns01: a command run with CSCERT_ACME_ACTION=present|cleanup, CSCERT_ACME_DOMAIN, CSCERT_ACME_RECORD, CSCERT_ACME_VALUE (and those as arguments: action record value) to set and remove the TXT records. The hook gets none of cscert's own CSCERT_* variables (no store, PFX or CA password, no EAB key), and only names of the order: an authorization the CA sends for any other name stops the order.
 
 .PARAMETER AcmeDnsWaitSec
 [cscert] Dns01: seconds to wait for the TXT records to propagate before validation.
@@ -476,8 +486,14 @@ A [securestring] or a string; it reaches cscert in $env:CSCERT_ACME_EAB_HMAC_KEY
 .PARAMETER AcmeHttpPort
 [cscert] Http01: the port cscert answers challenges on for the duration of the order.
 
+.PARAMETER AcmePreferredChain
+[cscert] The common name of the issuer the chain should end at, among the chains the ACME CA offers (RFC 8555 Link rel="alternate"), like --preferred-chain of certbot and lego; default: the CA's default chain. When no chain matches, the default one is used with a warning.
+
+.PARAMETER AcmeProxy
+[cscert] An http:// proxy (http://[user:password@]host:port) that every request to the ACME CA goes through as an HTTP CONNECT tunnel; default $env:HTTPS_PROXY (or ALL_PROXY), with the hosts in $env:NO_PROXY reached directly.
+
 .PARAMETER AcmeTimeoutSec
-[cscert] Give up on the ACME order after this many seconds.
+[cscert] Give up on the ACME order after this many seconds. Each request to the CA waits at most 30 seconds (or half of this limit when that is shorter).
 
 .PARAMETER AcmeWebRoot
 [cscert] Http01: write the answers under <folder>/.well-known/acme-challenge/ for the web server on port 80 instead of answering on -AcmeHttpPort.
@@ -644,6 +660,13 @@ Generated from cscert's parameter table; `cscert Request-CsCertificate -?` shows
 
         [Parameter(ParameterSetName = 'New')]
         [int] $AcmeHttpPort = 80,
+
+        [Parameter(ParameterSetName = 'New')]
+        [string] $AcmePreferredChain,
+
+        [Parameter(ParameterSetName = 'New')]
+        [Parameter(ParameterSetName = 'Retrieve')]
+        [string] $AcmeProxy,
 
         [Parameter(ParameterSetName = 'New')]
         [Parameter(ParameterSetName = 'Retrieve')]
@@ -1410,6 +1433,94 @@ Generated from cscert's parameter table; `cscert Test-CsCertificate -?` shows th
     }
 }
 
+function Revoke-CsCertificate {
+<#
+.SYNOPSIS
+[cscert] Revokes a certificate that an ACME CA issued through Request-CsCertificate -CA https://..., and records the revocation in the store.
+
+.DESCRIPTION
+The request is signed by the ACME account that ordered the certificate (RFC 8555 section 7.6), at the directory it was ordered from, trusting the -AcmeCaBundle it was ordered with unless another is given. The revocation is recorded in the store: Set-CsCertificate then refuses the certificate, and Get-CsCertificate shows Revoked and RevocationReason on a use it is still assigned to. Revoking cannot be undone, so it asks first (ConfirmImpact High) unless -Force or -Confirm:$false is given; -WhatIf contacts nobody.
+This cmdlet is cscert's own; no Lync Server cmdlet has this name.
+
+.PARAMETER AcmeCaBundle
+PEM certificates to trust for the ACME directory's TLS (default: the bundle the certificate was ordered with, else the system's roots).
+
+.PARAMETER AcmeProxy
+An http:// proxy for the ACME CA (default $env:HTTPS_PROXY, with $env:NO_PROXY).
+
+.PARAMETER AcmeTimeoutSec
+Give up after this many seconds; default 300. Each request to the CA waits at most 30 seconds.
+
+.PARAMETER Force
+Revoke without asking.
+
+.PARAMETER Reason
+Unspecified (default), KeyCompromise, Superseded or CessationOfOperation (RFC 5280 reason codes 0, 1, 4, 5).
+Values: Unspecified, KeyCompromise, Superseded, CessationOfOperation.
+
+.PARAMETER Thumbprint
+The certificate to revoke.
+
+.EXAMPLE
+Revoke-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Reason Superseded -Force
+
+Revokes the Edge certificate that a renewed one replaced.
+
+.EXAMPLE
+Revoke-CsCertificate -Thumbprint 466D9BB0E8B928B65AF38FA2D9F41E1B301ECE9D -Reason KeyCompromise -WhatIf
+
+Shows what would be revoked, without contacting the CA.
+
+.OUTPUTS
+PSCustomObject with a Cscert.* type name; dates are [datetime].
+
+.NOTES
+Generated from cscert's parameter table; `cscert Revoke-CsCertificate -?` shows the same help.
+#>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium', DefaultParameterSetName = 'Default')]
+    [OutputType([psobject])]
+    param(
+        [Parameter(ParameterSetName = 'Default')]
+        [string] $AcmeCaBundle,
+
+        [Parameter(ParameterSetName = 'Default')]
+        [string] $AcmeProxy,
+
+        [Parameter(ParameterSetName = 'Default')]
+        [int] $AcmeTimeoutSec,
+
+        [Parameter(ParameterSetName = 'Default')]
+        [switch] $Force,
+
+        [Parameter(ParameterSetName = 'Default')]
+        [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('Unspecified', 'KeyCompromise', 'Superseded', 'CessationOfOperation') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
+        [string] $Reason,
+
+        [Parameter(ParameterSetName = 'Default', Mandatory = $true, ValueFromPipelineByPropertyName = $true)]
+        [string] $Thumbprint
+    )
+    begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
+            }
+        }
+        # -Force answers the confirmation, as it does for the Lync cmdlets.
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
+    }
+    process {
+        $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Revoke-CsCertificate' -Bound $PSBoundParameters
+        if ($PSCmdlet.ShouldProcess($call.Target, $call.Action)) {
+            # PowerShell has asked (or was told not to): the binary must not ask again.
+            $call.Argv.Add('-Confirm:False')
+            Invoke-CsCertNative -Cmdlet $PSCmdlet -Call $call
+        }
+    }
+}
+
 function Publish-CsTopology {
 <#
 .SYNOPSIS
@@ -1633,6 +1744,7 @@ Export-ModuleMember -Function @(
     'Test-CsCertificateConfiguration',
     'Export-CsCertificate',
     'Test-CsCertificate',
+    'Revoke-CsCertificate',
     'Publish-CsTopology',
     'Get-CsTopology',
     'Update-CsCertificateStorePassword',

@@ -7,6 +7,7 @@ pub mod get;
 pub mod import;
 pub mod remove;
 pub mod request;
+pub mod revoke;
 pub mod set;
 pub mod store_password;
 pub mod test_cert;
@@ -95,6 +96,11 @@ pub static CMDLETS: &[Cmdlet] = &[
         reads_only: ALL,
     },
     Cmdlet {
+        def: &revoke::DEF,
+        exec: revoke::exec,
+        reads_only: NONE,
+    },
+    Cmdlet {
         def: &topology::PUBLISH_TOPOLOGY,
         exec: topology::publish,
         reads_only: NONE,
@@ -121,6 +127,7 @@ pub static DEFS: &[&CmdletDef] = &[
     &test_config::DEF,
     &export::DEF,
     &test_cert::DEF,
+    &revoke::DEF,
     &topology::PUBLISH_TOPOLOGY,
     &topology::GET_TOPOLOGY,
     &store_password::DEF,

@@ -127,6 +127,8 @@ pub fn assigned_object(
         update_time: (shown.rolled || previous.is_some()).then_some(shown.updated),
         use_name: use_.name().to_string(),
         source_scope: (scope == GLOBAL).then(|| GLOBAL.to_string()),
+        revoked: None,
+        revocation_reason: None,
     }
 }
 
@@ -169,6 +171,12 @@ pub enum AssignError {
         thumbprint: String,
         subject: String,
     },
+    /// Revoked through Revoke-CsCertificate (the store's record).
+    Revoked {
+        thumbprint: String,
+        reason: String,
+        revoked: DateTime<Utc>,
+    },
     Expired {
         thumbprint: String,
         subject: String,
@@ -202,6 +210,12 @@ impl From<AssignError> for CsError {
         let day = |d: DateTime<Utc>| d.format("%m/%d/%Y %H:%M:%S UTC").to_string();
         match e {
             AssignError::WithoutPrivateKey { thumbprint, subject } => CsError::without_private_key(&thumbprint, &subject),
+            AssignError::Revoked { thumbprint, reason, revoked } => CsError::failed(
+                "CertificateRevoked",
+                Category::InvalidOperation,
+                format!("The certificate \"{thumbprint}\" was revoked on {} (reason {reason}); its CA no longer vouches for it. Assign another certificate.", day(revoked)),
+            )
+            .with_target(thumbprint),
             AssignError::Expired { thumbprint, subject, not_after } => CsError::failed(
                 "CertificateExpired",
                 Category::InvalidOperation,
@@ -260,6 +274,18 @@ pub fn check_assignable(
             not_after: na,
         }),
         _ => Ok(()),
+    }
+}
+
+/// A certificate revoked through Revoke-CsCertificate is never assigned again.
+fn refuse_revoked(r: Option<crate::store::RevocationRow>) -> Result<(), AssignError> {
+    match r {
+        Some(r) => Err(AssignError::Revoked {
+            thumbprint: r.thumbprint,
+            reason: r.reason,
+            revoked: r.revoked,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -406,7 +432,14 @@ pub fn list(
             };
             match certs::row_of(tx, &shown.thumbprint) {
                 Ok(Some(row)) => match certs::parse(&row) {
-                    Ok(c) => objects.push(assigned_object(&scope, u, shown, previous, &c)),
+                    Ok(c) => {
+                        let mut o = assigned_object(&scope, u, shown, previous, &c);
+                        if let Some(r) = tx.revocation(&shown.thumbprint)? {
+                            o.revoked = Some(r.revoked);
+                            o.revocation_reason = Some(r.reason);
+                        }
+                        objects.push(o);
+                    }
                     Err(e) => broken.push(certs::row_error(e, &shown.thumbprint, u, &scope).into()),
                 },
                 Ok(None) => missing.push((u, shown.thumbprint.clone())),
@@ -433,6 +466,7 @@ pub fn assign_stored(
     let assignment = Assignment::new(ctx, thumbprint, to.uses, to.identity, to.roll, to.effective);
     let (row, c) = ctx.store()?.read(|tx| certs::load(tx, thumbprint))?;
     check_assignable(&row, &c, now)?;
+    refuse_revoked(ctx.store()?.read(|tx| tx.revocation(thumbprint))?)?;
     let action = if to.roll {
         "Stage certificate assignment"
     } else {
@@ -446,6 +480,7 @@ pub fn assign_stored(
         // Re-read inside the write transaction: another process may have removed it meanwhile.
         let (row, c) = certs::load(&tx, thumbprint)?;
         check_assignable(&row, &c, now)?;
+        refuse_revoked(tx.revocation(thumbprint)?)?;
         let applied = apply(&tx, &assignment, &c, now)?;
         tx.commit()?;
         Ok(applied)

@@ -140,12 +140,12 @@ impl From<RequestError> for CsError {
             RequestError::AdcsNotAvailable(ca) => CsError::failed(
                 "AdcsNotAvailable",
                 Category::NotInstalled,
-                format!("-CA \"{ca}\" names an AD CS certification authority. Enrollment with AD CS needs a Windows server that is a member of the domain; cscert does not speak DCOM. Use -Output <file> to make an offline request for that CA, or -CA <PEM file or folder> with a lab CA's certificate and key."),
+                format!("-CA \"{ca}\" names an AD CS certification authority. Enrollment with AD CS needs a Windows server that is a member of the domain; cscert does not speak DCOM. Use -Output <file> to make an offline request for that CA, -CA https://<ACME directory> for an ACME CA, or -CA <PEM file or folder> with a lab CA's certificate and key."),
             )
             .with_target(ca),
             RequestError::NoOutputOrCa => invalid(
                 "NoOutputOrCa",
-                "Specify -Output <file> to make an offline request, or -CA <PEM file or folder> to have a lab CA issue the certificate. (AD CS enrollment needs a Windows domain member.)".into(),
+                "Specify -Output <file> to make an offline request, -CA https://<ACME directory> to have an ACME CA (Let's Encrypt, a private ACME CA) issue the certificate, or -CA <PEM file or folder> to have a lab CA issue it. (AD CS enrollment needs a Windows domain member.)".into(),
             ),
             RequestError::LabCaNotUsable { ca, error } => CsError::failed(
                 "LabCaNotUsable",

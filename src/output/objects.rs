@@ -58,6 +58,14 @@ pub struct AssignedCertificate {
     #[serde(rename = "Use")]
     pub use_name: String,
     pub source_scope: Option<String>,
+    /// [cscert] When Revoke-CsCertificate revoked it (only on a revoked certificate).
+    #[serde(
+        serialize_with = "ser_opt_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub revoked: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
 }
 
 /// A certificate in the store, as Import-CsCertificate and Request-CsCertificate -CA return it

@@ -1,5 +1,9 @@
 //! ACME state in the store: accounts (credentials with their private key, one per directory and
-//! contact) and the order behind each request made through an ACME CA.
+//! contact), the order behind each request made through an ACME CA, and revocations.
+//!
+//! An account's key is kept like every other private key: encrypted PKCS#8 when
+//! `CSCERT_STORE_PASSWORD` is set (the `key_pkcs8` of instant-acme's credentials JSON holds the
+//! encrypted DER then), and opened again only when the account is read for use.
 
 use super::{parse_ts, request_row, ts, RequestRow, StoreResult, Tx, REQUEST_COLS};
 use chrono::{DateTime, Utc};
@@ -50,7 +54,55 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AcmeAccountRow> {
     })
 }
 
+/// A revocation recorded in the store.
+#[derive(Debug, Clone)]
+pub struct RevocationRow {
+    pub thumbprint: String,
+    /// RFC 5280 reason name (keyCompromise, superseded, ...).
+    pub reason: String,
+    pub revoked: DateTime<Utc>,
+    /// "account" or "certificate key": which key signed the revocation request.
+    pub signed_by: String,
+}
+
+/// The key inside instant-acme's credentials JSON, and a way to put another one in its place.
+pub(super) fn credentials_key(credentials: &str) -> Option<(serde_json::Value, Vec<u8>)> {
+    use base64::Engine;
+    let v: serde_json::Value = serde_json::from_str(credentials).ok()?;
+    let k = v.get("key_pkcs8")?.as_str()?;
+    let der = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(k.trim_end_matches('='))
+        .ok()?;
+    Some((v, der))
+}
+
+pub(super) fn with_key(mut v: serde_json::Value, der: &[u8]) -> String {
+    use base64::Engine;
+    v["key_pkcs8"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(der)
+        .into();
+    v.to_string()
+}
+
 impl Tx<'_> {
+    /// The credentials as stored: their key sealed (see [`Tx::seal_key`]).
+    fn seal_credentials(&self, credentials: &str) -> StoreResult<String> {
+        match credentials_key(credentials) {
+            Some((v, der)) => Ok(with_key(v, &self.seal_key(&der)?)),
+            None => Ok(credentials.to_string()),
+        }
+    }
+
+    /// The credentials for use: their key opened.
+    fn open_credentials(&self, mut row: AcmeAccountRow) -> StoreResult<AcmeAccountRow> {
+        if let Some((v, der)) = credentials_key(&row.credentials) {
+            if crate::pki::pfx::is_encrypted_pkcs8(&der) {
+                row.credentials = with_key(v, &self.open_key(&der)?);
+            }
+        }
+        Ok(row)
+    }
+
     pub fn acme_account(
         &self,
         directory: &str,
@@ -59,17 +111,74 @@ impl Tx<'_> {
         let sql = format!(
             "SELECT {ACCOUNT_COLS} FROM acme_accounts WHERE directory = ?1 AND contact = ?2"
         );
-        Ok(self
-            .0
+        self.0
             .query_row(&sql, params![directory, contact], account_row)
-            .optional()?)
+            .optional()?
+            .map(|r| self.open_credentials(r))
+            .transpose()
     }
 
     pub fn acme_account_by_id(&self, id: i64) -> StoreResult<Option<AcmeAccountRow>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM acme_accounts WHERE id = ?1");
+        self.0
+            .query_row(&sql, params![id], account_row)
+            .optional()?
+            .map(|r| self.open_credentials(r))
+            .transpose()
+    }
+
+    /// The account that ordered a certificate (through its request), if any.
+    pub fn acme_account_of_request(&self, request_id: i64) -> StoreResult<Option<AcmeAccountRow>> {
+        let id: Option<i64> = self
+            .0
+            .query_row(
+                "SELECT account_id FROM acme_orders WHERE request_id = ?1",
+                params![request_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.acme_account_by_id(id),
+            None => Ok(None),
+        }
+    }
+
+    /// The CA bundle the order behind a request was made with.
+    pub fn acme_order_bundle(&self, request_id: i64) -> StoreResult<Option<String>> {
         Ok(self
             .0
-            .query_row(&sql, params![id], account_row)
+            .query_row(
+                "SELECT ca_bundle FROM acme_orders WHERE request_id = ?1",
+                params![request_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    pub fn insert_revocation(&self, r: &RevocationRow) -> StoreResult<()> {
+        self.0.execute(
+            "INSERT OR REPLACE INTO revocations (thumbprint, reason, revoked, signed_by) VALUES (?1, ?2, ?3, ?4)",
+            params![r.thumbprint, r.reason, ts(r.revoked), r.signed_by],
+        )?;
+        Ok(())
+    }
+
+    pub fn revocation(&self, thumbprint: &str) -> StoreResult<Option<RevocationRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT thumbprint, reason, revoked, signed_by FROM revocations WHERE thumbprint = ?1 COLLATE NOCASE",
+                params![thumbprint],
+                |r| {
+                    Ok(RevocationRow {
+                        thumbprint: r.get(0)?,
+                        reason: r.get(1)?,
+                        revoked: parse_ts(&r.get::<_, String>(2)?)?,
+                        signed_by: r.get(3)?,
+                    })
+                },
+            )
             .optional()?)
     }
 
@@ -81,11 +190,29 @@ impl Tx<'_> {
         credentials: &str,
         created: DateTime<Utc>,
     ) -> StoreResult<i64> {
+        let credentials = self.seal_credentials(credentials)?;
         self.0.execute(
             "INSERT INTO acme_accounts (directory, contact, url, credentials, created) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![directory, contact, url, credentials, ts(created)],
         )?;
         Ok(self.0.last_insert_rowid())
+    }
+
+    /// A new account (URL, credentials) in place of one the CA no longer knows; the orders
+    /// made with the old one keep pointing at this row.
+    pub fn replace_acme_account(
+        &self,
+        id: i64,
+        url: &str,
+        credentials: &str,
+        created: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let credentials = self.seal_credentials(credentials)?;
+        self.0.execute(
+            "UPDATE acme_accounts SET url = ?2, credentials = ?3, created = ?4 WHERE id = ?1",
+            params![id, url, credentials, ts(created)],
+        )?;
+        Ok(())
     }
 
     pub fn insert_acme_order(&self, o: &AcmeOrderRow) -> StoreResult<()> {

@@ -144,10 +144,34 @@ impl Tx<'_> {
             let (t, k) = r?;
             out.push(("certificates", t, k));
         }
+        // ACME account keys live inside instant-acme's credentials JSON.
+        let mut st = self
+            .0
+            .prepare("SELECT id, credentials FROM acme_accounts")?;
+        for r in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, c) = r?;
+            if let Some((_, k)) = super::acme::credentials_key(&c) {
+                out.push(("acme_accounts", id.to_string(), k));
+            }
+        }
         Ok(out)
     }
 
     fn put_key(&self, table: &str, row: &str, key: &[u8]) -> StoreResult<()> {
+        if table == "acme_accounts" {
+            let c: String = self.0.query_row(
+                "SELECT credentials FROM acme_accounts WHERE id = CAST(?1 AS INTEGER)",
+                params![row],
+                |r| r.get(0),
+            )?;
+            if let Some((v, _)) = super::acme::credentials_key(&c) {
+                self.0.execute(
+                    "UPDATE acme_accounts SET credentials = ?2 WHERE id = CAST(?1 AS INTEGER)",
+                    params![row, super::acme::with_key(v, key)],
+                )?;
+            }
+            return Ok(());
+        }
         let sql = match table {
             "requests" => "UPDATE requests SET key_pkcs8 = ?2 WHERE id = CAST(?1 AS INTEGER)",
             _ => "UPDATE certificates SET key_pkcs8 = ?2 WHERE thumbprint = ?1",

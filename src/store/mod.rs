@@ -7,7 +7,7 @@ mod acme;
 mod keys;
 mod schema;
 
-pub use acme::{AcmeAccountRow, AcmeOrderRow};
+pub use acme::{AcmeAccountRow, AcmeOrderRow, RevocationRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};

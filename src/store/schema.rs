@@ -84,6 +84,13 @@ pub const MIGRATIONS: &[&str] = &[
         verifier BLOB NOT NULL,
         rounds INTEGER NOT NULL
     );",
+    // 5: certificates revoked through ACME (RFC 8555 7.6): when, why, and whose key signed it
+    "CREATE TABLE revocations (
+        thumbprint TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        revoked TEXT NOT NULL,
+        signed_by TEXT NOT NULL
+    );",
 ];
 
 /// Work a migration needs beyond SQL, run in its transaction: filling a new index from the

@@ -37,7 +37,7 @@ BeforeAll {
     Import-Module (Join-Path $RepoRoot 'scripts/CsCertificate.psd1') -Force
     $script:EdgeUses = 'AccessEdgeExternal', 'DataEdgeExternal', 'AudioVideoAuthentication'
     $script:AllCmdlets = 'Request-CsCertificate', 'Import-CsCertificate', 'Set-CsCertificate', 'Get-CsCertificate',
-    'Remove-CsCertificate', 'Test-CsCertificateConfiguration', 'Export-CsCertificate', 'Test-CsCertificate',
+    'Remove-CsCertificate', 'Test-CsCertificateConfiguration', 'Export-CsCertificate', 'Test-CsCertificate', 'Revoke-CsCertificate',
     'Publish-CsTopology', 'Get-CsTopology', 'Update-CsCertificateStorePassword'
     function Get-ChildRuns { @(Read-ArgvLog $Log).Count }
 }

@@ -5,10 +5,12 @@
 //! independent verifiers of what cscert produces.
 //!
 //! - this file: [`Sandbox`], [`Run`], [`ErrorRecord`], [`require`], [`bin`], [`openssl`]
+//! - `acme`: TLS files for loopback ACME servers, and a hostile ACME CA run in the test
 //! - `ca`: [`TestCa`], a test CA made with rcgen
 //! - `binder`: the binding trace (`DEBUG: Bound: {...}`) of the binder tests
 //! - `lifecycle`: the lifecycle lab (`Lab`) and the test-owned shapes of cscert's objects
 //! - `hardening`: the hardening/fuzz/crash lab (`H`) and direct looks into the store
+//! - `pebble`: pebble + challtestsrv on loopback for the ACME tests ([`pebble::Pebble`])
 //! - `xmpp`: prosody and `openssl s_client` helpers, Test-CsCertificate's object
 
 #![allow(dead_code)] // each test crate uses a different part of this library
@@ -47,10 +49,12 @@ macro_rules! lab {
     };
 }
 
+pub mod acme;
 pub mod binder;
 pub mod ca;
 pub mod hardening;
 pub mod lifecycle;
+pub mod pebble;
 pub mod xmpp;
 
 pub use ca::TestCa;

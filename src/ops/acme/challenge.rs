@@ -270,7 +270,16 @@ async fn run_hook(
         "dns-01 for {domain}: {} {action} {record} {value}",
         hook.display()
     ));
-    let out = tokio::process::Command::new(hook)
+    let mut cmd = tokio::process::Command::new(hook);
+    // The hook is a third-party program: none of cscert's own settings reach it, and among
+    // them are the store, PFX and CA passwords and the EAB key (CSCERT_STORE_PASSWORD,
+    // CSCERT_PASSWORD, CSCERT_CA_PASSWORD, CSCERT_ACME_EAB_HMAC_KEY).
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CSCERT_") {
+            cmd.env_remove(name);
+        }
+    }
+    let out = cmd
         .arg(action)
         .arg(record)
         .arg(value)

@@ -1,7 +1,8 @@
 //! Why an ACME request or retrieval failed: one variant per cause with its data, and the one
 //! place their PowerShell words are made (`From<AcmeError> for CsError`).
 
-use super::client::chain;
+use super::client::{chain, Transport};
+use super::untrusted::text;
 use crate::error::{Category, CsError};
 use crate::ops::CtxError;
 use crate::pki::inspect::InspectError;
@@ -13,8 +14,8 @@ use std::time::{Duration, SystemTime};
 /// Why the ACME directory could not be used.
 #[derive(Debug)]
 pub enum Unreachable {
-    /// No HTTP answer (connection, TLS, ...).
-    Http(String),
+    /// No usable HTTP answer (connection, TLS, time, size), or a URL in it not to contact.
+    Transport(Transport),
     Status(http::StatusCode),
     NotADirectory(serde_json::Error),
     /// A directory without newAccount or newOrder.
@@ -71,6 +72,12 @@ pub enum AcmeError {
         reason: String,
     },
 
+    /// -AcmeProxy or HTTPS_PROXY / ALL_PROXY that cannot be used.
+    ProxyUnusable {
+        value: String,
+        why: String,
+    },
+
     // The local machinery.
     RuntimeNotStarted(std::io::Error),
     SignalsNotHandled(std::io::Error),
@@ -120,6 +127,15 @@ pub enum AcmeError {
         stage: String,
         error: Box<instant_acme::Error>,
     },
+    /// One HTTP exchange of `stage` failed: timed out, too large, an unsafe URL, no connection.
+    Transport {
+        stage: String,
+        error: Transport,
+    },
+    /// An authorization for a name the order did not ask for (or not a DNS name at all).
+    UnorderedIdentifier {
+        identifier: String,
+    },
     OrderRejected {
         problem: Option<Box<Problem>>,
     },
@@ -160,10 +176,27 @@ pub enum AcmeError {
         retrieving: bool,
     },
 
+    // Revocation (Revoke-CsCertificate).
+    CertificateNotStored {
+        thumbprint: String,
+    },
+    AlreadyRevoked {
+        thumbprint: String,
+        reason: String,
+        revoked: chrono::DateTime<chrono::Utc>,
+    },
+    /// The certificate was not ordered through an ACME account in this store.
+    NotFromAcme {
+        thumbprint: String,
+    },
+
     /// A failure after the CA accepted the order: the key (and order) stay as `request_id`.
     Kept {
         request_id: i64,
         error: Box<AcmeError>,
+        /// Every challenge was answered and the CA asked to validate: `-Retrieve` can finish
+        /// the order once the CA has (unless the error says the order can never complete).
+        resumable: bool,
     },
     /// A -Retrieve that failed: the request stays pending.
     StaysPending {
@@ -174,27 +207,47 @@ pub enum AcmeError {
 
 crate::ops::wraps!(AcmeError: Ctx(CtxError), Store(StoreError));
 
-/// A problem document in words: detail, type, and the per-identifier subproblems.
+/// A problem document in words: detail, type, and the per-identifier subproblems. All of it
+/// comes from the CA: each part is escaped and capped.
 pub fn problem_text(p: &Problem) -> String {
-    let mut s = p.detail.clone().unwrap_or_else(|| "no detail given".into());
+    let mut s = p
+        .detail
+        .as_deref()
+        .map(text)
+        .unwrap_or_else(|| "no detail given".into());
     if let Some(t) = &p.r#type {
-        s.push_str(&format!(" ({t})"));
+        s.push_str(&format!(" ({})", text(t)));
     }
-    for sp in &p.subproblems {
+    for sp in p.subproblems.iter().take(10) {
         let who = sp
             .identifier
             .as_ref()
-            .map(|i| i.authorized(false).to_string())
+            .map(|i| text(&i.authorized(false).to_string()))
             .unwrap_or_else(|| "?".into());
         s.push_str(&format!(
             "; for \"{who}\": {}",
-            sp.detail.as_deref().unwrap_or("no detail given")
+            sp.detail
+                .as_deref()
+                .map(text)
+                .unwrap_or_else(|| "no detail given".into())
         ));
         if let Some(t) = &sp.r#type {
-            s.push_str(&format!(" ({t})"));
+            s.push_str(&format!(" ({})", text(t)));
         }
     }
+    if p.subproblems.len() > 10 {
+        s.push_str(&format!("; and {} more", p.subproblems.len() - 10));
+    }
     s
+}
+
+/// A TLS failure that a private root explains gets the parameter that fixes it.
+fn tls_hint(message: &str) -> &'static str {
+    if message.contains("UnknownIssuer") || message.contains("invalid peer certificate") {
+        " If the CA's TLS certificate comes from a private root (a lab CA, pebble), give that root with -AcmeCaBundle <PEM file>."
+    } else {
+        ""
+    }
 }
 
 /// `Retry-After` (seconds or an HTTP date) in words.
@@ -287,6 +340,10 @@ impl From<AcmeError> for CsError {
                     None => format!("TLS cannot be set up: {reason}."),
                 },
             ),
+            A::ProxyUnusable { value, why } => invalid(
+                "AcmeProxyUnusable",
+                format!("The proxy \"{}\" (-AcmeProxy, or $env:HTTPS_PROXY / $env:ALL_PROXY) cannot be used: {why}. Give http://host:port.", text(&value)),
+            ),
             A::RuntimeNotStarted(e) => failed(
                 "AcmeRuntimeFailed",
                 Category::ResourceUnavailable,
@@ -306,7 +363,10 @@ impl From<AcmeError> for CsError {
             A::Ctx(e) => e.into(),
             A::DirectoryUnreachable { directory, why } => {
                 let why = match why {
-                    Unreachable::Http(e) => e,
+                    Unreachable::Transport(e) => {
+                        let m = e.to_string();
+                        format!("{m}.{}", tls_hint(&m)).trim_end_matches('.').to_string()
+                    }
                     Unreachable::Status(s) => format!("HTTP {s}"),
                     Unreachable::NotADirectory(e) => {
                         format!("the answer is not an ACME directory ({e})")
@@ -338,9 +398,9 @@ impl From<AcmeError> for CsError {
             A::TermsNotAgreed { directory, terms } => failed(
                 "AcmeTermsNotAgreed",
                 Category::PermissionDenied,
-                format!("The ACME CA {directory} requires agreement to its terms of service at <{terms}>. Read them, then run the command again with -AcmeAgreeTos."),
+                format!("The ACME CA {directory} requires agreement to its terms of service at <{}>. Read them, then run the command again with -AcmeAgreeTos.", text(&terms)),
             )
-            .with_target(terms),
+            .with_target(text(&terms)),
             A::EabRequired { directory } => failed(
                 "AcmeEabRequired",
                 Category::InvalidArgument,
@@ -369,10 +429,28 @@ impl From<AcmeError> for CsError {
                 Category::ResourceUnavailable,
                 format!("The ACME CA did not complete {stage} in time."),
             ),
-            A::RequestFailed { stage, error } => failed(
-                "AcmeRequestFailed",
-                Category::ResourceUnavailable,
-                format!("The ACME request for {stage} failed: {}.", chain(error.as_ref())),
+            A::RequestFailed { stage, error } => {
+                let m = chain(error.as_ref());
+                failed(
+                    "AcmeRequestFailed",
+                    Category::ResourceUnavailable,
+                    format!("The ACME request for {stage} failed: {}.{}", text(&m), tls_hint(&m)),
+                )
+            }
+            A::Transport { stage, error } => {
+                let m = error.to_string();
+                let (id, category) = match error {
+                    Transport::UnsafeUrl { .. } => ("AcmeUnsafeUrl", Category::SecurityError),
+                    Transport::TooLarge { .. } => ("AcmeAnswerTooLarge", Category::InvalidData),
+                    Transport::TimedOut { .. } => ("AcmeTimeout", Category::ResourceUnavailable),
+                    Transport::Failed { .. } => ("AcmeRequestFailed", Category::ResourceUnavailable),
+                };
+                failed(id, category, format!("The ACME request for {stage} failed: {m}.{}", tls_hint(&m)))
+            }
+            A::UnorderedIdentifier { identifier } => failed(
+                "AcmeUnorderedIdentifier",
+                Category::SecurityError,
+                format!("The ACME CA asked to validate \"{}\", which is not a name of the order (or not a DNS name); nothing was done for it.", text(&identifier)),
             ),
             A::OrderRejected { problem } => failed(
                 "AcmeOrderRejected",
@@ -388,14 +466,16 @@ impl From<AcmeError> for CsError {
             A::AuthorizationNotPending { identifier, status } => failed(
                 "AcmeChallengeFailed",
                 Category::InvalidOperation,
-                format!("The ACME CA's authorization for {identifier} is {status:?}; the order cannot be completed."),
+                format!("The ACME CA's authorization for {} is {status:?}; the order cannot be completed.", text(&identifier)),
             ),
             A::ChallengeNotOffered { kind, identifier, offered } => failed(
                 "AcmeChallengeNotOffered",
                 Category::InvalidOperation,
                 format!(
-                    "The ACME CA offers no {kind} challenge for {identifier} (it offers {}). Choose another with -AcmeChallenge.",
-                    offered.join(", ")
+                    "The ACME CA offers no {} challenge for {} (it offers {}). Choose another with -AcmeChallenge.",
+                    text(&kind),
+                    text(&identifier),
+                    text(&offered.join(", "))
                 ),
             ),
             A::ChallengeNotPresented { kind, identifier, reason } => failed(
@@ -447,13 +527,43 @@ impl From<AcmeError> for CsError {
                 Category::InvalidOperation,
                 format!("Retrieving the ACME order was stopped ({signal})."),
             ),
-            A::Kept { request_id: id, error } => {
-                // A refused validation or order needs a new request; anything else can be
-                // finished later with -Retrieve.
-                let start_over = matches!(
-                    *error,
-                    A::ChallengeFailed { .. } | A::AuthorizationNotPending { .. } | A::OrderRejected { .. }
-                );
+            A::CertificateNotStored { thumbprint } => failed(
+                "CertificateNotFound",
+                Category::ObjectNotFound,
+                format!("No certificate with thumbprint {thumbprint} is in the store."),
+            )
+            .with_target(thumbprint),
+            A::AlreadyRevoked { thumbprint, reason, revoked } => failed(
+                "AcmeAlreadyRevoked",
+                Category::InvalidOperation,
+                format!(
+                    "The certificate {thumbprint} was revoked already, on {} (reason {reason}).",
+                    revoked.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            )
+            .with_target(thumbprint),
+            A::NotFromAcme { thumbprint } => failed(
+                "AcmeAccountNotFound",
+                Category::ObjectNotFound,
+                format!("The certificate {thumbprint} was not ordered through an ACME account in this store, so cscert cannot ask its CA to revoke it. Revoke it at the CA that issued it."),
+            )
+            .with_target(thumbprint),
+            A::Kept { request_id: id, error, resumable } => {
+                // -Retrieve finalizes an order the CA has validated; it answers no challenge.
+                // So only an order whose challenges were all answered can be finished later,
+                // and never one the CA refused or that cannot be answered at all.
+                let start_over = !resumable
+                    || matches!(
+                        *error,
+                        A::ChallengeFailed { .. }
+                            | A::AuthorizationNotPending { .. }
+                            | A::OrderRejected { .. }
+                            | A::ChallengeNotOffered { .. }
+                            | A::ChallengeNotPresented { .. }
+                            | A::UnorderedIdentifier { .. }
+                    )
+                    || matches!(&*error, A::Refused { problem, .. }
+                        if problem.r#type.as_deref() != Some("urn:ietf:params:acme:error:serverInternal"));
                 let mut e = CsError::from(*error);
                 e.message.push_str(&if start_over {
                     format!(" The private key is kept as request {id} (Request-CsCertificate -List); make a new request once the cause is fixed, or remove it with Request-CsCertificate -Clear -RequestId {id}.")
@@ -510,6 +620,7 @@ mod tests {
             CsError::from(AcmeError::Kept {
                 request_id: 7,
                 error: Box::new(error),
+                resumable: true,
             })
         };
         let e = kept(AcmeError::ChallengeFailed {

@@ -3,8 +3,9 @@
 //! order later (`-Retrieve`).
 
 use super::challenge::Challenges;
-use super::client::Http;
+use super::client::{check_url, Http, Transport};
 use super::error::{problem_text, AcmeError, Unreachable};
+use super::untrusted::text;
 use super::{ChallengeKind, Options};
 use crate::store::AcmeAccountRow;
 use instant_acme::{
@@ -17,6 +18,9 @@ use std::time::Duration;
 /// What the conversation needs from the synchronous side: progress lines and the store.
 pub trait Hooks {
     fn verbose(&mut self, msg: String);
+    fn warning(&mut self, msg: String);
+    /// The CA no longer knows stored account `id`: keep the new one in its place.
+    fn replace_account(&mut self, id: i64, url: &str, credentials: &str) -> Result<(), AcmeError>;
     fn load_account(
         &mut self,
         directory: &str,
@@ -32,6 +36,29 @@ pub trait Hooks {
     /// The CA accepted the order: the request (key) and order are stored now, so that nothing
     /// is lost whatever happens next. Returns the request id.
     fn order_created(&mut self, account_id: i64, order_url: &str) -> Result<i64, AcmeError>;
+    /// Every challenge is answered and the CA was asked to validate them: from now on the
+    /// order can be finished by `-Retrieve`.
+    fn validation_asked(&mut self);
+}
+
+/// An authorization's identifier is used (given to a hook, served, logged) only when it is
+/// one of the order's names and a DNS name: a CA's authorization for anything else is refused.
+fn ordered_identifier(ident: &str, names: &[String]) -> Result<String, AcmeError> {
+    let n = ident.trim_end_matches('.').to_ascii_lowercase();
+    let dns = !n.is_empty()
+        && n.len() <= 253
+        && n.split('.').enumerate().all(|(i, l)| {
+            (1..=63).contains(&l.len())
+                && (l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    || (i == 0 && l == "*"))
+        });
+    if dns && names.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
+        Ok(n)
+    } else {
+        Err(AcmeError::UnorderedIdentifier {
+            identifier: ident.to_string(),
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -45,10 +72,33 @@ struct DirectoryMeta {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DirectoryDoc {
+    new_nonce: String,
     new_account: String,
     new_order: String,
     #[serde(default)]
+    revoke_cert: Option<String>,
+    #[serde(default)]
+    key_change: Option<String>,
+    #[serde(default)]
     meta: Option<DirectoryMeta>,
+}
+
+impl DirectoryDoc {
+    /// Every URL the directory names must be one cscert will contact (https, with a host).
+    fn check(&self) -> Result<(), Transport> {
+        let urls = [&self.new_nonce, &self.new_account, &self.new_order]
+            .into_iter()
+            .chain(self.revoke_cert.iter())
+            .chain(self.key_change.iter());
+        for u in urls {
+            let uri: http::Uri = u.parse().map_err(|_| Transport::UnsafeUrl {
+                url: u.clone(),
+                why: "is not an https:// URL",
+            })?;
+            check_url(&uri)?;
+        }
+        Ok(())
+    }
 }
 
 /// An instant-acme error at one stage of the order (with the `Retry-After` the CA sent).
@@ -56,6 +106,10 @@ pub fn acme_error(e: instant_acme::Error, http: &Http, stage: &str) -> AcmeError
     let retry = http.take_retry_after();
     let stage = stage.to_string();
     match e {
+        instant_acme::Error::Other(other) if other.is::<Transport>() => AcmeError::Transport {
+            stage,
+            error: *other.downcast::<Transport>().expect("checked"),
+        },
         instant_acme::Error::Api(problem)
             if problem.r#type.as_deref() == Some("urn:ietf:params:acme:error:rateLimited") =>
         {
@@ -93,19 +147,21 @@ async fn directory(opts: &Options, http: &Http) -> Result<DirectoryDoc, AcmeErro
     let (status, body) = http
         .get(&opts.directory)
         .await
-        .map_err(|e| unreachable(Unreachable::Http(e)))?;
+        .map_err(|e| unreachable(Unreachable::Transport(e)))?;
     if !status.is_success() {
         return Err(unreachable(Unreachable::Status(status)));
     }
     let doc: DirectoryDoc =
         serde_json::from_slice(&body).map_err(|e| unreachable(Unreachable::NotADirectory(e)))?;
-    if doc.new_account.is_empty() || doc.new_order.is_empty() {
+    if doc.new_nonce.is_empty() || doc.new_account.is_empty() || doc.new_order.is_empty() {
         return Err(unreachable(Unreachable::Incomplete));
     }
+    doc.check()
+        .map_err(|e| unreachable(Unreachable::Transport(e)))?;
     Ok(doc)
 }
 
-/// The account for this directory and contact: the one in the store, or a new one.
+/// The account for this directory and contact: the one in the store, or a new one (stored).
 async fn account(
     opts: &Options,
     http: &Http,
@@ -127,12 +183,30 @@ async fn account(
             .map_err(|e| acme_error(e, http, "the stored account"))?;
         hooks.verbose(format!(
             "Using the ACME account {} from the store (created {}).",
-            row.url,
+            text(&row.url),
             row.created
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ));
+        if opts.eab.is_some() {
+            hooks.warning(format!(
+                "-AcmeEabKeyId is not used: the store already holds the account {} for this CA and contact, which is bound already.",
+                text(&row.url)
+            ));
+        }
         return Ok((acc, row.id));
     }
+    let (acc, json) = new_account(opts, http, doc, hooks).await?;
+    let id = hooks.save_account(&opts.directory, &contact_key, acc.id(), &json)?;
+    Ok((acc, id))
+}
+
+/// Registers a new account (terms, EAB); returns it with its credentials JSON.
+async fn new_account(
+    opts: &Options,
+    http: &Http,
+    doc: DirectoryDoc,
+    hooks: &mut dyn Hooks,
+) -> Result<(Account, String), AcmeError> {
     let meta = doc.meta.unwrap_or_default();
     if let Some(tos) = &meta.terms_of_service {
         if !opts.agree_tos {
@@ -142,7 +216,8 @@ async fn account(
             });
         }
         hooks.verbose(format!(
-            "Agreeing to the terms of service {tos} (-AcmeAgreeTos)."
+            "Agreeing to the terms of service {} (-AcmeAgreeTos).",
+            text(tos)
         ));
     }
     if meta.external_account_required && opts.eab.is_none() {
@@ -168,7 +243,6 @@ async fn account(
         .await
         .map_err(|e| acme_error(e, http, "the new account"))?;
     let json = serde_json::to_string(&creds).expect("credentials serialize");
-    let id = hooks.save_account(&opts.directory, &contact_key, acc.id(), &json)?;
     hooks.verbose(format!(
         "Created the ACME account {}{}{}.",
         acc.id(),
@@ -183,7 +257,43 @@ async fn account(
             ""
         }
     ));
-    Ok((acc, id))
+    Ok((acc, json))
+}
+
+const ACCOUNT_DOES_NOT_EXIST: &str = "urn:ietf:params:acme:error:accountDoesNotExist";
+
+/// The order is placed; when the CA no longer knows the stored account (a restarted CA, a
+/// deactivated account: `accountDoesNotExist`), a new account takes its place in the store
+/// and the order is placed once more, so that no stored account blocks every request.
+async fn place_order(
+    opts: &Options,
+    http: &Http,
+    names: &[String],
+    hooks: &mut dyn Hooks,
+) -> Result<(instant_acme::Order, i64), AcmeError> {
+    let (account, account_id) = account(opts, http, hooks).await?;
+    let ids: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
+    let stage = format!("the order for {}", names.join(", "));
+    match account.new_order(&NewOrder::new(&ids)).await {
+        Ok(order) => Ok((order, account_id)),
+        Err(instant_acme::Error::Api(p)) if p.r#type.as_deref() == Some(ACCOUNT_DOES_NOT_EXIST) => {
+            let id = account_id;
+            hooks.warning(format!(
+                "The ACME CA no longer knows the stored account {} ({}); a new account replaces it in the store.",
+                text(account.id()),
+                problem_text(&p)
+            ));
+            let doc = directory(opts, http).await?;
+            let (acc, json) = new_account(opts, http, doc, hooks).await?;
+            hooks.replace_account(id, acc.id(), &json)?;
+            let order = acc
+                .new_order(&NewOrder::new(&ids))
+                .await
+                .map_err(|e| acme_error(e, http, &stage))?;
+            Ok((order, id))
+        }
+        Err(e) => Err(acme_error(e, http, &stage)),
+    }
 }
 
 fn challenge_type(k: ChallengeKind) -> ChallengeType {
@@ -213,16 +323,11 @@ pub async fn order(
     hooks: &mut dyn Hooks,
     challenges: &mut Challenges,
 ) -> Result<String, AcmeError> {
-    let (account, account_id) = account(opts, http, hooks).await?;
-    let ids: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
-    let mut order = account
-        .new_order(&NewOrder::new(&ids))
-        .await
-        .map_err(|e| acme_error(e, http, &format!("the order for {}", names.join(", "))))?;
+    let (mut order, account_id) = place_order(opts, http, names, hooks).await?;
     let request_id = hooks.order_created(account_id, order.url())?;
     hooks.verbose(format!(
         "The CA accepted order {} for {}; the private key is pending in the store as request {request_id}.",
-        order.url(),
+        text(order.url()),
         names.join(", ")
     ));
     if order.state().status == OrderStatus::Invalid {
@@ -238,7 +343,7 @@ pub async fn order(
         let mut auths = order.authorizations();
         while let Some(a) = auths.next().await {
             let mut a = a.map_err(|e| acme_error(e, http, "reading an authorization"))?;
-            let ident = a.identifier().to_string();
+            let ident = ordered_identifier(&a.identifier().to_string(), names)?;
             match a.status {
                 AuthorizationStatus::Valid => {
                     hooks.verbose(format!("{ident}: already authorized for this account."));
@@ -261,7 +366,9 @@ pub async fn order(
                 });
             };
             let ka = ch.key_authorization();
-            let domain = ch.identifier().identifier.to_string_lossy();
+            // The name the hook or responder is given: the checked one, without a wildcard.
+            let checked = ordered_identifier(&ch.identifier().to_string(), names)?;
+            let domain = checked.trim_start_matches("*.").to_string();
             challenges
                 .present(&domain, &ch.token, ka.as_str(), &ka.dns_value(), &mut |m| {
                     hooks.verbose(m)
@@ -284,7 +391,7 @@ pub async fn order(
     }
     // A CA may validate at once and answer set_ready with the challenge's error: that is a
     // validation failure like any other, reported with every authorization's problem.
-    let mut refused = false;
+    let mut refused = None;
     {
         let mut auths = order.authorizations();
         while let Some(a) = auths.next().await {
@@ -292,12 +399,12 @@ pub async fn order(
             if a.status != AuthorizationStatus::Pending {
                 continue;
             }
-            let ident = a.identifier().to_string();
+            let ident = ordered_identifier(&a.identifier().to_string(), names)?;
             if let Some(mut ch) = a.challenge(kind.clone()) {
                 match ch.set_ready().await {
                     Ok(()) => {}
-                    Err(instant_acme::Error::Api(_)) => {
-                        refused = true;
+                    Err(instant_acme::Error::Api(p)) => {
+                        refused = Some((ident, p));
                         break;
                     }
                     Err(e) => {
@@ -311,19 +418,24 @@ pub async fn order(
             }
         }
     }
-    if refused {
-        return Err(validation_failure(&mut order, http, &kind).await);
+    if let Some((ident, problem)) = refused {
+        // The CA's own answer to the request for validation is the reason, unless the
+        // authorizations say why validation failed.
+        let stage = format!("the {} challenge for {ident}", type_name(&kind));
+        return Err(validation_failure(&mut order, http, &kind, Some((stage, problem))).await);
     }
+    hooks.validation_asked();
     if answered > 0 {
         hooks.verbose(format!("Asked the CA to validate {answered} name(s)."));
     }
-    let status = match order.poll_ready(&poll_policy(opts.timeout)).await {
-        Ok(s) => Some(s),
-        Err(instant_acme::Error::Api(_)) => None,
+    let problem = match order.poll_ready(&poll_policy(opts.timeout)).await {
+        Ok(OrderStatus::Ready) => None,
+        Ok(_) => Some(None),
+        Err(instant_acme::Error::Api(p)) => Some(Some(("the validation".to_string(), p))),
         Err(e) => return Err(acme_error(e, http, "the validation")),
     };
-    if status != Some(OrderStatus::Ready) {
-        return Err(validation_failure(&mut order, http, &kind).await);
+    if let Some(problem) = problem {
+        return Err(validation_failure(&mut order, http, &kind, problem).await);
     }
     hooks.verbose("Every name is validated; the order is ready.".into());
     for p in challenges.cleanup(&mut |m| hooks.verbose(m)).await {
@@ -339,23 +451,82 @@ pub async fn order(
         .map_err(|e| acme_error(e, http, "the certificate"))?;
     hooks.verbose(format!(
         "Downloaded the certificate of order {}.",
-        order.url()
+        text(order.url())
     ));
-    Ok(pem)
+    match &opts.preferred_chain {
+        Some(cn) => choose_chain(&mut order, http, pem, cn, hooks).await,
+        None => Ok(pem),
+    }
 }
 
-/// Why validation failed: each invalid authorization's challenge problem, else the order's.
+/// The common name of the issuer of a PEM chain's topmost certificate (what certbot's and
+/// lego's --preferred-chain match).
+fn top_issuer_cn(pem: &str) -> Option<String> {
+    use x509_parser::prelude::FromDer;
+    let blocks = crate::pki::pem::parse_many(pem.as_bytes()).ok()?;
+    let top = blocks.iter().rev().find(|b| b.is_certificate())?;
+    let (_, c) = x509_parser::certificate::X509Certificate::from_der(&top.contents).ok()?;
+    let cn = c
+        .issuer()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    Some(cn)
+}
+
+/// -AcmePreferredChain: the default chain if it ends at `cn`, else the first alternate that
+/// does (RFC 8555 7.4.2), else the default with a warning.
+async fn choose_chain(
+    order: &mut instant_acme::Order,
+    http: &Http,
+    default: String,
+    cn: &str,
+    hooks: &mut dyn Hooks,
+) -> Result<String, AcmeError> {
+    let matches = |pem: &str| top_issuer_cn(pem).is_some_and(|i| i.eq_ignore_ascii_case(cn));
+    if matches(&default) {
+        hooks.verbose(format!("The CA's default chain ends at \"{cn}\"."));
+        return Ok(default);
+    }
+    let urls = order.alternate_chains().to_vec();
+    for url in urls.iter().take(10) {
+        let alt = order
+            .download_chain(url)
+            .await
+            .map_err(|e| acme_error(e, http, "an alternate chain"))?;
+        if matches(&alt) {
+            hooks.verbose(format!(
+                "Using the alternate chain {} that ends at \"{cn}\" (-AcmePreferredChain).",
+                text(url)
+            ));
+            return Ok(alt);
+        }
+    }
+    hooks.warning(format!(
+        "None of the {} chain(s) the ACME CA offers ends at an issuer named \"{}\" (-AcmePreferredChain); the default chain is used, which ends at \"{}\".",
+        urls.len() + 1,
+        text(cn),
+        text(&top_issuer_cn(&default).unwrap_or_default())
+    ));
+    Ok(default)
+}
+
+/// Why validation failed: each invalid authorization's challenge problem, else the order's,
+/// else the problem the CA answered the failed step with (`step`: that step and its problem).
 async fn validation_failure(
     order: &mut instant_acme::Order,
     http: &Http,
     kind: &ChallengeType,
+    step: Option<(String, instant_acme::Problem)>,
 ) -> AcmeError {
     let mut lines = Vec::new();
     {
         let mut auths = order.authorizations();
         while let Some(a) = auths.next().await {
             let Ok(mut a) = a else { continue };
-            let ident = a.identifier().to_string();
+            let ident = text(&a.identifier().to_string());
             let Ok(st) = a.refresh().await else { continue };
             if st.status == AuthorizationStatus::Invalid {
                 for c in &st.challenges {
@@ -378,6 +549,11 @@ async fn validation_failure(
             if let Some(p) = &st.error {
                 lines.push(problem_text(p));
             }
+        }
+    }
+    if lines.is_empty() {
+        if let Some((stage, problem)) = step {
+            return acme_error(instant_acme::Error::Api(problem), http, &stage);
         }
     }
     let _ = http.take_retry_after();
@@ -447,20 +623,6 @@ pub async fn finish(
     Ok(Finished::Certificate(pem))
 }
 
-trait LossyName {
-    fn to_string_lossy(&self) -> String;
-}
-
-impl LossyName for Identifier {
-    fn to_string_lossy(&self) -> String {
-        match self {
-            Identifier::Dns(d) => d.clone(),
-            Identifier::Ip(a) => a.to_string(),
-            other => format!("{other:?}"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,7 +634,11 @@ mod tests {
 
     #[test]
     fn rate_limits_say_when_to_retry() {
-        let http = Http::new(super::super::client::tls_config(Some(TEST_ROOT.as_bytes())).unwrap());
+        let http = Http::through(
+            super::super::client::tls_config(Some(TEST_ROOT.as_bytes())).unwrap(),
+            super::super::client::REQUEST_TIMEOUT,
+            None,
+        );
         *http.retry_after.lock().unwrap() = Some("3600".into());
         let e = acme_error(
             instant_acme::Error::Api(problem(

@@ -5,9 +5,15 @@
 mod challenge;
 mod client;
 mod error;
+#[cfg(test)]
+mod error_table;
 mod flow;
+mod proxy;
+mod revoke;
+mod untrusted;
 
 pub use error::{AcmeError, Unreachable};
+pub use revoke::{revoke, Reason, Revoked, REASONS};
 
 use crate::ops::Ctx;
 use crate::store::{AcmeAccountRow, AcmeOrderRow, CertRow, NewRequest, StoreError};
@@ -34,6 +40,8 @@ const ACME_PARAMS: &[&str] = &[
     "AcmeEabHmacKey",
     "AcmeEabKeyId",
     "AcmeHttpPort",
+    "AcmePreferredChain",
+    "AcmeProxy",
     "AcmeTimeoutSec",
     "AcmeWebRoot",
 ];
@@ -61,6 +69,9 @@ pub struct Options {
     pub timeout: Duration,
     pub ca_bundle: Option<PathBuf>,
     bundle_pem: Option<Vec<u8>>,
+    /// -AcmePreferredChain: the issuer common name the chain should end at.
+    pub preferred_chain: Option<String>,
+    proxy: Option<proxy::Proxy>,
 }
 
 /// Whether a -CA value names an ACME directory (a URL) rather than a lab CA or AD CS.
@@ -82,6 +93,9 @@ pub struct AcmeArgs<'a> {
     pub eab_hmac_key: Option<&'a str>,
     pub eab_key_id: Option<&'a str>,
     pub http_port: Option<i32>,
+    pub preferred_chain: Option<&'a str>,
+    /// An http:// proxy (else HTTPS_PROXY / ALL_PROXY, with NO_PROXY).
+    pub proxy: Option<&'a str>,
     pub timeout_sec: Option<i32>,
     pub web_root: Option<&'a str>,
     /// The -Acme* parameters that were given at all (even `-AcmeAgreeTos:$false`), by name:
@@ -261,11 +275,22 @@ impl Options {
             timeout: Duration::from_secs(timeout),
             ca_bundle,
             bundle_pem,
+            proxy: proxy_of(b)?,
+            preferred_chain: b
+                .preferred_chain
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
         })
     }
 
     fn http(&self) -> Result<Http, AcmeError> {
-        make_http(self.bundle_pem.as_deref(), self.ca_bundle.as_ref())
+        make_http(
+            self.bundle_pem.as_deref(),
+            self.ca_bundle.as_ref(),
+            request_timeout(self.timeout),
+            self.proxy.clone(),
+        )
     }
 }
 
@@ -292,12 +317,30 @@ fn read_bundle(
     Ok((Some(path), Some(pem)))
 }
 
-fn make_http(bundle_pem: Option<&[u8]>, path: Option<&PathBuf>) -> Result<Http, AcmeError> {
+/// One request's limit: 30 seconds, or half of -AcmeTimeoutSec when that is shorter (so that a
+/// silent CA is reported as that request's failure, naming the CA and the step, rather than as
+/// the whole order's timeout).
+fn request_timeout(whole: Duration) -> Duration {
+    client::REQUEST_TIMEOUT.min((whole / 2).max(Duration::from_secs(1)))
+}
+
+fn make_http(
+    bundle_pem: Option<&[u8]>,
+    path: Option<&PathBuf>,
+    timeout: Duration,
+    proxy: Option<proxy::Proxy>,
+) -> Result<Http, AcmeError> {
     let tls = client::tls_config(bundle_pem).map_err(|reason| AcmeError::CaBundleUnusable {
         path: path.cloned(),
         reason,
     })?;
-    Ok(Http::new(tls))
+    Ok(Http::through(tls, timeout, proxy))
+}
+
+/// -AcmeProxy, else the proxy of the environment; refused when it cannot be used.
+fn proxy_of(b: &AcmeArgs<'_>) -> Result<Option<proxy::Proxy>, AcmeError> {
+    proxy::Proxy::configured(b.proxy)
+        .map_err(|(value, why)| AcmeError::ProxyUnusable { value, why })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, AcmeError> {
@@ -343,11 +386,24 @@ struct NewHooks<'a, 'r> {
     req: &'a NewRequest<'r>,
     ca_bundle: Option<String>,
     request_id: Option<i64>,
+    validation_asked: bool,
 }
 
 impl Hooks for NewHooks<'_, '_> {
     fn verbose(&mut self, msg: String) {
         self.ctx.host.verbose(msg);
+    }
+
+    fn warning(&mut self, msg: String) {
+        self.ctx.host.warning(msg);
+    }
+
+    fn replace_account(&mut self, id: i64, url: &str, credentials: &str) -> Result<(), AcmeError> {
+        let now = self.ctx.now;
+        Ok(self.ctx.store()?.write(|tx| -> Result<(), StoreError> {
+            tx.replace_acme_account(id, url, credentials, now)?;
+            tx.commit()
+        })?)
     }
 
     fn load_account(
@@ -395,6 +451,10 @@ impl Hooks for NewHooks<'_, '_> {
         self.request_id = Some(id);
         Ok(id)
     }
+
+    fn validation_asked(&mut self) {
+        self.validation_asked = true;
+    }
 }
 
 /// Puts the subject first among the SANs of a request for an ACME CA: the CA decides the
@@ -438,6 +498,7 @@ pub fn order_certificate(
         req,
         ca_bundle: opts.ca_bundle.as_ref().map(|p| p.display().to_string()),
         request_id: None,
+        validation_asked: false,
     };
     let outcome = rt.block_on(async {
         let stop = interrupted()?;
@@ -465,11 +526,12 @@ pub fn order_certificate(
         challenges.stop();
         result
     });
-    let request_id = hooks.request_id;
+    let (request_id, resumable) = (hooks.request_id, hooks.validation_asked);
     let pem = outcome.map_err(|error| match request_id {
         Some(request_id) => AcmeError::Kept {
             request_id,
             error: Box::new(error),
+            resumable,
         },
         None => error,
     })?;
@@ -529,7 +591,12 @@ pub fn finish_pending(ctx: &mut Ctx, b: &AcmeArgs<'_>, id: Option<i64>) -> Resul
             .read(|tx| tx.acme_account_by_id(order.account_id))?
             .ok_or(AcmeError::AccountMissing { request_id: req.id })?;
         let (path, pem) = read_bundle(b, ctx, order.ca_bundle.as_deref())?;
-        let http = make_http(pem.as_deref(), path.as_ref())?;
+        let http = make_http(
+            pem.as_deref(),
+            path.as_ref(),
+            request_timeout(timeout),
+            proxy_of(b)?,
+        )?;
         ctx.host.verbose(format!(
             "Request {}: asking the CA about order {}.",
             req.id, order.order_url
