@@ -11,6 +11,7 @@ pub mod set;
 pub mod test_cert;
 pub mod test_config;
 pub mod topology;
+pub mod update;
 
 pub use crate::ops::{read_limited, Ctx, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 
@@ -77,6 +78,11 @@ pub static CMDLETS: &[Cmdlet] = &[
         reads_only: ALL,
     },
     Cmdlet {
+        def: &update::DEF,
+        exec: update::exec,
+        reads_only: NONE,
+    },
+    Cmdlet {
         def: &topology::PUBLISH_TOPOLOGY,
         exec: topology::publish,
         reads_only: NONE,
@@ -98,6 +104,7 @@ pub static DEFS: &[&CmdletDef] = &[
     &test_config::DEF,
     &export::DEF,
     &test_cert::DEF,
+    &update::DEF,
     &topology::PUBLISH_TOPOLOGY,
     &topology::GET_TOPOLOGY,
 ];

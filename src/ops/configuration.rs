@@ -63,6 +63,14 @@ pub enum Problem {
         use_: CertType,
         not_before: DateTime<Utc>,
     },
+    /// `-ExpiringWithinDays`: in service, expiring within the days given, no renewal staged.
+    ExpiringSoon {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        not_after: DateTime<Utc>,
+        days: i64,
+    },
     /// Names the published topology needs on `scope` that it does not cover.
     NamesMissing {
         thumbprint: String,
@@ -86,6 +94,7 @@ impl From<Problem> for CsError {
             Problem::WithoutKey { thumbprint: t, use_: u } => ("AssignedCertificateWithoutKey", format!("The certificate {t} assigned for the type \"{u}\" has no private key."), t),
             Problem::Expired { thumbprint: t, use_: u, scope, not_after } => ("AssignedCertificateExpired", format!("The certificate {t} assigned for the type \"{u}\" at {scope} expired on {}.", day(not_after)), t),
             Problem::NotYetValid { thumbprint: t, use_: u, not_before } => ("AssignedCertificateNotYetValid", format!("The certificate {t} assigned for the type \"{u}\" is not valid before {}.", day(not_before)), t),
+            Problem::ExpiringSoon { thumbprint: t, use_: u, scope, not_after, days } => ("AssignedCertificateExpiringSoon", format!("The certificate {t} assigned for the type \"{u}\" at {scope} expires on {}, within {days} days, and no renewal is staged. Run Update-CsCertificate (see docs/renewal.md).", day(not_after)), t),
             Problem::NamesMissing { thumbprint: t, use_: u, scope, missing } => ("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {t} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", missing.join(", ")), t),
         };
         CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(thumb)
@@ -132,7 +141,13 @@ fn missing_names<'a>(needed: &'a [String], dns_names: &[String]) -> Vec<&'a Stri
 
 /// Checks every assigned use at this computer and Global, in CertType order; `trusted_roots`:
 /// -TrustedRoot's paths. Each use gives error records and warnings, or an [`InOrder`] object.
-pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, ConfigurationError> {
+/// `expiring_within`: -ExpiringWithinDays (a certificate in service expiring within that many
+/// days with no renewal staged is an error record instead of a warning).
+pub fn check(
+    ctx: &mut Ctx,
+    trusted_roots: &[String],
+    expiring_within: Option<i64>,
+) -> Result<Vec<Outcome>, ConfigurationError> {
     let anchors = certs::trusted_roots(ctx, trusted_roots)?;
     let scopes = assign::scopes_for_reading(ctx, None);
     let mut outcomes = Vec::new();
@@ -144,6 +159,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
         let mut out = Vec::new();
         let pool = tx.certificate_pool()?;
         for (scope, u, st) in assign::states(tx, &scopes, now)? {
+            let staged = !st.staged.is_empty();
             let Some(cur) = st.current else { continue };
             let row = match certs::row_of(tx, &cur.thumbprint) {
                 Ok(r) => r,
@@ -170,7 +186,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
                 crate::pki::chain::check(&r.der, &p, anchors.as_deref())
             });
             out.push(Ok((
-                scope,
+                (scope, staged),
                 u,
                 cur.thumbprint,
                 row.map(|r| r.key_pkcs8.is_some()),
@@ -181,7 +197,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
         Ok(out)
     })?;
     for item in checked {
-        let (scope, u, thumb, has_key, parsed, chain) = match item {
+        let ((scope, staged), u, thumb, has_key, parsed, chain) = match item {
             Ok(v) => v,
             Err(e) => {
                 outcomes.push(Outcome::Problem(Problem::Unreadable(e)));
@@ -226,6 +242,17 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
                     use_: u,
                     scope: scope.clone(),
                     not_after: na,
+                }));
+                ok = false;
+            } else if let Some(days) =
+                expiring_within.filter(|d| !staged && na - now < chrono::Duration::days(*d))
+            {
+                outcomes.push(Outcome::Problem(Problem::ExpiringSoon {
+                    thumbprint: thumb.clone(),
+                    use_: u,
+                    scope: scope.clone(),
+                    not_after: na,
+                    days,
                 }));
                 ok = false;
             } else if na - now < chrono::Duration::days(EXPIRY_WARNING_DAYS) {

@@ -23,7 +23,9 @@ pub mod configuration;
 mod ctx;
 pub mod export;
 pub mod import;
+pub mod renewal;
 pub mod request;
+pub mod source;
 pub mod topology;
 
 pub use certs::{read_limited, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};

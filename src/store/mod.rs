@@ -4,9 +4,11 @@
 //! assignments of certificates to uses per scope, and the published topology.
 
 mod acme;
+mod renewal;
 mod schema;
 
 pub use acme::{AcmeAccountRow, AcmeOrderRow};
+pub use renewal::{CertSource, RenewalState, SourceKind, SourceSettings};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};

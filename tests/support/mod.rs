@@ -10,6 +10,8 @@
 //! - `lifecycle`: the lifecycle lab (`Lab`) and the test-owned shapes of cscert's objects
 //! - `hardening`: the hardening/fuzz/crash lab (`H`) and direct looks into the store
 //! - `xmpp`: prosody and `openssl s_client` helpers, Test-CsCertificate's object
+//! - `ari`: a scripted ACME renewalInfo endpoint (a TLS proxy in front of pebble)
+//! - `pebble`: a pebble + challtestsrv pair (`Pebble`), the ACME server of the ACME and renewal tests
 
 #![allow(dead_code)] // each test crate uses a different part of this library
 
@@ -47,10 +49,12 @@ macro_rules! lab {
     };
 }
 
+pub mod ari;
 pub mod binder;
 pub mod ca;
 pub mod hardening;
 pub mod lifecycle;
+pub mod pebble;
 pub mod xmpp;
 
 pub use ca::TestCa;

@@ -215,8 +215,15 @@ pub async fn order(
 ) -> Result<String, AcmeError> {
     let (account, account_id) = account(opts, http, hooks).await?;
     let ids: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
+    let mut new_order = NewOrder::new(&ids);
+    if let Some((aki, serial)) = opts.replaces.as_deref().and_then(|r| r.split_once('.')) {
+        new_order = new_order.replaces(instant_acme::CertificateIdentifier {
+            authority_key_identifier: aki.into(),
+            serial: serial.into(),
+        });
+    }
     let mut order = account
-        .new_order(&NewOrder::new(&ids))
+        .new_order(&new_order)
         .await
         .map_err(|e| acme_error(e, http, &format!("the order for {}", names.join(", "))))?;
     let request_id = hooks.order_created(account_id, order.url())?;

@@ -2,6 +2,7 @@
 //! (RFC 8555) with instant-acme. The async code stays inside this module: a current-thread
 //! tokio runtime is built only when an ACME request runs, so every other cmdlet starts as before.
 
+pub mod ari;
 mod challenge;
 mod client;
 mod error;
@@ -61,6 +62,8 @@ pub struct Options {
     pub timeout: Duration,
     pub ca_bundle: Option<PathBuf>,
     bundle_pem: Option<Vec<u8>>,
+    /// The ARI identifier (RFC 9773) of the certificate a renewal replaces, sent in the order.
+    pub replaces: Option<String>,
 }
 
 /// Whether a -CA value names an ACME directory (a URL) rather than a lab CA or AD CS.
@@ -261,6 +264,7 @@ impl Options {
             timeout: Duration::from_secs(timeout),
             ca_bundle,
             bundle_pem,
+            replaces: None,
         })
     }
 
