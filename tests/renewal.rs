@@ -287,7 +287,8 @@ fn two_runs_at_once_renew_a_use_once() {
     let (lab, _ca, old) = front_end();
     let spawn = || {
         let mut c = lab.command(&["Update-CsCertificate", "-Force"]);
-        c.env("CSCERT_NOW", DAY_61);
+        c.env("CSCERT_NOW", DAY_61)
+            .stdout(std::process::Stdio::null());
         c.spawn().unwrap()
     };
     let runs: Vec<_> = (0..3).map(|_| spawn()).collect();
@@ -510,7 +511,19 @@ fn export_without_a_password_renews_nothing() {
 
 #[test]
 fn expiring_within_days_fails_the_gate_until_a_renewal_is_staged() {
-    let (lab, _ca, _old) = front_end();
+    let (lab, ca, _old) = front_end();
+    // An A/V authentication certificate too: its renewal is staged, not in service at once.
+    let av = lab.issue(&ca, T0, "AudioVideoAuthentication", Some(90));
+    lab.ok_at(
+        T0,
+        &[
+            "Set-CsCertificate",
+            "-Type",
+            "AudioVideoAuthentication",
+            "-Thumbprint",
+            &av,
+        ],
+    );
     let gate = |now: &str| {
         lab.run_at(
             now,
@@ -531,7 +544,19 @@ fn expiring_within_days_fails_the_gate_until_a_renewal_is_staged() {
     // Without the parameter: the documented warning, exit 0.
     let r = lab.run_at(DAY_59, &["Test-CsCertificateConfiguration"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // Renewed: in order again.
-    update(&lab, DAY_61, &[]).0.assert_code(0);
-    assert_eq!(gate(DAY_61).code, 0);
+    // Renewed: the web uses at once, A/V staged 8 hours ahead (the old one serves until then,
+    // 30 days from expiry, but its renewal is staged): in order again.
+    let (r, rows) = update(&lab, DAY_61, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let staged = rows
+        .iter()
+        .find(|r| r.use_name == "AudioVideoAuthentication")
+        .unwrap();
+    assert_eq!(staged.status, "Staged");
+    assert_eq!(
+        staged.effective_time.as_deref(),
+        Some("2026-03-03T08:00:00Z")
+    );
+    let r = gate(DAY_61);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -34,19 +34,21 @@ enum Made {
 }
 
 /// The uses of `g` that still show its certificate (another run may have renewed them while
-/// this one waited for the lock).
-fn still_shown(ctx: &mut Ctx, g: &Group) -> Result<Vec<CertType>, UpdateError> {
+/// this one waited for the lock), and the certificate the others show now.
+fn still_shown(ctx: &mut Ctx, g: &Group) -> Result<(Vec<CertType>, Option<String>), UpdateError> {
     let now = ctx.now;
     let scopes = [g.scope.clone()];
     let states = ctx.store()?.read(|tx| assign::states(tx, &scopes, now))?;
-    Ok(states
-        .into_iter()
-        .filter(|(_, u, st)| {
-            g.uses.contains(u)
-                && assign::shown(st).is_some_and(|(s, _)| s.thumbprint == g.thumbprint)
-        })
-        .map(|(_, u, _)| u)
-        .collect())
+    let mut same = Vec::new();
+    let mut other = None;
+    for (_, u, st) in states.iter().filter(|(_, u, _)| g.uses.contains(u)) {
+        match assign::shown(st) {
+            Some((s, _)) if s.thumbprint == g.thumbprint => same.push(*u),
+            Some((s, _)) => other = Some(s.thumbprint.clone()),
+            None => {}
+        }
+    }
+    Ok((same, other))
 }
 
 /// Renews one due group (the caller holds the renewal lock).
@@ -57,9 +59,14 @@ pub fn renew_group(
     d: Decision,
 ) -> Result<Vec<Renewal>, UpdateError> {
     let before = g.uses.clone();
-    g.uses = still_shown(ctx, &g)?;
+    let (uses, now_shown) = still_shown(ctx, &g)?;
+    g.uses = uses;
     if g.uses.is_empty() {
-        let moved = Group { uses: before, ..g };
+        let moved = Group {
+            uses: before,
+            thumbprint: now_shown.unwrap_or(g.thumbprint),
+            scope: g.scope,
+        };
         return Ok(plan::rows(
             &moved,
             Status::NotDue,
