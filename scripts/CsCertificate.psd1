@@ -16,6 +16,7 @@
         'Test-CsCertificateConfiguration',
         'Export-CsCertificate',
         'Test-CsCertificate',
+        'Update-CsCertificate',
         'Publish-CsTopology',
         'Get-CsTopology',
         'Set-CsCertificateStorePassword'

@@ -365,3 +365,63 @@ fn ari_window_is_followed_cached_for_its_retry_after_and_replaces_is_sent() {
     assert!(orders[0].get("replaces").is_none());
     assert_eq!(orders[1]["replaces"], id.as_str());
 }
+
+#[test]
+fn a_run_killed_after_the_ca_issued_is_finished_without_a_second_order() {
+    if !peers_present("a_run_killed_after_the_ca_issued") {
+        return;
+    }
+    let pb = Pebble::start(false);
+    let (old, not_after) = edge(&pb, None);
+    let now = iso(not_after - Duration::days(10));
+    // -Confirm asks before issuing and again before assigning: yes to the first, then SIGKILL
+    // while the run waits at the second.
+    let mut c = pb.sb.command(&["Update-CsCertificate", "-Confirm"]);
+    c.env("CSCERT_NOW", &now)
+        .env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::{Read, Write};
+    child.stdin.as_mut().unwrap().write_all(b"Y\n").unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("Assign certificate") {
+        let n = err.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the run ended before assigning:\n{seen}\n{}",
+            pb.logs()
+        );
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(pb.count("/finalize-order/"), 2, "issued: {}", pb.logs());
+    let get = pb
+        .cscert_env(&["Get-CsCertificate"], &[("CSCERT_NOW", &now)])
+        .lines();
+    assert!(
+        get.iter().all(|g| g["Thumbprint"] == old.as_str()),
+        "nothing assigned yet"
+    );
+    // The next run assigns the certificate the CA issued; it orders nothing.
+    let (r, rows) = update(&pb, &now, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        pb.count("/finalize-order/"),
+        2,
+        "not ordered twice: {}",
+        pb.logs()
+    );
+    let new = rows[0]["Thumbprint"].as_str().unwrap();
+    assert_ne!(new, old);
+    assert!(rows[0]["Reason"]
+        .as_str()
+        .unwrap()
+        .contains("an earlier run began"));
+    assert_eq!(row(&rows, "AudioVideoAuthentication")["Status"], "Staged");
+    assert_eq!(row(&rows, "AccessEdgeExternal")["Status"], "Renewed");
+}
