@@ -6,13 +6,13 @@
 
 mod support;
 
-use support::pebble::{peers_present, run, Pebble, EAB_HMAC, EAB_KID, EDGE_DOMAINS, EDGE_SANS};
-use support::{free_port, Run, Sandbox, EDGE_USES};
+use support::pebble::{peers_present, run, Pebble, EAB_HMAC, EAB_KID, EDGE_SANS};
+use support::{free_port, EDGE_USES};
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// SAN lists compared as sets: the order of -DomainName names is the request pipeline's business.

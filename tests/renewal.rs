@@ -560,3 +560,82 @@ fn expiring_within_days_fails_the_gate_until_a_renewal_is_staged() {
     let r = gate(DAY_61);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn a_renewal_takes_the_names_the_published_topology_now_computes_and_says_so() {
+    let lab = Lab::new();
+    let ca = lab.make_ca("ca", "Contoso Renewal CA", 3650);
+    let edge = "Edge.contoso.com";
+    // Issued before the topology was published, with one name only.
+    let c: Stored = lab
+        .ok_at(
+            T0,
+            &[
+                "Request-CsCertificate",
+                "-New",
+                "-Type",
+                "AccessEdgeExternal",
+                "-ComputerFqdn",
+                edge,
+                "-DomainName",
+                "sip.contoso.com",
+                "-PrivateKeyExportable",
+                "True",
+                "-CA",
+                &ca.dir_s(),
+                "-ValidityDays",
+                "90",
+            ],
+        )
+        .one();
+    lab.ok_at(
+        T0,
+        &[
+            "Set-CsCertificate",
+            "-Identity",
+            edge,
+            "-Type",
+            "AccessEdgeExternal",
+            "-Thumbprint",
+            &c.thumbprint,
+        ],
+    );
+    let topo = format!(
+        "{}/tests/fixtures/topology/single-edge.published.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    lab.ok(&["Publish-CsTopology", "-FileName", &topo, "-Force"]);
+    // What the request pipeline computes for that use on that computer now.
+    lab.ok(&[
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        "AccessEdgeExternal",
+        "-ComputerFqdn",
+        edge,
+        "-Output",
+        "now.req",
+    ]);
+    let wanted = lab.openssl(&["req", "-in", "now.req", "-noout", "-ext", "subjectAltName"]);
+    let (r, rows) = update(&lab, DAY_61, &["-Identity", edge]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(rows[0].status, "Renewed", "{rows:?}");
+    assert!(
+        rows[0].reason.contains("the published topology now names"),
+        "{}",
+        rows[0].reason
+    );
+    assert!(
+        r.stderr.contains("WARNING:") && r.stderr.contains("the topology's names"),
+        "{}",
+        r.stderr
+    );
+    let new = rows[0].thumbprint.clone().unwrap();
+    let text = cert_text(&lab, &new);
+    let sans = wanted.lines().nth(1).unwrap().trim().to_string();
+    assert!(text.contains(&sans), "{sans} not in:\n{text}");
+    assert_ne!(
+        sans, "DNS:sip.contoso.com",
+        "the topology names more than the old certificate"
+    );
+}
