@@ -37,41 +37,44 @@ const WEB_USES: &str = "Default,WebServicesInternal,WebServicesExternal";
 fn front_end() -> (Lab, TestCa, String) {
     let lab = Lab::new();
     let ca = lab.make_ca("ca", "Contoso Renewal CA", 3650);
-    let ca_dir = ca.dir_s();
-    let c: Stored = lab
-        .ok_at(
-            T0,
-            &[
-                "Request-CsCertificate",
-                "-New",
-                "-Type",
-                WEB_USES,
-                "-ComputerFqdn",
-                COMPUTER,
-                "-DomainName",
-                "pool.contoso.com, meet.contoso.com",
-                "-KeySize",
-                "3072",
-                "-PrivateKeyExportable",
-                "True",
-                "-CA",
-                &ca_dir,
-                "-ValidityDays",
-                "90",
-            ],
-        )
-        .one();
+    let names = "pool.contoso.com, meet.contoso.com";
+    let t = issue_90(&lab, &ca, WEB_USES, COMPUTER, names, &["-KeySize", "3072"]);
     lab.ok_at(
         T0,
-        &[
-            "Set-CsCertificate",
-            "-Type",
-            WEB_USES,
-            "-Thumbprint",
-            &c.thumbprint,
-        ],
+        &["Set-CsCertificate", "-Type", WEB_USES, "-Thumbprint", &t],
     );
-    (lab, ca, c.thumbprint)
+    (lab, ca, t)
+}
+
+/// A 90-day certificate issued by the lab CA at T0 (exportable key); its thumbprint.
+fn issue_90(
+    lab: &Lab,
+    ca: &TestCa,
+    uses: &str,
+    computer: &str,
+    names: &str,
+    extra: &[&str],
+) -> String {
+    let ca_dir = ca.dir_s();
+    let mut args = vec![
+        "Request-CsCertificate",
+        "-New",
+        "-Type",
+        uses,
+        "-ComputerFqdn",
+        computer,
+        "-DomainName",
+        names,
+        "-PrivateKeyExportable",
+        "True",
+        "-CA",
+        &ca_dir,
+        "-ValidityDays",
+        "90",
+    ];
+    args.extend_from_slice(extra);
+    let c: Stored = lab.ok_at(T0, &args).one();
+    c.thumbprint
 }
 
 fn update(lab: &Lab, now: &str, extra: &[&str]) -> (Run, Vec<Renewal>) {
@@ -247,23 +250,8 @@ fn a_run_killed_between_issue_and_assign_is_finished_by_the_next_run() {
     // -Confirm asks before issuing and again before assigning: answer the first, then kill the
     // process while it waits at the second (a real SIGKILL between the two).
     let mut c = lab.command(&["Update-CsCertificate", "-Confirm"]);
-    c.env("CSCERT_NOW", DAY_61)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use std::io::{Read, Write};
-    child.stdin.as_mut().unwrap().write_all(b"Y\n").unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    while !seen.contains("Assign certificate") {
-        let n = err.read(&mut buf).unwrap();
-        assert!(n > 0, "the run ended before assigning:\n{seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    c.env("CSCERT_NOW", DAY_61);
+    let seen = kill_at(c, b"Y\n", "Assign certificate");
     assert_eq!(stored_certificates(&lab), 2, "issued once:\n{seen}");
     for a in lab.get_at(DAY_61, &[]) {
         assert_eq!(a.thumbprint, old, "nothing assigned yet");
@@ -567,27 +555,14 @@ fn a_renewal_takes_the_names_the_published_topology_now_computes_and_says_so() {
     let ca = lab.make_ca("ca", "Contoso Renewal CA", 3650);
     let edge = "Edge.contoso.com";
     // Issued before the topology was published, with one name only.
-    let c: Stored = lab
-        .ok_at(
-            T0,
-            &[
-                "Request-CsCertificate",
-                "-New",
-                "-Type",
-                "AccessEdgeExternal",
-                "-ComputerFqdn",
-                edge,
-                "-DomainName",
-                "sip.contoso.com",
-                "-PrivateKeyExportable",
-                "True",
-                "-CA",
-                &ca.dir_s(),
-                "-ValidityDays",
-                "90",
-            ],
-        )
-        .one();
+    let old = issue_90(
+        &lab,
+        &ca,
+        "AccessEdgeExternal",
+        edge,
+        "sip.contoso.com",
+        &[],
+    );
     lab.ok_at(
         T0,
         &[
@@ -597,7 +572,7 @@ fn a_renewal_takes_the_names_the_published_topology_now_computes_and_says_so() {
             "-Type",
             "AccessEdgeExternal",
             "-Thumbprint",
-            &c.thumbprint,
+            &old,
         ],
     );
     let topo = format!(

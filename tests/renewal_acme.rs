@@ -378,27 +378,8 @@ fn a_run_killed_after_the_ca_issued_is_finished_without_a_second_order() {
     // while the run waits at the second.
     let mut c = pb.sb.command(&["Update-CsCertificate", "-Confirm"]);
     c.env("CSCERT_NOW", &now)
-        .env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use std::io::{Read, Write};
-    child.stdin.as_mut().unwrap().write_all(b"Y\n").unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    while !seen.contains("Assign certificate") {
-        let n = err.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "the run ended before assigning:\n{seen}\n{}",
-            pb.logs()
-        );
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+        .env("CSCERT_ACME_HTTP_ADDRESS", "127.0.0.1");
+    support::kill_at(c, b"Y\n", "Assign certificate");
     assert_eq!(pb.count("/finalize-order/"), 2, "issued: {}", pb.logs());
     let get = pb
         .cscert_env(&["Get-CsCertificate"], &[("CSCERT_NOW", &now)])
