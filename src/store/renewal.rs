@@ -135,6 +135,58 @@ impl Tx<'_> {
         )
     }
 
+    /// Every recorded source (one query: a run over many certificates reads them at once).
+    pub fn cert_sources(&self) -> StoreResult<Vec<CertSource>> {
+        let mut st = self.0.prepare(
+            "SELECT thumbprint, kind, settings, renews, created FROM cert_sources ORDER BY created DESC, rowid DESC",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(thumbprint, kind, settings, renews, created)| {
+                Some(CertSource {
+                    thumbprint,
+                    kind: SourceKind::parse(&kind)?,
+                    settings: serde_json::from_str(&settings).ok()?,
+                    renews,
+                    created: parse_ts(&created),
+                })
+            })
+            .collect())
+    }
+
+    /// Every certificate's renewal state, by thumbprint.
+    pub fn renewal_states(&self) -> StoreResult<std::collections::HashMap<String, RenewalState>> {
+        let mut st = self.0.prepare(
+            "SELECT thumbprint, ari_start, ari_end, ari_moment, ari_next_check, offline_request_id FROM renewal_state",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    RenewalState {
+                        ari_start: opt_parse(r.get(1)?),
+                        ari_end: opt_parse(r.get(2)?),
+                        ari_moment: opt_parse(r.get(3)?),
+                        ari_next_check: opt_parse(r.get(4)?),
+                        offline_request_id: r.get(5)?,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// The certificates issued to renew `thumbprint`, newest first.
     pub fn renewals_of(&self, thumbprint: &str) -> StoreResult<Vec<String>> {
         let mut st = self.0.prepare_cached(

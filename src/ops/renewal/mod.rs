@@ -191,8 +191,9 @@ pub fn update(ctx: &mut Ctx, a: &UpdateArgs<'_>) -> Result<Vec<Renewal>, UpdateE
     let groups = plan::groups(ctx, a)?;
     let mut out = Vec::new();
     let mut lock = None;
-    for g in groups {
-        let facts = match plan::facts(ctx, &g)? {
+    let all = plan::all_facts(ctx, &groups)?;
+    for (g, facts) in groups.into_iter().zip(all) {
+        let facts = match facts {
             Ok(f) => f,
             Err(reason) => {
                 out.extend(plan::rows(&g, Status::Failed, None, reason));

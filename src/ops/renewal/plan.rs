@@ -7,8 +7,9 @@ use super::{Renewal, Status, UpdateArgs, UpdateError};
 use crate::model::{join_uses, CertType};
 use crate::ops::acme::ari;
 use crate::ops::{assign, Ctx};
-use crate::store::{CertRow, CertSource, RenewalState, SourceKind};
+use crate::store::{AssignmentRow, CertRow, CertSource, RenewalState, SourceKind};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap};
 
 /// The uses at one scope that show one certificate (they are renewed together).
 #[derive(Debug, Clone)]
@@ -56,23 +57,35 @@ pub fn lifetime_renew_after(not_before: DateTime<Utc>, not_after: DateTime<Utc>)
 }
 
 /// The groups of the chosen scopes: per scope, the certificate each use shows (a staged one
-/// counts: its use is already renewed), uses in CertType order.
+/// counts: its use is already renewed), uses in CertType order. The assignments are read in one
+/// query and resolved here, so a run over a thousand computers stays cheap.
 pub fn groups(ctx: &mut Ctx, a: &UpdateArgs<'_>) -> Result<Vec<Group>, UpdateError> {
     let now = ctx.now;
-    let scopes: Vec<String> = if a.all {
-        let rows = ctx.store()?.read(|tx| tx.assignments(None))?;
-        let mut s: Vec<String> = rows.into_iter().map(|r| r.scope).collect();
-        s.dedup_by(|x, y| x.eq_ignore_ascii_case(y));
-        s
-    } else {
-        assign::scopes_for_reading(ctx, a.identity)
-    };
-    let states = ctx.store()?.read(|tx| assign::states(tx, &scopes, now))?;
+    let scopes = (!a.all).then(|| assign::scopes_for_reading(ctx, a.identity));
+    let rows = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
+        Ok(match &scopes {
+            None => tx.assignments(None)?,
+            Some(scopes) => {
+                let mut rows = Vec::new();
+                for s in scopes {
+                    rows.extend(tx.assignments(Some(s))?);
+                }
+                rows
+            }
+        })
+    })?;
+    let mut by_use: BTreeMap<(String, CertType), Vec<AssignmentRow>> = BTreeMap::new();
+    for r in rows {
+        if let Some(u) = CertType::parse(&r.use_name) {
+            by_use.entry((r.scope.clone(), u)).or_default().push(r);
+        }
+    }
     let mut out: Vec<Group> = Vec::new();
-    for (scope, u, st) in states {
+    for ((scope, u), rows) in by_use {
         if !a.uses.is_empty() && !a.uses.contains(&u) {
             continue;
         }
+        let st = assign::resolve(&rows, now);
         let Some((shown, _)) = assign::shown(&st) else {
             continue;
         };
@@ -91,26 +104,79 @@ pub fn groups(ctx: &mut Ctx, a: &UpdateArgs<'_>) -> Result<Vec<Group>, UpdateErr
     Ok(out)
 }
 
-/// The store's facts about a group's certificate; `Err(reason)` when it cannot be read.
-pub fn facts(ctx: &mut Ctx, g: &Group) -> Result<Result<Facts, String>, UpdateError> {
-    let found = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
-        let Some(row) = tx.certificate(&g.thumbprint)? else {
-            return Ok(None);
-        };
-        let source = tx.cert_source(&g.thumbprint)?;
-        let state = tx.renewal_state(&g.thumbprint)?;
-        let renewed_by = tx.renewals_of(&g.thumbprint)?;
-        Ok(Some((row, source, state, renewed_by)))
+/// The facts of every group, read in a handful of queries.
+pub fn all_facts(
+    ctx: &mut Ctx,
+    groups: &[Group],
+) -> Result<Vec<Result<Facts, String>>, UpdateError> {
+    let (mut certs, sources, mut states) = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
+        let certs: HashMap<String, CertRow> = tx
+            .certificates()?
+            .into_iter()
+            .map(|c| (c.thumbprint.clone(), c))
+            .collect();
+        Ok((certs, tx.cert_sources()?, tx.renewal_states()?))
     })?;
-    let Some((row, source, state, renewed_by)) = found else {
-        return Ok(Err(format!(
+    let mut renewed_by: HashMap<String, Vec<String>> = HashMap::new();
+    for s in &sources {
+        if let Some(old) = &s.renews {
+            renewed_by
+                .entry(old.clone())
+                .or_default()
+                .push(s.thumbprint.clone());
+        }
+    }
+    let mut sources: HashMap<String, CertSource> = sources
+        .into_iter()
+        .map(|s| (s.thumbprint.clone(), s))
+        .collect();
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let t = &g.thumbprint;
+            let row = certs.remove(t);
+            let (source, state) = (sources.remove(t), states.remove(t).unwrap_or_default());
+            build(
+                g,
+                row,
+                source,
+                state,
+                renewed_by.remove(t).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// The store's facts about one group's certificate, read again (under the renewal lock).
+pub fn facts(ctx: &mut Ctx, g: &Group) -> Result<Result<Facts, String>, UpdateError> {
+    let (row, source, state, renewed_by) = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
+        Ok((
+            tx.certificate(&g.thumbprint)?,
+            tx.cert_source(&g.thumbprint)?,
+            tx.renewal_state(&g.thumbprint)?,
+            tx.renewals_of(&g.thumbprint)?,
+        ))
+    })?;
+    Ok(build(g, row, source, state, renewed_by))
+}
+
+/// Facts from what the store holds; `Err(reason)` when the certificate is missing or unreadable.
+fn build(
+    g: &Group,
+    row: Option<CertRow>,
+    source: Option<CertSource>,
+    state: RenewalState,
+    renewed_by: Vec<String>,
+) -> Result<Facts, String> {
+    let Some(row) = row else {
+        return Err(format!(
             "the assigned certificate {} is not in the store",
             g.thumbprint
-        )));
+        ));
     };
     // Only the validity is read here: a run with nothing due stays cheap over many certificates.
     use x509_parser::prelude::FromDer;
-    let validity = x509_parser::certificate::X509Certificate::from_der(&row.der)
+    let (not_before, not_after) = x509_parser::certificate::X509Certificate::from_der(&row.der)
         .map(|(_, c)| {
             let v = c.validity();
             let at = |t: &x509_parser::time::ASN1Time| {
@@ -118,15 +184,15 @@ pub fn facts(ctx: &mut Ctx, g: &Group) -> Result<Result<Facts, String>, UpdateEr
             };
             (at(&v.not_before), at(&v.not_after))
         })
-        .map_err(|e| format!("the stored certificate cannot be read: {e}"));
-    Ok(validity.map(|(not_before, not_after)| Facts {
+        .map_err(|e| format!("the stored certificate cannot be read: {e}"))?;
+    Ok(Facts {
         row,
         not_before,
         not_after,
         source,
         state,
         renewed_by,
-    }))
+    })
 }
 
 /// The renewal window the CA suggests (RFC 9773), from the store while its Retry-After has not
