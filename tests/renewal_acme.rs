@@ -406,3 +406,45 @@ fn a_run_killed_after_the_ca_issued_is_finished_without_a_second_order() {
     assert_eq!(row(&rows, "AudioVideoAuthentication")["Status"], "Staged");
     assert_eq!(row(&rows, "AccessEdgeExternal")["Status"], "Renewed");
 }
+
+#[test]
+fn all_leaves_another_computers_http01_certificate_with_the_reason() {
+    if !peers_present("all_leaves_another_computers_http01_certificate") {
+        return;
+    }
+    let pb = Pebble::start(false);
+    let (old, not_after) = edge(&pb, None);
+    // The same certificate assigned on another Edge server too.
+    let other = "edge02.contoso.com";
+    pb.cscert_ok(&[
+        "Set-CsCertificate",
+        "-Identity",
+        other,
+        "-Type",
+        "AccessEdgeExternal",
+        "-Thumbprint",
+        &old,
+    ]);
+    let now = iso(not_after - Duration::days(10));
+    let (r, rows) = update(&pb, &now, &["-All"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let theirs: Vec<_> = rows.iter().filter(|r| r["Identity"] == other).collect();
+    assert_eq!(theirs.len(), 1, "{rows:?}");
+    assert_eq!(theirs[0]["Status"], "Failed");
+    let reason = theirs[0]["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("checks http-01 on {other} itself")),
+        "{reason}"
+    );
+    // This computer's uses were renewed; the other keeps its certificate.
+    let mine: Vec<_> = rows
+        .iter()
+        .filter(|r| r["Identity"] == "sip.contoso.com")
+        .collect();
+    assert!(
+        mine.iter()
+            .all(|r| r["Status"] == "Renewed" || r["Status"] == "Staged"),
+        "{mine:?}"
+    );
+    assert_eq!(pb.count("/finalize-order/"), 2);
+}

@@ -109,7 +109,7 @@ pub fn all_facts(
     ctx: &mut Ctx,
     groups: &[Group],
 ) -> Result<Vec<Result<Facts, String>>, UpdateError> {
-    let (mut certs, sources, mut states) = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
+    let (certs, sources, states) = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
         let certs: HashMap<String, CertRow> = tx
             .certificates()?
             .into_iter()
@@ -126,7 +126,7 @@ pub fn all_facts(
                 .push(s.thumbprint.clone());
         }
     }
-    let mut sources: HashMap<String, CertSource> = sources
+    let sources: HashMap<String, CertSource> = sources
         .into_iter()
         .map(|s| (s.thumbprint.clone(), s))
         .collect();
@@ -134,15 +134,11 @@ pub fn all_facts(
         .iter()
         .map(|g| {
             let t = &g.thumbprint;
-            let row = certs.remove(t);
-            let (source, state) = (sources.remove(t), states.remove(t).unwrap_or_default());
-            build(
-                g,
-                row,
-                source,
-                state,
-                renewed_by.remove(t).unwrap_or_default(),
-            )
+            // One certificate may be assigned at several scopes: each group gets its copy.
+            let row = certs.get(t).cloned();
+            let (source, state) = (sources.get(t).cloned(), states.get(t).cloned());
+            let renewals = renewed_by.get(t).cloned().unwrap_or_default();
+            build(g, row, source, state.unwrap_or_default(), renewals)
         })
         .collect())
 }
