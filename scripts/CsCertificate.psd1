@@ -17,6 +17,7 @@
         'Export-CsCertificate',
         'Test-CsCertificate',
         'Revoke-CsCertificate',
+        'Update-CsCertificate',
         'Publish-CsTopology',
         'Get-CsTopology',
         'Update-CsCertificateStorePassword',

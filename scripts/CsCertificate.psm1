@@ -108,6 +108,7 @@ $script:CsCertSpec = @{
         Type = 'List'
     }
     'Test-CsCertificateConfiguration' = [ordered]@{
+        ExpiringWithinDays = 'Int'
         Report = 'Path'
         TrustedRoot = 'List'
     }
@@ -137,6 +138,21 @@ $script:CsCertSpec = @{
         Force = 'Switch'
         Reason = 'Str'
         Thumbprint = 'Str'
+    }
+    'Update-CsCertificate' = [ordered]@{
+        All = 'Switch'
+        ComputerFqdn = 'Str'
+        DeployHook = 'Str'
+        ExportPath = 'Str'
+        Force = 'Switch'
+        Identity = 'Str'
+        RandomDelaySec = 'Int'
+        RenewBeforeDays = 'Int'
+        RenewNow = 'Switch'
+        Report = 'Path'
+        RequestPath = 'Str'
+        RollDelay = 'Int'
+        Type = 'List'
     }
     'Publish-CsTopology' = [ordered]@{
         FileName = 'Path'
@@ -1196,6 +1212,9 @@ Checks the assigned certificates: missing, expired, expiring within 30 days, or 
 .DESCRIPTION
 Returns one object per assigned use that is in order (Use, Status: Passed, or Warning when it expires within 30 days; Thumbprint); problems are reported as errors and warnings, and a last line sums up how many uses passed and failed.
 
+.PARAMETER ExpiringWithinDays
+[cscert] A gate for CI: an assigned certificate in service that expires within this many days, with no renewal staged, is an error (exit 3) instead of a warning.
+
 .PARAMETER Report
 Write an HTML report of the result to this file.
 
@@ -1212,6 +1231,11 @@ Test-CsCertificateConfiguration -TrustedRoot ./roots
 
 Also checks that every chain ends at a root in ./roots.
 
+.EXAMPLE
+Test-CsCertificateConfiguration -ExpiringWithinDays 14
+
+Fails (exit 3) when a certificate in service expires within 14 days and no renewal is staged.
+
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
 
@@ -1221,6 +1245,9 @@ Generated from cscert's parameter table; `cscert Test-CsCertificateConfiguration
     [CmdletBinding(DefaultParameterSetName = 'Default')]
     [OutputType([psobject])]
     param(
+        [Parameter(ParameterSetName = 'Default')]
+        [int] $ExpiringWithinDays,
+
         [Parameter(ParameterSetName = 'Default')]
         [string] $Report,
 
@@ -1521,6 +1548,146 @@ Generated from cscert's parameter table; `cscert Revoke-CsCertificate -?` shows 
     }
 }
 
+function Update-CsCertificate {
+<#
+.SYNOPSIS
+Renews the assigned certificates that are due, from the CA that issued them, and assigns them the way Lync needs.
+
+.DESCRIPTION
+Certificates whose uses share one certificate are renewed once. Due: inside the ACME CA's renewal window (RFC 9773 renewalInfo), else when less than a third of the lifetime remains, or -RenewBeforeDays. The new certificate comes from the source recorded when the old one was issued (ACME directory and account, or lab CA), with a new key of the same algorithm and size and the same names (the published topology's, when it now computes others); an imported certificate gets one offline request. AudioVideoAuthentication and OAuthTokenIssuer are staged with -Roll (effective 8 and 24 hours ahead, Microsoft's lead times; -RollDelay), the other uses are set at once with the old certificate as previous. Exit 0: nothing failed and nothing needs a person; 1: a renewal or its hook failed; 3: a renewal waits for a person (an offline request). See docs/renewal.md.
+This cmdlet is cscert's own; no Lync Server cmdlet has this name.
+
+.PARAMETER All
+Every computer's assigned certificates in the store (labs, fleets).
+
+.PARAMETER ComputerFqdn
+The computer whose certificates are renewed (default this computer and the global scope).
+
+.PARAMETER DeployHook
+A command run once per renewed certificate after it is assigned, with CSCERT_THUMBPRINT, CSCERT_PREVIOUS_THUMBPRINT, CSCERT_USES, CSCERT_IDENTITY, CSCERT_STATUS, CSCERT_EFFECTIVE_TIME, CSCERT_NOT_AFTER and CSCERT_PFX_PATH in its environment (and no cscert secret).
+
+.PARAMETER ExportPath
+A folder: each renewed certificate is written there as <Thumbprint>.pfx (password from $env:CSCERT_PASSWORD, owner-only) before the hook runs.
+
+.PARAMETER Force
+Do not ask (a timer passes it). It never means renew now: see -RenewNow.
+
+.PARAMETER Identity
+Global, or a computer (default this computer and the global scope).
+
+.PARAMETER RandomDelaySec
+Wait a random number of seconds up to this before starting (for cron; systemd timers have RandomizedDelaySec).
+
+.PARAMETER RenewBeforeDays
+Also due when the certificate expires within this many days.
+
+.PARAMETER RenewNow
+Renew the chosen certificates now, due or not.
+
+.PARAMETER Report
+Write an HTML report of what was done to this file.
+
+.PARAMETER RequestPath
+The folder offline requests for imported certificates are written to (default the current folder).
+
+.PARAMETER RollDelay
+Hours from now to the effective date of a staged use (default 8 for AudioVideoAuthentication, 24 for OAuthTokenIssuer).
+
+.PARAMETER Type
+Only these uses.
+Values: Default, WebServicesInternal, WebServicesExternal, Internal, External, AccessEdgeExternal, DataEdgeExternal, AudioVideoAuthentication, XmppServer, OAuthTokenIssuer, iPhoneAPNService, iPadAPNService, MPNService, PICWebService, ProvisionService, WsFedTokenTransfer, LogRetentionService, SMPDNSWebService, TenantAdmin, UpgradeEngineService.
+
+.EXAMPLE
+Update-CsCertificate -Force
+
+Renews this computer's and the global certificates that are due (what a timer runs).
+
+.EXAMPLE
+Update-CsCertificate -WhatIf
+
+Shows what is due, why, from which CA and with which names; changes nothing.
+
+.EXAMPLE
+Update-CsCertificate -Type AccessEdgeExternal -RenewNow -Force
+
+Renews the Access Edge certificate now (and the uses that share it).
+
+.EXAMPLE
+Update-CsCertificate -All -RenewBeforeDays 30 -ExportPath /var/lib/cscert/out -DeployHook /usr/local/bin/copy-to-pool -Force
+
+Renews every computer's due certificates, exports each as a PFX and runs a hook that copies it to the Edge pool.
+
+.OUTPUTS
+PSCustomObject with a Cscert.* type name; dates are [datetime].
+
+.NOTES
+Generated from cscert's parameter table; `cscert Update-CsCertificate -?` shows the same help.
+#>
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium', DefaultParameterSetName = 'Identity')]
+    [OutputType([psobject])]
+    param(
+        [Parameter(ParameterSetName = 'All', Mandatory = $true)]
+        [switch] $All,
+
+        [Parameter(ParameterSetName = 'Identity')]
+        [string] $ComputerFqdn,
+
+        [Parameter()]
+        [string] $DeployHook,
+
+        [Parameter()]
+        [string] $ExportPath,
+
+        [Parameter()]
+        [switch] $Force,
+
+        [Parameter(ParameterSetName = 'Identity', Position = 0, ValueFromPipelineByPropertyName = $true)]
+        [string] $Identity,
+
+        [Parameter()]
+        [int] $RandomDelaySec,
+
+        [Parameter()]
+        [int] $RenewBeforeDays,
+
+        [Parameter()]
+        [switch] $RenewNow,
+
+        [Parameter()]
+        [string] $Report,
+
+        [Parameter()]
+        [string] $RequestPath,
+
+        [Parameter()]
+        [int] $RollDelay,
+
+        [Parameter()]
+        [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('Default', 'WebServicesInternal', 'WebServicesExternal', 'Internal', 'External', 'AccessEdgeExternal', 'DataEdgeExternal', 'AudioVideoAuthentication', 'XmppServer', 'OAuthTokenIssuer', 'iPhoneAPNService', 'iPadAPNService', 'MPNService', 'PICWebService', 'ProvisionService', 'WsFedTokenTransfer', 'LogRetentionService', 'SMPDNSWebService', 'TenantAdmin', 'UpgradeEngineService') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
+        [string[]] $Type
+    )
+    begin {
+        # A module function does not see its caller's preference variables ($ErrorActionPreference
+        # = 'Stop' in a script); compiled cmdlets such as Lync's do, so take them over.
+        foreach ($pref in $script:CsCertPreferences.GetEnumerator()) {
+            if (-not $PSBoundParameters.ContainsKey($pref.Key)) {
+                # -WhatIf/-Confirm of the call are not for this bookkeeping.
+                Set-Variable -Name $pref.Value -Value $PSCmdlet.SessionState.PSVariable.GetValue($pref.Value) -WhatIf:$false -Confirm:$false
+            }
+        }
+        # -Force answers the confirmation, as it does for the Lync cmdlets.
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
+    }
+    process {
+        $call = ConvertTo-CsCertCall -Cmdlet $PSCmdlet -Name 'Update-CsCertificate' -Bound $PSBoundParameters
+        if ($PSCmdlet.ShouldProcess($call.Target, $call.Action)) {
+            # PowerShell has asked (or was told not to): the binary must not ask again.
+            $call.Argv.Add('-Confirm:False')
+            Invoke-CsCertNative -Cmdlet $PSCmdlet -Call $call
+        }
+    }
+}
+
 function Publish-CsTopology {
 <#
 .SYNOPSIS
@@ -1745,6 +1912,7 @@ Export-ModuleMember -Function @(
     'Export-CsCertificate',
     'Test-CsCertificate',
     'Revoke-CsCertificate',
+    'Update-CsCertificate',
     'Publish-CsTopology',
     'Get-CsTopology',
     'Update-CsCertificateStorePassword',

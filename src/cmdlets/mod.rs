@@ -13,6 +13,7 @@ pub mod store_password;
 pub mod test_cert;
 pub mod test_config;
 pub mod topology;
+pub mod update;
 
 pub use crate::ops::{read_limited, Ctx, CERT_FILE_LIMIT, TOPOLOGY_LIMIT};
 
@@ -101,6 +102,11 @@ pub static CMDLETS: &[Cmdlet] = &[
         reads_only: NONE,
     },
     Cmdlet {
+        def: &update::DEF,
+        exec: update::exec,
+        reads_only: NONE,
+    },
+    Cmdlet {
         def: &topology::PUBLISH_TOPOLOGY,
         exec: topology::publish,
         reads_only: NONE,
@@ -128,6 +134,7 @@ pub static DEFS: &[&CmdletDef] = &[
     &export::DEF,
     &test_cert::DEF,
     &revoke::DEF,
+    &update::DEF,
     &topology::PUBLISH_TOPOLOGY,
     &topology::GET_TOPOLOGY,
     &store_password::DEF,

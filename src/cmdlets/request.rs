@@ -141,6 +141,7 @@ fn new_args(b: &Bound) -> NewArgs<'_> {
         friendly_name: b.str("FriendlyName"),
         force: b.switch("Force"),
         acme: acme_args(b),
+        ..NewArgs::default()
     }
 }
 

@@ -16,19 +16,30 @@ pub static DEF: CmdletDef = CmdletDef {
     default_set: Some("Default"),
     should_process: false,
     params: &[
+        p("ExpiringWithinDays", PType::Int, "[cscert] A gate for CI: an assigned certificate in service that expires within this many days, with no renewal staged, is an error (exit 3) instead of a warning."),
         p("Report", PType::Str, "Write an HTML report of the result to this file."),
         p("TrustedRoot", PType::StrList, "[cscert] Trusted root certificates (files or folders): each assigned certificate's chain must end at one of them."),
     ],
     examples: &[
         ("Test-CsCertificateConfiguration", "Checks every assigned certificate."),
         ("Test-CsCertificateConfiguration -TrustedRoot ./roots", "Also checks that every chain ends at a root in ./roots."),
+        ("Test-CsCertificateConfiguration -ExpiringWithinDays 14", "Fails (exit 3) when a certificate in service expires within 14 days and no renewal is staged."),
     ],
     lync: true,
 };
 
 pub fn exec(b: &Bound, ctx: &mut Ctx) -> CsResult<()> {
+    let days = b.int("ExpiringWithinDays");
+    if let Some(d) = days.filter(|d| !(0..=36500).contains(d)) {
+        return Err(crate::binder::errors::out_of_range(
+            "ExpiringWithinDays",
+            d.into(),
+            0,
+            36500,
+        ));
+    }
     let (mut passed, mut warned, mut errors) = (0, 0, 0);
-    for o in check(ctx, &b.list("TrustedRoot"))? {
+    for o in check(ctx, &b.list("TrustedRoot"), days.map(i64::from))? {
         match o {
             Outcome::Problem(p) => {
                 errors += 1;

@@ -72,6 +72,14 @@ pub enum Problem {
         scope: String,
         effective: DateTime<Utc>,
     },
+    /// `-ExpiringWithinDays`: in service, expiring within the days given, no renewal staged.
+    ExpiringSoon {
+        thumbprint: String,
+        use_: CertType,
+        scope: String,
+        not_after: DateTime<Utc>,
+        days: i64,
+    },
     /// Names the published topology needs on `scope` that it does not cover.
     NamesMissing {
         thumbprint: String,
@@ -97,6 +105,7 @@ impl From<Problem> for CsError {
             Problem::Expired { thumbprint: t, use_: u, scope, not_after } => ("AssignedCertificateExpired", format!("The certificate {t} assigned for the type \"{u}\" at {scope} expired on {}.", day(not_after)), t),
             Problem::NotYetValid { thumbprint: t, use_: u, not_before } => ("AssignedCertificateNotYetValid", format!("The certificate {t} assigned for the type \"{u}\" is not valid before {}.", day(not_before)), t),
             Problem::NothingInService { thumbprint: t, use_: u, scope, effective } => ("NothingInService", assign::nothing_in_service_until(u, &scope, effective), t),
+            Problem::ExpiringSoon { thumbprint: t, use_: u, scope, not_after, days } => ("AssignedCertificateExpiringSoon", format!("The certificate {t} assigned for the type \"{u}\" at {scope} expires on {}, within {days} days, and no renewal is staged. Run Update-CsCertificate (see docs/renewal.md).", day(not_after)), t),
             Problem::NamesMissing { thumbprint: t, use_: u, scope, missing } => ("AssignedCertificateNamesDoNotFitTopology", format!("The certificate {t} assigned for the type \"{u}\" lacks names the published topology needs on {scope}: {}.", missing.join(", ")), t),
         };
         CsError::new(Exit::ValidationFailed, id, Category::InvalidData, msg).with_target(thumb)
@@ -143,7 +152,13 @@ fn missing_names<'a>(needed: &'a [String], dns_names: &[String]) -> Vec<&'a Stri
 
 /// Checks every assigned use at this computer and Global, in CertType order; `trusted_roots`:
 /// -TrustedRoot's paths. Each use gives error records and warnings, or an [`InOrder`] object.
-pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, ConfigurationError> {
+/// `expiring_within`: -ExpiringWithinDays (a certificate in service expiring within that many
+/// days with no renewal staged is an error record instead of a warning).
+pub fn check(
+    ctx: &mut Ctx,
+    trusted_roots: &[String],
+    expiring_within: Option<i64>,
+) -> Result<Vec<Outcome>, ConfigurationError> {
     let anchors = certs::trusted_roots(ctx, trusted_roots)?;
     let scopes = assign::scopes_for_reading(ctx, None);
     let mut outcomes = Vec::new();
@@ -155,6 +170,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
         let mut out = Vec::new();
         let mut gaps = Vec::new();
         for (scope, u, st) in assign::states(tx, &scopes, now)? {
+            let staged = !st.staged.is_empty();
             let Some(cur) = st.current else {
                 if let Some(s) = st.staged.first() {
                     gaps.push(Problem::NothingInService {
@@ -201,7 +217,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
                 None => None,
             };
             out.push(Ok((
-                scope,
+                (scope, staged),
                 u,
                 cur.thumbprint,
                 row.map(|r| r.key_pkcs8.is_some()),
@@ -214,7 +230,7 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
     outcomes.extend(gaps.into_iter().map(Outcome::Problem));
     for item in checked {
         let first = outcomes.len();
-        let (scope, u, thumb, has_key, parsed, chain) = match item {
+        let ((scope, staged), u, thumb, has_key, parsed, chain) = match item {
             Ok(v) => v,
             Err(e) => {
                 outcomes.push(Outcome::Problem(Problem::Unreadable(e)));
@@ -263,6 +279,17 @@ pub fn check(ctx: &mut Ctx, trusted_roots: &[String]) -> Result<Vec<Outcome>, Co
                     use_: u,
                     scope: scope.clone(),
                     not_after: na,
+                }));
+                ok = false;
+            } else if let Some(days) =
+                expiring_within.filter(|d| !staged && na - now < chrono::Duration::days(*d))
+            {
+                outcomes.push(Outcome::Problem(Problem::ExpiringSoon {
+                    thumbprint: thumb.clone(),
+                    use_: u,
+                    scope: scope.clone(),
+                    not_after: na,
+                    days,
                 }));
                 ok = false;
             } else if na - now < chrono::Duration::days(EXPIRY_WARNING_DAYS) {

@@ -23,7 +23,9 @@ pub mod configuration;
 mod ctx;
 pub mod export;
 pub mod import;
+pub mod renewal;
 pub mod request;
+pub mod source;
 pub mod store_password;
 pub mod topology;
 

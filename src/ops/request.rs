@@ -242,6 +242,10 @@ pub struct NewArgs<'a> {
     pub force: bool,
     /// The -Acme* parameters: checked only when -CA is an ACME directory, refused otherwise.
     pub acme: crate::ops::acme::AcmeArgs<'a>,
+    /// Update-CsCertificate: the certificate this request renews, recorded with the new one.
+    pub renews: Option<&'a str>,
+    /// Update-CsCertificate: the ACME `replaces` identifier (RFC 9773) of the renewed one.
+    pub replaces: Option<String>,
 }
 
 /// What a new request made.
@@ -478,7 +482,9 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
     // An https:// -CA is an ACME directory (crate::ops::acme); its options are checked before a key is made.
     let acme = match &ca {
         Some(ca) if crate::ops::acme::is_directory_url(ca) => {
-            Some(crate::ops::acme::Options::from_args(&b.acme, ctx, ca)?)
+            let mut o = crate::ops::acme::Options::from_args(&b.acme, ctx, ca)?;
+            o.replaces = b.replaces.clone();
+            Some(o)
         }
         _ => {
             crate::ops::acme::refuse_without_directory(&b.acme)?;
@@ -568,6 +574,11 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
     if acme.is_some() {
         crate::ops::acme::subject_first(&mut spec.sans, &spec.subject_cn);
     }
+    // How it is made, recorded with the certificate so that Update-CsCertificate can renew it.
+    let source = ca.as_deref().map(|ca| {
+        let acme = acme.as_ref().map(|o| (o, &b.acme));
+        super::source::of_new(ctx, ca, acme, b.validity_days, &spec, b.renews)
+    });
     let force = b.force;
     let out_target = match output.as_deref() {
         Some(o) => Some(ctx.output_target("-Output", o, force, Existing::NeedsForce)?),
@@ -665,7 +676,7 @@ pub fn new(ctx: &mut Ctx, b: NewArgs<'_>) -> Result<Option<NewResult>, RequestEr
             added: created,
             spki_der: &spki,
         };
-        let (row, c) = store_issued(ctx, &stored, request_id, &new_request)?;
+        let (row, c) = store_issued(ctx, &stored, request_id, &new_request, source.as_ref())?;
         let by =
             by.unwrap_or_else(|| format!("\"{}\" (ACME)", c.issuer.as_deref().unwrap_or_default()));
         return Ok(Some(issued_result(ctx, &row, &c, &uses, &uses_text, &by)));
@@ -770,6 +781,7 @@ fn store_issued(
     issued: &Issued<'_>,
     request_id: Option<i64>,
     new_request: &NewRequest<'_>,
+    source: Option<&super::source::Pending>,
 ) -> Result<(CertRow, crate::pki::inspect::Inspected), RequestError> {
     let c = inspect_der_certificate(issued.der).map_err(RequestError::IssuedUnreadable)?;
     let thumbprint = c.thumbprint.clone().expect("certificates have thumbprints");
@@ -791,6 +803,9 @@ fn store_issued(
         };
         tx.put_certificate(&row)?;
         tx.complete_request(id, &thumbprint)?;
+        if let Some(s) = source {
+            super::source::record(&tx, s, &thumbprint, id, issued.added)?;
+        }
         tx.commit()?;
         Ok(row)
     })?;

@@ -144,8 +144,26 @@ impl View {
         let mut s = String::new();
         let is_request =
             |o: &Object| o.get("CertificateUses").is_some() && o.get("RequestId").is_some();
+        let is_renewal = |o: &Object| o.get("Status").is_some() && o.get("RenewAfter").is_some();
         if !self.objects.is_empty() && self.objects.iter().all(is_request) {
             s.push_str(&self.request_table());
+        } else if !self.objects.is_empty() && self.objects.iter().all(is_renewal) {
+            // Update-CsCertificate: one line per use, the reason below the table.
+            let cols = [
+                "Identity",
+                "Use",
+                "Status",
+                "Thumbprint",
+                "NotAfter",
+                "RenewAfter",
+            ];
+            s.push_str(&self.table(&cols));
+            for o in &self.objects {
+                if let Some(Value::String(r)) = o.get("Reason").filter(|r| r.as_str() != Some("")) {
+                    let use_ = o.get("Use").map(scalar).unwrap_or_default();
+                    let _ = writeln!(s, "{use_}: {r}");
+                }
+            }
         } else {
             for o in &self.objects {
                 s.push_str(&self.block(o));
@@ -217,19 +235,22 @@ impl View {
     }
 
     fn request_table(&self) -> String {
-        let mut t = comfy_table::Table::new();
-        t.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
-        // At most 160 columns (a wide terminal): long cells wrap instead of the lines.
-        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-            .set_width(TABLE_WIDTH);
-        let cols = [
+        self.table(&[
             "RequestId",
             "RequestStatus",
             "CertificateUses",
             "Subject",
             "Created",
             "Output",
-        ];
+        ])
+    }
+
+    fn table(&self, cols: &[&str]) -> String {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_HORIZONTAL_ONLY);
+        // At most 160 columns (a wide terminal): long cells wrap instead of the lines.
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(TABLE_WIDTH);
         t.set_header(cols);
         for o in &self.objects {
             t.add_row(

@@ -5,9 +5,11 @@
 
 mod acme;
 mod keys;
+mod renewal;
 mod schema;
 
 pub use acme::{AcmeAccountRow, AcmeOrderRow, RevocationRow};
+pub use renewal::{CertSource, RenewalState, SourceKind, SourceSettings};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};

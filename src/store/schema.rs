@@ -91,6 +91,25 @@ pub const MIGRATIONS: &[&str] = &[
         revoked TEXT NOT NULL,
         signed_by TEXT NOT NULL
     );",
+    // 6: how each certificate was made (its source, for renewal), the certificate it renews,
+    // and the renewal state of a certificate (ARI window, the offline request written for it)
+    "CREATE TABLE cert_sources (
+        thumbprint TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        renews TEXT,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX cert_sources_renews ON cert_sources(renews);
+    CREATE TABLE renewal_state (
+        thumbprint TEXT PRIMARY KEY,
+        ari_start TEXT,
+        ari_end TEXT,
+        ari_moment TEXT,
+        ari_next_check TEXT,
+        offline_request_id INTEGER,
+        updated TEXT NOT NULL
+    );",
 ];
 
 /// Work a migration needs beyond SQL, run in its transaction: filling a new index from the

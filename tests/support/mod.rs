@@ -12,6 +12,8 @@
 //! - `hardening`: the hardening/fuzz/crash lab (`H`) and direct looks into the store
 //! - `pebble`: pebble + challtestsrv on loopback for the ACME tests ([`pebble::Pebble`])
 //! - `xmpp`: prosody and `openssl s_client` helpers, Test-CsCertificate's object
+//! - `ari`: a scripted ACME renewalInfo endpoint (a TLS proxy in front of pebble)
+//! - `pebble`: a pebble + challtestsrv pair (`Pebble`), the ACME server of the ACME and renewal tests
 
 #![allow(dead_code)] // each test crate uses a different part of this library
 
@@ -50,6 +52,7 @@ macro_rules! lab {
 }
 
 pub mod acme;
+pub mod ari;
 pub mod binder;
 pub mod ca;
 pub mod hardening;
@@ -588,4 +591,27 @@ pub fn openssl(dir: &Path, args: &[&str]) -> String {
     );
     assert_eq!(o.code, 0, "openssl {args:?}: {}", o.stderr);
     o.stdout
+}
+
+/// Runs `c` with `input` on stdin and kills it (SIGKILL) as soon as its stderr shows `needle`:
+/// a run stopped at a known point, such as a -Confirm prompt. Returns the stderr seen; panics
+/// when the run ends before `needle`.
+pub fn kill_at(mut c: Command, input: &[u8], needle: &str) -> String {
+    use std::io::Read;
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("cscert runs");
+    child.stdin.as_mut().unwrap().write_all(input).unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains(needle) {
+        let n = err.read(&mut buf).unwrap();
+        assert!(n > 0, "the run ended before {needle:?}:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    seen
 }

@@ -274,7 +274,18 @@ async fn place_order(
     let (account, account_id) = account(opts, http, hooks).await?;
     let ids: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
     let stage = format!("the order for {}", names.join(", "));
-    match account.new_order(&NewOrder::new(&ids)).await {
+    // A renewal names the certificate it replaces (RFC 9773 `replaces`).
+    let new_order = || {
+        let mut o = NewOrder::new(&ids);
+        if let Some((aki, serial)) = opts.replaces.as_deref().and_then(|r| r.split_once('.')) {
+            o = o.replaces(instant_acme::CertificateIdentifier {
+                authority_key_identifier: aki.into(),
+                serial: serial.into(),
+            });
+        }
+        o
+    };
+    match account.new_order(&new_order()).await {
         Ok(order) => Ok((order, account_id)),
         Err(instant_acme::Error::Api(p)) if p.r#type.as_deref() == Some(ACCOUNT_DOES_NOT_EXIST) => {
             let id = account_id;
@@ -287,7 +298,7 @@ async fn place_order(
             let (acc, json) = new_account(opts, http, doc, hooks).await?;
             hooks.replace_account(id, acc.id(), &json)?;
             let order = acc
-                .new_order(&NewOrder::new(&ids))
+                .new_order(&new_order())
                 .await
                 .map_err(|e| acme_error(e, http, &stage))?;
             Ok((order, id))

@@ -2,6 +2,7 @@
 //! (RFC 8555) with instant-acme. The async code stays inside this module: a current-thread
 //! tokio runtime is built only when an ACME request runs, so every other cmdlet starts as before.
 
+pub mod ari;
 mod challenge;
 mod client;
 mod error;
@@ -72,6 +73,8 @@ pub struct Options {
     /// -AcmePreferredChain: the issuer common name the chain should end at.
     pub preferred_chain: Option<String>,
     proxy: Option<proxy::Proxy>,
+    /// The ARI identifier (RFC 9773) of the certificate a renewal replaces, sent in the order.
+    pub replaces: Option<String>,
 }
 
 /// Whether a -CA value names an ACME directory (a URL) rather than a lab CA or AD CS.
@@ -281,6 +284,7 @@ impl Options {
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
                 .map(str::to_string),
+            replaces: None,
         })
     }
 
