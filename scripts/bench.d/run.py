@@ -146,6 +146,11 @@ def main():
         t_o = median_time(o_argv, a.small) if o_argv else None
         t_p = median_time(p_argv, min(a.small, 10)) if p_argv else None
         rows.append((f"{label} (N={a.small})", t_cs, t_o, t_p))
+    # 4. Test-CsCertificate -Endpoint (scripts/bench.d/probe.py).
+    sys.path.insert(0, here)
+    import probe
+    probe_rows, probe_notes = probe.rows(cscert, openssl, work, env, a.small, median_time)
+    rows.extend(probe_rows)
     t_true = median_time(["/bin/true"], a.small)
     rows.append((f"(process spawn: /bin/true, N={a.small})", t_true, None, None))
 
@@ -172,6 +177,8 @@ def main():
     print(f"Target for Test-CsCertificate on {n:,} files: <= 1/3 of Python's time "
           f"({fmt(target)}): {fmt(t_cs)} -> {verdict} "
           f"({t_py / t_cs:.1f}x faster than Python, {t_ossl / t_cs:.0f}x faster than the openssl loop).")
+    for note in probe_notes:
+        print(note)
 
 
 if __name__ == "__main__":

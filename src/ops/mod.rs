@@ -22,7 +22,9 @@ pub mod check;
 pub mod configuration;
 mod ctx;
 pub mod export;
+pub mod fleet;
 pub mod import;
+pub mod probe;
 pub mod request;
 pub mod topology;
 

@@ -108,6 +108,35 @@ impl TestCa {
         out
     }
 
+    /// An intermediate CA signed by this one, in `<dir>/ca.crt` and `<dir>/ca.key`: EC P-256,
+    /// subject `CN=<cn>`, cA=TRUE, keyCertSign and cRLSign, valid from now for `days` days.
+    pub fn intermediate(&self, dir: &Path, cn: &str, days: u32) -> TestCa {
+        std::fs::create_dir_all(dir).unwrap();
+        let ca_key = KeyPair::from_pem(&std::fs::read_to_string(&self.key).unwrap()).unwrap();
+        let issuer =
+            Issuer::from_ca_cert_pem(&std::fs::read_to_string(&self.cert).unwrap(), ca_key)
+                .expect("the test CA certificate parses");
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("P-256 key");
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, cn);
+        p.distinguished_name = dn;
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let now = time::OffsetDateTime::now_utc();
+        p.not_before = now;
+        p.not_after = now + time::Duration::days(days.into());
+        let cert = p.signed_by(&key, &issuer).expect("intermediate signed");
+        let ca = TestCa {
+            dir: dir.to_path_buf(),
+            cert: dir.join("ca.crt"),
+            key: dir.join("ca.key"),
+        };
+        std::fs::write(&ca.cert, cert.pem()).unwrap();
+        std::fs::write(&ca.key, key.serialize_pem()).unwrap();
+        ca
+    }
+
     pub fn cert_s(&self) -> String {
         self.cert.display().to_string()
     }

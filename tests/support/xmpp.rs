@@ -113,6 +113,91 @@ impl Lab {
     }
 }
 
+/// A certificate made by cscert for an XMPP server: `Request-CsCertificate -New -Type
+/// XmppServer -DomainName <sans> -CA <ca>` (issued and stored at once), exported with
+/// `Export-CsCertificate -Format Pem`, split by openssl into `<name>.crt` (leaf and chain),
+/// `<name>.key` and `<name>.pem` (all three, ejabberd's form). Returns the thumbprint.
+pub struct Issued {
+    pub thumbprint: String,
+    pub crt: String,
+    pub key: String,
+    pub pem: PathBuf,
+}
+
+impl Lab {
+    pub fn xmpp_certificate(&self, ca: &TestCa, name: &str, sans: &str) -> Issued {
+        let out = self.cscert_ok(&[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "XmppServer",
+            "-DomainName",
+            sans,
+            "-KeyAlg",
+            "ECDH_P256",
+            "-PrivateKeyExportable",
+            "True",
+            "-CA",
+            &ca.dir_s(),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).expect("certificate object");
+        let thumbprint = v["Thumbprint"].as_str().expect("Thumbprint").to_string();
+        let exported = self.p(&format!("{name}.export.pem"));
+        self.cscert_ok(&[
+            "Export-CsCertificate",
+            "-Thumbprint",
+            &thumbprint,
+            "-Path",
+            &exported,
+            "-Format",
+            "Pem",
+            "-Password",
+            "xmpp pw",
+        ]);
+        let key = self.p(&format!("{name}.key"));
+        self.openssl(&[
+            "pkey",
+            "-in",
+            &exported,
+            "-passin",
+            "pass:xmpp pw",
+            "-out",
+            &key,
+        ]);
+        let text = std::fs::read_to_string(&exported).unwrap();
+        let certs: String = pem_blocks(&text, "CERTIFICATE").concat();
+        let crt = self.write(&format!("{name}.crt"), &certs);
+        let pem = self.path(&format!("{name}.pem"));
+        std::fs::write(
+            &pem,
+            format!("{certs}{}", std::fs::read_to_string(&key).unwrap()),
+        )
+        .unwrap();
+        Issued {
+            thumbprint,
+            crt,
+            key,
+            pem,
+        }
+    }
+}
+
+/// The `-----BEGIN <label>-----` blocks of a PEM text, in order.
+fn pem_blocks(text: &str, label: &str) -> Vec<String> {
+    let (begin, end) = (
+        format!("-----BEGIN {label}-----"),
+        format!("-----END {label}-----"),
+    );
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(a) = rest.find(&begin) {
+        let Some(b) = rest[a..].find(&end) else { break };
+        out.push(format!("{}\n", &rest[a..a + b + end.len()]));
+        rest = &rest[a + b + end.len()..];
+    }
+    out
+}
+
 /// What `openssl s_client` said about the server's certificate.
 #[derive(Debug)]
 pub struct SClient {
@@ -173,7 +258,13 @@ pub struct Host<'a> {
 /// minimal modules, `run_as_root = true` (tests run as root in CI), `daemonize = false`, data,
 /// pid file and certificate folder inside the lab, `s2s_secure_auth = false`, and one
 /// VirtualHost per entry with its own `ssl = { certificate, key }`.
-pub fn write_prosody_config(lab: &Lab, name: &str, s2s_port: u16, hosts: &[Host]) -> String {
+pub fn write_prosody_config(
+    lab: &Lab,
+    name: &str,
+    s2s_port: u16,
+    hosts: &[Host],
+    extra: &str,
+) -> String {
     let base = lab.path(name);
     for sub in ["data", "certs"] {
         std::fs::create_dir_all(base.join(sub)).unwrap();
@@ -208,6 +299,7 @@ pub fn write_prosody_config(lab: &Lab, name: &str, s2s_port: u16, hosts: &[Host]
         certs = q(&base.join("certs")),
         sock = q(&base.join("prosody.sock")),
     );
+    cfg.push_str(extra);
     for h in hosts {
         cfg.push_str(&format!(
             "\nVirtualHost {}\n    ssl = {{ certificate = {}, key = {} }}\n",
@@ -322,84 +414,111 @@ pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
     map
 }
 
-/// What prosody logs when its port is already bound by another process.
-const PORT_TAKEN: &str = "Failed to open server port";
+/// How to start one kind of server and tell when it serves: prosody, ejabberd, openssl
+/// s_server and the probe tests' own.
+pub struct Start<'a> {
+    pub what: &'a str,
+    /// Texts its log shows when a port was bound by another process first.
+    pub port_taken: &'a [&'a str],
+    /// Whether the log shows it serving on the port.
+    pub ready: &'a dyn Fn(&str, u16) -> bool,
+    pub wait: Duration,
+}
 
-/// A prosody server started by a test; dropping it kills and reaps the process, whether the
-/// test passed or panicked.
-pub struct Prosody {
+/// What prosody logs when its port is already bound by another process.
+const PROSODY: Start = Start {
+    what: "prosody",
+    port_taken: &["Failed to open server port"],
+    ready: &|log, port| log.contains(&format!("Activated service 's2s' on [127.0.0.1]:{port}")),
+    wait: Duration::from_secs(10),
+};
+
+/// A server started by a test; dropping it kills and reaps the process, whether the test
+/// passed or panicked.
+pub struct Daemon {
     child: Option<Child>,
     pub pid: u32,
+    /// The first of `ports`.
     pub port: u16,
-    /// The config file it runs with.
-    pub cfg: String,
+    pub ports: Vec<u16>,
     pub log: PathBuf,
 }
 
-impl Prosody {
-    /// Writes the config `name` for `hosts` on a free s2s port and starts prosody on it. A port
-    /// picked free can be taken by another process before prosody binds it; prosody then logs
-    /// "Failed to open server port" and keeps running, so that start is tried on another port.
-    pub fn serve(lab: &Lab, name: &str, hosts: &[Host]) -> Prosody {
+impl Daemon {
+    /// Starts `command(ports)` on `n` free loopback ports. A port picked free can be taken by
+    /// another process before the server binds it; that start is tried again on other ports.
+    pub fn on_free_ports(
+        s: &Start,
+        n: usize,
+        log: PathBuf,
+        mut command: impl FnMut(&[u16]) -> Command,
+    ) -> Daemon {
         let mut attempt = 1;
         loop {
-            let port = super::free_port();
-            let cfg = write_prosody_config(lab, name, port, hosts);
-            match Prosody::start(&cfg, port, lab.path(&format!("{name}/prosody.log"))) {
-                Ok(p) => return p,
-                Err(p) if attempt < 4 && p.log_text().contains(PORT_TAKEN) => {
-                    eprintln!("prosody start {attempt}: port {port} taken; again on another");
+            let ports: Vec<u16> = (0..n).map(|_| super::free_port()).collect();
+            match Daemon::start(s, command(&ports), ports.clone(), log.clone()) {
+                Ok(d) => return d,
+                Err(d) if attempt < 4 && s.port_taken.iter().any(|t| d.log_text().contains(t)) => {
+                    eprintln!(
+                        "{} start {attempt}: a port of {ports:?} taken; again",
+                        s.what
+                    );
                     attempt += 1;
                 }
-                Err(p) => panic!(
-                    "prosody did not serve s2s on 127.0.0.1:{port}:\n{}",
-                    p.log_text()
+                Err(d) => panic!(
+                    "{} did not serve on 127.0.0.1:{ports:?}:\n{}",
+                    s.what,
+                    d.log_text()
                 ),
             }
         }
     }
 
-    /// Starts `prosody --config cfg` in the foreground (`daemonize = false`) with its output in
-    /// `log`, and waits (at most 10 s) until it has activated s2s on `port` and accepts TCP
-    /// connections there; a connection alone could reach whoever else holds the port.
-    fn start(cfg: &str, port: u16, log: PathBuf) -> Result<Prosody, Prosody> {
-        let out = std::fs::File::create(&log).expect("prosody log file");
+    /// Spawns `c` with its output in `log` and waits (at most `s.wait`) until the log says it
+    /// serves every port and each accepts TCP connections: a connection alone could reach
+    /// whoever else holds the port.
+    fn start(s: &Start, mut c: Command, ports: Vec<u16>, log: PathBuf) -> Result<Daemon, Daemon> {
+        let out = std::fs::File::create(&log).expect("server log file");
         let err = out.try_clone().unwrap();
-        let child = Command::new("prosody")
-            .args(["--config", cfg])
+        // A group of its own, so that stop() also ends what it started (ejabberdctl runs the
+        // Erlang VM under su).
+        use std::os::unix::process::CommandExt;
+        let child = c
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
+            .process_group(0)
             .spawn()
-            .expect("prosody starts");
-        let mut p = Prosody {
+            .unwrap_or_else(|e| panic!("{} starts: {e}", s.what));
+        let mut d = Daemon {
             pid: child.id(),
             child: Some(child),
-            port,
-            cfg: cfg.to_string(),
+            port: ports[0],
+            ports,
             log,
         };
-        let activated = format!("Activated service 's2s' on [127.0.0.1]:{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + s.wait;
         loop {
-            let log = p.log_text();
-            if log.contains(PORT_TAKEN) {
-                p.stop();
-                return Err(p);
+            let log = d.log_text();
+            if s.port_taken.iter().any(|t| log.contains(t)) {
+                d.stop();
+                return Err(d);
             }
-            if log.contains(&activated)
-                && TcpStream::connect_timeout(
-                    &format!("127.0.0.1:{port}").parse().unwrap(),
-                    Duration::from_millis(200),
-                )
-                .is_ok()
-            {
-                return Ok(p);
+            let serving = d.ports.iter().all(|p| {
+                (s.ready)(&log, *p)
+                    && TcpStream::connect_timeout(
+                        &format!("127.0.0.1:{p}").parse().unwrap(),
+                        Duration::from_millis(200),
+                    )
+                    .is_ok()
+            });
+            if serving {
+                return Ok(d);
             }
-            if p.child.as_mut().unwrap().try_wait().unwrap().is_some() || Instant::now() > deadline
+            if d.child.as_mut().unwrap().try_wait().unwrap().is_some() || Instant::now() > deadline
             {
-                p.stop();
-                return Err(p);
+                d.stop();
+                return Err(d);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -413,9 +532,11 @@ impl Prosody {
         s
     }
 
-    /// Kills and reaps the process now; returns whether it is gone.
+    /// Kills its process group and reaps the process now; returns whether it is gone.
     pub fn stop(&mut self) -> bool {
         if let Some(mut c) = self.child.take() {
+            // SAFETY: a plain syscall on the group this test made (pgid = the child's pid).
+            unsafe { libc::kill(-(self.pid as libc::pid_t), libc::SIGKILL) };
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -423,10 +544,166 @@ impl Prosody {
     }
 }
 
-impl Drop for Prosody {
+impl Drop for Daemon {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A prosody server started by a test (a [`Daemon`] with its config file).
+pub struct Prosody {
+    pub daemon: Daemon,
+    /// The config file it runs with.
+    pub cfg: String,
+}
+
+impl std::ops::Deref for Prosody {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.daemon
+    }
+}
+
+impl std::ops::DerefMut for Prosody {
+    fn deref_mut(&mut self) -> &mut Daemon {
+        &mut self.daemon
+    }
+}
+
+impl Prosody {
+    /// Writes the config `name` for `hosts` on a free s2s port and runs `prosody --config` in
+    /// the foreground (`daemonize = false`) until it has activated s2s there.
+    pub fn serve(lab: &Lab, name: &str, hosts: &[Host]) -> Prosody {
+        Prosody::serve_with(lab, name, hosts, "")
+    }
+
+    /// [`Prosody::serve`] with `extra` appended to the global section of the config.
+    pub fn serve_with(lab: &Lab, name: &str, hosts: &[Host], extra: &str) -> Prosody {
+        let mut cfg = String::new();
+        let daemon = Daemon::on_free_ports(
+            &PROSODY,
+            1,
+            lab.path(&format!("{name}/prosody.log")),
+            |ports| {
+                cfg = write_prosody_config(lab, name, ports[0], hosts, extra);
+                let mut c = Command::new("prosody");
+                c.args(["--config", &cfg]);
+                c
+            },
+        );
+        Prosody { daemon, cfg }
+    }
+}
+
+/// ejabberd's log line for each listener it opened.
+const EJABBERD: Start = Start {
+    what: "ejabberd",
+    port_taken: &["eaddrinuse"],
+    ready: &|log, port| {
+        log.contains(&format!(
+            "Start accepting TCP connections at 127.0.0.1:{port} "
+        ))
+    },
+    // ejabberd (an Erlang node) takes ~20 s to start on a busy machine.
+    wait: Duration::from_secs(60),
+};
+
+/// An ejabberd server started by a test: s2s on `port` (`ports[0]`), c2s with STARTTLS
+/// required on `ports[1]`, one domain serving `pem` (certificate, chain and key in one file).
+pub struct Ejabberd {
+    pub daemon: Daemon,
+    pub dir: PathBuf,
+}
+
+impl std::ops::Deref for Ejabberd {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.daemon
+    }
+}
+
+impl std::ops::DerefMut for Ejabberd {
+    fn deref_mut(&mut self) -> &mut Daemon {
+        &mut self.daemon
+    }
+}
+
+impl Ejabberd {
+    /// Writes `<name>/conf/ejabberd.yml` (loopback listeners, `extra` YAML appended) and runs
+    /// `ejabberdctl ... foreground` with private config, log and spool folders. As root,
+    /// ejabberdctl runs ejabberd as the `ejabberd` user, so those folders are given to it.
+    pub fn serve(lab: &Lab, name: &str, domain: &str, pem: &Path, extra: &str) -> Ejabberd {
+        let dir = lab.path(name);
+        for sub in ["conf", "log", "db"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::copy(pem, dir.join("conf/server.pem")).unwrap();
+        // Erlang's resolver: the hosts file first, so a test's inetrc entries are seen.
+        std::fs::write(dir.join("conf/inetrc"), "{lookup,[\"file\",\"native\"]}.\n").unwrap();
+        let log = dir.join("ejabberd.out");
+        let daemon = Daemon::on_free_ports(&EJABBERD, 2, log, |ports| {
+            let yml = format!(
+                "hosts: [\"{domain}\"]\nloglevel: info\ncertfiles: [\"{pem}\"]\n\
+                 listen:\n  - port: {s2s}\n    ip: \"127.0.0.1\"\n    module: ejabberd_s2s_in\n\
+                 \x20 - port: {c2s}\n    ip: \"127.0.0.1\"\n    module: ejabberd_c2s\n    starttls_required: true\n\
+                 s2s_use_starttls: required\n{extra}",
+                pem = dir.join("conf/server.pem").display(),
+                s2s = ports[0],
+                c2s = ports[1],
+            );
+            std::fs::write(dir.join("conf/ejabberd.yml"), yml).unwrap();
+            let _ = std::fs::remove_dir_all(dir.join("db"));
+            std::fs::create_dir_all(dir.join("db")).unwrap();
+            give_to_ejabberd(&dir);
+            let mut c = Command::new("ejabberdctl");
+            c.arg("--config-dir")
+                .arg(dir.join("conf"))
+                .arg("--config")
+                .arg(dir.join("conf/ejabberd.yml"))
+                .arg("--logs")
+                .arg(dir.join("log"))
+                .arg("--spool")
+                .arg(dir.join("db"))
+                .args([
+                    "--node",
+                    &format!("cscert{}@localhost", ports[0]),
+                    "foreground",
+                ]);
+            c
+        });
+        Ejabberd { daemon, dir }
+    }
+
+    /// ejabberd's own log (`log/ejabberd.log`).
+    pub fn ejabberd_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log/ejabberd.log")).unwrap_or_default()
+    }
+}
+
+/// `chown -R ejabberd` and folders above traversable: ejabberdctl drops to that user.
+fn give_to_ejabberd(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let st = Command::new("chown")
+        .args(["-R", "ejabberd:"])
+        .arg(dir)
+        .status()
+        .expect("chown runs");
+    assert!(st.success(), "chown -R ejabberd {}", dir.display());
+    let mut p = Some(dir);
+    while let Some(d) = p {
+        if let Ok(m) = std::fs::metadata(d) {
+            let mode = m.permissions().mode();
+            if mode & 0o005 != 0o005 {
+                let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode | 0o055));
+            }
+        }
+        p = d.parent();
+    }
+}
+
+/// ejabberd, prosody and openssl, or SKIPPED (a failure under CI=true).
+pub fn ejabberd_present(test: &str) -> bool {
+    super::require(test, &["ejabberdctl", "prosody", "openssl"])
 }
 
 /// Test-CsCertificate's object (every property, unknown ones refused).
