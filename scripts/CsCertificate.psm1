@@ -92,6 +92,7 @@ $script:CsCertSpec = @{
         Type = 'List'
     }
     'Test-CsCertificateConfiguration' = [ordered]@{
+        HtmlReport = 'Path'
         Report = 'Path'
         TrustedRoot = 'List'
     }
@@ -104,6 +105,10 @@ $script:CsCertSpec = @{
         Thumbprint = 'Str'
     }
     'Test-CsCertificate' = [ordered]@{
+        Endpoint = 'List'
+        Protocol = 'Str'
+        Resolve = 'List'
+        TimeoutSec = 'Int'
         ComputerFqdn = 'NullableStr'
         Path = 'PathList'
         RequestId = 'Int'
@@ -1088,6 +1093,9 @@ Checks the assigned certificates: missing, expired, expiring within 30 days, or 
 .DESCRIPTION
 Returns one object per assigned use that is in order (Thumbprint, Use); problems are reported as errors and warnings.
 
+.PARAMETER HtmlReport
+[cscert] Write the fleet page to this file: a timeline of every certificate in service and staged per computer and use, and the findings as a table (docs/probe.md).
+
 .PARAMETER Report
 Write an HTML report of the result to this file.
 
@@ -1104,6 +1112,11 @@ Test-CsCertificateConfiguration -TrustedRoot ./roots
 
 Also checks that every chain ends at a root in ./roots.
 
+.EXAMPLE
+Test-CsCertificateConfiguration -HtmlReport fleet.html
+
+Also writes the fleet page: one self-contained HTML file to open in any browser.
+
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
 
@@ -1113,6 +1126,9 @@ Generated from cscert's parameter table; `cscert Test-CsCertificateConfiguration
     [CmdletBinding(DefaultParameterSetName = 'Default')]
     [OutputType([psobject])]
     param(
+        [Parameter(ParameterSetName = 'Default')]
+        [string] $HtmlReport,
+
         [Parameter(ParameterSetName = 'Default')]
         [string] $Report,
 
@@ -1233,6 +1249,19 @@ function Test-CsCertificate {
 One object per file or item, with Findings (RuleId, Severity, Message, Names) and Passed. Exit code 3 when any item did not pass.
 This cmdlet is cscert's own; no Lync Server cmdlet has this name.
 
+.PARAMETER Endpoint
+[cscert] Live servers to probe, host[:port] (default port by -Protocol): the chain each presents is fetched and checked (docs/probe.md).
+
+.PARAMETER Protocol
+[cscert] What the endpoints speak: XmppServer (STARTTLS, port 5269), XmppClient (STARTTLS, 5222), SipTls (5061) or Https (443).
+Values: XmppServer, XmppClient, SipTls, Https.
+
+.PARAMETER Resolve
+[cscert] host=address pairs used instead of looking the endpoint's host up (e.g. sip.contoso.com=10.0.0.5).
+
+.PARAMETER TimeoutSec
+[cscert] Seconds each endpoint may take from connecting to its certificate (default 5).
+
 .PARAMETER ComputerFqdn
 The computer whose topology names are expected (default this computer).
 
@@ -1271,6 +1300,16 @@ Test-CsCertificate -Path ./certs
 
 Checks every certificate and request in a folder.
 
+.EXAMPLE
+Test-CsCertificate -Endpoint edge.contoso.com -Protocol XmppServer -XmppDomain contoso.com -Type XmppServer
+
+Fetches the certificate the Edge serves on 5269 by STARTTLS for contoso.com, checks it and its chain, and compares it with the one assigned.
+
+.EXAMPLE
+Test-CsCertificate -Endpoint sip.contoso.com,sip.fabrikam.com -Protocol SipTls
+
+Probes two SIP federation endpoints on 5061 at once.
+
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
 
@@ -1280,6 +1319,19 @@ Generated from cscert's parameter table; `cscert Test-CsCertificate -?` shows th
     [CmdletBinding(DefaultParameterSetName = 'Path')]
     [OutputType([psobject])]
     param(
+        [Parameter(ParameterSetName = 'Endpoint', Mandatory = $true)]
+        [string[]] $Endpoint,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('XmppServer', 'XmppClient', 'SipTls', 'Https') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
+        [string] $Protocol,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [string[]] $Resolve,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [int] $TimeoutSec,
+
         [Parameter()]
         [AllowNull()] [AllowEmptyString()]
         [string] $ComputerFqdn,

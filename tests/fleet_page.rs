@@ -144,7 +144,7 @@ fn the_fleet_page_shows_one_bar_per_certificate_in_chromium() {
     for (shot, extra) in [(&light, None), (&dark, Some("--force-dark-mode"))] {
         let mut args = vec![
             format!("--screenshot={shot}"),
-            "--window-size=1100,900".into(),
+            "--window-size=1280,1000".into(),
         ];
         args.extend(extra.map(str::to_string));
         args.push(format!("file://{page}"));

@@ -125,7 +125,7 @@ svg text{fill:var(--fg);font-size:12px}
 .grid{stroke:var(--grid)}.today{stroke:var(--today);stroke-width:2}.due-mark{stroke:var(--fg);stroke-dasharray:3 2}
 .bar.fine{fill:var(--fine)}.bar.due{fill:var(--due)}.bar.expiring{fill:var(--expiring)}.bar.expired{fill:var(--expired)}.bar.none{fill:var(--none)}
 .staged{fill-opacity:.45;stroke:var(--fg);stroke-dasharray:4 2}
-table{border-collapse:collapse;margin-top:1em}td,th{border:1px solid var(--grid);padding:4px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin-top:1em;font-size:14px}td,th{border:1px solid var(--grid);padding:4px 8px;text-align:left;vertical-align:top}
 .status.fine{color:var(--fine)}.status.due{color:var(--due)}.status.expiring{color:var(--expiring)}.status.expired{color:var(--expired)}.status.none{color:var(--none)}
 .sev-Error{color:var(--expired)}.sev-Warning{color:var(--expiring)}
 .legend span{margin-right:1.5em}
@@ -158,7 +158,7 @@ pub fn render_fleet(f: &Fleet) -> String {
             s.text()
         );
     }
-    h.push_str("<span>| today (solid line), renewal due (dashed mark), staged (hatched outline)</span></p>\n");
+    h.push_str("<span>| today (solid line), renewal due (dashed mark), staged (dashed outline)</span></p>\n");
     timeline(&mut h, f);
     certificate_table(&mut h, f);
     findings_table(&mut h, &f.findings);
@@ -168,7 +168,9 @@ pub fn render_fleet(f: &Fleet) -> String {
 
 const LABEL_W: f64 = 330.0;
 const PLOT_W: f64 = 640.0;
-const LANE_H: f64 = 34.0;
+const ROW_H: f64 = 30.0;
+/// Room right of the plot for the status written after a bar that ends there.
+const RIGHT_W: f64 = 160.0;
 
 /// The SVG: one lane per computer and use, one bar per certificate, today's line.
 fn timeline(h: &mut String, f: &Fleet) {
@@ -181,11 +183,13 @@ fn timeline(h: &mut String, f: &Fleet) {
     let end = dates.max().unwrap_or(f.now).max(f.now) + Duration::days(7);
     let span = (end - start).num_seconds().max(1) as f64;
     let x = |d: DateTime<Utc>| LABEL_W + PLOT_W * (d - start).num_seconds() as f64 / span;
-    let height = 40.0 + LANE_H * f.lanes.len().max(1) as f64;
+    // One row per certificate (a lane with a staged roll has two), one for an empty lane.
+    let rows: usize = f.lanes.iter().map(|l| l.bars.len().max(1)).sum();
+    let height = 34.0 + ROW_H * rows.max(1) as f64;
     let _ = writeln!(
         h,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Certificate timeline\" width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\">",
-        w = LABEL_W + PLOT_W + 20.0
+        w = LABEL_W + PLOT_W + RIGHT_W
     );
     let _ = writeln!(
         h,
@@ -195,13 +199,13 @@ fn timeline(h: &mut String, f: &Fleet) {
         LABEL_W + PLOT_W,
         end.format("%Y-%m-%d")
     );
-    for (i, lane) in f.lanes.iter().enumerate() {
-        let y = 24.0 + LANE_H * i as f64;
+    let mut y = 24.0;
+    for lane in &f.lanes {
         let _ = writeln!(
             h,
             "<line class=\"grid\" x1=\"0\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text x=\"4\" y=\"{:.1}\">{} / {}</text>",
-            LABEL_W + PLOT_W,
-            y + 21.0,
+            LABEL_W + PLOT_W + RIGHT_W,
+            y + 19.0,
             escape(&lane.computer),
             escape(&lane.use_name)
         );
@@ -210,43 +214,49 @@ fn timeline(h: &mut String, f: &Fleet) {
                 h,
                 "<text class=\"status none\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
                 LABEL_W + 4.0,
-                y + 21.0,
+                y + 19.0,
                 Status::NothingInService.text()
             );
+            y += ROW_H;
         }
         for b in &lane.bars {
-            let status = Status::of(b.not_before, b.not_after, f.now);
-            let (x0, x1) = (x(b.not_before), x(b.not_after));
-            let staged = if b.state == "in service" {
-                ""
-            } else {
-                " staged"
-            };
-            let _ = writeln!(
-                h,
-                "<g class=\"cert\" data-thumbprint=\"{t}\" data-status=\"{s}\"><rect class=\"bar {c}{staged}\" x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"22\" rx=\"3\"><title>{t} {subj}: {nb} to {na}, {state}, {s}</title></rect><line class=\"due-mark\" x1=\"{d:.1}\" x2=\"{d:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\">{s}</text></g>",
-                y + 6.0,
-                (x1 - x0).max(2.0),
-                y + 4.0,
-                y + 30.0,
-                x0 + 4.0,
-                y + 21.0,
-                t = escape(&b.thumbprint),
-                s = status.text(),
-                c = status.class(),
-                subj = escape(&b.subject),
-                nb = b.not_before.format("%Y-%m-%d"),
-                na = b.not_after.format("%Y-%m-%d"),
-                state = escape(&b.state),
-                d = x(renewal_due(b.not_before, b.not_after)),
-            );
+            bar(h, b, f.now, y, &x);
+            y += ROW_H;
         }
     }
     let t = x(f.now);
     let _ = writeln!(
         h,
-        "<line class=\"today\" x1=\"{t:.1}\" x2=\"{t:.1}\" y1=\"18\" y2=\"{height:.1}\"/><text x=\"{:.1}\" y=\"30\">today</text>\n</svg>",
+        "<line class=\"today\" x1=\"{t:.1}\" x2=\"{t:.1}\" y1=\"18\" y2=\"{height:.1}\"/><text x=\"{:.1}\" y=\"28\">today</text>\n</svg>",
         t + 3.0
+    );
+}
+
+/// One certificate: its bar from NotBefore to NotAfter (dashed outline when staged), the
+/// renewal due mark, and its status written after the bar's end.
+fn bar(h: &mut String, b: &Bar, now: DateTime<Utc>, y: f64, x: &dyn Fn(DateTime<Utc>) -> f64) {
+    let status = Status::of(b.not_before, b.not_after, now);
+    let (x0, x1) = (x(b.not_before), x(b.not_after));
+    let staged = b.state != "in service";
+    let _ = writeln!(
+        h,
+        "<g class=\"cert\" data-thumbprint=\"{t}\" data-status=\"{s}\"><rect class=\"bar {c}{cls}\" x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"20\" rx=\"3\"><title>{t} {subj}: {nb} to {na}, {state}, {s}</title></rect><line class=\"due-mark\" x1=\"{d:.1}\" x2=\"{d:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\">{s}{note}</text></g>",
+        y + 4.0,
+        (x1 - x0).max(2.0),
+        y + 1.0,
+        y + 27.0,
+        x1 + 5.0,
+        y + 19.0,
+        t = escape(&b.thumbprint),
+        s = status.text(),
+        c = status.class(),
+        cls = if staged { " staged" } else { "" },
+        note = if staged { " (staged)" } else { "" },
+        subj = escape(&b.subject),
+        nb = b.not_before.format("%Y-%m-%d"),
+        na = b.not_after.format("%Y-%m-%d"),
+        state = escape(&b.state),
+        d = x(renewal_due(b.not_before, b.not_after)),
     );
 }
 

@@ -52,6 +52,7 @@ const S_SERVER: Start = Start {
     port_taken: &["Address already in use", "in use"],
     ready: &|log, _| log.contains("ACCEPT"),
     wait: Duration::from_secs(10),
+    listening: 1,
 };
 
 impl Lab {

@@ -422,6 +422,8 @@ pub struct Start<'a> {
     pub port_taken: &'a [&'a str],
     /// Whether the log shows it serving on the port.
     pub ready: &'a dyn Fn(&str, u16) -> bool,
+    /// How many of its ports (the first ones) it listens on; the others it uses otherwise.
+    pub listening: usize,
     pub wait: Duration,
 }
 
@@ -431,6 +433,7 @@ const PROSODY: Start = Start {
     port_taken: &["Failed to open server port"],
     ready: &|log, port| log.contains(&format!("Activated service 's2s' on [127.0.0.1]:{port}")),
     wait: Duration::from_secs(10),
+    listening: 1,
 };
 
 /// A server started by a test; dropping it kills and reaps the process, whether the test
@@ -504,7 +507,7 @@ impl Daemon {
                 d.stop();
                 return Err(d);
             }
-            let serving = d.ports.iter().all(|p| {
+            let serving = d.ports[..s.listening].iter().all(|p| {
                 (s.ready)(&log, *p)
                     && TcpStream::connect_timeout(
                         &format!("127.0.0.1:{p}").parse().unwrap(),
@@ -606,6 +609,7 @@ const EJABBERD: Start = Start {
     },
     // ejabberd (an Erlang node) takes ~20 s to start on a busy machine.
     wait: Duration::from_secs(60),
+    listening: 2,
 };
 
 /// An ejabberd server started by a test: s2s on `port` (`ports[0]`), c2s with STARTTLS
@@ -633,6 +637,10 @@ impl Ejabberd {
     /// `ejabberdctl ... foreground` with private config, log and spool folders. As root,
     /// ejabberdctl runs ejabberd as the `ejabberd` user, so those folders are given to it.
     pub fn serve(lab: &Lab, name: &str, domain: &str, pem: &Path, extra: &str) -> Ejabberd {
+        assert!(
+            super::have("setpriv"),
+            "setpriv (util-linux) runs ejabberd as its user"
+        );
         let dir = lab.path(name);
         for sub in ["conf", "log", "db"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -641,7 +649,7 @@ impl Ejabberd {
         // Erlang's resolver: the hosts file first, so a test's inetrc entries are seen.
         std::fs::write(dir.join("conf/inetrc"), "{lookup,[\"file\",\"native\"]}.\n").unwrap();
         let log = dir.join("ejabberd.out");
-        let daemon = Daemon::on_free_ports(&EJABBERD, 2, log, |ports| {
+        let daemon = Daemon::on_free_ports(&EJABBERD, 3, log, |ports| {
             let yml = format!(
                 "hosts: [\"{domain}\"]\nloglevel: info\ncertfiles: [\"{pem}\"]\n\
                  listen:\n  - port: {s2s}\n    ip: \"127.0.0.1\"\n    module: ejabberd_s2s_in\n\
@@ -655,20 +663,32 @@ impl Ejabberd {
             let _ = std::fs::remove_dir_all(dir.join("db"));
             std::fs::create_dir_all(dir.join("db")).unwrap();
             give_to_ejabberd(&dir);
-            let mut c = Command::new("ejabberdctl");
-            c.arg("--config-dir")
-                .arg(dir.join("conf"))
-                .arg("--config")
-                .arg(dir.join("conf/ejabberd.yml"))
-                .arg("--logs")
-                .arg(dir.join("log"))
-                .arg("--spool")
-                .arg(dir.join("db"))
-                .args([
-                    "--node",
-                    &format!("cscert{}@localhost", ports[0]),
-                    "foreground",
-                ]);
+            // As the ejabberd user directly: ejabberdctl would otherwise run the VM through su,
+            // in a session of its own that stop() could not end. A fixed distribution port
+            // (ERL_DIST_PORT) keeps it from starting an epmd daemon that outlives the test.
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid=ejabberd",
+                "--regid=ejabberd",
+                "--init-groups",
+                "ejabberdctl",
+            ])
+            .env("HOME", &dir)
+            .env("ERL_DIST_PORT", ports[2].to_string())
+            .current_dir(&dir)
+            .arg("--config-dir")
+            .arg(dir.join("conf"))
+            .arg("--config")
+            .arg(dir.join("conf/ejabberd.yml"))
+            .arg("--logs")
+            .arg(dir.join("log"))
+            .arg("--spool")
+            .arg(dir.join("db"))
+            .args([
+                "--node",
+                &format!("cscert{}@localhost", ports[0]),
+                "foreground",
+            ]);
             c
         });
         Ejabberd { daemon, dir }
