@@ -10,8 +10,30 @@ use support::probe::*;
 use support::xmpp::*;
 use support::*;
 
-fn peers(test: &str) -> bool {
-    require(test, &["openssl"])
+/// A lab and its PKI when openssl is there (else SKIPPED, or a failure under CI).
+fn setup(test: &str) -> Option<(Lab, Pki)> {
+    if !require(test, &["openssl"]) {
+        return None;
+    }
+    let lab = Lab::new();
+    let p = pki(&lab);
+    Some((lab, p))
+}
+
+/// Probes `sip.contoso.com:<port>` as SIP over TLS, the name resolved to loopback, with `extra`.
+fn sip_probe(lab: &Lab, port: u16, extra: &[&str]) -> (Run, Vec<Probed>) {
+    let ep = format!("sip.contoso.com:{port}");
+    let mut args = vec![
+        "-Endpoint",
+        &ep,
+        "-Protocol",
+        "SipTls",
+        "-Resolve",
+        "sip.contoso.com=127.0.0.1",
+    ];
+    args.extend_from_slice(extra);
+    let (run, got, _, _) = lab.probe(&args);
+    (run, got)
 }
 
 /// Root -> intermediate -> leaves for sip.contoso.com and webcon.contoso.com.
@@ -52,11 +74,9 @@ fn openssl_thumbprint(lab: &Lab, cer: &str) -> String {
 /// SERVED-NAME-MISMATCH.
 #[test]
 fn sip_and_https_probes_read_the_served_chain_as_openssl_does() {
-    if !peers("sip_and_https_probes") {
+    let Some((lab, p)) = setup("sip_and_https_probes") else {
         return;
-    }
-    let lab = Lab::new();
-    let p = pki(&lab);
+    };
     let (sip, sip_key) = leaf(&lab, &p.int, "sip", &["sip.contoso.com"], 60);
     let (web, web_key) = leaf(&lab, &p.int, "web", &["webcon.contoso.com"], 60);
     let chain = p.int.cert_s();
@@ -64,16 +84,7 @@ fn sip_and_https_probes_read_the_served_chain_as_openssl_does() {
     let s2 = lab.s_server("s-web", &web, &web_key, Some(&chain));
 
     let sip_ep = format!("sip.contoso.com:{}", s1.port);
-    let (run, got, _, _) = lab.probe(&[
-        "-Endpoint",
-        &sip_ep,
-        "-Protocol",
-        "SipTls",
-        "-Resolve",
-        "sip.contoso.com=127.0.0.1",
-        "-TrustedRoot",
-        &p.root.cert_s(),
-    ]);
+    let (run, got) = sip_probe(&lab, s1.port, &["-TrustedRoot", &p.root.cert_s()]);
     run.assert_code(0);
     assert_eq!(got.len(), 1);
     let r = &got[0];
@@ -146,23 +157,12 @@ fn sip_and_https_probes_read_the_served_chain_as_openssl_does() {
 /// the missing issuer, as `openssl s_client -verify_return_error` fails on the same server.
 #[test]
 fn a_missing_intermediate_is_reported_as_openssl_fails_on_it() {
-    if !peers("a_missing_intermediate") {
+    let Some((lab, p)) = setup("a_missing_intermediate") else {
         return;
-    }
-    let lab = Lab::new();
-    let p = pki(&lab);
+    };
     let (sip, key) = leaf(&lab, &p.int, "sip", &["sip.contoso.com"], 60);
     let s = lab.s_server("s-bare", &sip, &key, None);
-    let (run, got, _, _) = lab.probe(&[
-        "-Endpoint",
-        &format!("sip.contoso.com:{}", s.port),
-        "-Protocol",
-        "SipTls",
-        "-Resolve",
-        "sip.contoso.com=127.0.0.1",
-        "-TrustedRoot",
-        &p.root.cert_s(),
-    ]);
+    let (run, got) = sip_probe(&lab, s.port, &["-TrustedRoot", &p.root.cert_s()]);
     run.assert_code(3);
     let r = &got[0];
     assert_eq!(r.chain, ["CN=sip.contoso.com"]);
@@ -188,11 +188,9 @@ fn a_missing_intermediate_is_reported_as_openssl_fails_on_it() {
 /// service was not restarted"; after the "restart" (the server serving NEW) it passes.
 #[test]
 fn a_served_certificate_that_is_not_the_assigned_one_is_reported() {
-    if !peers("served_not_assigned") {
+    let Some((lab, p)) = setup("served_not_assigned") else {
         return;
-    }
-    let lab = Lab::new();
-    let p = pki(&lab);
+    };
     let mut thumbs = Vec::new();
     let mut files = Vec::new();
     // The PFX carries the whole chain, so the store learns the root too.
@@ -217,20 +215,7 @@ fn a_served_certificate_that_is_not_the_assigned_one_is_reported() {
 
     let chain = p.int.cert_s();
     let stale = lab.s_server("s-old", &files[0].0, &files[0].1, Some(&chain));
-    let args = |port: u16| {
-        vec![
-            "-Endpoint".to_string(),
-            format!("sip.contoso.com:{port}"),
-            "-Protocol".into(),
-            "SipTls".into(),
-            "-Resolve".into(),
-            "sip.contoso.com=127.0.0.1".into(),
-            "-Type".into(),
-            "Default".into(),
-        ]
-    };
-    let a: Vec<String> = args(stale.port);
-    let (run, got, _, _) = lab.probe(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let (run, got) = sip_probe(&lab, stale.port, &["-Type", "Default"]);
     run.assert_code(3);
     let r = &got[0];
     // The store's root verifies the chain: no -TrustedRoot needed.
@@ -247,8 +232,7 @@ fn a_served_certificate_that_is_not_the_assigned_one_is_reported() {
     drop(stale);
 
     let fresh = lab.s_server("s-new", &files[1].0, &files[1].1, Some(&chain));
-    let a: Vec<String> = args(fresh.port);
-    let (run, got, _, _) = lab.probe(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let (run, got) = sip_probe(&lab, fresh.port, &["-Type", "Default"]);
     run.assert_code(0);
     assert!(got[0].passed && got[0].findings.is_empty(), "{got:#?}");
 }
@@ -259,11 +243,9 @@ fn a_served_certificate_that_is_not_the_assigned_one_is_reported() {
 /// the server's text in an error is escaped.
 #[test]
 fn hostile_endpoints_each_end_within_the_timeout_with_bounded_memory() {
-    if !peers("hostile_endpoints") {
+    let Some((lab, p)) = setup("hostile_endpoints") else {
         return;
-    }
-    let lab = Lab::new();
-    let p = pki(&lab);
+    };
     let (cer, key) = leaf(&lab, &p.int, "x", &["contoso.com"], 60);
     let good = lab.s_server("s-good", &cer, &key, Some(&p.int.cert_s()));
     let closed = free_port();

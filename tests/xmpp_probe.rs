@@ -62,7 +62,12 @@ fn starttls_probes_of_prosody_and_ejabberd_agree_with_openssl() {
         (ejabberd.ports[1], "XmppClient"),
     ] {
         let (run, got) = probe(&lab, port, protocol, "contoso.com", &root);
-        assert_eq!(run.code, 0, "{protocol} {port}: {run:?}\n{}", ejabberd.ejabberd_log());
+        assert_eq!(
+            run.code,
+            0,
+            "{protocol} {port}: {run:?}\n{}",
+            ejabberd.ejabberd_log()
+        );
         let r = &got[0];
         assert_eq!(
             r.thumbprint.as_deref(),
