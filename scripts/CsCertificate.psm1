@@ -105,15 +105,15 @@ $script:CsCertSpec = @{
         Thumbprint = 'Str'
     }
     'Test-CsCertificate' = [ordered]@{
-        Endpoint = 'List'
-        Protocol = 'Str'
-        Resolve = 'List'
-        TimeoutSec = 'Int'
         ComputerFqdn = 'NullableStr'
+        Endpoint = 'List'
         Path = 'PathList'
+        Protocol = 'Str'
         RequestId = 'Int'
+        Resolve = 'List'
         SipDomain = 'List'
         Thumbprint = 'Str'
+        TimeoutSec = 'Int'
         TrustedRoot = 'List'
         Type = 'List'
         VerificationTime = 'Date'
@@ -1249,33 +1249,33 @@ function Test-CsCertificate {
 One object per file or item, with Findings (RuleId, Severity, Message, Names) and Passed. Exit code 3 when any item did not pass.
 This cmdlet is cscert's own; no Lync Server cmdlet has this name.
 
+.PARAMETER ComputerFqdn
+The computer whose topology names are expected (default this computer).
+
 .PARAMETER Endpoint
 [cscert] Live servers to probe, host[:port] (default port by -Protocol): the chain each presents is fetched and checked (docs/probe.md).
+
+.PARAMETER Path
+Files or folders to check.
 
 .PARAMETER Protocol
 [cscert] What the endpoints speak: XmppServer (STARTTLS, port 5269), XmppClient (STARTTLS, 5222), SipTls (5061) or Https (443).
 Values: XmppServer, XmppClient, SipTls, Https.
 
-.PARAMETER Resolve
-[cscert] host=address pairs used instead of looking the endpoint's host up (e.g. sip.contoso.com=10.0.0.5).
-
-.PARAMETER TimeoutSec
-[cscert] Seconds each endpoint may take from connecting to its certificate (default 5).
-
-.PARAMETER ComputerFqdn
-The computer whose topology names are expected (default this computer).
-
-.PARAMETER Path
-Files or folders to check.
-
 .PARAMETER RequestId
 A pending request in the store.
+
+.PARAMETER Resolve
+[cscert] host=address pairs used instead of looking the endpoint's host up (e.g. sip.contoso.com=10.0.0.5).
 
 .PARAMETER SipDomain
 SIP domains that must be covered (sip.<domain>).
 
 .PARAMETER Thumbprint
 A certificate in the store.
+
+.PARAMETER TimeoutSec
+[cscert] Seconds each endpoint may take from connecting to its certificate (default 5).
 
 .PARAMETER TrustedRoot
 [cscert] Trusted root certificates (files or folders): each chain must end at one of them (rules CHAIN-INCOMPLETE, ROOT-UNTRUSTED).
@@ -1319,34 +1319,34 @@ Generated from cscert's parameter table; `cscert Test-CsCertificate -?` shows th
     [CmdletBinding(DefaultParameterSetName = 'Path')]
     [OutputType([psobject])]
     param(
+        [Parameter()]
+        [AllowNull()] [AllowEmptyString()]
+        [string] $ComputerFqdn,
+
         [Parameter(ParameterSetName = 'Endpoint', Mandatory = $true)]
         [string[]] $Endpoint,
+
+        [Parameter(ParameterSetName = 'Path', Mandatory = $true, Position = 0)]
+        [string[]] $Path,
 
         [Parameter(ParameterSetName = 'Endpoint')]
         [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('XmppServer', 'XmppClient', 'SipTls', 'Https') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
         [string] $Protocol,
 
-        [Parameter(ParameterSetName = 'Endpoint')]
-        [string[]] $Resolve,
-
-        [Parameter(ParameterSetName = 'Endpoint')]
-        [int] $TimeoutSec,
-
-        [Parameter()]
-        [AllowNull()] [AllowEmptyString()]
-        [string] $ComputerFqdn,
-
-        [Parameter(ParameterSetName = 'Path', Mandatory = $true, Position = 0)]
-        [string[]] $Path,
-
         [Parameter(ParameterSetName = 'RequestId', Mandatory = $true)]
         [int] $RequestId,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [string[]] $Resolve,
 
         [Parameter()]
         [string[]] $SipDomain,
 
         [Parameter(ParameterSetName = 'Thumbprint', Mandatory = $true, ValueFromPipelineByPropertyName = $true)]
         [string] $Thumbprint,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [int] $TimeoutSec,
 
         [Parameter()]
         [string[]] $TrustedRoot,

@@ -4,12 +4,13 @@
 //! serves the certificate assigned to it. Endpoints are probed a few at a time, each under its
 //! own timeout; one that fails is one error record and the others go on.
 
+mod error;
 mod judge;
 mod net;
 mod xmpp;
 
+pub use error::NetError;
 pub use judge::ProbeResult;
-pub use net::NetError;
 
 use super::certs::CertError;
 use super::check::{CheckArgs, CheckError};

@@ -2,6 +2,7 @@
 //! whose verifier only records the chain the server presents (it is judged afterwards by the
 //! same rules as a file). The whole connection runs under one timeout.
 
+use super::error::NetError;
 use super::Protocol;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
@@ -11,41 +12,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
-
-/// Why no chain was fetched.
-#[derive(Debug)]
-pub enum NetError {
-    /// No address for the host (or the name does not resolve).
-    Resolve(std::io::Error),
-    Io(std::io::Error),
-    Timeout {
-        seconds: u64,
-    },
-    /// The server closed the connection; `said`: what it sent before.
-    Closed {
-        said: String,
-    },
-    /// The XMPP peer sent something that is not an XML stream (another protocol).
-    NotXmpp {
-        said: String,
-    },
-    /// More than `limit` bytes before TLS.
-    TooMuchBeforeTls {
-        limit: usize,
-    },
-    /// The stream features offered no STARTTLS.
-    NoStartTls,
-    /// The server answered `<starttls/>` with `<failure/>`.
-    StartTlsRefused,
-    /// The server ended the stream with `<stream:error>`.
-    StreamError {
-        condition: String,
-    },
-    /// The TLS handshake failed.
-    Tls(String),
-    /// The handshake ended without a certificate.
-    NoCertificate,
-}
 
 /// What the server presented and negotiated.
 #[derive(Debug, Clone)]

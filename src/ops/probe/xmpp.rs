@@ -2,7 +2,7 @@
 //! features, ask for TLS, wait for `<proceed/>`. Everything the server sends before TLS is capped
 //! at [`PRE_TLS_LIMIT`] bytes, and the caller bounds the time.
 
-use super::net::NetError;
+use super::error::NetError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The most bytes read before TLS starts. A stream header and features are a few hundred bytes;
