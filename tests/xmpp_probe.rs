@@ -5,6 +5,7 @@
 
 mod support;
 
+use support::ejabberd::*;
 use support::probe::Probed;
 use support::xmpp::*;
 use support::*;

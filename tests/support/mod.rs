@@ -10,6 +10,7 @@
 //! - `lifecycle`: the lifecycle lab (`Lab`) and the test-owned shapes of cscert's objects
 //! - `hardening`: the hardening/fuzz/crash lab (`H`) and direct looks into the store
 //! - `xmpp`: prosody and `openssl s_client` helpers, Test-CsCertificate's object
+//! - `daemon`: servers started by tests; `ejabberd`: ejabberd started like prosody
 //! - `probe`: Test-CsCertificate -Endpoint: its object, `openssl s_server`, hostile servers
 
 #![allow(dead_code)] // each test crate uses a different part of this library
@@ -50,6 +51,8 @@ macro_rules! lab {
 
 pub mod binder;
 pub mod ca;
+pub mod daemon;
+pub mod ejabberd;
 pub mod hardening;
 pub mod lifecycle;
 pub mod probe;

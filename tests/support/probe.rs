@@ -1,7 +1,8 @@
 //! Test-CsCertificate -Endpoint: its object, `openssl s_server` as a TLS peer (a [`Daemon`]),
 //! hostile loopback servers, and a run whose peak memory is measured.
 
-use super::xmpp::{Daemon, Lab, Start};
+use super::daemon::{Daemon, Start};
+use super::xmpp::Lab;
 use super::Run;
 use serde::Deserialize;
 use std::io::{Read, Write};

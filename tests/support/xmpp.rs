@@ -3,14 +3,13 @@
 //! kills it, parsers of `prosodyctl check certs` and `openssl s_client` output, and the shape of
 //! Test-CsCertificate's object.
 
+pub use super::daemon::{Daemon, Start};
 use super::{Run as Out, Sandbox, TestCa};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// prosody, prosodyctl and openssl, or SKIPPED (a failure under CI=true).
 pub fn peers_present(test: &str) -> bool {
@@ -414,19 +413,6 @@ pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
     map
 }
 
-/// How to start one kind of server and tell when it serves: prosody, ejabberd, openssl
-/// s_server and the probe tests' own.
-pub struct Start<'a> {
-    pub what: &'a str,
-    /// Texts its log shows when a port was bound by another process first.
-    pub port_taken: &'a [&'a str],
-    /// Whether the log shows it serving on the port.
-    pub ready: &'a dyn Fn(&str, u16) -> bool,
-    /// How many of its ports (the first ones) it listens on; the others it uses otherwise.
-    pub listening: usize,
-    pub wait: Duration,
-}
-
 /// What prosody logs when its port is already bound by another process.
 const PROSODY: Start = Start {
     what: "prosody",
@@ -435,123 +421,6 @@ const PROSODY: Start = Start {
     wait: Duration::from_secs(10),
     listening: 1,
 };
-
-/// A server started by a test; dropping it kills and reaps the process, whether the test
-/// passed or panicked.
-pub struct Daemon {
-    child: Option<Child>,
-    pub pid: u32,
-    /// The first of `ports`.
-    pub port: u16,
-    pub ports: Vec<u16>,
-    pub log: PathBuf,
-}
-
-impl Daemon {
-    /// Starts `command(ports)` on `n` free loopback ports. A port picked free can be taken by
-    /// another process before the server binds it; that start is tried again on other ports.
-    pub fn on_free_ports(
-        s: &Start,
-        n: usize,
-        log: PathBuf,
-        mut command: impl FnMut(&[u16]) -> Command,
-    ) -> Daemon {
-        let mut attempt = 1;
-        loop {
-            let ports: Vec<u16> = (0..n).map(|_| super::free_port()).collect();
-            match Daemon::start(s, command(&ports), ports.clone(), log.clone()) {
-                Ok(d) => return d,
-                Err(d) if attempt < 4 && s.port_taken.iter().any(|t| d.log_text().contains(t)) => {
-                    eprintln!(
-                        "{} start {attempt}: a port of {ports:?} taken; again",
-                        s.what
-                    );
-                    attempt += 1;
-                }
-                Err(d) => panic!(
-                    "{} did not serve on 127.0.0.1:{ports:?}:\n{}",
-                    s.what,
-                    d.log_text()
-                ),
-            }
-        }
-    }
-
-    /// Spawns `c` with its output in `log` and waits (at most `s.wait`) until the log says it
-    /// serves every port and each accepts TCP connections: a connection alone could reach
-    /// whoever else holds the port.
-    fn start(s: &Start, mut c: Command, ports: Vec<u16>, log: PathBuf) -> Result<Daemon, Daemon> {
-        let out = std::fs::File::create(&log).expect("server log file");
-        let err = out.try_clone().unwrap();
-        // A group of its own, so that stop() also ends what it started (ejabberdctl runs the
-        // Erlang VM under su).
-        use std::os::unix::process::CommandExt;
-        let child = c
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{} starts: {e}", s.what));
-        let mut d = Daemon {
-            pid: child.id(),
-            child: Some(child),
-            port: ports[0],
-            ports,
-            log,
-        };
-        let deadline = Instant::now() + s.wait;
-        loop {
-            let log = d.log_text();
-            if s.port_taken.iter().any(|t| log.contains(t)) {
-                d.stop();
-                return Err(d);
-            }
-            let serving = d.ports[..s.listening].iter().all(|p| {
-                (s.ready)(&log, *p)
-                    && TcpStream::connect_timeout(
-                        &format!("127.0.0.1:{p}").parse().unwrap(),
-                        Duration::from_millis(200),
-                    )
-                    .is_ok()
-            });
-            if serving {
-                return Ok(d);
-            }
-            if d.child.as_mut().unwrap().try_wait().unwrap().is_some() || Instant::now() > deadline
-            {
-                d.stop();
-                return Err(d);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    pub fn log_text(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
-    }
-
-    /// Kills its process group and reaps the process now; returns whether it is gone.
-    pub fn stop(&mut self) -> bool {
-        if let Some(mut c) = self.child.take() {
-            // SAFETY: a plain syscall on the group this test made (pgid = the child's pid).
-            unsafe { libc::kill(-(self.pid as libc::pid_t), libc::SIGKILL) };
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        !Path::new(&format!("/proc/{}", self.pid)).exists()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// A prosody server started by a test (a [`Daemon`] with its config file).
 pub struct Prosody {
@@ -596,134 +465,6 @@ impl Prosody {
         );
         Prosody { daemon, cfg }
     }
-}
-
-/// ejabberd's log line for each listener it opened.
-const EJABBERD: Start = Start {
-    what: "ejabberd",
-    port_taken: &["eaddrinuse"],
-    ready: &|log, port| {
-        log.contains(&format!(
-            "Start accepting TCP connections at 127.0.0.1:{port} "
-        ))
-    },
-    // ejabberd (an Erlang node) takes ~20 s to start on a busy machine.
-    wait: Duration::from_secs(60),
-    listening: 2,
-};
-
-/// An ejabberd server started by a test: s2s on `port` (`ports[0]`), c2s with STARTTLS
-/// required on `ports[1]`, one domain serving `pem` (certificate, chain and key in one file).
-pub struct Ejabberd {
-    pub daemon: Daemon,
-    pub dir: PathBuf,
-}
-
-impl std::ops::Deref for Ejabberd {
-    type Target = Daemon;
-    fn deref(&self) -> &Daemon {
-        &self.daemon
-    }
-}
-
-impl std::ops::DerefMut for Ejabberd {
-    fn deref_mut(&mut self) -> &mut Daemon {
-        &mut self.daemon
-    }
-}
-
-impl Ejabberd {
-    /// Writes `<name>/conf/ejabberd.yml` (loopback listeners, `extra` YAML appended) and runs
-    /// `ejabberdctl ... foreground` with private config, log and spool folders. As root,
-    /// ejabberdctl runs ejabberd as the `ejabberd` user, so those folders are given to it.
-    pub fn serve(lab: &Lab, name: &str, domain: &str, pem: &Path, extra: &str) -> Ejabberd {
-        assert!(
-            super::have("setpriv"),
-            "setpriv (util-linux) runs ejabberd as its user"
-        );
-        let dir = lab.path(name);
-        for sub in ["conf", "log", "db"] {
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-        }
-        std::fs::copy(pem, dir.join("conf/server.pem")).unwrap();
-        // Erlang's resolver: the hosts file first, so a test's inetrc entries are seen.
-        std::fs::write(dir.join("conf/inetrc"), "{lookup,[\"file\",\"native\"]}.\n").unwrap();
-        let log = dir.join("ejabberd.out");
-        let daemon = Daemon::on_free_ports(&EJABBERD, 3, log, |ports| {
-            let yml = format!(
-                "hosts: [\"{domain}\"]\nloglevel: info\ncertfiles: [\"{pem}\"]\n\
-                 listen:\n  - port: {s2s}\n    ip: \"127.0.0.1\"\n    module: ejabberd_s2s_in\n\
-                 \x20 - port: {c2s}\n    ip: \"127.0.0.1\"\n    module: ejabberd_c2s\n    starttls_required: true\n\
-                 s2s_use_starttls: required\n{extra}",
-                pem = dir.join("conf/server.pem").display(),
-                s2s = ports[0],
-                c2s = ports[1],
-            );
-            std::fs::write(dir.join("conf/ejabberd.yml"), yml).unwrap();
-            let _ = std::fs::remove_dir_all(dir.join("db"));
-            std::fs::create_dir_all(dir.join("db")).unwrap();
-            give_to_ejabberd(&dir);
-            // As the ejabberd user directly: ejabberdctl would otherwise run the VM through su,
-            // in a session of its own that stop() could not end. A fixed distribution port
-            // (ERL_DIST_PORT) keeps it from starting an epmd daemon that outlives the test.
-            let mut c = Command::new("setpriv");
-            c.args([
-                "--reuid=ejabberd",
-                "--regid=ejabberd",
-                "--init-groups",
-                "ejabberdctl",
-            ])
-            .env("HOME", &dir)
-            .env("ERL_DIST_PORT", ports[2].to_string())
-            .current_dir(&dir)
-            .arg("--config-dir")
-            .arg(dir.join("conf"))
-            .arg("--config")
-            .arg(dir.join("conf/ejabberd.yml"))
-            .arg("--logs")
-            .arg(dir.join("log"))
-            .arg("--spool")
-            .arg(dir.join("db"))
-            .args([
-                "--node",
-                &format!("cscert{}@localhost", ports[0]),
-                "foreground",
-            ]);
-            c
-        });
-        Ejabberd { daemon, dir }
-    }
-
-    /// ejabberd's own log (`log/ejabberd.log`).
-    pub fn ejabberd_log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log/ejabberd.log")).unwrap_or_default()
-    }
-}
-
-/// `chown -R ejabberd` and folders above traversable: ejabberdctl drops to that user.
-fn give_to_ejabberd(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let st = Command::new("chown")
-        .args(["-R", "ejabberd:"])
-        .arg(dir)
-        .status()
-        .expect("chown runs");
-    assert!(st.success(), "chown -R ejabberd {}", dir.display());
-    let mut p = Some(dir);
-    while let Some(d) = p {
-        if let Ok(m) = std::fs::metadata(d) {
-            let mode = m.permissions().mode();
-            if mode & 0o005 != 0o005 {
-                let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode | 0o055));
-            }
-        }
-        p = d.parent();
-    }
-}
-
-/// ejabberd, prosody and openssl, or SKIPPED (a failure under CI=true).
-pub fn ejabberd_present(test: &str) -> bool {
-    super::require(test, &["ejabberdctl", "prosody", "openssl"])
 }
 
 /// Test-CsCertificate's object (every property, unknown ones refused).
