@@ -109,6 +109,7 @@ $script:CsCertSpec = @{
     }
     'Test-CsCertificateConfiguration' = [ordered]@{
         ExpiringWithinDays = 'Int'
+        HtmlReport = 'Path'
         Report = 'Path'
         TrustedRoot = 'List'
     }
@@ -122,10 +123,14 @@ $script:CsCertSpec = @{
     }
     'Test-CsCertificate' = [ordered]@{
         ComputerFqdn = 'NullableStr'
+        Endpoint = 'List'
         Path = 'PathList'
+        Protocol = 'Str'
         RequestId = 'Int'
+        Resolve = 'List'
         SipDomain = 'List'
         Thumbprint = 'Str'
+        TimeoutSec = 'Int'
         TrustedRoot = 'List'
         Type = 'List'
         VerificationTime = 'Date'
@@ -1215,6 +1220,9 @@ Returns one object per assigned use that is in order (Use, Status: Passed, or Wa
 .PARAMETER ExpiringWithinDays
 [cscert] A gate for CI: an assigned certificate in service that expires within this many days, with no renewal staged, is an error (exit 3) instead of a warning.
 
+.PARAMETER HtmlReport
+[cscert] Write the fleet page to this file: a timeline of every certificate in service and staged per computer and use, and the findings as a table (docs/probe.md).
+
 .PARAMETER Report
 Write an HTML report of the result to this file.
 
@@ -1236,6 +1244,11 @@ Test-CsCertificateConfiguration -ExpiringWithinDays 14
 
 Fails (exit 3) when a certificate in service expires within 14 days and no renewal is staged.
 
+.EXAMPLE
+Test-CsCertificateConfiguration -HtmlReport fleet.html
+
+Also writes the fleet page: one self-contained HTML file to open in any browser.
+
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
 
@@ -1247,6 +1260,9 @@ Generated from cscert's parameter table; `cscert Test-CsCertificateConfiguration
     param(
         [Parameter(ParameterSetName = 'Default')]
         [int] $ExpiringWithinDays,
+
+        [Parameter(ParameterSetName = 'Default')]
+        [string] $HtmlReport,
 
         [Parameter(ParameterSetName = 'Default')]
         [string] $Report,
@@ -1371,17 +1387,30 @@ This cmdlet is cscert's own; no Lync Server cmdlet has this name.
 .PARAMETER ComputerFqdn
 The computer whose topology names are expected (default this computer).
 
+.PARAMETER Endpoint
+[cscert] Live servers to probe, host[:port] (default port by -Protocol): the chain each presents is fetched and checked (docs/probe.md).
+
 .PARAMETER Path
 Files or folders to check.
 
+.PARAMETER Protocol
+[cscert] What the endpoints speak: XmppServer (STARTTLS, port 5269), XmppClient (STARTTLS, 5222), SipTls (5061) or Https (443).
+Values: XmppServer, XmppClient, SipTls, Https.
+
 .PARAMETER RequestId
 A pending request in the store.
+
+.PARAMETER Resolve
+[cscert] host=address pairs used instead of looking the endpoint's host up (e.g. sip.contoso.com=10.0.0.5).
 
 .PARAMETER SipDomain
 SIP domains that must be covered (sip.<domain>).
 
 .PARAMETER Thumbprint
 A certificate in the store.
+
+.PARAMETER TimeoutSec
+[cscert] Seconds each endpoint may take from connecting to its certificate (default 5).
 
 .PARAMETER TrustedRoot
 [cscert] Trusted root certificates (files or folders): each chain must end at one of them (rules CHAIN-INCOMPLETE, ROOT-UNTRUSTED).
@@ -1406,6 +1435,16 @@ Test-CsCertificate -Path ./certs
 
 Checks every certificate and request in a folder.
 
+.EXAMPLE
+Test-CsCertificate -Endpoint edge.contoso.com -Protocol XmppServer -XmppDomain contoso.com -Type XmppServer
+
+Fetches the certificate the Edge serves on 5269 by STARTTLS for contoso.com, checks it and its chain, and compares it with the one assigned.
+
+.EXAMPLE
+Test-CsCertificate -Endpoint sip.contoso.com,sip.fabrikam.com -Protocol SipTls
+
+Probes two SIP federation endpoints on 5061 at once.
+
 .OUTPUTS
 PSCustomObject with a Cscert.* type name; dates are [datetime].
 
@@ -1419,17 +1458,30 @@ Generated from cscert's parameter table; `cscert Test-CsCertificate -?` shows th
         [AllowNull()] [AllowEmptyString()]
         [string] $ComputerFqdn,
 
+        [Parameter(ParameterSetName = 'Endpoint', Mandatory = $true)]
+        [string[]] $Endpoint,
+
         [Parameter(ParameterSetName = 'Path', Mandatory = $true, Position = 0)]
         [string[]] $Path,
 
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [ArgumentCompleter({ param($c, $p, $word) $w = "$word".Trim([char]39, [char]34); @('XmppServer', 'XmppClient', 'SipTls', 'Https') -like "$w*" | ForEach-Object { [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_) } })]
+        [string] $Protocol,
+
         [Parameter(ParameterSetName = 'RequestId', Mandatory = $true)]
         [int] $RequestId,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [string[]] $Resolve,
 
         [Parameter()]
         [string[]] $SipDomain,
 
         [Parameter(ParameterSetName = 'Thumbprint', Mandatory = $true, ValueFromPipelineByPropertyName = $true)]
         [string] $Thumbprint,
+
+        [Parameter(ParameterSetName = 'Endpoint')]
+        [int] $TimeoutSec,
 
         [Parameter()]
         [string[]] $TrustedRoot,

@@ -29,6 +29,9 @@ pub enum Category {
     NotImplemented,
     NotInstalled,
     ResourceUnavailable,
+    ConnectionError,
+    OperationTimeout,
+    ProtocolError,
 }
 
 impl Category {
@@ -46,6 +49,9 @@ impl Category {
             Category::NotImplemented => "NotImplemented",
             Category::NotInstalled => "NotInstalled",
             Category::ResourceUnavailable => "ResourceUnavailable",
+            Category::ConnectionError => "ConnectionError",
+            Category::OperationTimeout => "OperationTimeout",
+            Category::ProtocolError => "ProtocolError",
         }
     }
 }

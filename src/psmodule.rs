@@ -99,7 +99,10 @@ fn kind(p: &ParamDef) -> &'static str {
 /// working folder) and its drives (`~`, `TestDrive:`); `-CA` only when it names an existing
 /// file or folder, since it may also be an AD CS `host\CA` string.
 fn is_path(p: &ParamDef) -> bool {
-    matches!(p.name, "Path" | "Output" | "FileName" | "Report" | "CA")
+    matches!(
+        p.name,
+        "Path" | "Output" | "FileName" | "Report" | "HtmlReport" | "CA"
+    )
 }
 
 fn ps_type(p: &ParamDef) -> &'static str {

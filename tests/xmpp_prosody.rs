@@ -610,8 +610,13 @@ fn prosodyctl_check_certs_agrees_with_cscert_per_san_form() {
                 key: &key,
             })
             .collect();
-        let cfg =
-            write_prosody_config(&lab, &format!("prosody-{}", case.name), free_port(), &hosts);
+        let cfg = write_prosody_config(
+            &lab,
+            &format!("prosody-{}", case.name),
+            free_port(),
+            &hosts,
+            "",
+        );
         let (prosody, pout) = prosodyctl_check_certs(&lab, &cfg);
         assert_eq!(
             prosody.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -869,7 +874,7 @@ fn requests_and_certificates_with_srvname_and_xmppaddr() {
             key: &key,
         })
         .collect();
-    let cfg = write_prosody_config(&lab, "prosody-both", free_port(), &hosts);
+    let cfg = write_prosody_config(&lab, "prosody-both", free_port(), &hosts, "");
     let (prosody, out) = prosodyctl_check_certs(&lab, &cfg);
     for (d, want) in DOMAINS.iter().zip(&both.rows) {
         let p = &prosody[*d];

@@ -244,6 +244,12 @@ def main():
                  t_upd, None, None, None))
     renewal_ms = t_upd * 1000
 
+    # 7. Test-CsCertificate -Endpoint (scripts/bench.d/probe.py).
+    sys.path.insert(0, here)
+    import probe
+    probe_rows, probe_notes = probe.rows(cscert, openssl, work, env, a.small, median_time)
+    rows.extend(probe_rows)
+
     # 6. Start-up: the binary doing nothing but print its version, against spawning /bin/true.
     t_version = median_time([cscert, "--version"], a.small, env)
     t_true = median_time(["/bin/true"], a.small)
@@ -282,6 +288,8 @@ def main():
         print(f"; one-file inspect <= 0.8 of certtool: {one_file[1] / one_file[3]:.2f} -> "
               f"{verdict(one_file[1] <= 0.8 * one_file[3])}", end="")
     print(f"; --version costs {(t_version - t_true) * 1000:.1f} ms over /bin/true.")
+    for note in probe_notes:
+        print(note)
 
 if __name__ == "__main__":
     main()

@@ -259,9 +259,13 @@ fn leaves(items: Vec<Inspected>) -> Vec<Inspected> {
     }
 }
 
-/// What the item should cover: from the published topology for -Type on the computer, plus
+/// What the item (or a served certificate, ops::probe) should cover: from the published topology
+/// for -Type on the computer, plus
 /// -XmppDomain / -SipDomain.
-fn expectations(a: &CheckArgs<'_>, ctx: &mut Ctx) -> Result<Expectations, TopologyOpError> {
+pub(super) fn expectations(
+    a: &CheckArgs<'_>,
+    ctx: &mut Ctx,
+) -> Result<Expectations, TopologyOpError> {
     let now = a.verification_time.unwrap_or(ctx.now);
     let mut exp = Expectations::new(now);
     exp.uses = a.uses.clone();

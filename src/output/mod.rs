@@ -1,6 +1,7 @@
 //! Output: the JSON Lines writer, stderr streams (errors, warnings, verbose) and Lync-shaped objects.
 
 pub mod file;
+pub mod html;
 mod json;
 pub mod objects;
 pub mod report;

@@ -26,35 +26,31 @@ impl TestCa {
     /// `days` days; basicConstraints cA=TRUE and keyUsage keyCertSign, cRLSign (both critical),
     /// subjectKeyIdentifier.
     pub fn create(dir: &Path, cert_file: &str, subject: &[(&str, &str)], days: u32) -> TestCa {
-        std::fs::create_dir_all(dir).unwrap();
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("P-256 key");
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        let mut dn = DistinguishedName::new();
-        for (attr, value) in subject {
-            let t = match *attr {
-                "C" => DnType::CountryName,
-                "O" => DnType::OrganizationName,
-                "OU" => DnType::OrganizationalUnitName,
-                "CN" => DnType::CommonName,
-                other => panic!("no DN type {other} in the test CA"),
-            };
-            dn.push(t, *value);
-        }
-        p.distinguished_name = dn;
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let now = time::OffsetDateTime::now_utc();
-        p.not_before = now;
-        p.not_after = now + time::Duration::days(days.into());
-        let cert = p.self_signed(&key).expect("self-signed CA");
+        let cert = ca_params(subject, days)
+            .self_signed(&key)
+            .expect("self-signed CA");
+        TestCa::write(dir, cert_file, &cert.pem(), &key)
+    }
+
+    /// Writes a CA's certificate and key as `<dir>/<cert_file>` and `<dir>/ca.key`.
+    fn write(dir: &Path, cert_file: &str, pem: &str, key: &KeyPair) -> TestCa {
+        std::fs::create_dir_all(dir).unwrap();
         let ca = TestCa {
             dir: dir.to_path_buf(),
             cert: dir.join(cert_file),
             key: dir.join("ca.key"),
         };
-        std::fs::write(&ca.cert, cert.pem()).unwrap();
+        std::fs::write(&ca.cert, pem).unwrap();
         std::fs::write(&ca.key, key.serialize_pem()).unwrap();
         ca
+    }
+
+    /// This CA as rcgen's issuer of the certificates it signs.
+    fn issuer(&self) -> Issuer<'static, KeyPair> {
+        let ca_key = KeyPair::from_pem(&std::fs::read_to_string(&self.key).unwrap()).unwrap();
+        Issuer::from_ca_cert_pem(&std::fs::read_to_string(&self.cert).unwrap(), ca_key)
+            .expect("the test CA certificate parses")
     }
 
     /// The CA already in `<dir>/<cert_file>` and `<dir>/ca.key`, or a new one there.
@@ -80,10 +76,7 @@ impl TestCa {
     /// `days` days. Writes `<dir>/<name>.cer` (PEM) and `<dir>/<name>.key`; returns the
     /// certificate's path.
     pub fn leaf(&self, dir: &Path, name: &str, cn: &str, dns: &[&str], days: u32) -> PathBuf {
-        let ca_key = KeyPair::from_pem(&std::fs::read_to_string(&self.key).unwrap()).unwrap();
-        let issuer =
-            Issuer::from_ca_cert_pem(&std::fs::read_to_string(&self.cert).unwrap(), ca_key)
-                .expect("the test CA certificate parses");
+        let issuer = self.issuer();
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("P-256 key");
         let mut p = CertificateParams::new(dns.iter().map(|d| d.to_string()).collect::<Vec<_>>())
             .expect("DNS SANs");
@@ -108,6 +101,16 @@ impl TestCa {
         out
     }
 
+    /// An intermediate CA signed by this one, in `<dir>/ca.crt` and `<dir>/ca.key`: EC P-256,
+    /// subject `CN=<cn>`, cA=TRUE, keyCertSign and cRLSign, valid from now for `days` days.
+    pub fn intermediate(&self, dir: &Path, cn: &str, days: u32) -> TestCa {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("P-256 key");
+        let cert = ca_params(&[("CN", cn)], days)
+            .signed_by(&key, &self.issuer())
+            .expect("intermediate signed");
+        TestCa::write(dir, "ca.crt", &cert.pem(), &key)
+    }
+
     pub fn cert_s(&self) -> String {
         self.cert.display().to_string()
     }
@@ -127,4 +130,28 @@ impl TestCa {
         std::fs::write(at, pem).unwrap();
         at.display().to_string()
     }
+}
+
+/// A CA's parameters: `subject` in the order given, valid from now for `days` days;
+/// basicConstraints cA=TRUE and keyUsage keyCertSign, cRLSign (both critical).
+fn ca_params(subject: &[(&str, &str)], days: u32) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    for (attr, value) in subject {
+        let t = match *attr {
+            "C" => DnType::CountryName,
+            "O" => DnType::OrganizationName,
+            "OU" => DnType::OrganizationalUnitName,
+            "CN" => DnType::CommonName,
+            other => panic!("no DN type {other} in the test CA"),
+        };
+        dn.push(t, *value);
+    }
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let now = time::OffsetDateTime::now_utc();
+    p.not_before = now;
+    p.not_after = now + time::Duration::days(days.into());
+    p
 }

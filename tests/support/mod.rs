@@ -14,6 +14,8 @@
 //! - `xmpp`: prosody and `openssl s_client` helpers, Test-CsCertificate's object
 //! - `ari`: a scripted ACME renewalInfo endpoint (a TLS proxy in front of pebble)
 //! - `pebble`: a pebble + challtestsrv pair (`Pebble`), the ACME server of the ACME and renewal tests
+//! - `daemon`: servers started by tests; `ejabberd`: ejabberd started like prosody
+//! - `probe`: Test-CsCertificate -Endpoint: its object, `openssl s_server`, hostile servers
 
 #![allow(dead_code)] // each test crate uses a different part of this library
 
@@ -55,9 +57,12 @@ pub mod acme;
 pub mod ari;
 pub mod binder;
 pub mod ca;
+pub mod daemon;
+pub mod ejabberd;
 pub mod hardening;
 pub mod lifecycle;
 pub mod pebble;
+pub mod probe;
 pub mod xmpp;
 
 pub use ca::TestCa;

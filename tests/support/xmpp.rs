@@ -3,14 +3,13 @@
 //! kills it, parsers of `prosodyctl check certs` and `openssl s_client` output, and the shape of
 //! Test-CsCertificate's object.
 
+pub use super::daemon::{Daemon, Start};
 use super::{Run as Out, Sandbox, TestCa};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// prosody, prosodyctl and openssl, or SKIPPED (a failure under CI=true).
 pub fn peers_present(test: &str) -> bool {
@@ -118,6 +117,91 @@ impl Lab {
     }
 }
 
+/// A certificate made by cscert for an XMPP server: `Request-CsCertificate -New -Type
+/// XmppServer -DomainName <sans> -CA <ca>` (issued and stored at once), exported with
+/// `Export-CsCertificate -Format Pem`, split by openssl into `<name>.crt` (leaf and chain),
+/// `<name>.key` and `<name>.pem` (all three, ejabberd's form). Returns the thumbprint.
+pub struct Issued {
+    pub thumbprint: String,
+    pub crt: String,
+    pub key: String,
+    pub pem: PathBuf,
+}
+
+impl Lab {
+    pub fn xmpp_certificate(&self, ca: &TestCa, name: &str, sans: &str) -> Issued {
+        let out = self.cscert_ok(&[
+            "Request-CsCertificate",
+            "-New",
+            "-Type",
+            "XmppServer",
+            "-DomainName",
+            sans,
+            "-KeyAlg",
+            "ECDH_P256",
+            "-PrivateKeyExportable",
+            "True",
+            "-CA",
+            &ca.dir_s(),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).expect("certificate object");
+        let thumbprint = v["Thumbprint"].as_str().expect("Thumbprint").to_string();
+        let exported = self.p(&format!("{name}.export.pem"));
+        self.cscert_ok(&[
+            "Export-CsCertificate",
+            "-Thumbprint",
+            &thumbprint,
+            "-Path",
+            &exported,
+            "-Format",
+            "Pem",
+            "-Password",
+            "xmpp pw",
+        ]);
+        let key = self.p(&format!("{name}.key"));
+        self.openssl(&[
+            "pkey",
+            "-in",
+            &exported,
+            "-passin",
+            "pass:xmpp pw",
+            "-out",
+            &key,
+        ]);
+        let text = std::fs::read_to_string(&exported).unwrap();
+        let certs: String = pem_blocks(&text, "CERTIFICATE").concat();
+        let crt = self.write(&format!("{name}.crt"), &certs);
+        let pem = self.path(&format!("{name}.pem"));
+        std::fs::write(
+            &pem,
+            format!("{certs}{}", std::fs::read_to_string(&key).unwrap()),
+        )
+        .unwrap();
+        Issued {
+            thumbprint,
+            crt,
+            key,
+            pem,
+        }
+    }
+}
+
+/// The `-----BEGIN <label>-----` blocks of a PEM text, in order.
+fn pem_blocks(text: &str, label: &str) -> Vec<String> {
+    let (begin, end) = (
+        format!("-----BEGIN {label}-----"),
+        format!("-----END {label}-----"),
+    );
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(a) = rest.find(&begin) {
+        let Some(b) = rest[a..].find(&end) else { break };
+        out.push(format!("{}\n", &rest[a..a + b + end.len()]));
+        rest = &rest[a + b + end.len()..];
+    }
+    out
+}
+
 /// What `openssl s_client` said about the server's certificate.
 #[derive(Debug)]
 pub struct SClient {
@@ -178,7 +262,13 @@ pub struct Host<'a> {
 /// minimal modules, `run_as_root = true` (tests run as root in CI), `daemonize = false`, data,
 /// pid file and certificate folder inside the lab, `s2s_secure_auth = false`, and one
 /// VirtualHost per entry with its own `ssl = { certificate, key }`.
-pub fn write_prosody_config(lab: &Lab, name: &str, s2s_port: u16, hosts: &[Host]) -> String {
+pub fn write_prosody_config(
+    lab: &Lab,
+    name: &str,
+    s2s_port: u16,
+    hosts: &[Host],
+    extra: &str,
+) -> String {
     let base = lab.path(name);
     for sub in ["data", "certs"] {
         std::fs::create_dir_all(base.join(sub)).unwrap();
@@ -213,6 +303,7 @@ pub fn write_prosody_config(lab: &Lab, name: &str, s2s_port: u16, hosts: &[Host]
         certs = q(&base.join("certs")),
         sock = q(&base.join("prosody.sock")),
     );
+    cfg.push_str(extra);
     for h in hosts {
         cfg.push_str(&format!(
             "\nVirtualHost {}\n    ssl = {{ certificate = {}, key = {} }}\n",
@@ -328,109 +419,56 @@ pub fn parse_check_certs(stdout: &str) -> BTreeMap<String, ProsodyHostVerdict> {
 }
 
 /// What prosody logs when its port is already bound by another process.
-const PORT_TAKEN: &str = "Failed to open server port";
+const PROSODY: Start = Start {
+    what: "prosody",
+    port_taken: &["Failed to open server port"],
+    ready: &|log, port| log.contains(&format!("Activated service 's2s' on [127.0.0.1]:{port}")),
+    wait: Duration::from_secs(10),
+    listening: 1,
+};
 
-/// A prosody server started by a test; dropping it kills and reaps the process, whether the
-/// test passed or panicked.
+/// A prosody server started by a test (a [`Daemon`] with its config file).
 pub struct Prosody {
-    child: Option<Child>,
-    pub pid: u32,
-    pub port: u16,
+    pub daemon: Daemon,
     /// The config file it runs with.
     pub cfg: String,
-    pub log: PathBuf,
+}
+
+impl std::ops::Deref for Prosody {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.daemon
+    }
+}
+
+impl std::ops::DerefMut for Prosody {
+    fn deref_mut(&mut self) -> &mut Daemon {
+        &mut self.daemon
+    }
 }
 
 impl Prosody {
-    /// Writes the config `name` for `hosts` on a free s2s port and starts prosody on it. A port
-    /// picked free can be taken by another process before prosody binds it; prosody then logs
-    /// "Failed to open server port" and keeps running, so that start is tried on another port.
+    /// Writes the config `name` for `hosts` on a free s2s port and runs `prosody --config` in
+    /// the foreground (`daemonize = false`) until it has activated s2s there.
     pub fn serve(lab: &Lab, name: &str, hosts: &[Host]) -> Prosody {
-        let mut attempt = 1;
-        loop {
-            let port = super::free_port();
-            let cfg = write_prosody_config(lab, name, port, hosts);
-            match Prosody::start(&cfg, port, lab.path(&format!("{name}/prosody.log"))) {
-                Ok(p) => return p,
-                Err(p) if attempt < 4 && p.log_text().contains(PORT_TAKEN) => {
-                    eprintln!("prosody start {attempt}: port {port} taken; again on another");
-                    attempt += 1;
-                }
-                Err(p) => panic!(
-                    "prosody did not serve s2s on 127.0.0.1:{port}:\n{}",
-                    p.log_text()
-                ),
-            }
-        }
+        Prosody::serve_with(lab, name, hosts, "")
     }
 
-    /// Starts `prosody --config cfg` in the foreground (`daemonize = false`) with its output in
-    /// `log`, and waits (at most 10 s) until it has activated s2s on `port` and accepts TCP
-    /// connections there; a connection alone could reach whoever else holds the port.
-    fn start(cfg: &str, port: u16, log: PathBuf) -> Result<Prosody, Prosody> {
-        let out = std::fs::File::create(&log).expect("prosody log file");
-        let err = out.try_clone().unwrap();
-        let child = Command::new("prosody")
-            .args(["--config", cfg])
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("prosody starts");
-        let mut p = Prosody {
-            pid: child.id(),
-            child: Some(child),
-            port,
-            cfg: cfg.to_string(),
-            log,
-        };
-        let activated = format!("Activated service 's2s' on [127.0.0.1]:{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let log = p.log_text();
-            if log.contains(PORT_TAKEN) {
-                p.stop();
-                return Err(p);
-            }
-            if log.contains(&activated)
-                && TcpStream::connect_timeout(
-                    &format!("127.0.0.1:{port}").parse().unwrap(),
-                    Duration::from_millis(200),
-                )
-                .is_ok()
-            {
-                return Ok(p);
-            }
-            if p.child.as_mut().unwrap().try_wait().unwrap().is_some() || Instant::now() > deadline
-            {
-                p.stop();
-                return Err(p);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    pub fn log_text(&self) -> String {
-        let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(&self.log) {
-            let _ = f.read_to_string(&mut s);
-        }
-        s
-    }
-
-    /// Kills and reaps the process now; returns whether it is gone.
-    pub fn stop(&mut self) -> bool {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        !Path::new(&format!("/proc/{}", self.pid)).exists()
-    }
-}
-
-impl Drop for Prosody {
-    fn drop(&mut self) {
-        self.stop();
+    /// [`Prosody::serve`] with `extra` appended to the global section of the config.
+    pub fn serve_with(lab: &Lab, name: &str, hosts: &[Host], extra: &str) -> Prosody {
+        let mut cfg = String::new();
+        let daemon = Daemon::on_free_ports(
+            &PROSODY,
+            1,
+            lab.path(&format!("{name}/prosody.log")),
+            |ports| {
+                cfg = write_prosody_config(lab, name, ports[0], hosts, extra);
+                let mut c = Command::new("prosody");
+                c.args(["--config", &cfg]);
+                c
+            },
+        );
+        Prosody { daemon, cfg }
     }
 }
 
