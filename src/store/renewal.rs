@@ -165,6 +165,15 @@ impl Tx<'_> {
             .collect())
     }
 
+    /// Every certificate's thumbprint and DER (no keys or chains: what planning reads).
+    pub fn certificate_ders(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let mut st = self.0.prepare("SELECT thumbprint, der FROM certificates")?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Every certificate's renewal state, by thumbprint.
     pub fn renewal_states(&self) -> StoreResult<std::collections::HashMap<String, RenewalState>> {
         let mut st = self.0.prepare(

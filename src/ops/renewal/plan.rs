@@ -109,12 +109,11 @@ pub fn all_facts(
     ctx: &mut Ctx,
     groups: &[Group],
 ) -> Result<Vec<Result<Facts, String>>, UpdateError> {
+    let now = ctx.now;
     let (certs, sources, states) = ctx.store()?.read(|tx| -> Result<_, UpdateError> {
-        let certs: HashMap<String, CertRow> = tx
-            .certificates()?
-            .into_iter()
-            .map(|c| (c.thumbprint.clone(), c))
-            .collect();
+        // Planning reads the DER only; a due certificate's whole row is read again under the
+        // renewal lock (`facts`).
+        let certs: HashMap<String, Vec<u8>> = tx.certificate_ders()?.into_iter().collect();
         Ok((certs, tx.cert_sources()?, tx.renewal_states()?))
     })?;
     let mut renewed_by: HashMap<String, Vec<String>> = HashMap::new();
@@ -135,7 +134,17 @@ pub fn all_facts(
         .map(|g| {
             let t = &g.thumbprint;
             // One certificate may be assigned at several scopes: each group gets its copy.
-            let row = certs.get(t).cloned();
+            let row = certs.get(t).map(|der| CertRow {
+                thumbprint: t.clone(),
+                der: der.clone(),
+                chain: Vec::new(),
+                key_pkcs8: None,
+                exportable: false,
+                friendly_name: None,
+                request_id: None,
+                added: now,
+                spki_der: Vec::new(),
+            });
             let (source, state) = (sources.get(t).cloned(), states.get(t).cloned());
             let renewals = renewed_by.get(t).cloned().unwrap_or_default();
             build(g, row, source, state.unwrap_or_default(), renewals)
