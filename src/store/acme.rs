@@ -268,8 +268,66 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{NewRequest, Store};
+    use super::super::{NewRequest, Store, StoreError};
     use super::*;
+
+    #[test]
+    fn a_store_password_change_re_encrypts_the_acme_account_key() {
+        use base64::Engine;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("s");
+        let key = rcgen::KeyPair::generate().unwrap().serialize_der();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&key);
+        let credentials = format!("{{\"id\":\"https://ca/acct/1\",\"key_pkcs8\":\"{b64}\"}}");
+        let stored = |s: &mut Store| -> String {
+            s.read(|tx| {
+                tx.0.query_row("SELECT credentials FROM acme_accounts", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
+            .unwrap()
+        };
+        let opened = |s: &mut Store| -> Vec<u8> {
+            let row = s
+                .read(|tx| tx.acme_account("https://ca/dir", "mailto:a@b"))
+                .unwrap()
+                .unwrap();
+            credentials_key(&row.credentials).unwrap().1
+        };
+        let mut s = Store::open_with(&dir, Some("old password")).unwrap();
+        s.write(|tx| -> StoreResult<()> {
+            tx.insert_acme_account(
+                "https://ca/dir",
+                "mailto:a@b",
+                "u",
+                &credentials,
+                Utc::now(),
+            )?;
+            tx.commit()
+        })
+        .unwrap();
+        assert!(
+            !stored(&mut s).contains(&b64),
+            "the account key is sealed at rest"
+        );
+        assert_eq!(opened(&mut s), key);
+        s.write(|tx| -> StoreResult<()> {
+            tx.change_key_password(Some("new password"))?;
+            tx.commit()
+        })
+        .unwrap();
+        drop(s);
+        let mut s = Store::open_with(&dir, Some("new password")).unwrap();
+        assert_eq!(
+            opened(&mut s),
+            key,
+            "the new password opens the account key"
+        );
+        drop(s);
+        let mut s = Store::open_with(&dir, Some("old password")).unwrap();
+        assert!(s
+            .read(|tx| tx.acme_account("https://ca/dir", "mailto:a@b"))
+            .is_err());
+    }
 
     #[test]
     fn orders_follow_their_request() {
