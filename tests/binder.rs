@@ -1499,7 +1499,10 @@ fn help_for_every_cmdlet() {
         ("Remove-CsCertificate", 1),
         ("Test-CsCertificateConfiguration", 1),
         ("Export-CsCertificate", 1),
-        ("Test-CsCertificate", 3),
+        ("Test-CsCertificate", 4),
+        ("Revoke-CsCertificate", 1),
+        ("Update-CsCertificate", 2),
+        ("Update-CsCertificateStorePassword", 2),
         ("Publish-CsTopology", 1),
         ("Get-CsTopology", 1),
     ];
