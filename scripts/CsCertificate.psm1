@@ -1866,9 +1866,9 @@ A [securestring] or a string; it reaches cscert in $env:CSCERT_NEW_PASSWORD, nev
 Keep the keys in the clear from now on (the store is no longer protected).
 
 .EXAMPLE
-Update-CsCertificateStorePassword -NewPassword (Read-Host -AsSecureString 'New store password') -Force
+Update-CsCertificateStorePassword -Force
 
-Re-encrypts every key in the store under a new password (the current one from Set-CsCertificateStorePassword).
+Re-encrypts every key in the store under the password in $env:CSCERT_NEW_PASSWORD (the current one from $env:CSCERT_STORE_PASSWORD, or Set-CsCertificateStorePassword in pwsh); in pwsh, -NewPassword (Read-Host -AsSecureString) also works.
 
 .EXAMPLE
 Update-CsCertificateStorePassword -Remove -WhatIf

@@ -9,7 +9,7 @@ use std::process::Command;
 use support::lifecycle::*;
 use support::*;
 
-/// Headless Chromium as peers.md found it works as root: no sandbox, no GPU, nothing fetched.
+/// Headless Chromium as it works here as root: no sandbox, no GPU, nothing fetched.
 fn chromium(lab: &Lab, args: &[&str]) -> Run {
     let profile = lab.path(&format!("chromium-{}", free_port()));
     let mut c = Command::new("timeout");

@@ -36,7 +36,7 @@ const WEB_USES: &str = "Default,WebServicesInternal,WebServicesExternal";
 /// extra names, assigned at T0. Returns the lab, the CA and the thumbprint.
 fn front_end() -> (Lab, TestCa, String) {
     let lab = Lab::new();
-    let ca = lab.make_ca("ca", "Contoso Renewal CA", 3650);
+    let ca = backdated_ca(&lab, "ca", "Contoso Renewal CA");
     let names = "pool.contoso.com, meet.contoso.com";
     let t = issue_90(&lab, &ca, WEB_USES, COMPUTER, names, &["-KeySize", "3072"]);
     lab.ok_at(
@@ -44,6 +44,30 @@ fn front_end() -> (Lab, TestCa, String) {
         &["Set-CsCertificate", "-Type", WEB_USES, "-Thumbprint", &t],
     );
     (lab, ca, t)
+}
+
+/// A lab CA valid from 2020 to 2040: the tests' clock (T0 and later) must fall inside it, since
+/// the lab CA never issues before its own NotBefore. openssl 3.0's `req -x509` dates a
+/// certificate from now only, so rcgen makes it (same subject as `make_ca`).
+fn backdated_ca(lab: &Lab, name: &str, cn: &str) -> TestCa {
+    let ca = lab.make_ca(name, cn, 3650);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CountryName, "US");
+    p.distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Contoso, Inc");
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    p.not_after = rcgen::date_time_ymd(2040, 1, 1);
+    let cert = p.self_signed(&key).unwrap();
+    std::fs::write(&ca.cert, cert.pem()).unwrap();
+    std::fs::write(&ca.key, key.serialize_pem()).unwrap();
+    ca
 }
 
 /// A 90-day certificate issued by the lab CA at T0 (exportable key); its thumbprint.
@@ -293,7 +317,7 @@ fn two_runs_at_once_renew_a_use_once() {
 #[test]
 fn an_imported_certificate_yields_one_pending_request_and_exit_3_until_its_answer_comes() {
     let lab = Lab::new();
-    let ca = lab.make_ca("outside", "Outside CA", 3650);
+    let ca = backdated_ca(&lab, "outside", "Outside CA");
     // A certificate from an outside CA, imported with its key (a PFX), assigned.
     lab.foreign_cert(&ca, "outside", "sip.contoso.com");
     lab.openssl(&[
@@ -552,7 +576,7 @@ fn expiring_within_days_fails_the_gate_until_a_renewal_is_staged() {
 #[test]
 fn a_renewal_takes_the_names_the_published_topology_now_computes_and_says_so() {
     let lab = Lab::new();
-    let ca = lab.make_ca("ca", "Contoso Renewal CA", 3650);
+    let ca = backdated_ca(&lab, "ca", "Contoso Renewal CA");
     let edge = "Edge.contoso.com";
     // Issued before the topology was published, with one name only.
     let old = issue_90(

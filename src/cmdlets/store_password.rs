@@ -22,7 +22,7 @@ pub static DEF: CmdletDef = CmdletDef {
         p("Remove", PType::Switch, "Keep the keys in the clear from now on (the store is no longer protected).").sets(&["Remove"]).mandatory(&["Remove"]),
     ],
     examples: &[
-        ("Update-CsCertificateStorePassword -NewPassword (Read-Host -AsSecureString 'New store password') -Force", "Re-encrypts every key in the store under a new password (the current one from Set-CsCertificateStorePassword)."),
+        ("Update-CsCertificateStorePassword -Force", "Re-encrypts every key in the store under the password in $env:CSCERT_NEW_PASSWORD (the current one from $env:CSCERT_STORE_PASSWORD, or Set-CsCertificateStorePassword in pwsh); in pwsh, -NewPassword (Read-Host -AsSecureString) also works."),
         ("Update-CsCertificateStorePassword -Remove -WhatIf", "Says what removing the store password would do."),
     ],
     lync: false,

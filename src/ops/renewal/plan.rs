@@ -347,12 +347,14 @@ pub fn show_plan(ctx: &mut Ctx, g: &Group, f: &Facts, d: &Decision) {
         .map(|c| c.dns_names.join(", "))
         .unwrap_or_default();
     let action = format!(
-        "Renew certificate {} for {} (due: {}; from {}; names {})",
+        "Renew certificate {} for {}",
         g.thumbprint,
-        join_uses(&g.uses),
-        d.why,
-        f.source_text(),
-        names
+        join_uses(&g.uses)
     );
     let _ = ctx.should_process(&g.scope, &action);
+    // The plan's details on lines of their own: a quoted value on stderr is cut at 200
+    // characters, and a CA path or a list of names would not fit beside the rest.
+    ctx.host.info(format!("  Due: {}", d.why));
+    ctx.host.info(format!("  From: {}", f.source_text()));
+    ctx.host.info(format!("  Names: {names}"));
 }
