@@ -38,7 +38,7 @@ BeforeAll {
     $script:EdgeUses = 'AccessEdgeExternal', 'DataEdgeExternal', 'AudioVideoAuthentication'
     $script:AllCmdlets = 'Request-CsCertificate', 'Import-CsCertificate', 'Set-CsCertificate', 'Get-CsCertificate',
     'Remove-CsCertificate', 'Test-CsCertificateConfiguration', 'Export-CsCertificate', 'Test-CsCertificate', 'Revoke-CsCertificate',
-    'Publish-CsTopology', 'Get-CsTopology', 'Update-CsCertificateStorePassword'
+    'Publish-CsTopology', 'Get-CsTopology', 'Update-CsCertificate', 'Update-CsCertificateStorePassword'
     function Get-ChildRuns { @(Read-ArgvLog $Log).Count }
 }
 

@@ -48,7 +48,7 @@ AfterAll {
 Describe 'Get-Help examples under pwsh with the module' {
     It '<Cmdlet> example <Number> binds as pasted: <Code>' -ForEach $Examples {
         $Code | Should -Not -BeNullOrEmpty
-        $line = if ($ShouldProcess[$Cmdlet]) { "$Code -WhatIf" } else { "$Code -ErrorAction SilentlyContinue" }
+        $line = if ($Code -match '-WhatIf\b') { $Code } elseif ($ShouldProcess[$Cmdlet]) { "$Code -WhatIf" } else { "$Code -ErrorAction SilentlyContinue" }
         $bindingError = $null
         try { & ([scriptblock]::Create($line)) 6>$null 3>$null | Out-Null }
         catch [System.Management.Automation.ParameterBindingException] { $bindingError = $_ }
