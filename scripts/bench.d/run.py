@@ -223,7 +223,7 @@ def main():
               file=sys.stderr)
         big_env = dict(env, CSCERT_STORE=big_store)
         for f in (files * (a.stored // len(files) + 1))[: a.stored]:
-            spawn_time([cscert, "Import-CsCertificate", "-Path", os.path.join(a.certs, f)],
+            spawn_time([cscert, "Import-CsCertificate", "-Path", os.path.join(a.certs, f), "-Force"],
                        big_env)
         open(marker, "w").close()
     empty_store = os.path.join(scratch, "empty-store")
@@ -256,7 +256,8 @@ def main():
     rows.append((f"cscert --version (N={a.small})", t_version, None, None, None))
     rows.append((f"(process spawn: /bin/true, N={a.small})", t_true, None, None, None))
 
-    # The table.
+    # The table (rows of other helpers may stop before the certtool and python columns).
+    rows = [tuple(r) + (None,) * (5 - len(r)) for r in rows]
     head = ("task", "cscert", "openssl", "certtool", "python", "openssl/cscert",
             "certtool/cscert", "python/cscert")
     body = [(r[0], fmt(r[1]), fmt(r[2]), fmt(r[3]), fmt(r[4]), ratio(r[2], r[1]),
