@@ -93,6 +93,23 @@ fn opt_parse(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
     s.as_deref().map(parse_ts).transpose()
 }
 
+const SOURCE_COLS: &str = "thumbprint, kind, settings, renews, created";
+
+/// A `cert_sources` row; None for one this version cannot read (an unknown kind, settings or
+/// time), which then counts as a certificate whose source is not known.
+fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<CertSource>> {
+    let (kind, settings, created): (String, String, String) = (r.get(1)?, r.get(2)?, r.get(4)?);
+    Ok((|| {
+        Some(CertSource {
+            thumbprint: r.get(0).ok()?,
+            kind: SourceKind::parse(&kind)?,
+            settings: serde_json::from_str(&settings).ok()?,
+            renews: r.get(3).ok()?,
+            created: parse_ts(&created).ok()?,
+        })
+    })())
+}
+
 impl Tx<'_> {
     /// Records (or replaces) how a certificate was made.
     pub fn put_cert_source(&self, s: &CertSource) -> StoreResult<()> {
@@ -108,61 +125,22 @@ impl Tx<'_> {
 
     /// How a certificate was made; None when it was imported (or its source is not known).
     pub fn cert_source(&self, thumbprint: &str) -> StoreResult<Option<CertSource>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT thumbprint, kind, settings, renews, created FROM cert_sources WHERE thumbprint = ?1",
-        )?;
-        let row = st
-            .query_row(params![thumbprint], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .optional()?;
-        Ok(
-            row.and_then(|(thumbprint, kind, settings, renews, created)| {
-                Some(CertSource {
-                    thumbprint,
-                    kind: SourceKind::parse(&kind)?,
-                    settings: serde_json::from_str(&settings).ok()?,
-                    renews,
-                    created: parse_ts(&created).ok()?,
-                })
-            }),
-        )
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT {SOURCE_COLS} FROM cert_sources WHERE thumbprint = ?1"
+        ))?;
+        let row = st.query_row(params![thumbprint], source_row).optional()?;
+        Ok(row.flatten())
     }
 
     /// Every recorded source (one query: a run over many certificates reads them at once).
     pub fn cert_sources(&self) -> StoreResult<Vec<CertSource>> {
-        let mut st = self.0.prepare(
-            "SELECT thumbprint, kind, settings, renews, created FROM cert_sources ORDER BY created DESC, rowid DESC",
-        )?;
+        let mut st = self.0.prepare(&format!(
+            "SELECT {SOURCE_COLS} FROM cert_sources ORDER BY created DESC, rowid DESC"
+        ))?;
         let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })?
+            .query_map([], source_row)?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(thumbprint, kind, settings, renews, created)| {
-                Some(CertSource {
-                    thumbprint,
-                    kind: SourceKind::parse(&kind)?,
-                    settings: serde_json::from_str(&settings).ok()?,
-                    renews,
-                    created: parse_ts(&created).ok()?,
-                })
-            })
-            .collect())
+        Ok(rows.into_iter().flatten().collect())
     }
 
     /// Every certificate's thumbprint and DER (no keys or chains: what planning reads).
